@@ -1,0 +1,1 @@
+//! Numerically stable primitives usable inside `#[differentiable]` code.
