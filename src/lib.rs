@@ -1,1 +1,29 @@
-pub use nabla_macros::*;
+//! # nabla
+//!
+//! Compile-time reverse-mode automatic differentiation for Rust.
+//!
+//! `#[differentiable]` on a plain Rust function generates `NAME_grad` and `NAME_vjp` beside it:
+//! forward and reverse sweeps as ordinary Rust that rustc optimizes, with no runtime graph.
+//! Programs whose gradient would silently be wrong or zero — comparisons used as numbers,
+//! rounding, calls with no known derivative, parameters that never reach the result — fail to
+//! compile, with an error at your own code that says what to write instead.
+//!
+//! ```
+//! use nabla::differentiable;
+//!
+//! #[differentiable]
+//! fn loss(w: f64, b: f64, #[no_grad] x: f64, #[no_grad] y: f64) -> f64 {
+//!     let e = w * x + b - y;
+//!     e * e
+//! }
+//!
+//! let (value, (dw, db)) = loss_grad(2.0, 1.0, 3.0, 4.0);
+//! assert_eq!(value, 9.0); // e = 2·3 + 1 - 4 = 3
+//! assert_eq!(dw, 18.0);   // 2·e·x
+//! assert_eq!(db, 6.0);    // 2·e
+//! ```
+//!
+//! See the README for the language `#[differentiable]` accepts.
+
+pub use nabla_macros::{custom_gradient, differentiable};
+pub use nabla_runtime::*;

@@ -1,1 +1,109 @@
+//! Procedural macros of [nabla](https://docs.rs/nabla): `#[differentiable]` and
+//! `#[custom_gradient]`. Use them through the `nabla` crate, which documents them.
+//!
+//! The pipeline, one stage per module: [`parse`] reads the signature, [`lower`] turns the body
+//! into the three-address [`ir`], [`activity`] finds what carries gradient, [`check`] rejects
+//! what would silently lose it, [`reverse`] generates the forward and reverse sweeps, and
+//! [`emit`] (or [`fallback`], on errors) assembles the items.
 
+mod activity;
+mod check;
+mod custom;
+mod emit;
+mod errors;
+mod fallback;
+mod ir;
+mod lower;
+mod methods;
+mod parse;
+mod rename;
+mod reverse;
+
+use proc_macro::TokenStream;
+
+/// Generates `NAME_grad` and `NAME_vjp` beside a function; see the `nabla` crate.
+#[proc_macro_attribute]
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(attr.into(), item.into(), Mode::Differentiable).into()
+}
+
+/// Makes a function differentiable with a hand-written pullback; see the `nabla` crate.
+#[proc_macro_attribute]
+pub fn custom_gradient(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(attr.into(), item.into(), Mode::CustomGradient).into()
+}
+
+enum Mode {
+    Differentiable,
+    CustomGradient,
+}
+
+fn expand(
+    attr: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+    mode: Mode,
+) -> proc_macro2::TokenStream {
+    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(error) => {
+            let error = syn::Error::new(
+                error.span(),
+                "#[differentiable] and #[custom_gradient] apply to free functions (`fn name(..) -> f64 { .. }`)",
+            )
+            .to_compile_error();
+            return quote::quote!(#item #error);
+        }
+    };
+    let mut errors = errors::Errors::default();
+    let sig = parse::signature(&func, &mut errors);
+    let expansion = emit::Expansion {
+        item: &func,
+        sig: &sig,
+    };
+    match mode {
+        Mode::Differentiable => {
+            if !attr.is_empty() {
+                errors.push_plain(
+                    syn::spanned::Spanned::span(&attr),
+                    "#[differentiable] takes no arguments",
+                );
+            }
+            let body = lower::lower(&func, &sig, &mut errors);
+            let activity = activity::analyze(&body, &sig);
+            check::check(&body, &sig, &activity, &mut errors);
+            if !errors.is_empty() {
+                return fallback::items(&expansion, errors.into_compile_errors());
+            }
+            let sweeps = reverse::generate(&body, &sig, &activity, &emit::internal_cotangent());
+            let value = &sweeps.value;
+            let gradients = &sweeps.gradients;
+            let sweep_body = &sweeps.body;
+            if std::env::var_os("NABLA_DEBUG_EXPAND").is_some() {
+                eprintln!("{}", sweep_body);
+            }
+            expansion.items(
+                quote::quote! {
+                    #sweep_body
+                    (#value, (#(#gradients,)*))
+                },
+                proc_macro2::TokenStream::new(),
+            )
+        }
+        Mode::CustomGradient => {
+            let path = match parse::custom_gradient_path(attr) {
+                Ok(path) => path,
+                Err(error) => {
+                    errors.push_error(error);
+                    return fallback::items(&expansion, errors.into_compile_errors());
+                }
+            };
+            if !errors.is_empty() {
+                return fallback::items(&expansion, errors.into_compile_errors());
+            }
+            expansion.items(
+                custom::pullback_body(&func, &sig, &path),
+                proc_macro2::TokenStream::new(),
+            )
+        }
+    }
+}

@@ -20,8 +20,8 @@ pub mod tangent;
 pub mod tape;
 
 // pub use gradcheck::{check_gradient, GradientReport};
-// pub use optim::{Adam, Convention, OptimError};
-// pub use parameters::Parameters;
+pub use optim::{Adam, Convention, OptimError};
+pub use parameters::Parameters;
 // pub use primitives::*;
 pub use real::Real;
 pub use stop_gradient::stop_gradient;
@@ -30,6 +30,6 @@ pub use stop_gradient::stop_gradient;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::rules;
-
-
+    pub use crate::tangent::{take_tangent, Accumulate, Tangent, TangentValue, ZeroTangent};
+    pub use crate::tape::{Slot, Tape};
 }

@@ -1,1 +1,267 @@
-//! Gradient storage.
+//! How gradients are stored: the tangent (gradient) type of every value type, its zero, and how
+//! contributions are added up.
+//!
+//! | value type                         | tangent type       |
+//! |------------------------------------|--------------------|
+//! | `f32`, `f64`                       | the same           |
+//! | `[T; N]`                           | `[T; N]`           |
+//! | `[T]`, `Vec<T>`                    | `Vec<T>`           |
+//! | nalgebra `Matrix<T, R, C, S>`      | `OMatrix<T, R, C>` |
+//! | `&V`                               | `V`'s tangent      |
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, Scalar};
+
+use crate::Real;
+
+/// A value that can carry a gradient; `Tangent` is the owned type its gradient has.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot carry a gradient",
+    label = "gradients flow only through f32, f64, arrays, slices, `Vec`s and nalgebra matrices of them",
+    note = "mark the parameter `#[no_grad]`, or wrap the value in `stop_gradient(..)`, if no gradient is meant to flow here"
+)]
+pub trait Tangent {
+    /// The owned type of this value's gradient.
+    type Tangent;
+    /// A gradient of the right shape holding zeros.
+    fn zero_tangent(&self) -> Self::Tangent;
+}
+
+/// Adds a gradient contribution into an accumulated gradient.
+#[diagnostic::on_unimplemented(
+    message = "a gradient of type `{Rhs}` cannot be added to a gradient of type `{Self}`",
+    label = "the gradient flowing back here has the wrong type",
+    note = "a `()` gradient means the callee takes this argument as `#[no_grad]`: no gradient flows back through it"
+)]
+pub trait Accumulate<Rhs = Self> {
+    fn accumulate(&mut self, contribution: Rhs);
+}
+
+/// A gradient value that can produce a zero of its own shape.
+pub trait TangentValue: Sized {
+    fn zeroed(&self) -> Self;
+}
+
+/// Takes a gradient out of `d`, leaving a zero of the same shape: the reverse sweep does this
+/// where a variable is overwritten, because the old value's adjoint starts afresh.
+#[inline(always)]
+pub fn take_tangent<T: TangentValue>(d: &mut T) -> T {
+    let zero = d.zeroed();
+    core::mem::replace(d, zero)
+}
+
+/// Builds the zero gradient of a tangent type from nothing, for shapes known at compile time.
+pub trait ZeroTangent {
+    fn zero() -> Self;
+}
+
+macro_rules! impl_float {
+    ($($t:ty)*) => {$(
+        impl Tangent for $t {
+            type Tangent = $t;
+            #[inline(always)]
+            fn zero_tangent(&self) -> $t {
+                0.0
+            }
+        }
+        impl Accumulate for $t {
+            #[inline(always)]
+            fn accumulate(&mut self, contribution: $t) {
+                *self += contribution;
+            }
+        }
+        impl TangentValue for $t {
+            #[inline(always)]
+            fn zeroed(&self) -> $t {
+                0.0
+            }
+        }
+        impl ZeroTangent for $t {
+            #[inline(always)]
+            fn zero() -> $t {
+                0.0
+            }
+        }
+    )*};
+}
+impl_float!(f32 f64);
+
+impl<V: Tangent + ?Sized> Tangent for &V {
+    type Tangent = V::Tangent;
+    #[inline(always)]
+    fn zero_tangent(&self) -> V::Tangent {
+        (**self).zero_tangent()
+    }
+}
+
+impl<V: Tangent + ?Sized> Tangent for &mut V {
+    type Tangent = V::Tangent;
+    #[inline(always)]
+    fn zero_tangent(&self) -> V::Tangent {
+        (**self).zero_tangent()
+    }
+}
+
+impl<T: Real, const N: usize> Tangent for [T; N] {
+    type Tangent = [T; N];
+    #[inline(always)]
+    fn zero_tangent(&self) -> [T; N] {
+        [T::ZERO; N]
+    }
+}
+
+impl<T: Real, const N: usize> Accumulate for [T; N] {
+    #[inline(always)]
+    fn accumulate(&mut self, contribution: [T; N]) {
+        for (a, b) in self.iter_mut().zip(contribution) {
+            *a += b;
+        }
+    }
+}
+
+impl<T: Real, const N: usize> TangentValue for [T; N] {
+    #[inline(always)]
+    fn zeroed(&self) -> [T; N] {
+        [T::ZERO; N]
+    }
+}
+
+impl<T: Real> TangentValue for Vec<T> {
+    #[inline]
+    fn zeroed(&self) -> Vec<T> {
+        vec![T::ZERO; self.len()]
+    }
+}
+
+impl<T, R, C> TangentValue for OMatrix<T, R, C>
+where
+    T: Real + Scalar,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    #[inline]
+    fn zeroed(&self) -> OMatrix<T, R, C> {
+        self.zero_tangent()
+    }
+}
+
+impl<T: Real, const N: usize> ZeroTangent for [T; N] {
+    #[inline(always)]
+    fn zero() -> [T; N] {
+        [T::ZERO; N]
+    }
+}
+
+impl<T: Real> Tangent for [T] {
+    type Tangent = Vec<T>;
+    #[inline]
+    fn zero_tangent(&self) -> Vec<T> {
+        vec![T::ZERO; self.len()]
+    }
+}
+
+impl<T: Real> Tangent for Vec<T> {
+    type Tangent = Vec<T>;
+    #[inline]
+    fn zero_tangent(&self) -> Vec<T> {
+        vec![T::ZERO; self.len()]
+    }
+}
+
+impl<T: Real> Accumulate for Vec<T> {
+    #[inline]
+    fn accumulate(&mut self, contribution: Vec<T>) {
+        add_slices(self, &contribution);
+    }
+}
+
+impl<T: Real> Accumulate<&[T]> for Vec<T> {
+    #[inline]
+    fn accumulate(&mut self, contribution: &[T]) {
+        add_slices(self, contribution);
+    }
+}
+
+fn add_slices<T: Real>(acc: &mut [T], contribution: &[T]) {
+    assert_eq!(
+        acc.len(),
+        contribution.len(),
+        "gradient length changed between contributions"
+    );
+    for (a, &b) in acc.iter_mut().zip(contribution) {
+        *a += b;
+    }
+}
+
+impl<T, R, C, S> Tangent for Matrix<T, R, C, S>
+where
+    T: Real + Scalar,
+    R: Dim,
+    C: Dim,
+    S: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Tangent = OMatrix<T, R, C>;
+    #[inline]
+    fn zero_tangent(&self) -> OMatrix<T, R, C> {
+        let (r, c) = self.shape_generic();
+        OMatrix::from_element_generic(r, c, T::ZERO)
+    }
+}
+
+impl<T, R, C> Accumulate for OMatrix<T, R, C>
+where
+    T: Real + Scalar,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    #[inline]
+    fn accumulate(&mut self, contribution: OMatrix<T, R, C>) {
+        for (a, &b) in self.iter_mut().zip(contribution.iter()) {
+            *a += b;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::{DVector, SMatrix};
+
+    #[test]
+    fn zero_tangents_have_the_value_shape() {
+        assert_eq!(3.5f64.zero_tangent(), 0.0);
+        assert_eq!([1.0f32, 2.0].zero_tangent(), [0.0, 0.0]);
+        let xs: &[f64] = &[1.0, 2.0, 3.0];
+        assert_eq!(xs.zero_tangent(), vec![0.0; 3]);
+        let m = SMatrix::<f64, 2, 3>::repeat(4.0);
+        assert_eq!(m.zero_tangent(), SMatrix::<f64, 2, 3>::zeros());
+        let v = DVector::<f64>::from_element(5, 1.0);
+        assert_eq!((&v).zero_tangent().len(), 5);
+    }
+
+    #[test]
+    fn take_leaves_a_zero_of_the_same_shape() {
+        let mut d = vec![1.0, 2.0];
+        assert_eq!(take_tangent(&mut d), vec![1.0, 2.0]);
+        assert_eq!(d, vec![0.0, 0.0]);
+        let mut s = 3.0f32;
+        assert_eq!(take_tangent(&mut s), 3.0);
+        assert_eq!(s, 0.0);
+    }
+
+    #[test]
+    fn accumulate_adds_elementwise() {
+        let mut a = vec![1.0, 2.0];
+        a.accumulate(vec![0.5, -2.0]);
+        assert_eq!(a, vec![1.5, 0.0]);
+        let mut m = SMatrix::<f32, 2, 2>::identity();
+        m.accumulate(SMatrix::<f32, 2, 2>::repeat(1.0));
+        assert_eq!(m, SMatrix::<f32, 2, 2>::new(2.0, 1.0, 1.0, 2.0));
+        let mut arr = [1.0f64; 3];
+        arr.accumulate([1.0, 2.0, 3.0]);
+        assert_eq!(arr, [2.0, 3.0, 4.0]);
+    }
+}

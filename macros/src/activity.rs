@@ -1,0 +1,171 @@
+//! Activity analysis: which values depend on a parameter that carries gradient (*varied*), and
+//! which reach the result through a differentiable path (*useful*). Only values that are both
+//! get adjoints; everything else costs nothing in the reverse sweep.
+
+use std::collections::HashSet;
+
+use syn::BinOp;
+
+use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, UnOp, Value, VarId};
+use crate::methods::FLOAT_METHODS;
+use crate::parse::{is_float, Signature};
+
+pub struct Activity {
+    pub varied: HashSet<VarId>,
+    pub useful: HashSet<VarId>,
+}
+
+impl Activity {
+    pub fn is_active(&self, v: VarId) -> bool {
+        self.varied.contains(&v) && self.useful.contains(&v)
+    }
+
+    pub fn operand_active(&self, op: &Operand) -> bool {
+        op.var().is_some_and(|v| self.is_active(v))
+    }
+
+    pub fn operand_varied(&self, op: &Operand) -> bool {
+        op.var().is_some_and(|v| self.varied.contains(&v))
+    }
+}
+
+pub fn analyze(body: &Body, sig: &Signature) -> Activity {
+    let mut varied = HashSet::new();
+    for (id, var) in body.vars.iter().enumerate() {
+        if let Origin::Param(i) = var.origin {
+            if sig.params[i].active {
+                varied.insert(VarId(id));
+            }
+        }
+    }
+    // Iterate to a fixed point: a location assigned late may feed a use earlier in a loop.
+    loop {
+        let before = varied.len();
+        forward(&body.block, &mut varied);
+        if varied.len() == before {
+            break;
+        }
+    }
+    let mut useful = HashSet::new();
+    if let Some(v) = body.result.var() {
+        useful.insert(v);
+    }
+    loop {
+        let before = useful.len();
+        backward(&body.block, &mut useful);
+        if useful.len() == before {
+            break;
+        }
+    }
+    Activity { varied, useful }
+}
+
+fn is_arith(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_) | BinOp::Rem(_)
+    )
+}
+
+/// The operands through which gradient flows into a value (varied operands make it varied;
+/// a useful value makes them useful).
+pub fn differentiable_operands(value: &Value) -> Vec<&Operand> {
+    match value {
+        Value::Use(op) => vec![op],
+        Value::Binary { op, lhs, rhs } if is_arith(op) => vec![lhs, rhs],
+        Value::Binary { .. } => vec![],
+        Value::Unary {
+            op: UnOp::Neg | UnOp::Deref,
+            arg,
+        } => vec![arg],
+        Value::Unary { op: UnOp::Not, .. } => vec![],
+        Value::Method {
+            receiver,
+            args,
+            kind,
+            ..
+        } => match kind {
+            MethodKind::Float(i) => std::iter::once(receiver)
+                .chain(args)
+                .zip(FLOAT_METHODS[*i].rules)
+                .filter(|(_, rule)| rule.is_some())
+                .map(|(op, _)| op)
+                .collect(),
+            MethodKind::Identity => vec![receiver],
+            // Unknown methods propagate so that the check reports the call itself, not a
+            // parameter that seems unused further on.
+            MethodKind::Unknown => std::iter::once(receiver).chain(args).collect(),
+            MethodKind::Step => vec![],
+        },
+        Value::Call { args, .. } => args.iter().collect(),
+        Value::Cast { arg, ty } if is_float(ty) => vec![arg],
+        Value::Cast { .. } => vec![],
+        Value::Index { base, .. } => vec![base],
+        Value::Field { base, .. } => vec![base],
+        Value::Tuple(items) => items.iter().collect(),
+        Value::Opaque { .. } => vec![],
+    }
+}
+
+fn any_varied(ops: &[&Operand], varied: &HashSet<VarId>) -> bool {
+    ops.iter()
+        .any(|op| op.var().is_some_and(|v| varied.contains(&v)))
+}
+
+fn forward(block: &Block, varied: &mut HashSet<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let { var, value, .. } | StmtKind::Assign { var, value } => {
+                if any_varied(&differentiable_operands(value), varied) {
+                    varied.insert(*var);
+                }
+            }
+            StmtKind::SetIndex { base, value, .. } => {
+                if any_varied(&[value], varied) {
+                    varied.insert(*base);
+                }
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                forward(then_block, varied);
+                forward(else_block, varied);
+            }
+            StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
+        }
+    }
+}
+
+fn backward(block: &Block, useful: &mut HashSet<VarId>) {
+    for stmt in block.iter().rev() {
+        match &stmt.kind {
+            StmtKind::Let { var, value, .. } | StmtKind::Assign { var, value } => {
+                if useful.contains(var) {
+                    for op in differentiable_operands(value) {
+                        if let Some(v) = op.var() {
+                            useful.insert(v);
+                        }
+                    }
+                }
+            }
+            StmtKind::SetIndex { base, value, .. } => {
+                if useful.contains(base) {
+                    if let Some(v) = value.var() {
+                        useful.insert(v);
+                    }
+                }
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                backward(then_block, useful);
+                backward(else_block, useful);
+            }
+            StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The intermediate representation: three-address code with explicit control flow.
+//!
+//! Every intermediate value gets its own variable, every statement keeps the span of the user
+//! expression it came from, and the operands of an operation are always variables or constants,
+//! never nested expressions. Activity analysis, the checks and the reverse sweep all work on this
+//! form instead of on syn's tree.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use syn::{BinOp, Member, Type};
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct VarId(pub usize);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Origin {
+    /// The function parameter at this position.
+    Param(usize),
+    /// A variable the user named.
+    Local,
+    /// An intermediate value.
+    Temp,
+}
+
+pub struct Var {
+    /// The identifier generated code uses for the value.
+    pub ident: Ident,
+    /// The name the user gave it, for error messages.
+    pub user_name: Option<String>,
+    /// Where it was defined.
+    pub span: Span,
+    pub origin: Origin,
+    /// Holds a reference (a `&T` parameter, `let r = &x`, a loop over a slice), so generated code
+    /// passes it as it is instead of borrowing it again.
+    pub is_ref: bool,
+    /// A storage location assigned more than once in a way SSA renaming cannot express (inside a
+    /// branch or loop): overwrites are saved on the tape when the reverse sweep needs the value.
+    pub is_location: bool,
+}
+
+#[derive(Clone)]
+pub enum Operand {
+    Var(VarId),
+    /// `&v`, as written by the user (`a.dot(&b)`).
+    Ref(VarId, Span),
+    /// A literal or a constant path (`2.0`, `f64::consts::PI`): never carries gradient.
+    Const(TokenStream),
+}
+
+impl Operand {
+    pub fn var(&self) -> Option<VarId> {
+        match self {
+            Operand::Var(v) | Operand::Ref(v, _) => Some(*v),
+            Operand::Const(_) => None,
+        }
+    }
+}
+
+pub enum UnOp {
+    Neg,
+    Not,
+    Deref,
+}
+
+/// What a method call is, as far as syntax tells.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MethodKind {
+    /// A float method with a derivative rule in the runtime (index into `methods::FLOAT_METHODS`).
+    Float(usize),
+    /// A method whose derivative is zero or undefined (`round`, `signum`, ...).
+    Step,
+    /// Returns its receiver's value unchanged (`clone`).
+    Identity,
+    /// Anything else: only allowed when nothing involved carries gradient.
+    Unknown,
+}
+
+pub enum Value {
+    Use(Operand),
+    Binary {
+        op: BinOp,
+        lhs: Operand,
+        rhs: Operand,
+    },
+    Unary {
+        op: UnOp,
+        arg: Operand,
+    },
+    Method {
+        receiver: Operand,
+        method: Ident,
+        turbofish: Option<TokenStream>,
+        args: Vec<Operand>,
+        kind: MethodKind,
+    },
+    /// A call of a function path. `differentiable` says whether the callee is expected to have a
+    /// companion pullback (anything but the `stop_gradient` marker).
+    Call {
+        func: syn::ExprPath,
+        args: Vec<Operand>,
+    },
+    Cast {
+        arg: Operand,
+        ty: Type,
+    },
+    Index {
+        base: Operand,
+        index: Operand,
+    },
+    Field {
+        base: Operand,
+        member: Member,
+    },
+    Tuple(Vec<Operand>),
+    /// User tokens evaluated as written (with variables renamed): `stop_gradient(..)` contents and
+    /// expressions that only compute with values that carry no gradient.
+    Opaque {
+        tokens: TokenStream,
+        reads: Vec<VarId>,
+        /// `stop_gradient(..)`: exempt from the checks, never carries gradient.
+        stopped: bool,
+    },
+}
+
+pub struct Stmt {
+    pub kind: StmtKind,
+    /// The user expression this statement came from.
+    pub span: Span,
+}
+
+pub enum StmtKind {
+    /// Defines `var` (its first assignment). `ty` is the user's type ascription, kept for inference.
+    Let {
+        var: VarId,
+        ty: Option<Type>,
+        value: Value,
+    },
+    /// Declares a location without a value (`let x;`).
+    Declare { var: VarId, ty: Option<Type> },
+    /// Overwrites a location.
+    Assign { var: VarId, value: Value },
+    /// `base[index] = value` on a local buffer.
+    SetIndex {
+        base: VarId,
+        index: Operand,
+        value: Operand,
+    },
+    /// A statement with no value that touches nothing carrying gradient (`assert!(..)`).
+    Opaque {
+        tokens: TokenStream,
+        reads: Vec<VarId>,
+    },
+    If {
+        cond: Operand,
+        then_block: Block,
+        else_block: Block,
+    },
+}
+
+pub type Block = Vec<Stmt>;
+
+pub struct Body {
+    pub vars: Vec<Var>,
+    pub block: Block,
+    /// The function's result.
+    pub result: Operand,
+}
+
+impl Body {
+    pub fn var(&self, id: VarId) -> &Var {
+        &self.vars[id.0]
+    }
+}

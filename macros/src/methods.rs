@@ -1,0 +1,93 @@
+//! The float methods nabla differentiates, and the runtime rule that goes with each operand.
+//!
+//! This table is syntax only: a method name, how many arguments it takes, and the name of the
+//! rule function in `nabla_runtime::rules::scalar` for each operand (receiver first). The
+//! derivatives themselves live in the runtime.
+
+pub struct FloatMethod {
+    pub name: &'static str,
+    /// One entry per operand, receiver first: the rule for that operand's adjoint, or `None` for
+    /// an operand that never carries gradient (the integer exponent of `powi`).
+    pub rules: &'static [Option<&'static str>],
+}
+
+macro_rules! float_methods {
+    ($($name:ident: [$($rule:tt),*];)*) => {
+        pub const FLOAT_METHODS: &[FloatMethod] = &[
+            $(FloatMethod { name: stringify!($name), rules: &[$(float_methods!(@rule $rule)),*] },)*
+        ];
+    };
+    (@rule _) => { None };
+    (@rule $rule:ident) => { Some(stringify!($rule)) };
+}
+
+float_methods! {
+    exp: [exp_adjoint];
+    exp2: [exp2_adjoint];
+    exp_m1: [exp_m1_adjoint];
+    ln: [ln_adjoint];
+    log: [log_adjoint_self, log_adjoint_other];
+    log2: [log2_adjoint];
+    log10: [log10_adjoint];
+    ln_1p: [ln_1p_adjoint];
+    sqrt: [sqrt_adjoint];
+    cbrt: [cbrt_adjoint];
+    powi: [powi_adjoint, _];
+    powf: [powf_adjoint_self, powf_adjoint_other];
+    sin: [sin_adjoint];
+    cos: [cos_adjoint];
+    tan: [tan_adjoint];
+    asin: [asin_adjoint];
+    acos: [acos_adjoint];
+    atan: [atan_adjoint];
+    atan2: [atan2_adjoint_self, atan2_adjoint_other];
+    sinh: [sinh_adjoint];
+    cosh: [cosh_adjoint];
+    tanh: [tanh_adjoint];
+    asinh: [asinh_adjoint];
+    acosh: [acosh_adjoint];
+    atanh: [atanh_adjoint];
+    abs: [abs_adjoint];
+    max: [max_adjoint_self, max_adjoint_other];
+    min: [min_adjoint_self, min_adjoint_other];
+    clamp: [clamp_adjoint_self, clamp_adjoint_lo, clamp_adjoint_hi];
+    hypot: [hypot_adjoint_self, hypot_adjoint_other];
+    recip: [recip_adjoint];
+    mul_add: [mul_add_adjoint_self, mul_add_adjoint_a, mul_add_adjoint_b];
+    to_degrees: [to_degrees_adjoint];
+    to_radians: [to_radians_adjoint];
+    fract: [fract_adjoint];
+}
+
+/// Methods whose derivative is zero almost everywhere or undefined: on a value that carries
+/// gradient they would silently stop it.
+pub const STEP_METHODS: &[&str] = &[
+    "round",
+    "round_ties_even",
+    "floor",
+    "ceil",
+    "trunc",
+    "signum",
+    "to_bits",
+    "copysign",
+    "rem_euclid",
+    "div_euclid",
+    "to_int_unchecked",
+    "total_cmp",
+    "partial_cmp",
+];
+
+/// Methods that return their receiver's value unchanged.
+pub const IDENTITY_METHODS: &[&str] = &["clone", "to_owned", "into_owned", "clone_owned"];
+
+/// Looks up a float method taking `args` arguments besides the receiver.
+pub fn float_method(name: &str, args: usize) -> Option<usize> {
+    FLOAT_METHODS
+        .iter()
+        .position(|m| m.name == name && m.rules.len() == args + 1)
+}
+
+/// The float methods in `f64::NAME(x, ..)` form, for error messages.
+pub fn is_float_method_name(name: &str) -> bool {
+    FLOAT_METHODS.iter().any(|m| m.name == name) || STEP_METHODS.contains(&name)
+}

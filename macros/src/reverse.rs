@@ -1,0 +1,734 @@
+//! Code generation: the forward sweep (the primal computation, saving what will be overwritten)
+//! and the reverse sweep (adjoints accumulated in reverse order).
+//!
+//! Generation runs twice. The first run records which primal values the reverse sweep reads; the
+//! second saves exactly those (and only where they are overwritten or go out of scope), so the
+//! tape holds nothing the reverse sweep does not need.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::BinOp;
+
+use crate::activity::{differentiable_operands, Activity};
+use crate::ir::{Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId};
+use crate::methods::FLOAT_METHODS;
+use crate::parse::Signature;
+
+/// The generated sweeps of one function.
+pub struct Sweeps {
+    /// Tape declarations, the forward sweep, then the reverse sweep.
+    pub body: TokenStream,
+    /// The primal result.
+    pub value: TokenStream,
+    /// One gradient expression per parameter (`()` for parameters that carry no gradient).
+    pub gradients: Vec<TokenStream>,
+}
+
+pub fn generate(body: &Body, sig: &Signature, activity: &Activity, cotangent: &Ident) -> Sweeps {
+    let mut first = Generator::new(body, sig, activity, None);
+    first.run(cotangent);
+    let needed = first.reads;
+    let mut second = Generator::new(body, sig, activity, Some(needed));
+    second.run(cotangent)
+}
+
+fn rt() -> TokenStream {
+    quote!(::nabla::__private)
+}
+
+struct Generator<'a> {
+    body: &'a Body,
+    sig: &'a Signature,
+    activity: &'a Activity,
+    /// Values the reverse sweep reads; `None` in the first run, where everything counts as read.
+    needed: Option<HashSet<VarId>>,
+    reads: HashSet<VarId>,
+    /// Variables whose adjoint has been declared in the reverse sweep so far.
+    declared: HashSet<VarId>,
+    /// One tape per save site, declared at the top of the function.
+    tapes: BTreeMap<String, TokenStream>,
+    stmt_tapes: HashMap<usize, Ident>,
+    loop_depth: usize,
+}
+
+impl<'a> Generator<'a> {
+    fn new(
+        body: &'a Body,
+        sig: &'a Signature,
+        activity: &'a Activity,
+        needed: Option<HashSet<VarId>>,
+    ) -> Self {
+        Generator {
+            body,
+            sig,
+            activity,
+            needed,
+            reads: HashSet::new(),
+            declared: HashSet::new(),
+            tapes: BTreeMap::new(),
+            stmt_tapes: HashMap::new(),
+            loop_depth: 0,
+        }
+    }
+
+    fn run(&mut self, cotangent: &Ident) -> Sweeps {
+        let forward = self.forward_block(&self.body.block, false);
+
+        let mut reverse = TokenStream::new();
+        if let Some(result) = self.body.result.var() {
+            if self.activity.is_active(result) {
+                reverse.extend(self.contribute(result, quote!(#cotangent)));
+            }
+        }
+        reverse.extend(self.reverse_block(&self.body.block, false));
+
+        let gradients = self
+            .body
+            .vars
+            .iter()
+            .enumerate()
+            .filter_map(|(id, var)| match var.origin {
+                Origin::Param(i) => Some((i, VarId(id))),
+                _ => None,
+            })
+            .map(|(i, id)| {
+                let param = &self.sig.params[i];
+                if !param.active {
+                    quote!(())
+                } else if self.declared.contains(&id) {
+                    let d = self.adjoint(id);
+                    quote!(#d)
+                } else {
+                    let rt = rt();
+                    let p = &param.ident;
+                    quote!(#rt::Tangent::zero_tangent(&#p))
+                }
+            })
+            .collect();
+
+        let value = match &self.body.result {
+            Operand::Var(v) => {
+                let ident = &self.body.var(*v).ident;
+                quote!(#ident)
+            }
+            other => self.forward_operand_by_value(other),
+        };
+        let tapes = self.tapes.values();
+        Sweeps {
+            body: quote! {
+                #(#tapes)*
+                #forward
+                #reverse
+            },
+            value,
+            gradients,
+        }
+    }
+
+    fn is_needed(&self, v: VarId) -> bool {
+        self.needed.as_ref().is_none_or(|n| n.contains(&v))
+    }
+
+    fn ident(&self, v: VarId) -> &Ident {
+        &self.body.var(v).ident
+    }
+
+    fn adjoint(&self, v: VarId) -> Ident {
+        let var = self.body.var(v);
+        format_ident!(
+            "__d{}_{}",
+            v.0,
+            var.ident.to_string().trim_start_matches('_'),
+            span = Span::mixed_site()
+        )
+    }
+
+    fn new_tape(&mut self, name: String) -> Ident {
+        let ident = Ident::new(&name, Span::mixed_site());
+        let rt = rt();
+        let decl = if self.loop_depth > 0 {
+            quote!(let mut #ident = #rt::Tape::new();)
+        } else {
+            quote!(let mut #ident = #rt::Slot::new();)
+        };
+        self.tapes.insert(name, decl);
+        ident
+    }
+
+    fn var_tape(&mut self, v: VarId) -> Ident {
+        self.new_tape(format!("__save_v{}", v.0))
+    }
+
+    fn stmt_tape(&mut self, stmt: &Stmt) -> Ident {
+        let key = stmt as *const Stmt as usize;
+        if let Some(t) = self.stmt_tapes.get(&key) {
+            return t.clone();
+        }
+        let t = self.new_tape(format!("__save_s{}", self.stmt_tapes.len()));
+        self.stmt_tapes.insert(key, t.clone());
+        t
+    }
+
+    /// Variables a block defines directly, which go out of scope at its end: the ones the reverse
+    /// sweep needs are saved there and restored at the start of the block's reverse.
+    fn block_locals(&self, block: &Block) -> Vec<VarId> {
+        block
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => Some(*var),
+                _ => None,
+            })
+            .filter(|v| {
+                self.is_needed(*v) || (self.body.var(*v).is_location && self.activity.is_active(*v))
+            })
+            .collect()
+    }
+
+    // ----- forward sweep -------------------------------------------------------------------
+
+    fn forward_block(&mut self, block: &Block, scoped: bool) -> TokenStream {
+        let mut out = TokenStream::new();
+        for stmt in block {
+            out.extend(self.forward_stmt(stmt));
+        }
+        if scoped {
+            for v in self.block_locals(block) {
+                let tape = self.var_tape(v);
+                let ident = self.ident(v).clone();
+                out.extend(quote!(#tape.push(#ident);));
+            }
+        }
+        out
+    }
+
+    fn forward_stmt(&mut self, stmt: &Stmt) -> TokenStream {
+        let span = stmt.span;
+        match &stmt.kind {
+            StmtKind::Let { var, ty, value } => {
+                let ident = self.ident(*var).clone();
+                let value = self.forward_value(value, span);
+                let mutability = self.body.var(*var).is_location.then(|| quote!(mut));
+                let ty = ty.as_ref().map(|t| quote!(: #t));
+                quote_spanned!(span=> let #mutability #ident #ty = #value;)
+            }
+            StmtKind::Declare { var, ty } => {
+                let ident = self.ident(*var).clone();
+                let ty = ty.as_ref().map(|t| quote!(: #t));
+                quote_spanned!(span=> let mut #ident #ty;)
+            }
+            StmtKind::Assign { var, value } => {
+                let ident = self.ident(*var).clone();
+                let value = self.forward_value(value, span);
+                if self.is_needed(*var) {
+                    let tape = self.stmt_tape(stmt);
+                    quote_spanned!(span=> #tape.push(::core::mem::replace(&mut #ident, #value));)
+                } else {
+                    quote_spanned!(span=> #ident = #value;)
+                }
+            }
+            StmtKind::SetIndex { base, index, value } => {
+                let ident = self.ident(*base).clone();
+                let index = self.forward_operand_by_value(index);
+                let value = self.forward_operand_by_value(value);
+                if self.is_needed(*base) {
+                    let tape = self.stmt_tape(stmt);
+                    quote_spanned!(span=> #tape.push(::core::mem::replace(&mut #ident[#index], #value));)
+                } else {
+                    quote_spanned!(span=> #ident[#index] = #value;)
+                }
+            }
+            StmtKind::Opaque { tokens, .. } => tokens.clone(),
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                let cond = self.forward_operand_by_value(cond);
+                let then_tokens = self.forward_block(then_block, true);
+                let else_tokens = self.forward_block(else_block, true);
+                quote_spanned!(span=> if #cond { #then_tokens } else { #else_tokens })
+            }
+        }
+    }
+
+    /// An operand passed by value: a variable the reverse sweep still reads is cloned (free for
+    /// floats), anything else is moved.
+    fn forward_operand_by_value(&self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) => {
+                let var = self.body.var(*v);
+                let ident = &var.ident;
+                if !var.is_ref && self.is_needed(*v) {
+                    quote!(::core::clone::Clone::clone(&#ident))
+                } else {
+                    quote!(#ident)
+                }
+            }
+            Operand::Ref(v, span) => {
+                let ident = self.ident(*v);
+                if self.body.var(*v).is_ref {
+                    quote!(#ident)
+                } else {
+                    quote_spanned!(*span=> &#ident)
+                }
+            }
+            Operand::Const(c) => c.clone(),
+        }
+    }
+
+    /// An operand of an operator: borrowed, so nothing is moved (`&a * &b` works for floats and
+    /// nalgebra types alike).
+    fn forward_operand_borrowed(&self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => {
+                let var = self.body.var(*v);
+                let ident = &var.ident;
+                if var.is_ref {
+                    quote!(#ident)
+                } else {
+                    quote!(&#ident)
+                }
+            }
+            Operand::Const(c) => quote!((#c)),
+        }
+    }
+
+    /// A method receiver: method-call syntax borrows or copies as the method needs.
+    fn forward_receiver(&self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) => {
+                let ident = self.ident(*v);
+                quote!(#ident)
+            }
+            Operand::Ref(v, _) => {
+                let ident = self.ident(*v);
+                quote!((&#ident))
+            }
+            Operand::Const(c) => quote!((#c)),
+        }
+    }
+
+    fn forward_value(&self, value: &Value, span: Span) -> TokenStream {
+        match value {
+            Value::Use(op) => self.forward_operand_by_value(op),
+            Value::Binary { op, lhs, rhs } => {
+                let comparison = matches!(
+                    op,
+                    BinOp::Lt(_)
+                        | BinOp::Le(_)
+                        | BinOp::Gt(_)
+                        | BinOp::Ge(_)
+                        | BinOp::Eq(_)
+                        | BinOp::Ne(_)
+                );
+                let (l, r) = if comparison {
+                    // Both sides at the same level of reference, as `PartialOrd` wants.
+                    (self.forward_compared(lhs), self.forward_compared(rhs))
+                } else {
+                    (
+                        self.forward_operand_borrowed(lhs),
+                        self.forward_operand_borrowed(rhs),
+                    )
+                };
+                quote_spanned!(span=> #l #op #r)
+            }
+            Value::Unary { op, arg } => match op {
+                UnOp::Neg => {
+                    let a = self.forward_operand_borrowed(arg);
+                    quote_spanned!(span=> -#a)
+                }
+                UnOp::Not => {
+                    let a = self.forward_operand_by_value(arg);
+                    quote_spanned!(span=> !#a)
+                }
+                UnOp::Deref => {
+                    let a = self.forward_receiver(arg);
+                    quote_spanned!(span=> *#a)
+                }
+            },
+            Value::Method {
+                receiver,
+                method,
+                turbofish,
+                args,
+                ..
+            } => {
+                let recv = self.forward_receiver(receiver);
+                let args = args.iter().map(|a| self.forward_operand_by_value(a));
+                quote_spanned!(span=> #recv.#method #turbofish(#(#args),*))
+            }
+            Value::Call { func, args } => {
+                let args = args.iter().map(|a| self.forward_operand_by_value(a));
+                quote_spanned!(span=> #func(#(#args),*))
+            }
+            Value::Cast { arg, ty } => {
+                let a = self.forward_receiver(arg);
+                quote_spanned!(span=> #a as #ty)
+            }
+            Value::Index { base, index } => {
+                let b = self.forward_receiver(base);
+                let i = self.forward_operand_by_value(index);
+                quote_spanned!(span=> #b[#i])
+            }
+            Value::Field { base, member } => {
+                let b = self.forward_receiver(base);
+                quote_spanned!(span=> #b.#member)
+            }
+            Value::Tuple(items) => {
+                let items = items.iter().map(|i| self.forward_operand_by_value(i));
+                quote_spanned!(span=> (#(#items,)*))
+            }
+            Value::Opaque { tokens, .. } => tokens.clone(),
+        }
+    }
+
+    fn forward_compared(&self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Const(c) => quote!(&(#c)),
+            other => self.forward_operand_borrowed(other),
+        }
+    }
+
+    // ----- reverse sweep -------------------------------------------------------------------
+
+    /// Records that the reverse sweep reads `v` and returns a reference to it.
+    fn read_ref(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => {
+                self.reads.insert(*v);
+                let var = self.body.var(*v);
+                let ident = &var.ident;
+                if var.is_ref {
+                    quote!(#ident)
+                } else {
+                    quote!(&#ident)
+                }
+            }
+            Operand::Const(c) => quote!(&(#c)),
+        }
+    }
+
+    /// Records that the reverse sweep reads `v` and returns its (copied) value.
+    fn read_value(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => {
+                self.reads.insert(*v);
+                let var = self.body.var(*v);
+                let ident = &var.ident;
+                if var.is_ref {
+                    quote!(*#ident)
+                } else {
+                    quote!(#ident)
+                }
+            }
+            Operand::Const(c) => quote!((#c)),
+        }
+    }
+
+    /// Adds `contribution` to the adjoint of `v`: the first contribution declares it.
+    fn contribute(&mut self, v: VarId, contribution: TokenStream) -> TokenStream {
+        let d = self.adjoint(v);
+        if self.declared.insert(v) {
+            quote!(let mut #d = #contribution;)
+        } else {
+            let rt = rt();
+            quote!(#rt::Accumulate::accumulate(&mut #d, #contribution);)
+        }
+    }
+
+    fn contribute_to(&mut self, op: &Operand, contribution: TokenStream) -> TokenStream {
+        match op.var() {
+            Some(v) if self.activity.is_active(v) => self.contribute(v, contribution),
+            _ => TokenStream::new(),
+        }
+    }
+
+    fn reverse_block(&mut self, block: &Block, scoped: bool) -> TokenStream {
+        let rt = rt();
+        let mut out = TokenStream::new();
+        if scoped {
+            for v in self.block_locals(block).into_iter().rev() {
+                let tape = self.var_tape(v);
+                let ident = self.ident(v).clone();
+                let mutability = self.body.var(v).is_location.then(|| quote!(mut));
+                out.extend(quote!(let #mutability #ident = #tape.pop();));
+            }
+        }
+        // A location's adjoint may receive contributions on some paths only: it starts at zero.
+        for stmt in block {
+            if let StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } = &stmt.kind {
+                let var = *var;
+                if self.body.var(var).is_location
+                    && self.activity.is_active(var)
+                    && self.declared.insert(var)
+                {
+                    let d = self.adjoint(var);
+                    let ident = self.ident(var).clone();
+                    out.extend(quote!(let mut #d = #rt::Tangent::zero_tangent(&#ident);));
+                }
+            }
+        }
+        for stmt in block.iter().rev() {
+            out.extend(self.reverse_stmt(stmt));
+        }
+        out
+    }
+
+    fn reverse_stmt(&mut self, stmt: &Stmt) -> TokenStream {
+        let rt = rt();
+        let span = stmt.span;
+        match &stmt.kind {
+            StmtKind::Let { var, value, .. } => {
+                if self.activity.is_active(*var) && self.declared.contains(var) {
+                    let d = self.adjoint(*var);
+                    self.reverse_value(value, *var, &d, span)
+                } else {
+                    TokenStream::new()
+                }
+            }
+            StmtKind::Declare { .. } | StmtKind::Opaque { .. } => TokenStream::new(),
+            StmtKind::Assign { var, value } => {
+                let mut out = TokenStream::new();
+                let active = self.activity.is_active(*var) && self.declared.contains(var);
+                let taken = Ident::new("__d_new", Span::mixed_site());
+                if active {
+                    let d = self.adjoint(*var);
+                    out.extend(quote!(let #taken = #rt::take_tangent(&mut #d);));
+                }
+                if self.is_needed(*var) {
+                    let tape = self.stmt_tape(stmt);
+                    let ident = self.ident(*var).clone();
+                    out.extend(quote!(#ident = #tape.pop();));
+                }
+                if active {
+                    out.extend(self.reverse_value(value, *var, &taken, span));
+                }
+                out
+            }
+            StmtKind::SetIndex { base, index, value } => {
+                let mut out = TokenStream::new();
+                if self.activity.is_active(*base) && self.declared.contains(base) {
+                    let d = self.adjoint(*base);
+                    let i = self.read_value(index);
+                    let taken = quote!(#rt::rules::IndexRule::index_take(&mut #d, #i));
+                    if self.activity.operand_active(value) {
+                        out.extend(self.contribute_to(value, taken));
+                    } else {
+                        out.extend(quote!(let _ = #taken;));
+                    }
+                }
+                if self.is_needed(*base) {
+                    let tape = self.stmt_tape(stmt);
+                    let ident = self.ident(*base).clone();
+                    let i = self.read_value(index);
+                    out.extend(quote!(#ident[#i] = #tape.pop();));
+                }
+                out
+            }
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                let mut out = TokenStream::new();
+                // Adjoints of outer values that receive contributions on one path only start at zero.
+                let mut inner_reads = Vec::new();
+                collect_operand_vars(then_block, &mut inner_reads);
+                collect_operand_vars(else_block, &mut inner_reads);
+                inner_reads.sort();
+                inner_reads.dedup();
+                for v in inner_reads {
+                    if self.activity.is_active(v)
+                        && !self.declared.contains(&v)
+                        && self.defined_outside(v, then_block, else_block)
+                    {
+                        let ident = self.ident(v).clone();
+                        let zero = quote!(#rt::Tangent::zero_tangent(&#ident));
+                        self.reads.insert(v);
+                        out.extend(self.contribute(v, zero));
+                    }
+                }
+                let then_tokens = self.reverse_block(then_block, true);
+                let else_tokens = self.reverse_block(else_block, true);
+                if then_tokens.is_empty() && else_tokens.is_empty() {
+                    return out;
+                }
+                let c = self.read_value(cond);
+                out.extend(quote_spanned!(span=> if #c { #then_tokens } else { #else_tokens }));
+                out
+            }
+        }
+    }
+
+    fn defined_outside(&self, v: VarId, a: &Block, b: &Block) -> bool {
+        !defines(a, v) && !defines(b, v)
+    }
+
+    /// The contributions of one statement `dst = value` to its operands' adjoints, given the
+    /// adjoint `d` of `dst`.
+    fn reverse_value(&mut self, value: &Value, dst: VarId, d: &Ident, span: Span) -> TokenStream {
+        let rt = rt();
+        let rules = quote!(#rt::rules);
+        match value {
+            Value::Use(op) => self.contribute_to(op, quote!(#d)),
+            Value::Binary { op, lhs, rhs } => {
+                let (trait_name, name) = match op {
+                    BinOp::Add(_) => ("AddRule", "add"),
+                    BinOp::Sub(_) => ("SubRule", "sub"),
+                    BinOp::Mul(_) => ("MulRule", "mul"),
+                    BinOp::Div(_) => ("DivRule", "div"),
+                    _ => return TokenStream::new(),
+                };
+                let trait_ident = Ident::new(trait_name, span);
+                let mut out = TokenStream::new();
+                for (operand, side) in [(lhs, "lhs"), (rhs, "rhs")] {
+                    if !self.activity.operand_active(operand) {
+                        continue;
+                    }
+                    let rule = format_ident!("{}_adjoint_{}", name, side, span = span);
+                    let l = self.read_ref(lhs);
+                    let r = self.read_ref(rhs);
+                    let c = quote_spanned!(span=> #rules::#trait_ident::#rule(#l, #r, &#d));
+                    out.extend(self.contribute_to(operand, c));
+                }
+                out
+            }
+            Value::Unary { op, arg } => match op {
+                UnOp::Neg => {
+                    let a = self.read_ref(arg);
+                    let c = quote_spanned!(span=> #rules::NegRule::neg_adjoint(#a, &#d));
+                    self.contribute_to(arg, c)
+                }
+                UnOp::Deref => self.contribute_to(arg, quote!(#d)),
+                UnOp::Not => TokenStream::new(),
+            },
+            Value::Method {
+                receiver,
+                args,
+                kind,
+                ..
+            } => match kind {
+                MethodKind::Float(index) => {
+                    let method = &FLOAT_METHODS[*index];
+                    let operands: Vec<&Operand> = std::iter::once(receiver).chain(args).collect();
+                    let mut out = TokenStream::new();
+                    for (k, rule) in method.rules.iter().enumerate() {
+                        let Some(rule) = rule else { continue };
+                        if !self.activity.operand_active(operands[k]) {
+                            continue;
+                        }
+                        let values: Vec<TokenStream> =
+                            operands.iter().map(|o| self.read_value(o)).collect();
+                        let y = self.read_value(&Operand::Var(dst));
+                        let rule = Ident::new(rule, span);
+                        let c = quote_spanned!(span=> #rules::scalar::#rule(#(#values,)* #y, #d));
+                        out.extend(self.contribute_to(operands[k], c));
+                    }
+                    out
+                }
+                MethodKind::Identity => self.contribute_to(receiver, quote!(#d)),
+                MethodKind::Step | MethodKind::Unknown => TokenStream::new(),
+            },
+            Value::Call { func, args } => {
+                if !args.iter().any(|a| self.activity.operand_active(a)) {
+                    return TokenStream::new();
+                }
+                let mut path = func.path.clone();
+                let generics = path
+                    .segments
+                    .last_mut()
+                    .map(|s| std::mem::replace(&mut s.arguments, syn::PathArguments::None));
+                let pullback = quote_spanned!(span=> __vjp);
+                let generics = generics.filter(|g| !g.is_none()).map(|g| match g {
+                    syn::PathArguments::AngleBracketed(mut a) => {
+                        a.colon2_token = Some(Default::default());
+                        quote!(#a)
+                    }
+                    other => quote!(#other),
+                });
+                let call_args: Vec<TokenStream> = args
+                    .iter()
+                    .map(|a| match a {
+                        Operand::Var(_) => {
+                            let v = self.read_ref(a);
+                            quote!(::core::clone::Clone::clone(#v))
+                        }
+                        Operand::Ref(..) => self.read_ref(a),
+                        Operand::Const(c) => c.clone(),
+                    })
+                    .collect();
+                let g = Ident::new("__g", Span::mixed_site());
+                let mut out = quote_spanned!(span=> let (_, #g) = #path::#pullback #generics(#(#call_args,)* #d););
+                for (k, a) in args.iter().enumerate() {
+                    let k = syn::Index::from(k);
+                    out.extend(self.contribute_to(a, quote!(#g.#k)));
+                }
+                out
+            }
+            Value::Cast { arg, ty } => {
+                let a = self.read_ref(arg);
+                let c = quote_spanned!(span=> #rules::CastRule::<#ty>::cast_adjoint(#a, #d));
+                self.contribute_to(arg, c)
+            }
+            Value::Index { base, index } => {
+                let Some(b) = base.var().filter(|b| self.activity.is_active(*b)) else {
+                    return TokenStream::new();
+                };
+                let mut out = TokenStream::new();
+                if !self.declared.contains(&b) {
+                    let base_ref = self.read_ref(base);
+                    out.extend(self.contribute(b, quote!(#rt::Tangent::zero_tangent(#base_ref))));
+                }
+                let adj = self.adjoint(b);
+                let i = self.read_value(index);
+                out.extend(
+                    quote_spanned!(span=> #rules::IndexRule::index_accumulate(&mut #adj, #i, #d);),
+                );
+                out
+            }
+            Value::Field { .. } | Value::Tuple(_) | Value::Opaque { .. } => TokenStream::new(),
+        }
+    }
+}
+
+fn defines(block: &Block, v: VarId) -> bool {
+    block.iter().any(|s| match &s.kind {
+        StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => *var == v,
+        StmtKind::If {
+            then_block,
+            else_block,
+            ..
+        } => defines(then_block, v) || defines(else_block, v),
+        _ => false,
+    })
+}
+
+/// Every variable a block's statements read as a differentiable operand.
+fn collect_operand_vars(block: &Block, out: &mut Vec<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
+                out.extend(
+                    differentiable_operands(value)
+                        .into_iter()
+                        .filter_map(|o| o.var()),
+                );
+            }
+            StmtKind::SetIndex { base, value, .. } => {
+                out.push(*base);
+                out.extend(value.var());
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                collect_operand_vars(then_block, out);
+                collect_operand_vars(else_block, out);
+            }
+            StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
+        }
+    }
+}

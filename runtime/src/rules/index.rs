@@ -1,0 +1,94 @@
+//! Rule for reading one element: `y = base[index]`.
+//!
+//! The adjoint of `base` receives `d` at `index`; every other element gets nothing. The trait is
+//! implemented on the *tangent* of `base`, which the generated code has zeroed beforehand.
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, OMatrix};
+
+use crate::Real;
+
+/// Scatter-adds the cotangent of an element read into the gradient of the container.
+pub trait IndexRule<I> {
+    type Elem;
+    fn index_accumulate(&mut self, index: I, d: Self::Elem);
+    /// Takes the adjoint of one element out, leaving zero (the element is being overwritten).
+    fn index_take(&mut self, index: I) -> Self::Elem;
+}
+
+impl<T: Real> IndexRule<usize> for Vec<T> {
+    type Elem = T;
+    #[inline(always)]
+    fn index_accumulate(&mut self, index: usize, d: T) {
+        self[index] += d;
+    }
+    #[inline(always)]
+    fn index_take(&mut self, index: usize) -> T {
+        core::mem::replace(&mut self[index], T::ZERO)
+    }
+}
+
+impl<T: Real, const N: usize> IndexRule<usize> for [T; N] {
+    type Elem = T;
+    #[inline(always)]
+    fn index_accumulate(&mut self, index: usize, d: T) {
+        self[index] += d;
+    }
+    #[inline(always)]
+    fn index_take(&mut self, index: usize) -> T {
+        core::mem::replace(&mut self[index], T::ZERO)
+    }
+}
+
+impl<T: Real, R: Dim, C: Dim> IndexRule<usize> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Elem = T;
+    #[inline(always)]
+    fn index_accumulate(&mut self, index: usize, d: T) {
+        self[index] += d;
+    }
+    #[inline(always)]
+    fn index_take(&mut self, index: usize) -> T {
+        core::mem::replace(&mut self[index], T::ZERO)
+    }
+}
+
+impl<T: Real, R: Dim, C: Dim> IndexRule<(usize, usize)> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Elem = T;
+    #[inline(always)]
+    fn index_accumulate(&mut self, index: (usize, usize), d: T) {
+        self[index] += d;
+    }
+    #[inline(always)]
+    fn index_take(&mut self, index: (usize, usize)) -> T {
+        core::mem::replace(&mut self[index], T::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::Matrix2;
+
+    #[test]
+    fn scatters_into_the_indexed_element() {
+        let mut g = vec![0.0f64; 3];
+        g.index_accumulate(1, 2.0);
+        g.index_accumulate(1, 0.5);
+        assert_eq!(g, vec![0.0, 2.5, 0.0]);
+        let mut a = [0.0f32; 2];
+        a.index_accumulate(0, 1.0);
+        assert_eq!(a, [1.0, 0.0]);
+        let mut m = Matrix2::<f64>::zeros();
+        m.index_accumulate((0, 1), 3.0);
+        m.index_accumulate(3, 1.0);
+        assert_eq!(m, Matrix2::new(0.0, 3.0, 0.0, 1.0));
+        assert_eq!(m.index_take((0, 1)), 3.0);
+        assert_eq!(m[(0, 1)], 0.0);
+    }
+}
