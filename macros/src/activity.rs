@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use syn::BinOp;
 
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, UnOp, Value, VarId};
-use crate::methods::FLOAT_METHODS;
+use crate::methods::{FLOAT_METHODS, TRAIT_METHODS};
 use crate::parse::{is_float, Signature};
 
 pub struct Activity {
@@ -88,6 +88,12 @@ pub fn differentiable_operands(value: &Value) -> Vec<&Operand> {
             MethodKind::Float(i) => std::iter::once(receiver)
                 .chain(args)
                 .zip(FLOAT_METHODS[*i].rules)
+                .filter(|(_, rule)| rule.is_some())
+                .map(|(op, _)| op)
+                .collect(),
+            MethodKind::Trait(i) => std::iter::once(receiver)
+                .chain(args)
+                .zip(TRAIT_METHODS[*i].rules)
                 .filter(|(_, rule)| rule.is_some())
                 .map(|(op, _)| op)
                 .collect(),

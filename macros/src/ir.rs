@@ -66,6 +66,8 @@ pub enum UnOp {
 pub enum MethodKind {
     /// A float method with a derivative rule in the runtime (index into `methods::FLOAT_METHODS`).
     Float(usize),
+    /// A method whose rule is a runtime trait chosen by type (index into `methods::TRAIT_METHODS`).
+    Trait(usize),
     /// A method whose derivative is zero or undefined (`round`, `signum`, ...).
     Step,
     /// Returns its receiver's value unchanged (`clone`).

@@ -702,10 +702,9 @@ impl Lowerer<'_> {
                 );
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
-            Expr::Macro(m) => Value::Use(
-                self.unsupported(
-                    span,
-                    &format!(
+            Expr::Macro(m) => Value::Use(self.unsupported(
+                span,
+                &format!(
                         "the macro `{}!` in expression position",
                         m.mac
                             .path
@@ -714,9 +713,8 @@ impl Lowerer<'_> {
                             .map(|s| s.ident.to_string())
                             .unwrap_or_default()
                     ),
-                    "compute the value with plain expressions",
-                ),
-            ),
+                "compute the value with plain expressions",
+            )),
             Expr::Unsafe(_) => Value::Use(self.unsupported(
                 span,
                 "an `unsafe` block",
@@ -961,7 +959,9 @@ impl Lowerer<'_> {
 }
 
 fn method_kind(name: &str, args: usize) -> MethodKind {
-    if let Some(index) = methods::float_method(name, args) {
+    if let Some(index) = methods::trait_method(name, args) {
+        MethodKind::Trait(index)
+    } else if let Some(index) = methods::float_method(name, args) {
         MethodKind::Float(index)
     } else if methods::STEP_METHODS.contains(&name) {
         MethodKind::Step

@@ -59,6 +59,39 @@ float_methods! {
     fract: [fract_adjoint];
 }
 
+/// A method whose rule is chosen by type: it exists for scalars and matrices alike, or only for
+/// nalgebra types. The rules are methods of the runtime trait `rules::<trait_name>`, called as
+/// `Trait::rule(&receiver, &args.., &y, &d)`.
+pub struct TraitMethod {
+    pub name: &'static str,
+    pub trait_name: &'static str,
+    /// One entry per operand, receiver first, as in [`FloatMethod::rules`].
+    pub rules: &'static [Option<&'static str>],
+}
+
+macro_rules! trait_methods {
+    ($($name:ident => $trait:ident [$($rule:tt),*];)*) => {
+        pub const TRAIT_METHODS: &[TraitMethod] = &[
+            $(TraitMethod {
+                name: stringify!($name),
+                trait_name: stringify!($trait),
+                rules: &[$(float_methods!(@rule $rule)),*],
+            },)*
+        ];
+    };
+}
+
+trait_methods! {
+    dot => DotRule [dot_adjoint_self, dot_adjoint_other];
+}
+
+/// Looks up a method whose rule is chosen by type.
+pub fn trait_method(name: &str, args: usize) -> Option<usize> {
+    TRAIT_METHODS
+        .iter()
+        .position(|m| m.name == name && m.rules.len() == args + 1)
+}
+
 /// Methods whose derivative is zero almost everywhere or undefined: on a value that carries
 /// gradient they would silently stop it.
 pub const STEP_METHODS: &[&str] = &[
@@ -89,5 +122,7 @@ pub fn float_method(name: &str, args: usize) -> Option<usize> {
 
 /// The float methods in `f64::NAME(x, ..)` form, for error messages.
 pub fn is_float_method_name(name: &str) -> bool {
-    FLOAT_METHODS.iter().any(|m| m.name == name) || STEP_METHODS.contains(&name)
+    FLOAT_METHODS.iter().any(|m| m.name == name)
+        || TRAIT_METHODS.iter().any(|m| m.name == name)
+        || STEP_METHODS.contains(&name)
 }

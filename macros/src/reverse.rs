@@ -13,7 +13,7 @@ use syn::BinOp;
 
 use crate::activity::{differentiable_operands, Activity};
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId};
-use crate::methods::FLOAT_METHODS;
+use crate::methods::{FLOAT_METHODS, TRAIT_METHODS};
 use crate::parse::Signature;
 
 /// The generated sweeps of one function.
@@ -624,6 +624,26 @@ impl<'a> Generator<'a> {
                         let y = self.read_value(&Operand::Var(dst));
                         let rule = Ident::new(rule, span);
                         let c = quote_spanned!(span=> #rules::scalar::#rule(#(#values,)* #y, #d));
+                        out.extend(self.contribute_to(operands[k], c));
+                    }
+                    out
+                }
+                MethodKind::Trait(index) => {
+                    let method = &TRAIT_METHODS[*index];
+                    let trait_ident = Ident::new(method.trait_name, span);
+                    let operands: Vec<&Operand> = std::iter::once(receiver).chain(args).collect();
+                    let mut out = TokenStream::new();
+                    for (k, rule) in method.rules.iter().enumerate() {
+                        let Some(rule) = rule else { continue };
+                        if !self.activity.operand_active(operands[k]) {
+                            continue;
+                        }
+                        let refs: Vec<TokenStream> =
+                            operands.iter().map(|o| self.read_ref(o)).collect();
+                        let y = self.read_ref(&Operand::Var(dst));
+                        let rule = Ident::new(rule, span);
+                        let c =
+                            quote_spanned!(span=> #rules::#trait_ident::#rule(#(#refs,)* #y, &#d));
                         out.extend(self.contribute_to(operands[k], c));
                     }
                     out
