@@ -101,7 +101,7 @@ pub fn differentiable_operands(value: &Value) -> Vec<&Operand> {
             // Unknown methods propagate so that the check reports the call itself, not a
             // parameter that seems unused further on.
             MethodKind::Unknown => std::iter::once(receiver).chain(args).collect(),
-            MethodKind::Step => vec![],
+            MethodKind::Step | MethodKind::Query => vec![],
         },
         Value::Call { args, .. } => args.iter().collect(),
         Value::Cast { arg, ty } if is_float(ty) => vec![arg],
@@ -139,6 +139,12 @@ fn forward(block: &Block, varied: &mut HashSet<VarId>) {
                 forward(then_block, varied);
                 forward(else_block, varied);
             }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => forward(body, varied),
+            StmtKind::Push { base, value } => {
+                if any_varied(&[value], varied) {
+                    varied.insert(*base);
+                }
+            }
             StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
         }
     }
@@ -170,6 +176,14 @@ fn backward(block: &Block, useful: &mut HashSet<VarId>) {
             } => {
                 backward(then_block, useful);
                 backward(else_block, useful);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => backward(body, useful),
+            StmtKind::Push { base, value } => {
+                if useful.contains(base) {
+                    if let Some(v) = value.var() {
+                        useful.insert(v);
+                    }
+                }
             }
             StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
         }

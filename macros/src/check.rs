@@ -84,7 +84,11 @@ impl Checker<'_> {
                     self.block(else_block);
                     self.step_if(cond, then_block, else_block, stmt.span);
                 }
-                StmtKind::SetIndex { .. } | StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
+                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => self.block(body),
+                StmtKind::SetIndex { .. }
+                | StmtKind::Push { .. }
+                | StmtKind::Declare { .. }
+                | StmtKind::Opaque { .. } => {}
             }
         }
     }
@@ -182,6 +186,17 @@ impl Checker<'_> {
                     span,
                     "field access on a value that carries gradient is not supported in #[differentiable] functions",
                     "pass the fields as separate parameters",
+                );
+            }
+            Value::Opaque {
+                reads,
+                stopped: false,
+                ..
+            } if reads.iter().any(|v| self.activity.varied.contains(v)) => {
+                self.errors.push(
+                    span,
+                    "`vec![..]` of values that carry gradient is not supported in #[differentiable] functions",
+                    "create the buffer with `vec![0.0; n]` and assign its elements, or `push` them",
                 );
             }
             Value::Tuple(items) if items.iter().any(|i| self.varied(i)) => {

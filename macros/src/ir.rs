@@ -72,6 +72,8 @@ pub enum MethodKind {
     Step,
     /// Returns its receiver's value unchanged (`clone`).
     Identity,
+    /// Asks about the receiver's shape (`len`, `nrows`): fine on anything, carries no gradient.
+    Query,
     /// Anything else: only allowed when nothing involved carries gradient.
     Unknown,
 }
@@ -156,6 +158,20 @@ pub enum StmtKind {
         then_block: Block,
         else_block: Block,
     },
+    /// `for var in range { body }`. `range` holds the iterator value (a `Range`, possibly with
+    /// `.rev()`/`.step_by(k)`), evaluated once before the loop; the reverse sweep walks it
+    /// backwards with `.rev()`.
+    For {
+        var: VarId,
+        range: Operand,
+        body: Block,
+    },
+    /// A loop that runs while the boolean location `go` holds (`while`, `loop`, and `for` loops
+    /// are lowered to this when they `break`); the reverse sweep runs the body as many times as
+    /// the forward sweep did.
+    Loop { go: VarId, body: Block },
+    /// `base.push(value)` on a local `Vec`.
+    Push { base: VarId, value: Operand },
 }
 
 pub type Block = Vec<Stmt>;

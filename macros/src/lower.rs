@@ -29,6 +29,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         blocks: vec![Vec::new()],
         locations: locations.names,
         errors,
+        loops: Vec::new(),
+        early_return: None,
+        places: HashMap::new(),
     };
     for (index, param) in sig.params.iter().enumerate() {
         let id = lowerer.new_var(
@@ -53,9 +56,35 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
             lowerer.bind(&param.ident.to_string(), local);
         }
     }
-    let result = lowerer.lower_block_inline(&item.block);
+    let result = if jumps(&item.block.stmts, JumpScope::Returns) {
+        let span = item.block.span();
+        let result_ty = sig.result_ty.clone();
+        let result = lowerer.new_temp(span);
+        lowerer.vars[result.0].is_location = true;
+        lowerer.push(
+            StmtKind::Let {
+                var: result,
+                ty: Some(result_ty),
+                value: Value::Opaque {
+                    tokens: quote_spanned!(span=> ::core::default::Default::default()),
+                    reads: Vec::new(),
+                    stopped: true,
+                },
+            },
+            span,
+        );
+        let returned = lowerer.new_flag(false, span);
+        lowerer.early_return = Some((result, returned));
+        lowerer.scopes.push(HashMap::new());
+        lowerer.lower_stmts(&item.block.stmts, Some(result));
+        lowerer.scopes.pop();
+        Operand::Var(result)
+    } else {
+        lowerer
+            .lower_block_inline(&item.block)
+            .unwrap_or_else(|| Operand::Const(quote!(())))
+    };
     let block = lowerer.blocks.pop().unwrap_or_default();
-    let result = result.unwrap_or_else(|| Operand::Const(quote!(())));
     Body {
         vars: lowerer.vars,
         block,
@@ -96,6 +125,42 @@ impl<'ast> Visit<'ast> for LocationScan {
             self.target(&node.left, true);
         }
         syn::visit::visit_expr_binary(self, node);
+    }
+    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        self.visit_expr(&node.expr);
+        self.depth += 1;
+        self.visit_block(&node.body);
+        self.depth -= 1;
+    }
+    fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+        self.depth += 1;
+        self.visit_expr(&node.cond);
+        self.visit_block(&node.body);
+        self.depth -= 1;
+    }
+    fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
+        self.depth += 1;
+        self.visit_block(&node.body);
+        self.depth -= 1;
+    }
+    fn visit_expr_match(&mut self, node: &'ast syn::ExprMatch) {
+        self.visit_expr(&node.expr);
+        self.depth += 1;
+        for arm in &node.arms {
+            self.visit_arm(arm);
+        }
+        self.depth -= 1;
+    }
+    fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        if node.method == "push" || node.method == "iter_mut" {
+            // A buffer grown or written through: one storage location.
+            if let Expr::Path(p) = &*node.receiver {
+                if let Some(ident) = p.path.get_ident() {
+                    self.names.insert(ident.to_string());
+                }
+            }
+        }
+        syn::visit::visit_expr_method_call(self, node);
     }
     fn visit_expr_if(&mut self, node: &'ast syn::ExprIf) {
         self.visit_expr(&node.cond);
@@ -149,6 +214,20 @@ struct Lowerer<'e> {
     blocks: Vec<Block>,
     locations: HashSet<String>,
     errors: &'e mut Errors,
+    /// Enclosing loops, innermost last.
+    loops: Vec<LoopFrame>,
+    /// `(result, returned)` locations when the function has a `return`.
+    early_return: Option<(VarId, VarId)>,
+    /// Loop variables of `iter_mut()` loops: name → (buffer, index) of the element they stand for.
+    places: HashMap<String, (VarId, VarId)>,
+}
+
+/// The flags through which `break` and `continue` leave a loop: the IR has no jumps, so a jump
+/// sets a flag and the statements after it run only while the flags allow.
+#[derive(Clone, Copy)]
+struct LoopFrame {
+    go: Option<VarId>,
+    skip: Option<VarId>,
 }
 
 impl Lowerer<'_> {
@@ -263,16 +342,36 @@ impl Lowerer<'_> {
     /// returns the block's value.
     fn lower_block_inline(&mut self, block: &syn::Block) -> Option<Operand> {
         self.scopes.push(HashMap::new());
-        let mut result = None;
-        let count = block.stmts.len();
-        for (i, stmt) in block.stmts.iter().enumerate() {
+        let result = self.lower_stmts(&block.stmts, None);
+        self.scopes.pop();
+        result
+    }
+
+    /// Lowers statements in order. After a statement that may `break`, `continue` or `return`,
+    /// the rest runs under a guard on the loop and return flags. With a `sink`, the value of the
+    /// statements is assigned to it instead of being returned.
+    fn lower_stmts(&mut self, stmts: &[SynStmt], sink: Option<VarId>) -> Option<Operand> {
+        let count = stmts.len();
+        for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == count;
             match stmt {
                 SynStmt::Local(local) => self.lower_let(local),
                 SynStmt::Expr(expr, semi) => {
                     let op = self.lower_expr(expr);
                     if last && semi.is_none() {
-                        result = Some(op);
+                        return match sink {
+                            Some(sink) => {
+                                self.push(
+                                    StmtKind::Assign {
+                                        var: sink,
+                                        value: Value::Use(op),
+                                    },
+                                    expr.span(),
+                                );
+                                None
+                            }
+                            None => Some(op),
+                        };
                     }
                 }
                 SynStmt::Macro(m) => self.lower_statement_macro(&m.mac),
@@ -284,9 +383,120 @@ impl Lowerer<'_> {
                     );
                 }
             }
+            let scope = if self.loops.is_empty() {
+                JumpScope::Returns
+            } else {
+                JumpScope::All
+            };
+            if !last && jumps(std::slice::from_ref(stmt), scope) {
+                let rest = &stmts[i + 1..];
+                let span = rest
+                    .first()
+                    .map(|s| s.span())
+                    .unwrap_or_else(|| stmt.span());
+                let alive = self.alive(span);
+                self.blocks.push(Vec::new());
+                let value = self.lower_stmts(rest, sink);
+                let then_block = self.blocks.pop().unwrap_or_default();
+                if value.is_some() {
+                    self.unsupported(
+                        span,
+                        "a block value after `break`, `continue` or `return`",
+                        "assign the value to a variable declared before the block",
+                    );
+                }
+                self.push(
+                    StmtKind::If {
+                        cond: alive,
+                        then_block,
+                        else_block: Vec::new(),
+                    },
+                    span,
+                );
+                return None;
+            }
         }
-        self.scopes.pop();
-        result
+        None
+    }
+
+    /// A branch condition as it is now: a location is copied, because the branch may overwrite
+    /// it and the reverse sweep must take the branch the forward sweep took.
+    fn condition(&mut self, op: Operand, span: Span) -> Operand {
+        match op {
+            Operand::Var(v) if self.vars[v.0].is_location => {
+                let snapshot = self.new_temp(span);
+                self.push(
+                    StmtKind::Let {
+                        var: snapshot,
+                        ty: None,
+                        value: Value::Use(op),
+                    },
+                    span,
+                );
+                Operand::Var(snapshot)
+            }
+            other => other,
+        }
+    }
+
+    /// A boolean location holding `initial`.
+    fn new_flag(&mut self, initial: bool, span: Span) -> VarId {
+        let var = self.new_temp(span);
+        self.vars[var.0].is_location = true;
+        let value = if initial { quote!(true) } else { quote!(false) };
+        self.push(
+            StmtKind::Let {
+                var,
+                ty: Some(syn::parse_quote!(bool)),
+                value: Value::Use(Operand::Const(value)),
+            },
+            span,
+        );
+        var
+    }
+
+    fn set_flag(&mut self, flag: VarId, value: bool, span: Span) {
+        let value = if value { quote!(true) } else { quote!(false) };
+        self.push(
+            StmtKind::Assign {
+                var: flag,
+                value: Value::Use(Operand::Const(value)),
+            },
+            span,
+        );
+    }
+
+    /// Whether execution goes on here: no `return` taken, the loop not broken, the iteration not
+    /// skipped by `continue`.
+    fn alive(&mut self, span: Span) -> Operand {
+        let mut terms = Vec::new();
+        let mut reads = Vec::new();
+        if let Some((_, returned)) = self.early_return {
+            let ident = &self.vars[returned.0].ident;
+            terms.push(quote!(!#ident));
+            reads.push(returned);
+        }
+        if let Some(frame) = self.loops.last().copied() {
+            if let Some(go) = frame.go {
+                let ident = &self.vars[go.0].ident;
+                terms.push(quote!(#ident));
+                reads.push(go);
+            }
+            if let Some(skip) = frame.skip {
+                let ident = &self.vars[skip.0].ident;
+                terms.push(quote!(!#ident));
+                reads.push(skip);
+            }
+        }
+        if terms.is_empty() {
+            return Operand::Const(quote!(true));
+        }
+        let value = Value::Opaque {
+            tokens: quote!(#(#terms)&&*),
+            reads,
+            stopped: true,
+        };
+        self.operand_of(value, span)
     }
 
     /// Lowers a block into a new IR block (a branch), returning it and its value.
@@ -561,6 +771,26 @@ impl Lowerer<'_> {
                 );
             }
             Expr::Paren(p) => self.lower_assign(&p.expr, value_of, span),
+            Expr::Unary(u)
+                if matches!(u.op, syn::UnOp::Deref(_)) && self.place_of(&u.expr).is_some() =>
+            {
+                let (base, index) = self.place_of(&u.expr).unwrap_or((VarId(0), VarId(0)));
+                let current = Value::Index {
+                    base: Operand::Var(base),
+                    index: Operand::Var(index),
+                };
+                let current = self.operand_of(current, left.span());
+                let value = value_of(self, Some(current));
+                let value = self.operand_of(value, span);
+                self.push(
+                    StmtKind::SetIndex {
+                        base,
+                        index: Operand::Var(index),
+                        value,
+                    },
+                    span,
+                );
+            }
             _ => {
                 self.unsupported(
                     left.span(),
@@ -605,6 +835,15 @@ impl Lowerer<'_> {
                 let rhs = self.lower_expr(&b.right);
                 Value::Binary { op: b.op, lhs, rhs }
             }
+            Expr::Unary(u)
+                if matches!(u.op, syn::UnOp::Deref(_)) && self.place_of(&u.expr).is_some() =>
+            {
+                let (base, index) = self.place_of(&u.expr).unwrap_or((VarId(0), VarId(0)));
+                Value::Index {
+                    base: Operand::Var(base),
+                    index: Operand::Var(index),
+                }
+            }
             Expr::Unary(u) => {
                 let arg = self.lower_expr(&u.expr);
                 let op = match u.op {
@@ -648,19 +887,27 @@ impl Lowerer<'_> {
                     ty: (*c.ty).clone(),
                 }
             }
-            Expr::MethodCall(m) => {
-                let receiver = self.lower_expr(&m.receiver);
-                let args: Vec<Operand> = m.args.iter().map(|a| self.lower_expr(a)).collect();
-                let name = m.method.to_string();
-                let kind = method_kind(&name, args.len());
-                Value::Method {
-                    receiver,
-                    method: m.method.clone(),
-                    turbofish: m.turbofish.as_ref().map(|t| t.to_token_stream()),
-                    args,
-                    kind,
+            Expr::MethodCall(m) if m.method == "sum" && m.args.is_empty() => {
+                match self.lower_reduction(&m.receiver) {
+                    Some(value) => value,
+                    None => self.lower_method(m),
                 }
             }
+            Expr::MethodCall(m) if m.method == "push" && m.args.len() == 1 => {
+                let base = match &*m.receiver {
+                    Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+                    _ => None,
+                };
+                match base {
+                    Some(base) if self.vars[base.0].is_location => {
+                        let value = self.lower_expr(&m.args[0]);
+                        self.push(StmtKind::Push { base, value }, span);
+                        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+                    }
+                    _ => self.lower_method(m),
+                }
+            }
+            Expr::MethodCall(m) => self.lower_method(m),
             Expr::Call(call) => self.lower_call(call),
             Expr::Index(i) => {
                 let base = self.lower_expr(&i.expr);
@@ -702,6 +949,21 @@ impl Lowerer<'_> {
                 );
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let (tokens, _) = self.rename(m.mac.to_token_stream());
+                // Only the element values matter for gradients, not the length (`vec![0.0; n]`).
+                let inner = &m.mac.tokens;
+                let elements = match syn::parse2::<syn::ExprRepeat>(quote!([#inner])) {
+                    Ok(repeat) => repeat.expr.to_token_stream(),
+                    Err(_) => inner.clone(),
+                };
+                let (_, reads) = self.rename(elements);
+                Value::Opaque {
+                    tokens,
+                    reads,
+                    stopped: false,
+                }
+            }
             Expr::Macro(m) => Value::Use(self.unsupported(
                 span,
                 &format!(
@@ -735,18 +997,13 @@ impl Lowerer<'_> {
                 "the `?` operator",
                 "handle errors outside the #[differentiable] function",
             )),
-            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
-                Value::Use(self.unsupported(span, "a loop", "write the computation without loops"))
-            }
-            Expr::Match(_) => Value::Use(self.unsupported(span, "`match`", "use `if`/`else`")),
-            Expr::Return(_) => Value::Use(self.unsupported(
-                span,
-                "`return`",
-                "end the function with its result expression",
-            )),
-            Expr::Break(_) | Expr::Continue(_) => {
-                Value::Use(self.unsupported(span, "`break`/`continue`", "restructure the loop"))
-            }
+            Expr::ForLoop(e) => self.lower_for(e),
+            Expr::While(e) => self.lower_while(e),
+            Expr::Loop(e) => self.lower_loop(e),
+            Expr::Break(e) => self.lower_break(e),
+            Expr::Continue(e) => self.lower_continue(e),
+            Expr::Return(e) => self.lower_return(e),
+            Expr::Match(m) => self.lower_match(m),
             Expr::Struct(_) => Value::Use(self.unsupported(
                 span,
                 "a struct literal",
@@ -773,6 +1030,621 @@ impl Lowerer<'_> {
                 "use the constructs listed in nabla's documentation",
             )),
         }
+    }
+
+    fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Value {
+        let receiver = self.lower_expr(&m.receiver);
+        let args: Vec<Operand> = m.args.iter().map(|a| self.lower_expr(a)).collect();
+        let name = m.method.to_string();
+        let kind = method_kind(&name, args.len());
+        Value::Method {
+            receiver,
+            method: m.method.clone(),
+            turbofish: m.turbofish.as_ref().map(|t| t.to_token_stream()),
+            args,
+            kind,
+        }
+    }
+
+    /// The buffer element an `iter_mut()` loop variable stands for.
+    fn place_of(&self, expr: &Expr) -> Option<(VarId, VarId)> {
+        match expr {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| self.places.get(&i.to_string()).copied()),
+            Expr::Paren(p) => self.place_of(&p.expr),
+            _ => None,
+        }
+    }
+
+    /// Reads an iterator chain over containers: `xs`, `&xs`, `xs.iter()`, `xs.iter_mut()`,
+    /// `.enumerate()`, `.zip(ys)`, `.copied()`/`.cloned()`.
+    fn element_source(&mut self, expr: &Expr) -> Option<Source> {
+        match expr {
+            Expr::Paren(p) => self.element_source(&p.expr),
+            Expr::Reference(r) if r.mutability.is_none() => match self.element_source(&r.expr)? {
+                Source::Container { var, .. } => Some(Source::Container {
+                    var,
+                    by_ref: true,
+                    place: false,
+                }),
+                _ => None,
+            },
+            Expr::Path(p) => {
+                let var = self.lookup(&p.path.get_ident()?.to_string())?;
+                let by_ref = self.vars[var.0].is_ref;
+                Some(Source::Container {
+                    var,
+                    by_ref,
+                    place: false,
+                })
+            }
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                match (name.as_str(), m.args.len()) {
+                    ("iter", 0) => match self.element_source(&m.receiver)? {
+                        Source::Container { var, .. } => Some(Source::Container {
+                            var,
+                            by_ref: true,
+                            place: false,
+                        }),
+                        _ => None,
+                    },
+                    ("iter_mut", 0) => match self.element_source(&m.receiver)? {
+                        Source::Container { var, .. } => Some(Source::Container {
+                            var,
+                            by_ref: true,
+                            place: true,
+                        }),
+                        _ => None,
+                    },
+                    ("copied" | "cloned", 0) => match self.element_source(&m.receiver)? {
+                        Source::Container {
+                            var, place: false, ..
+                        } => Some(Source::Container {
+                            var,
+                            by_ref: false,
+                            place: false,
+                        }),
+                        _ => None,
+                    },
+                    ("enumerate", 0) => Some(Source::Enumerate(Box::new(
+                        self.element_source(&m.receiver)?,
+                    ))),
+                    ("zip", 1) => {
+                        let a = self.element_source(&m.receiver)?;
+                        let b = self.element_source(&m.args[0])?;
+                        // `a.zip(b)` takes `b` by `IntoIterator`: a container yields references.
+                        let b = match b {
+                            Source::Container { var, by_ref, place } => {
+                                let by_ref = by_ref
+                                    || self.vars[var.0].is_ref
+                                    || !matches!(&m.args[0], Expr::Path(_));
+                                Source::Container { var, by_ref, place }
+                            }
+                            other => other,
+                        };
+                        Some(Source::Zip(Box::new(a), Box::new(b)))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The number of elements a source yields, as tokens, and the variables it reads.
+    fn source_len(&self, source: &Source) -> (TokenStream, Vec<VarId>) {
+        match source {
+            Source::Container { var, .. } => {
+                let ident = &self.vars[var.0].ident;
+                (quote!(#ident.len()), vec![*var])
+            }
+            Source::Enumerate(inner) => self.source_len(inner),
+            Source::Zip(a, b) => {
+                let (a, mut ra) = self.source_len(a);
+                let (b, rb) = self.source_len(b);
+                ra.extend(rb);
+                (quote!(::core::cmp::min(#a, #b)), ra)
+            }
+        }
+    }
+
+    /// Binds a loop pattern to the element(s) at `index`.
+    fn bind_source(&mut self, source: &Source, pat: &Pat, index: VarId) {
+        let span = pat.span();
+        match (source, pat) {
+            (_, Pat::Wild(_)) => {}
+            (_, Pat::Paren(p)) => self.bind_source(source, &p.pat, index),
+            (
+                Source::Container {
+                    var, place: true, ..
+                },
+                Pat::Ident(pi),
+            ) => {
+                self.places.insert(pi.ident.to_string(), (*var, index));
+            }
+            (Source::Container { var, .. }, _) => {
+                let elem = Value::Index {
+                    base: Operand::Var(*var),
+                    index: Operand::Var(index),
+                };
+                let elem = self.operand_of(elem, span);
+                match pat {
+                    Pat::Reference(r) => self.bind_pattern(&r.pat, elem, None),
+                    // A reference to an element reads as the element: `*x`, `x * w` and
+                    // `x.sin()` mean the same on both.
+                    other => self.bind_pattern(other, elem, None),
+                }
+            }
+            (Source::Enumerate(inner), Pat::Tuple(t)) if t.elems.len() == 2 => {
+                self.bind_pattern(&t.elems[0], Operand::Var(index), None);
+                self.bind_source(inner, &t.elems[1], index);
+            }
+            (Source::Zip(a, b), Pat::Tuple(t)) if t.elems.len() == 2 => {
+                self.bind_source(a, &t.elems[0], index);
+                self.bind_source(b, &t.elems[1], index);
+            }
+            _ => {
+                self.unsupported(
+                    span,
+                    "this loop pattern",
+                    "destructure `.enumerate()` as `(i, x)` and `.zip(..)` as `(a, b)`",
+                );
+            }
+        }
+    }
+
+    /// `for` over a range, or over the elements of slices, arrays, `Vec`s and nalgebra storage.
+    fn lower_for(&mut self, e: &syn::ExprForLoop) -> Value {
+        let span = e.for_token.span;
+        if e.label.is_some() {
+            return Value::Use(self.unsupported(
+                span,
+                "a labeled loop",
+                "remove the label; `break` leaves the innermost loop",
+            ));
+        }
+        let source = if is_range(&e.expr) {
+            None
+        } else {
+            self.element_source(&e.expr)
+        };
+        if source.is_none() && !is_range(&e.expr) {
+            return Value::Use(self.unsupported(e.expr.span(), "iterating over this expression", "iterate over a range (`0..n`, `.rev()`, `.step_by(k)`), or over a slice, array or `Vec` (`xs`, `xs.iter()`, `.enumerate()`, `.zip(ys)`)"));
+        }
+        let range = match &source {
+            None => {
+                let (tokens, reads) = self.rename(e.expr.to_token_stream());
+                Value::Opaque {
+                    tokens: quote_spanned!(e.expr.span()=> (#tokens)),
+                    reads,
+                    stopped: true,
+                }
+            }
+            Some(source) => {
+                let (len, reads) = self.source_len(source);
+                Value::Opaque {
+                    tokens: quote_spanned!(e.expr.span()=> (0..#len)),
+                    reads,
+                    stopped: true,
+                }
+            }
+        };
+        let range_var = self.new_temp(e.expr.span());
+        self.push(
+            StmtKind::Let {
+                var: range_var,
+                ty: None,
+                value: range,
+            },
+            e.expr.span(),
+        );
+
+        let (breaks, continues) = loop_jumps(&e.body);
+        let go = breaks.then(|| self.new_flag(true, span));
+        let counter = match (&source, &*e.pat) {
+            (None, Pat::Ident(pi)) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                self.new_local(&pi.ident, false, false)
+            }
+            (None, Pat::Wild(_)) | (Some(_), _) => self.new_temp(span),
+            (None, other) => {
+                return Value::Use(self.unsupported(
+                    other.span(),
+                    "this loop pattern",
+                    "bind the loop variable to a name or `_`",
+                ));
+            }
+        };
+        self.scopes.push(HashMap::new());
+        if let (None, Pat::Ident(pi)) = (&source, &*e.pat) {
+            self.bind(&pi.ident.to_string(), counter);
+        }
+        self.blocks.push(Vec::new());
+        self.loops.push(LoopFrame { go, skip: None });
+        let body_span = e.body.span();
+        if let Some(go) = go {
+            // After a `break`, the remaining iterations do nothing.
+            self.blocks.push(Vec::new());
+            self.lower_loop_body(&source, &e.pat, counter, &e.body, continues);
+            let then_block = self.blocks.pop().unwrap_or_default();
+            let cond = self.condition(Operand::Var(go), body_span);
+            self.push(
+                StmtKind::If {
+                    cond,
+                    then_block,
+                    else_block: Vec::new(),
+                },
+                body_span,
+            );
+        } else {
+            self.lower_loop_body(&source, &e.pat, counter, &e.body, continues);
+        }
+        self.loops.pop();
+        let body = self.blocks.pop().unwrap_or_default();
+        self.scopes.pop();
+        if let Some(Source::Container { .. }) | Some(_) = &source {
+            self.places.retain(|_, (_, index)| *index != counter);
+        }
+        self.push(
+            StmtKind::For {
+                var: counter,
+                range: Operand::Var(range_var),
+                body,
+            },
+            span,
+        );
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    fn lower_loop_body(
+        &mut self,
+        source: &Option<Source>,
+        pat: &Pat,
+        counter: VarId,
+        body: &syn::Block,
+        continues: bool,
+    ) {
+        if continues {
+            let skip = self.new_flag(false, body.span());
+            if let Some(frame) = self.loops.last_mut() {
+                frame.skip = Some(skip);
+            }
+        }
+        self.scopes.push(HashMap::new());
+        if let Some(source) = source {
+            self.bind_source(source, pat, counter);
+        }
+        self.lower_stmts(&body.stmts, None);
+        self.scopes.pop();
+    }
+
+    fn lower_while(&mut self, e: &syn::ExprWhile) -> Value {
+        let span = e.while_token.span;
+        if e.label.is_some() {
+            return Value::Use(self.unsupported(
+                span,
+                "a labeled loop",
+                "remove the label; `break` leaves the innermost loop",
+            ));
+        }
+        if let Expr::Let(l) = &*e.cond {
+            return Value::Use(self.unsupported(
+                l.span(),
+                "`while let`",
+                "use `while` with a plain condition, or `loop` with `if`/`break`",
+            ));
+        }
+        let (_, continues) = loop_jumps(&e.body);
+        let go = self.new_flag(true, span);
+        self.blocks.push(Vec::new());
+        self.loops.push(LoopFrame {
+            go: Some(go),
+            skip: None,
+        });
+        let cond = self.lower_expr(&e.cond);
+        let cond = self.condition(cond, e.cond.span());
+        self.blocks.push(Vec::new());
+        self.lower_loop_body(
+            &None,
+            &Pat::Verbatim(TokenStream::new()),
+            go,
+            &e.body,
+            continues,
+        );
+        let then_block = self.blocks.pop().unwrap_or_default();
+        let else_block = vec![Stmt {
+            kind: StmtKind::Assign {
+                var: go,
+                value: Value::Use(Operand::Const(quote!(false))),
+            },
+            span,
+        }];
+        self.push(
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            },
+            span,
+        );
+        self.loops.pop();
+        let body = self.blocks.pop().unwrap_or_default();
+        self.push(StmtKind::Loop { go, body }, span);
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    fn lower_loop(&mut self, e: &syn::ExprLoop) -> Value {
+        let span = e.loop_token.span;
+        if e.label.is_some() {
+            return Value::Use(self.unsupported(
+                span,
+                "a labeled loop",
+                "remove the label; `break` leaves the innermost loop",
+            ));
+        }
+        let (_, continues) = loop_jumps(&e.body);
+        let go = self.new_flag(true, span);
+        self.blocks.push(Vec::new());
+        self.loops.push(LoopFrame {
+            go: Some(go),
+            skip: None,
+        });
+        self.lower_loop_body(
+            &None,
+            &Pat::Verbatim(TokenStream::new()),
+            go,
+            &e.body,
+            continues,
+        );
+        self.loops.pop();
+        let body = self.blocks.pop().unwrap_or_default();
+        self.push(StmtKind::Loop { go, body }, span);
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    fn lower_break(&mut self, e: &syn::ExprBreak) -> Value {
+        let span = e.span();
+        if e.label.is_some() || e.expr.is_some() {
+            return Value::Use(self.unsupported(
+                span,
+                "`break` with a label or a value",
+                "assign the value to a variable declared before the loop, then `break`",
+            ));
+        }
+        match self.loops.last().and_then(|f| f.go) {
+            Some(go) => self.set_flag(go, false, span),
+            None => {
+                self.unsupported(span, "`break` here", "use `break` inside a loop");
+            }
+        }
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    fn lower_continue(&mut self, e: &syn::ExprContinue) -> Value {
+        let span = e.span();
+        if e.label.is_some() {
+            return Value::Use(self.unsupported(
+                span,
+                "`continue` with a label",
+                "remove the label",
+            ));
+        }
+        match self.loops.last().and_then(|f| f.skip) {
+            Some(skip) => self.set_flag(skip, true, span),
+            None => {
+                self.unsupported(span, "`continue` here", "use `continue` inside a loop");
+            }
+        }
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    fn lower_return(&mut self, e: &syn::ExprReturn) -> Value {
+        let span = e.span();
+        let Some((result, returned)) = self.early_return else {
+            return Value::Use(self.unsupported(
+                span,
+                "`return` inside an expression",
+                "return from statement position",
+            ));
+        };
+        let value = match &e.expr {
+            Some(expr) => self.lower_expr(expr),
+            None => Operand::Const(quote_spanned!(span=> ())),
+        };
+        self.push(
+            StmtKind::Assign {
+                var: result,
+                value: Value::Use(value),
+            },
+            span,
+        );
+        self.set_flag(returned, true, span);
+        let gos: Vec<VarId> = self.loops.iter().filter_map(|f| f.go).collect();
+        for go in gos {
+            self.set_flag(go, false, span);
+        }
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    /// `match` on a value that carries no gradient, lowered to `if`/`else if` on `matches!`.
+    fn lower_match(&mut self, m: &syn::ExprMatch) -> Value {
+        let span = m.match_token.span;
+        let scrutinee = self.lower_expr(&m.expr);
+        let Operand::Var(scrutinee) = scrutinee else {
+            return Value::Use(self.unsupported(
+                m.expr.span(),
+                "`match` on a constant",
+                "match on a variable",
+            ));
+        };
+        let produces_value = m.arms.iter().any(|a| !matches!(&*a.body, Expr::Block(b) if b.block.stmts.last().is_none_or(|s| !matches!(s, SynStmt::Expr(_, None)))));
+        let result = produces_value.then(|| {
+            let var = self.new_temp(m.span());
+            self.vars[var.0].is_location = true;
+            self.push(StmtKind::Declare { var, ty: None }, span);
+            var
+        });
+        self.lower_arms(scrutinee, &m.arms, result);
+        match result {
+            Some(r) => Value::Use(Operand::Var(r)),
+            None => Value::Use(Operand::Const(quote_spanned!(span=> ()))),
+        }
+    }
+
+    fn lower_arms(&mut self, scrutinee: VarId, arms: &[syn::Arm], result: Option<VarId>) {
+        let Some((arm, rest)) = arms.split_first() else {
+            return;
+        };
+        if pattern_binds(&arm.pat) {
+            self.unsupported(
+                arm.pat.span(),
+                "a `match` pattern that binds variables",
+                "match on plain values (literals, ranges, paths, `_`) and read the data in the arm",
+            );
+            return;
+        }
+        let pat = &arm.pat;
+        let ident = self.vars[scrutinee.0].ident.clone();
+        let guard = match &arm.guard {
+            Some((_, g)) => {
+                let (tokens, _) = self.rename(g.to_token_stream());
+                quote!(&& (#tokens))
+            }
+            None => TokenStream::new(),
+        };
+        let mut reads = vec![scrutinee];
+        if let Some((_, g)) = &arm.guard {
+            reads.extend(self.rename(g.to_token_stream()).1);
+        }
+        let catch_all = matches!(pat, Pat::Wild(_)) && arm.guard.is_none();
+        let lower_body = |this: &mut Self| {
+            this.blocks.push(Vec::new());
+            this.scopes.push(HashMap::new());
+            let value = this.lower_expr(&arm.body);
+            this.scopes.pop();
+            if let Some(r) = result {
+                this.push(
+                    StmtKind::Assign {
+                        var: r,
+                        value: Value::Use(value),
+                    },
+                    arm.body.span(),
+                );
+            }
+            this.blocks.pop().unwrap_or_default()
+        };
+        if catch_all {
+            let block = lower_body(self);
+            if let Some(b) = self.blocks.last_mut() {
+                b.extend(block);
+            }
+            return;
+        }
+        let cond = Value::Opaque {
+            tokens: quote_spanned!(pat.span()=> ::core::matches!(#ident, #pat #guard)),
+            reads,
+            stopped: true,
+        };
+        let cond = self.operand_of(cond, pat.span());
+        let then_block = lower_body(self);
+        self.blocks.push(Vec::new());
+        if rest.is_empty() {
+            // Exhaustiveness is rustc's to check in the original function.
+            self.push(
+                StmtKind::Opaque {
+                    tokens: quote!(::core::unreachable!();),
+                    reads: Vec::new(),
+                },
+                arm.span(),
+            );
+        } else {
+            self.lower_arms(scrutinee, rest, result);
+        }
+        let else_block = self.blocks.pop().unwrap_or_default();
+        self.push(
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            },
+            arm.span(),
+        );
+    }
+
+    /// `xs.iter().sum()`, `xs.iter().map(|x| ..).sum()`, `xs.iter().zip(ys).map(|(a, b)| ..).sum()`
+    /// as a loop that accumulates.
+    fn lower_reduction(&mut self, receiver: &Expr) -> Option<Value> {
+        let (source_expr, closure) = match receiver {
+            Expr::MethodCall(m) if m.method == "map" && m.args.len() == 1 => match &m.args[0] {
+                Expr::Closure(c) if c.inputs.len() == 1 => (&*m.receiver, Some(c)),
+                _ => return None,
+            },
+            other => (other, None),
+        };
+        if !matches!(source_expr, Expr::MethodCall(_)) {
+            return None;
+        }
+        let source = self.element_source(source_expr)?;
+        let span = receiver.span();
+        let (len, reads) = self.source_len(&source);
+        let range = Value::Opaque {
+            tokens: quote_spanned!(span=> (0..#len)),
+            reads,
+            stopped: true,
+        };
+        let range_var = self.operand_of(range, span);
+        let acc = self.new_temp(span);
+        self.vars[acc.0].is_location = true;
+        self.push(
+            StmtKind::Let {
+                var: acc,
+                ty: None,
+                value: Value::Use(Operand::Const(quote_spanned!(span=> 0.0))),
+            },
+            span,
+        );
+        let counter = self.new_temp(span);
+        self.blocks.push(Vec::new());
+        self.scopes.push(HashMap::new());
+        let term = match closure {
+            Some(c) => {
+                self.bind_source(&source, &c.inputs[0], counter);
+                self.lower_expr(&c.body)
+            }
+            None => {
+                let elem = Value::Index {
+                    base: Operand::Var(source_var(&source)),
+                    index: Operand::Var(counter),
+                };
+                self.operand_of(elem, span)
+            }
+        };
+        let sum = Value::Binary {
+            op: BinOp::Add(syn::Token![+](span)),
+            lhs: Operand::Var(acc),
+            rhs: term,
+        };
+        let sum = self.operand_of(sum, span);
+        self.push(
+            StmtKind::Assign {
+                var: acc,
+                value: Value::Use(sum),
+            },
+            span,
+        );
+        self.scopes.pop();
+        let body = self.blocks.pop().unwrap_or_default();
+        self.push(
+            StmtKind::For {
+                var: counter,
+                range: range_var,
+                body,
+            },
+            span,
+        );
+        Some(Value::Use(Operand::Var(acc)))
     }
 
     fn lower_call(&mut self, call: &syn::ExprCall) -> Value {
@@ -901,6 +1773,7 @@ impl Lowerer<'_> {
             ));
         }
         let cond = self.lower_expr(&e.cond);
+        let cond = self.condition(cond, e.cond.span());
         let produces_value = e
             .then_branch
             .stmts
@@ -967,7 +1840,165 @@ fn method_kind(name: &str, args: usize) -> MethodKind {
         MethodKind::Step
     } else if methods::IDENTITY_METHODS.contains(&name) && args == 0 {
         MethodKind::Identity
+    } else if methods::QUERY_METHODS.contains(&name) {
+        MethodKind::Query
     } else {
         MethodKind::Unknown
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum JumpScope {
+    /// Only `return` leaves the current statement list (outside loops).
+    Returns,
+    /// `break` and `continue` of the current loop too.
+    All,
+}
+
+/// Whether the statements may `return`, or `break`/`continue` the enclosing loop.
+fn jumps(stmts: &[SynStmt], scope: JumpScope) -> bool {
+    struct Finder {
+        scope: JumpScope,
+        loop_depth: usize,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.found = true;
+        }
+        fn visit_expr_break(&mut self, node: &'ast syn::ExprBreak) {
+            if self.scope == JumpScope::All && self.loop_depth == 0 {
+                self.found = true;
+            }
+            syn::visit::visit_expr_break(self, node);
+        }
+        fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+            if self.scope == JumpScope::All && self.loop_depth == 0 {
+                self.found = true;
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+            self.loop_depth += 1;
+            syn::visit::visit_expr_for_loop(self, node);
+            self.loop_depth -= 1;
+        }
+        fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+            self.loop_depth += 1;
+            syn::visit::visit_expr_while(self, node);
+            self.loop_depth -= 1;
+        }
+        fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
+            self.loop_depth += 1;
+            syn::visit::visit_expr_loop(self, node);
+            self.loop_depth -= 1;
+        }
+    }
+    let mut finder = Finder {
+        scope,
+        loop_depth: 0,
+        found: false,
+    };
+    for stmt in stmts {
+        finder.visit_stmt(stmt);
+    }
+    finder.found
+}
+
+/// Whether a loop body breaks out of this loop (or returns), and whether it `continue`s.
+fn loop_jumps(body: &syn::Block) -> (bool, bool) {
+    struct Finder {
+        loop_depth: usize,
+        breaks: bool,
+        continues: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.breaks = true;
+        }
+        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+            if self.loop_depth == 0 {
+                self.breaks = true;
+            }
+        }
+        fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+            if self.loop_depth == 0 {
+                self.continues = true;
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+            self.loop_depth += 1;
+            syn::visit::visit_expr_for_loop(self, node);
+            self.loop_depth -= 1;
+        }
+        fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+            self.loop_depth += 1;
+            syn::visit::visit_expr_while(self, node);
+            self.loop_depth -= 1;
+        }
+        fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
+            self.loop_depth += 1;
+            syn::visit::visit_expr_loop(self, node);
+            self.loop_depth -= 1;
+        }
+    }
+    let mut finder = Finder {
+        loop_depth: 0,
+        breaks: false,
+        continues: false,
+    };
+    finder.visit_block(body);
+    (finder.breaks, finder.continues)
+}
+
+/// Where the elements of an element loop come from.
+enum Source {
+    /// A slice, array, `Vec` or nalgebra storage; `by_ref` when its elements are references,
+    /// `place` for `iter_mut()`.
+    Container {
+        var: VarId,
+        by_ref: bool,
+        place: bool,
+    },
+    Enumerate(Box<Source>),
+    Zip(Box<Source>, Box<Source>),
+}
+
+fn source_var(source: &Source) -> VarId {
+    match source {
+        Source::Container { var, .. } => *var,
+        Source::Enumerate(inner) => source_var(inner),
+        Source::Zip(a, _) => source_var(a),
+    }
+}
+
+/// `a..b`, `a..=b`, possibly parenthesized and followed by `.rev()` / `.step_by(k)`.
+fn is_range(expr: &Expr) -> bool {
+    match expr {
+        Expr::Range(_) => true,
+        Expr::Paren(p) => is_range(&p.expr),
+        Expr::MethodCall(m) if m.method == "rev" || m.method == "step_by" => is_range(&m.receiver),
+        _ => false,
+    }
+}
+
+/// Whether a `match` pattern binds a variable (an identifier that is not a constant path).
+fn pattern_binds(pat: &Pat) -> bool {
+    match pat {
+        Pat::Ident(pi) => {
+            let name = pi.ident.to_string();
+            // Upper-case names are constants or unit variants, as rustc's own lint assumes.
+            !name.chars().next().is_some_and(|c| c.is_uppercase()) || pi.subpat.is_some()
+        }
+        Pat::Or(o) => o.cases.iter().any(pattern_binds),
+        Pat::Tuple(t) => t.elems.iter().any(pattern_binds),
+        Pat::TupleStruct(t) => t.elems.iter().any(pattern_binds),
+        Pat::Struct(s) => s.fields.iter().any(|f| pattern_binds(&f.pat)),
+        Pat::Reference(r) => pattern_binds(&r.pat),
+        Pat::Slice(s) => s.elems.iter().any(pattern_binds),
+        Pat::Paren(p) => pattern_binds(&p.pat),
+        Pat::Type(t) => pattern_binds(&t.pat),
+        _ => false,
     }
 }

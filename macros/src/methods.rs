@@ -47,7 +47,6 @@ float_methods! {
     asinh: [asinh_adjoint];
     acosh: [acosh_adjoint];
     atanh: [atanh_adjoint];
-    abs: [abs_adjoint];
     max: [max_adjoint_self, max_adjoint_other];
     min: [min_adjoint_self, min_adjoint_other];
     clamp: [clamp_adjoint_self, clamp_adjoint_lo, clamp_adjoint_hi];
@@ -81,8 +80,24 @@ macro_rules! trait_methods {
     };
 }
 
+// `abs` is here, not in `float_methods!`: it exists on floats and on matrices (element-wise).
+// `max`/`min` without arguments are nalgebra's whole-matrix reductions; with one argument they
+// stay the float methods above. The index of `column`/`row` never carries gradient.
 trait_methods! {
     dot => DotRule [dot_adjoint_self, dot_adjoint_other];
+    transpose => TransposeRule [transpose_adjoint];
+    component_mul => ComponentMulRule [component_mul_adjoint_self, component_mul_adjoint_other];
+    component_div => ComponentDivRule [component_div_adjoint_self, component_div_adjoint_other];
+    sum => SumRule [sum_adjoint];
+    norm => NormRule [norm_adjoint];
+    norm_squared => NormSquaredRule [norm_squared_adjoint];
+    normalize => NormalizeRule [normalize_adjoint];
+    trace => TraceRule [trace_adjoint];
+    max => MaxRule [max_adjoint];
+    min => MinRule [min_adjoint];
+    abs => AbsRule [abs_adjoint];
+    column => ColumnRule [column_adjoint, _];
+    row => RowRule [row_adjoint, _];
 }
 
 /// Looks up a method whose rule is chosen by type.
@@ -112,6 +127,22 @@ pub const STEP_METHODS: &[&str] = &[
 
 /// Methods that return their receiver's value unchanged.
 pub const IDENTITY_METHODS: &[&str] = &["clone", "to_owned", "into_owned", "clone_owned"];
+
+/// Methods that ask about shape, not values: allowed on anything, their results carry no gradient.
+pub const QUERY_METHODS: &[&str] = &[
+    "len",
+    "is_empty",
+    "nrows",
+    "ncols",
+    "shape",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_positive",
+    "is_sign_negative",
+    "is_normal",
+    "capacity",
+];
 
 /// Looks up a float method taking `args` arguments besides the receiver.
 pub fn float_method(name: &str, args: usize) -> Option<usize> {

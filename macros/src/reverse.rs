@@ -50,7 +50,10 @@ struct Generator<'a> {
     /// One tape per save site, declared at the top of the function.
     tapes: BTreeMap<String, TokenStream>,
     stmt_tapes: HashMap<usize, Ident>,
+    loop_counts: HashMap<usize, usize>,
     loop_depth: usize,
+    /// Inside a branch or loop body, whose bindings end with the block.
+    scope_depth: usize,
 }
 
 impl<'a> Generator<'a> {
@@ -69,7 +72,9 @@ impl<'a> Generator<'a> {
             declared: HashSet::new(),
             tapes: BTreeMap::new(),
             stmt_tapes: HashMap::new(),
+            loop_counts: HashMap::new(),
             loop_depth: 0,
+            scope_depth: 0,
         }
     }
 
@@ -190,9 +195,11 @@ impl<'a> Generator<'a> {
 
     fn forward_block(&mut self, block: &Block, scoped: bool) -> TokenStream {
         let mut out = TokenStream::new();
+        self.scope_depth += usize::from(scoped);
         for stmt in block {
             out.extend(self.forward_stmt(stmt));
         }
+        self.scope_depth -= usize::from(scoped);
         if scoped {
             for v in self.block_locals(block) {
                 let tape = self.var_tape(v);
@@ -250,7 +257,47 @@ impl<'a> Generator<'a> {
                 let else_tokens = self.forward_block(else_block, true);
                 quote_spanned!(span=> if #cond { #then_tokens } else { #else_tokens })
             }
+            StmtKind::For { var, range, body } => {
+                let ident = self.ident(*var).clone();
+                let range = self.forward_operand_by_value(range);
+                self.loop_depth += 1;
+                let body = self.forward_block(body, true);
+                self.loop_depth -= 1;
+                quote_spanned!(span=> for #ident in #range { #body })
+            }
+            StmtKind::Loop { go, body } => {
+                let go = self.ident(*go).clone();
+                let count = self.loop_count(stmt);
+                self.loop_depth += 1;
+                let body = self.forward_block(body, true);
+                self.loop_depth -= 1;
+                let mut out = quote_spanned! {span=>
+                    let mut #count: usize = 0;
+                    while #go {
+                        #count += 1;
+                        #body
+                    }
+                };
+                if self.scope_depth > 0 {
+                    let tape = self.new_tape(format!("__save_{count}"));
+                    out.extend(quote!(#tape.push(#count);));
+                }
+                out
+            }
+            StmtKind::Push { base, value } => {
+                let ident = self.ident(*base).clone();
+                let value = self.forward_operand_by_value(value);
+                quote_spanned!(span=> #ident.push(#value);)
+            }
         }
+    }
+
+    /// The iteration counter of a `Loop`: the reverse sweep runs its body that many times.
+    fn loop_count(&mut self, stmt: &Stmt) -> Ident {
+        let key = stmt as *const Stmt as usize;
+        let next = self.loop_counts.len();
+        let n = *self.loop_counts.entry(key).or_insert(next);
+        Ident::new(&format!("__count{n}"), Span::mixed_site())
     }
 
     /// An operand passed by value: a variable the reverse sweep still reads is cloned (free for
@@ -343,10 +390,16 @@ impl<'a> Generator<'a> {
                     let a = self.forward_operand_by_value(arg);
                     quote_spanned!(span=> !#a)
                 }
-                UnOp::Deref => {
-                    let a = self.forward_receiver(arg);
-                    quote_spanned!(span=> *#a)
-                }
+                UnOp::Deref => match arg {
+                    Operand::Var(v) if !self.body.var(*v).is_ref => {
+                        // A loop element bound by value where the user holds a reference.
+                        self.forward_operand_by_value(arg)
+                    }
+                    _ => {
+                        let a = self.forward_receiver(arg);
+                        quote_spanned!(span=> *#a)
+                    }
+                },
             },
             Value::Method {
                 receiver,
@@ -446,6 +499,13 @@ impl<'a> Generator<'a> {
     }
 
     fn reverse_block(&mut self, block: &Block, scoped: bool) -> TokenStream {
+        self.scope_depth += usize::from(scoped);
+        let out = self.reverse_block_inner(block, scoped);
+        self.scope_depth -= usize::from(scoped);
+        out
+    }
+
+    fn reverse_block_inner(&mut self, block: &Block, scoped: bool) -> TokenStream {
         let rt = rt();
         let mut out = TokenStream::new();
         if scoped {
@@ -532,24 +592,7 @@ impl<'a> Generator<'a> {
                 then_block,
                 else_block,
             } => {
-                let mut out = TokenStream::new();
-                // Adjoints of outer values that receive contributions on one path only start at zero.
-                let mut inner_reads = Vec::new();
-                collect_operand_vars(then_block, &mut inner_reads);
-                collect_operand_vars(else_block, &mut inner_reads);
-                inner_reads.sort();
-                inner_reads.dedup();
-                for v in inner_reads {
-                    if self.activity.is_active(v)
-                        && !self.declared.contains(&v)
-                        && self.defined_outside(v, then_block, else_block)
-                    {
-                        let ident = self.ident(v).clone();
-                        let zero = quote!(#rt::Tangent::zero_tangent(&#ident));
-                        self.reads.insert(v);
-                        out.extend(self.contribute(v, zero));
-                    }
-                }
+                let mut out = self.zero_adjoints_used_in(&[then_block, else_block]);
                 let then_tokens = self.reverse_block(then_block, true);
                 let else_tokens = self.reverse_block(else_block, true);
                 if then_tokens.is_empty() && else_tokens.is_empty() {
@@ -559,11 +602,83 @@ impl<'a> Generator<'a> {
                 out.extend(quote_spanned!(span=> if #c { #then_tokens } else { #else_tokens }));
                 out
             }
+            StmtKind::For { var, range, body } => {
+                let mut out = self.zero_adjoints_used_in(&[body]);
+                self.loop_depth += 1;
+                let body_tokens = self.reverse_block(body, true);
+                self.loop_depth -= 1;
+                if body_tokens.is_empty() {
+                    return out;
+                }
+                let ident = self.ident(*var).clone();
+                let range = self.read_value(range);
+                out.extend(quote_spanned! {span=>
+                    for #ident in ::core::iter::Iterator::rev(#range) { #body_tokens }
+                });
+                out
+            }
+            StmtKind::Loop { body, .. } => {
+                let mut out = self.zero_adjoints_used_in(&[body]);
+                let count = self.loop_count(stmt);
+                self.loop_depth += 1;
+                let body_tokens = self.reverse_block(body, true);
+                self.loop_depth -= 1;
+                if self.scope_depth > 0 {
+                    let tape = self.new_tape(format!("__save_{count}"));
+                    out.extend(quote!(let #count: usize = #tape.pop();));
+                }
+                if !body_tokens.is_empty() {
+                    out.extend(quote_spanned!(span=> for _ in 0..#count { #body_tokens }));
+                }
+                out
+            }
+            StmtKind::Push { base, value } => {
+                let mut out = TokenStream::new();
+                if self.activity.is_active(*base) && self.declared.contains(base) {
+                    let d = self.adjoint(*base);
+                    let taken = quote!(#rt::rules::push_adjoint(&mut #d));
+                    if self.activity.operand_active(value) {
+                        out.extend(self.contribute_to(value, taken));
+                    } else {
+                        out.extend(quote!(let _ = #taken;));
+                    }
+                }
+                if self.is_needed(*base) {
+                    let ident = self.ident(*base).clone();
+                    out.extend(quote!(let _ = #ident.pop();));
+                }
+                out
+            }
         }
     }
 
-    fn defined_outside(&self, v: VarId, a: &Block, b: &Block) -> bool {
-        !defines(a, v) && !defines(b, v)
+    /// Adjoints of values from outside `blocks` that receive contributions inside them start at
+    /// zero before the blocks' reverse: a branch or a loop that runs no time contributes nothing.
+    fn zero_adjoints_used_in(&mut self, blocks: &[&Block]) -> TokenStream {
+        let rt = rt();
+        let mut used = Vec::new();
+        for block in blocks {
+            collect_operand_vars(block, &mut used);
+        }
+        used.sort();
+        used.dedup();
+        let mut out = TokenStream::new();
+        for v in used {
+            if self.activity.is_active(v)
+                && !self.declared.contains(&v)
+                && !blocks.iter().any(|b| defines(b, v))
+            {
+                let ident = self.ident(v).clone();
+                let reference = if self.body.var(v).is_ref {
+                    quote!(#ident)
+                } else {
+                    quote!(&#ident)
+                };
+                self.reads.insert(v);
+                out.extend(self.contribute(v, quote!(#rt::Tangent::zero_tangent(#reference))));
+            }
+        }
+        out
     }
 
     /// The contributions of one statement `dst = value` to its operands' adjoints, given the
@@ -582,14 +697,20 @@ impl<'a> Generator<'a> {
                     _ => return TokenStream::new(),
                 };
                 let trait_ident = Ident::new(trait_name, span);
+                let linear = matches!(op, BinOp::Add(_) | BinOp::Sub(_));
                 let mut out = TokenStream::new();
                 for (operand, side) in [(lhs, "lhs"), (rhs, "rhs")] {
                     if !self.activity.operand_active(operand) {
                         continue;
                     }
                     let rule = format_ident!("{}_adjoint_{}", name, side, span = span);
-                    let l = self.read_ref(lhs);
-                    let r = self.read_ref(rhs);
+                    let (l, r) = if linear {
+                        // `+` and `-` pass the cotangent through, whatever the operands' values:
+                        // the cotangent's own type picks the rule, and no value is read (or saved).
+                        (quote!(&#d), quote!(&#d))
+                    } else {
+                        (self.read_ref(lhs), self.read_ref(rhs))
+                    };
                     let c = quote_spanned!(span=> #rules::#trait_ident::#rule(#l, #r, &#d));
                     out.extend(self.contribute_to(operand, c));
                 }
@@ -597,8 +718,8 @@ impl<'a> Generator<'a> {
             }
             Value::Unary { op, arg } => match op {
                 UnOp::Neg => {
-                    let a = self.read_ref(arg);
-                    let c = quote_spanned!(span=> #rules::NegRule::neg_adjoint(#a, &#d));
+                    // Linear, like `+`: the cotangent's type picks the rule.
+                    let c = quote_spanned!(span=> #rules::NegRule::neg_adjoint(&#d, &#d));
                     self.contribute_to(arg, c)
                 }
                 UnOp::Deref => self.contribute_to(arg, quote!(#d)),
@@ -649,7 +770,7 @@ impl<'a> Generator<'a> {
                     out
                 }
                 MethodKind::Identity => self.contribute_to(receiver, quote!(#d)),
-                MethodKind::Step | MethodKind::Unknown => TokenStream::new(),
+                MethodKind::Step | MethodKind::Unknown | MethodKind::Query => TokenStream::new(),
             },
             Value::Call { func, args } => {
                 if !args.iter().any(|a| self.activity.operand_active(a)) {
@@ -721,6 +842,8 @@ fn defines(block: &Block, v: VarId) -> bool {
             else_block,
             ..
         } => defines(then_block, v) || defines(else_block, v),
+        StmtKind::For { var, body, .. } => *var == v || defines(body, v),
+        StmtKind::Loop { body, .. } => defines(body, v),
         _ => false,
     })
 }
@@ -747,6 +870,13 @@ fn collect_operand_vars(block: &Block, out: &mut Vec<VarId>) {
             } => {
                 collect_operand_vars(then_block, out);
                 collect_operand_vars(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
+                collect_operand_vars(body, out)
+            }
+            StmtKind::Push { base, value } => {
+                out.push(*base);
+                out.extend(value.var());
             }
             StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
         }

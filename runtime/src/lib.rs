@@ -19,10 +19,10 @@ pub mod stop_gradient;
 pub mod tangent;
 pub mod tape;
 
-// pub use gradcheck::{check_gradient, GradientReport};
+pub use gradcheck::{check_gradient, numeric_gradient, GradientReport};
 pub use optim::{Adam, Convention, OptimError};
 pub use parameters::Parameters;
-// pub use primitives::*;
+pub use primitives::*;
 pub use real::Real;
 pub use stop_gradient::stop_gradient;
 

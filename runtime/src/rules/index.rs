@@ -92,3 +92,10 @@ mod tests {
         assert_eq!(m[(0, 1)], 0.0);
     }
 }
+
+/// Reverse of `buf.push(v)`: the pushed element's adjoint is the last one of the buffer's
+/// adjoint, which is taken off (the reverse sweep pops in the opposite order of the pushes).
+#[inline(always)]
+pub fn push_adjoint<T: Real>(d: &mut Vec<T>) -> T {
+    d.pop().unwrap_or(T::ZERO)
+}

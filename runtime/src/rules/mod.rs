@@ -11,11 +11,17 @@
 pub mod arith;
 pub mod cast;
 pub mod index;
+pub mod linalg;
 pub mod scalar;
 
 pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
-pub use index::IndexRule;
+pub use index::{push_adjoint, IndexRule};
+pub use linalg::{
+    ColumnRule, ComponentDivRule, ComponentMulRule, DotRule, MaxRule, MinRule, NormRule,
+    NormSquaredRule, NormalizeRule, RowRule, SumRule, TraceRule, TransposeRule,
+};
+pub use scalar::AbsRule;
 
 #[cfg(test)]
 pub(crate) mod test_support;

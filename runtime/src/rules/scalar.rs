@@ -8,6 +8,7 @@
 //! At points where a function is not differentiable the rules return a one-sided or averaged
 //! derivative, as the major frameworks do (noted on each rule).
 
+use crate::tangent::Tangent;
 use crate::Real;
 
 macro_rules! unary_rules {
@@ -236,6 +237,30 @@ pub fn mul_add_adjoint_b<T: Real>(_x: T, _a: T, _b: T, _y: T, d: T) -> T {
     d
 }
 
+/// `y = x.abs()`, for scalars and (element-wise, in `linalg`) for matrices: `dy/dx = sign x`,
+/// and 0 at 0 (as PyTorch and JAX).
+///
+/// `abs` exists on floats and on nalgebra matrices alike, so the macro dispatches it through
+/// this trait; the scalar implementation is [`abs_adjoint`] itself.
+pub trait AbsRule: Tangent {
+    /// The type of `y`: `Self` for scalars, an owned matrix for matrices.
+    type Output;
+    fn abs_adjoint(&self, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
+}
+
+macro_rules! scalar_abs {
+    ($($t:ty)*) => {$(
+        impl AbsRule for $t {
+            type Output = $t;
+            #[inline(always)]
+            fn abs_adjoint(&self, y: &$t, d: &$t) -> $t {
+                abs_adjoint(*self, *y, *d)
+            }
+        }
+    )*};
+}
+scalar_abs!(f32 f64);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,5 +433,21 @@ mod tests {
         assert_eq!(abs_adjoint(0.0, 0.0, 1.0), 0.0);
         assert_eq!(powf_adjoint_other(0.0, 2.0, 0.0, 1.0), 0.0);
         assert_eq!(hypot_adjoint_self(0.0f32, 0.0, 0.0, 1.0), 0.0);
+    }
+
+    #[test]
+    fn abs_trait_is_the_scalar_rule() {
+        for x in [-2.5f64, -1e-3, 0.0, 0.4] {
+            let d = 0.7;
+            assert_eq!(
+                AbsRule::abs_adjoint(&x, &x.abs(), &d),
+                abs_adjoint(x, x.abs(), d)
+            );
+            let x = x as f32;
+            assert_eq!(
+                AbsRule::abs_adjoint(&x, &x.abs(), &0.7),
+                abs_adjoint(x, x.abs(), 0.7)
+            );
+        }
     }
 }
