@@ -97,7 +97,7 @@ pub fn differentiable_operands(value: &Value) -> Vec<&Operand> {
                 .filter(|(_, rule)| rule.is_some())
                 .map(|(op, _)| op)
                 .collect(),
-            MethodKind::Identity => vec![receiver],
+            MethodKind::Identity | MethodKind::Map(_) => vec![receiver],
             // Unknown methods propagate so that the check reports the call itself, not a
             // parameter that seems unused further on.
             MethodKind::Unknown => std::iter::once(receiver).chain(args).collect(),

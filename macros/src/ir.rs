@@ -74,6 +74,8 @@ pub enum MethodKind {
     Identity,
     /// Asks about the receiver's shape (`len`, `nrows`): fine on anything, carries no gradient.
     Query,
+    /// Element-wise `map(|x| ..)` with the closure at this index of `Body::closures`.
+    Map(usize),
     /// Anything else: only allowed when nothing involved carries gradient.
     Unknown,
 }
@@ -181,6 +183,18 @@ pub struct Body {
     pub block: Block,
     /// The function's result.
     pub result: Operand,
+    /// The closures of element-wise `map`s, each lowered as a function of one scalar.
+    pub closures: Vec<Closure>,
+}
+
+/// The closure of `m.map(|x| ..)`: a body whose one parameter is the element.
+pub struct Closure {
+    pub body: Body,
+    /// The closure as the user wrote it, with captured variables renamed, for the forward sweep.
+    pub forward: TokenStream,
+    /// Variables of the enclosing function that the closure reads.
+    pub captures: Vec<VarId>,
+    pub span: Span,
 }
 
 impl Body {

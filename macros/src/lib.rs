@@ -8,6 +8,7 @@
 
 mod activity;
 mod check;
+mod closure;
 mod custom;
 mod emit;
 mod errors;
@@ -71,6 +72,7 @@ fn expand(
             let body = lower::lower(&func, &sig, &mut errors);
             let activity = activity::analyze(&body, &sig);
             check::check(&body, &sig, &activity, &mut errors);
+            closure::check_closures(&body, &activity, &mut errors);
             if !errors.is_empty() {
                 return fallback::items(&expansion, errors.into_compile_errors());
             }

@@ -14,7 +14,7 @@ use syn::{BinOp, Expr, Local, Pat, Stmt as SynStmt, Type};
 
 use crate::errors::Errors;
 use crate::ir::{
-    Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, Var, VarId,
+    Block, Body, Closure, MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, Var, VarId,
 };
 use crate::methods;
 use crate::parse::Signature;
@@ -32,6 +32,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         loops: Vec::new(),
         early_return: None,
         places: HashMap::new(),
+        outer: HashMap::new(),
+        captures: Vec::new(),
+        closures: Vec::new(),
     };
     for (index, param) in sig.params.iter().enumerate() {
         let id = lowerer.new_var(
@@ -89,6 +92,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         vars: lowerer.vars,
         block,
         result,
+        closures: lowerer.closures,
     }
 }
 
@@ -220,6 +224,11 @@ struct Lowerer<'e> {
     early_return: Option<(VarId, VarId)>,
     /// Loop variables of `iter_mut()` loops: name → (buffer, index) of the element they stand for.
     places: HashMap<String, (VarId, VarId)>,
+    /// Inside a `map` closure: the enclosing function's variables, by name.
+    outer: HashMap<String, (Ident, VarId)>,
+    /// Enclosing variables this closure reads.
+    captures: Vec<VarId>,
+    closures: Vec<Closure>,
 }
 
 /// The flags through which `break` and `continue` leave a loop: the IR has no jumps, so a jump
@@ -544,10 +553,32 @@ impl Lowerer<'_> {
     }
 
     /// Renames variables in user tokens kept as written; returns the variables read.
-    fn rename(&self, tokens: TokenStream) -> (TokenStream, Vec<VarId>) {
+    fn rename(&mut self, tokens: TokenStream) -> (TokenStream, Vec<VarId>) {
+        self.rename_except(tokens, None)
+    }
+
+    /// Renames variables in user tokens, leaving `except` (a closure's own parameter) alone.
+    fn rename_except(
+        &mut self,
+        tokens: TokenStream,
+        except: Option<&str>,
+    ) -> (TokenStream, Vec<VarId>) {
         let mut reads = Vec::new();
+        let mut captured = Vec::new();
+        let outer = &self.outer;
         let renamed = rename_tokens(tokens, &mut |ident: &Ident| {
-            let id = self.lookup(&ident.to_string())?;
+            let name = ident.to_string();
+            if except == Some(name.as_str()) {
+                return None;
+            }
+            let Some(id) = self.lookup(&name) else {
+                let (outer_ident, id) = outer.get(&name)?;
+                captured.push(*id);
+                return Some(Ident::new(
+                    &outer_ident.to_string(),
+                    outer_ident.span().located_at(ident.span()),
+                ));
+            };
             reads.push(id);
             let var = &self.vars[id.0];
             Some(Ident::new(
@@ -555,6 +586,7 @@ impl Lowerer<'_> {
                 var.ident.span().located_at(ident.span()),
             ))
         });
+        self.captures.extend(captured);
         (renamed, reads)
     }
 
@@ -810,6 +842,15 @@ impl Lowerer<'_> {
                     if let Some(id) = self.lookup(&ident.to_string()) {
                         return Value::Use(Operand::Var(id));
                     }
+                    if let Some((outer_ident, id)) = self.outer.get(&ident.to_string()).cloned() {
+                        // A closure reading a variable of the enclosing function.
+                        self.captures.push(id);
+                        let ident = Ident::new(
+                            &outer_ident.to_string(),
+                            outer_ident.span().located_at(ident.span()),
+                        );
+                        return Value::Use(Operand::Const(quote!(#ident)));
+                    }
                 }
                 Value::Use(Operand::Const(p.to_token_stream()))
             }
@@ -905,6 +946,26 @@ impl Lowerer<'_> {
                         Value::Use(Operand::Const(quote_spanned!(span=> ())))
                     }
                     _ => self.lower_method(m),
+                }
+            }
+            Expr::MethodCall(m)
+                if m.method == "map"
+                    && m.args.len() == 1
+                    && matches!(&m.args[0], Expr::Closure(c) if c.inputs.len() == 1) =>
+            {
+                let receiver = self.lower_expr(&m.receiver);
+                let Expr::Closure(closure) = &m.args[0] else {
+                    return Value::Use(Operand::Const(quote!(())));
+                };
+                match self.lower_closure(closure) {
+                    Some(index) => Value::Method {
+                        receiver,
+                        method: m.method.clone(),
+                        turbofish: None,
+                        args: Vec::new(),
+                        kind: MethodKind::Map(index),
+                    },
+                    None => Value::Use(Operand::Const(quote!(()))),
                 }
             }
             Expr::MethodCall(m) => self.lower_method(m),
@@ -1030,6 +1091,100 @@ impl Lowerer<'_> {
                 "use the constructs listed in nabla's documentation",
             )),
         }
+    }
+
+    /// Lowers the closure of an element-wise `map` as a function of its one scalar parameter.
+    fn lower_closure(&mut self, closure: &syn::ExprClosure) -> Option<usize> {
+        let span = closure.span();
+        let param = match &closure.inputs[0] {
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => pi.ident.clone(),
+            Pat::Reference(r) => match &*r.pat {
+                Pat::Ident(pi) => pi.ident.clone(),
+                other => {
+                    self.unsupported(
+                        other.span(),
+                        "this closure parameter",
+                        "name the element: `|x| ..`",
+                    );
+                    return None;
+                }
+            },
+            Pat::Type(pt) => match &*pt.pat {
+                Pat::Ident(pi) => pi.ident.clone(),
+                other => {
+                    self.unsupported(
+                        other.span(),
+                        "this closure parameter",
+                        "name the element: `|x| ..`",
+                    );
+                    return None;
+                }
+            },
+            other => {
+                self.unsupported(
+                    other.span(),
+                    "this closure parameter",
+                    "name the element: `|x| ..`",
+                );
+                return None;
+            }
+        };
+        if closure.capture.is_some() || closure.asyncness.is_some() || closure.constness.is_some() {
+            self.unsupported(
+                span,
+                "a `move`, `async` or `const` closure",
+                "write a plain closure `|x| ..`",
+            );
+            return None;
+        }
+        let mut outer = self.outer.clone();
+        for scope in &self.scopes {
+            for (name, id) in scope {
+                outer.insert(name.clone(), (self.vars[id.0].ident.clone(), *id));
+            }
+        }
+        let mut scan = LocationScan::default();
+        scan.visit_expr(&closure.body);
+        let mut inner = Lowerer {
+            vars: Vec::new(),
+            scopes: vec![HashMap::new()],
+            blocks: vec![Vec::new()],
+            locations: scan.names,
+            errors: &mut *self.errors,
+            loops: Vec::new(),
+            early_return: None,
+            places: HashMap::new(),
+            outer,
+            captures: Vec::new(),
+            closures: Vec::new(),
+        };
+        let x = inner.new_var(
+            param.clone(),
+            Some(param.to_string()),
+            param.span(),
+            Origin::Param(0),
+            false,
+        );
+        inner.bind(&param.to_string(), x);
+        let result = inner.lower_expr(&closure.body);
+        let body = Body {
+            vars: inner.vars,
+            block: inner.blocks.pop().unwrap_or_default(),
+            result,
+            closures: inner.closures,
+        };
+        let mut captures = inner.captures;
+        captures.sort();
+        captures.dedup();
+        // The forward sweep runs the closure as written; its parameter keeps its own name.
+        let (forward, _) = self.rename_except(closure.to_token_stream(), Some(&param.to_string()));
+        self.closures.push(Closure {
+            body,
+            forward,
+            captures,
+            span,
+        });
+        Some(self.closures.len() - 1)
     }
 
     fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Value {

@@ -404,6 +404,16 @@ impl<'a> Generator<'a> {
             Value::Method {
                 receiver,
                 method,
+                kind: MethodKind::Map(index),
+                ..
+            } => {
+                let recv = self.forward_receiver(receiver);
+                let closure = &self.body.closures[*index].forward;
+                quote_spanned!(span=> #recv.#method(#closure))
+            }
+            Value::Method {
+                receiver,
+                method,
                 turbofish,
                 args,
                 ..
@@ -770,6 +780,15 @@ impl<'a> Generator<'a> {
                     out
                 }
                 MethodKind::Identity => self.contribute_to(receiver, quote!(#d)),
+                MethodKind::Map(index) => {
+                    if !self.activity.operand_active(receiver) {
+                        return TokenStream::new();
+                    }
+                    let pullback = closure_pullback(&self.body.closures[*index]);
+                    let r = self.read_ref(receiver);
+                    let c = quote_spanned!(span=> #rules::MapRule::map_adjoint(#r, &#d, #pullback));
+                    self.contribute_to(receiver, c)
+                }
                 MethodKind::Step | MethodKind::Unknown | MethodKind::Query => TokenStream::new(),
             },
             Value::Call { func, args } => {
@@ -881,4 +900,17 @@ fn collect_operand_vars(block: &Block, out: &mut Vec<VarId>) {
             StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
         }
     }
+}
+
+/// The scalar pullback of a `map` closure, `|x, cotangent| dx`: the closure body's own forward
+/// and reverse sweeps.
+fn closure_pullback(closure: &crate::ir::Closure) -> TokenStream {
+    let sig = crate::closure::element_signature(closure);
+    let activity = crate::activity::analyze(&closure.body, &sig);
+    let cotangent = Ident::new("__element_cotangent", Span::mixed_site());
+    let sweeps = generate(&closure.body, &sig, &activity, &cotangent);
+    let x = &sig.params[0].ident;
+    let body = &sweeps.body;
+    let gradient = &sweeps.gradients[0];
+    quote!(|#x, #cotangent| { #body #gradient })
 }

@@ -1,0 +1,49 @@
+//! Rule for element-wise `m.map(|x| f(x))` on nalgebra matrices and vectors.
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, Scalar};
+
+use crate::Real;
+
+/// `y = m.map(f)`: each element's adjoint is the scalar pullback of `f` at that element,
+/// `pullback(x, dy) = f'(x) · dy`, which the macro generates from the closure body.
+pub trait MapRule<T> {
+    type Tangent;
+    fn map_adjoint<F: Fn(T, T) -> T>(&self, d: &Self::Tangent, pullback: F) -> Self::Tangent;
+}
+
+impl<T, R, C, S> MapRule<T> for Matrix<T, R, C, S>
+where
+    T: Real + Scalar,
+    R: Dim,
+    C: Dim,
+    S: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Tangent = OMatrix<T, R, C>;
+    #[inline]
+    fn map_adjoint<F: Fn(T, T) -> T>(&self, d: &OMatrix<T, R, C>, pullback: F) -> OMatrix<T, R, C> {
+        self.zip_map(d, pullback)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{assert_close, central_difference};
+    use nalgebra::{DVector, Vector3};
+
+    #[test]
+    fn map_adjoint_applies_the_pullback_per_element() {
+        let m = Vector3::new(0.3, -1.2, 2.0);
+        let d = Vector3::new(1.0, 0.5, -2.0);
+        let g = m.map_adjoint(&d, |x: f64, dy| dy * (1.0 - x.tanh().powi(2)));
+        for i in 0..3 {
+            let fd = d[i] * central_difference(f64::tanh, m[i]);
+            assert_close(g[i], fd, "map tanh");
+        }
+        let v = DVector::from_vec(vec![1.0f32, 2.0]);
+        let g = v.map_adjoint(&DVector::from_vec(vec![1.0, 1.0]), |x, dy| dy * 2.0 * x);
+        assert_eq!(g, DVector::from_vec(vec![2.0, 4.0]));
+    }
+}
