@@ -17,3 +17,18 @@ fn map_closure() {
         assert!((g[i] - w * 1.5 * (1.0 - t * t)).abs() < 1e-12);
     }
 }
+
+#[differentiable]
+fn built(a: f64, b: f64) -> f64 {
+    let v = nalgebra::Vector3::new(a, a * b, 2.0);
+    let m = nalgebra::Matrix2::new(a, b, 0.0, 1.0);
+    v.norm_squared() + m[(0, 1)] * 3.0
+}
+
+#[test]
+fn constructors() {
+    let (_, (da, db)) = built_grad(1.5, -2.0);
+    // |v|² = a² + a²b² + 4; m[(0,1)] = b
+    assert!((da - (2.0 * 1.5 + 2.0 * 1.5 * 4.0)).abs() < 1e-12);
+    assert!((db - (2.0 * 2.25 * -2.0 + 3.0)).abs() < 1e-12);
+}

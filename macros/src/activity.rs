@@ -103,7 +103,7 @@ pub fn differentiable_operands(value: &Value) -> Vec<&Operand> {
             MethodKind::Unknown => std::iter::once(receiver).chain(args).collect(),
             MethodKind::Step | MethodKind::Query => vec![],
         },
-        Value::Call { args, .. } => args.iter().collect(),
+        Value::Call { args, .. } | Value::Construct { args, .. } => args.iter().collect(),
         Value::Cast { arg, ty } if is_float(ty) => vec![arg],
         Value::Cast { .. } => vec![],
         Value::Index { base, .. } => vec![base],

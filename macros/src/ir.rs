@@ -104,6 +104,12 @@ pub enum Value {
         func: syn::ExprPath,
         args: Vec<Operand>,
     },
+    /// `Vector3::new(a, b, c)`, `Matrix2::new(..)`: a nalgebra matrix from its elements, given
+    /// in row-major order.
+    Construct {
+        func: syn::ExprPath,
+        args: Vec<Operand>,
+    },
     Cast {
         arg: Operand,
         ty: Type,

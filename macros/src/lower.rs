@@ -1862,6 +1862,16 @@ impl Lowerer<'_> {
             };
         }
         let args = call.args.iter().map(|a| self.lower_expr(a)).collect();
+        let segments = &func.path.segments;
+        if segments.len() >= 2
+            && last == "new"
+            && crate::parse::is_nalgebra_type(&segments[segments.len() - 2].ident.to_string())
+        {
+            return Value::Construct {
+                func: func.clone(),
+                args,
+            };
+        }
         Value::Call {
             func: func.clone(),
             args,

@@ -212,6 +212,11 @@ const NALGEBRA_TYPES: &[&str] = &[
     "VectorView",
 ];
 
+/// Whether a type name is one of nalgebra's matrix or vector types.
+pub fn is_nalgebra_type(name: &str) -> bool {
+    NALGEBRA_TYPES.contains(&name) || is_nalgebra_alias(name)
+}
+
 fn is_nalgebra_alias(name: &str) -> bool {
     let rest = name
         .strip_prefix("RowVector")

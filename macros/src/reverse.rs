@@ -426,6 +426,10 @@ impl<'a> Generator<'a> {
                 let args = args.iter().map(|a| self.forward_operand_by_value(a));
                 quote_spanned!(span=> #func(#(#args),*))
             }
+            Value::Construct { func, args } => {
+                let args = args.iter().map(|a| self.forward_operand_by_value(a));
+                quote_spanned!(span=> #func(#(#args),*))
+            }
             Value::Cast { arg, ty } => {
                 let a = self.forward_receiver(arg);
                 quote_spanned!(span=> #a as #ty)
@@ -824,6 +828,14 @@ impl<'a> Generator<'a> {
                 for (k, a) in args.iter().enumerate() {
                     let k = syn::Index::from(k);
                     out.extend(self.contribute_to(a, quote!(#g.#k)));
+                }
+                out
+            }
+            Value::Construct { args, .. } => {
+                let mut out = TokenStream::new();
+                for (k, arg) in args.iter().enumerate() {
+                    let c = quote_spanned!(span=> #rules::NewRule::new_adjoint(&#d, #k));
+                    out.extend(self.contribute_to(arg, c));
                 }
                 out
             }

@@ -99,3 +99,39 @@ mod tests {
 pub fn push_adjoint<T: Real>(d: &mut Vec<T>) -> T {
     d.pop().unwrap_or(T::ZERO)
 }
+
+/// `y = Matrix::new(a0, a1, ..)`: the adjoint of argument `k` is the element of `d` that argument
+/// became. nalgebra's `new` takes elements in row-major order.
+pub trait NewRule {
+    type Elem;
+    fn new_adjoint(&self, k: usize) -> Self::Elem;
+}
+
+impl<T: Real, R: Dim, C: Dim> NewRule for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Elem = T;
+    #[inline(always)]
+    fn new_adjoint(&self, k: usize) -> T {
+        let columns = self.ncols();
+        self[(k / columns, k % columns)]
+    }
+}
+
+#[cfg(test)]
+mod new_tests {
+    use super::NewRule;
+    use nalgebra::{Matrix2x3, Vector3};
+
+    #[test]
+    fn new_arguments_map_to_row_major_elements() {
+        let d = Vector3::new(1.0, 2.0, 3.0);
+        assert_eq!(d.new_adjoint(2), 3.0);
+        // Matrix2x3::new(a0..a5) fills rows first: a4 lands at row 1, column 1.
+        let m = Matrix2x3::new(0.0, 1.0, 2.0, 3.0, 4.0, 5.0);
+        for k in 0..6 {
+            assert_eq!(m.new_adjoint(k), k as f64);
+        }
+    }
+}
