@@ -20,6 +20,9 @@ mod parse;
 mod rename;
 mod reverse;
 
+#[cfg(test)]
+mod robustness;
+
 use proc_macro::TokenStream;
 
 /// Generates `NAME_grad` and `NAME_vjp` beside a function; see the `nabla` crate.
