@@ -32,3 +32,23 @@ fn constructors() {
     assert!((da - (2.0 * 1.5 + 2.0 * 1.5 * 4.0)).abs() < 1e-12);
     assert!((db - (2.0 * 2.25 * -2.0 + 3.0)).abs() < 1e-12);
 }
+
+#[differentiable]
+fn scaled(s: f64, m: &nalgebra::Matrix2<f64>, v: &nalgebra::DVector<f64>) -> f64 {
+    let a = s * m;
+    let b = m * s;
+    let c = a / s;
+    let w = s * v;
+    (a + b + c).sum() + w.sum()
+}
+
+#[test]
+fn scalar_times_matrix() {
+    let m = nalgebra::Matrix2::new(1.0, 2.0, 3.0, 4.0);
+    let v = nalgebra::DVector::from_vec(vec![1.0, -3.0]);
+    let (_, (ds, dm, dv)) = scaled_grad(1.5, &m, &v);
+    // (2s + 1)·Σm + s·Σv
+    assert!((ds - (2.0 * 10.0 - 2.0)).abs() < 1e-12);
+    assert!(dm.iter().all(|g| (g - 4.0).abs() < 1e-12));
+    assert!(dv.iter().all(|g| (g - 1.5).abs() < 1e-12));
+}

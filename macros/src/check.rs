@@ -99,7 +99,9 @@ impl Checker<'_> {
             Value::Binary { lhs, rhs, .. } => vec![lhs, rhs],
             Value::Unary { arg, .. } | Value::Cast { arg, .. } => vec![arg],
             Value::Method { receiver, args, .. } => std::iter::once(receiver).chain(args).collect(),
-            Value::Call { args, .. } | Value::Tuple(args) => args.iter().collect(),
+            Value::Call { args, .. } | Value::Construct { args, .. } | Value::Tuple(args) => {
+                args.iter().collect()
+            }
             Value::Index { base, index } => vec![base, index],
             Value::Field { base, .. } => vec![base],
             Value::Opaque { .. } => vec![],

@@ -137,6 +137,7 @@ impl Expansion<'_> {
                 quote_spanned! {span=>
                     #[doc = #doc]
                     #[must_use = "the gradient is computed but never used: apply it, e.g. with `nabla::Adam::step`"]
+                    #[allow(clippy::type_complexity)]
                     #[inline]
                     #vis fn #grad_name #generics(#(#params),*) -> (#result, #gradient) #where_clause {
                         let (#value, #g) = #name::__vjp(#(#names,)* 1.0);
@@ -173,6 +174,7 @@ impl Expansion<'_> {
 
             #[doc = #vjp_doc]
             #[must_use = "the gradient is computed but never used"]
+            #[allow(clippy::type_complexity)]
             #[inline]
             #vis fn #vjp_name #generics(#(#params,)* #cotangent: #result) -> (#result, #gradient) #where_clause {
                 let (#value, #g) = #name::__vjp(#(#names,)* #cotangent);

@@ -112,7 +112,15 @@ impl LocationScan {
                     self.names.insert(ident.to_string());
                 }
             }
-            Expr::Index(index) => self.target(&index.expr, true),
+            // A buffer written element by element is one location, wherever the write is.
+            Expr::Index(index) => match &*index.expr {
+                Expr::Path(p) => {
+                    if let Some(ident) = p.path.get_ident() {
+                        self.names.insert(ident.to_string());
+                    }
+                }
+                other => self.target(other, true),
+            },
             Expr::Paren(p) => self.target(&p.expr, whole),
             _ => {}
         }

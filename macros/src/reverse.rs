@@ -121,8 +121,11 @@ impl<'a> Generator<'a> {
             other => self.forward_operand_by_value(other),
         };
         let tapes = self.tapes.values();
+        let rt = rt();
         Sweeps {
             body: quote! {
+                #[allow(unused_imports)]
+                use #rt::{ByCopy as _, ByRef as _};
                 #(#tapes)*
                 #forward
                 #reverse
@@ -325,18 +328,14 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// An operand of an operator: borrowed, so nothing is moved (`&a * &b` works for floats and
-    /// nalgebra types alike).
+    /// An operand of an arithmetic operator: by value when its type is `Copy`, else by reference,
+    /// chosen by the runtime's `Operand` (see `nabla_runtime::operand`). Nothing is moved.
     fn forward_operand_borrowed(&self, op: &Operand) -> TokenStream {
         match op {
             Operand::Var(v) | Operand::Ref(v, _) => {
-                let var = self.body.var(*v);
-                let ident = &var.ident;
-                if var.is_ref {
-                    quote!(#ident)
-                } else {
-                    quote!(&#ident)
-                }
+                let ident = self.ident(*v);
+                let rt = rt();
+                quote!((&#rt::Operand(&#ident)).value())
             }
             Operand::Const(c) => quote!((#c)),
         }
@@ -384,7 +383,7 @@ impl<'a> Generator<'a> {
             Value::Unary { op, arg } => match op {
                 UnOp::Neg => {
                     let a = self.forward_operand_borrowed(arg);
-                    quote_spanned!(span=> -#a)
+                    quote_spanned!(span=> -(#a))
                 }
                 UnOp::Not => {
                     let a = self.forward_operand_by_value(arg);
@@ -451,10 +450,19 @@ impl<'a> Generator<'a> {
         }
     }
 
+    /// A compared operand: both sides as references, as `PartialOrd` wants.
     fn forward_compared(&self, op: &Operand) -> TokenStream {
         match op {
+            Operand::Var(v) | Operand::Ref(v, _) => {
+                let var = self.body.var(*v);
+                let ident = &var.ident;
+                if var.is_ref {
+                    quote!(#ident)
+                } else {
+                    quote!(&#ident)
+                }
+            }
             Operand::Const(c) => quote!(&(#c)),
-            other => self.forward_operand_borrowed(other),
         }
     }
 
@@ -815,9 +823,11 @@ impl<'a> Generator<'a> {
                 let call_args: Vec<TokenStream> = args
                     .iter()
                     .map(|a| match a {
-                        Operand::Var(_) => {
-                            let v = self.read_ref(a);
-                            quote!(::core::clone::Clone::clone(#v))
+                        Operand::Var(v) => {
+                            // The argument as the user passed it (a reference stays one).
+                            self.reads.insert(*v);
+                            let ident = self.ident(*v);
+                            quote!(::core::clone::Clone::clone(&#ident))
                         }
                         Operand::Ref(..) => self.read_ref(a),
                         Operand::Const(c) => c.clone(),

@@ -10,6 +10,7 @@
 //! - [`gradcheck`]: a finite-difference gradient check for users.
 
 pub mod gradcheck;
+mod operand;
 pub mod optim;
 pub mod parameters;
 pub mod primitives;
@@ -29,6 +30,7 @@ pub use stop_gradient::stop_gradient;
 /// Items used by generated code. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::operand::{ByCopy, ByRef, Operand};
     pub use crate::rules;
     pub use crate::tangent::{take_tangent, Accumulate, Tangent, TangentValue, ZeroTangent};
     pub use crate::tape::{Slot, Tape};

@@ -5,16 +5,18 @@
 /// The expression inside is exempt from the differentiability checks, so it may compare, round or
 /// call functions that have no derivative. Outside `#[differentiable]` code it is the identity.
 ///
-/// ```
-/// use nabla::{differentiable, stop_gradient};
-///
+/// ```text
 /// #[differentiable]
 /// fn scaled(x: f64) -> f64 {
 ///     // the scale is treated as a constant: d/dx = x.abs()
 ///     stop_gradient(x.abs()) * x
 /// }
-/// let (_, dx) = scaled_grad(-3.0);
-/// assert_eq!(dx, 3.0);
+/// assert_eq!(scaled_grad(-3.0).1, 3.0);
+/// ```
+///
+/// ```
+/// // Outside differentiable code it returns its argument.
+/// assert_eq!(nabla_runtime::stop_gradient(2.5), 2.5);
 /// ```
 #[inline(always)]
 pub fn stop_gradient<T>(x: T) -> T {

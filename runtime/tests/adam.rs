@@ -89,12 +89,13 @@ impl Reference {
     }
 
     fn step(&mut self, p: &mut [f64], g: &[f64]) {
+        assert_eq!(p.len(), g.len());
         self.t += 1;
-        for i in 0..p.len() {
+        for (i, &g) in g.iter().enumerate() {
             if self.h.keras {
-                self.keras_element(i, p, g[i]);
+                self.keras_element(i, p, g);
             } else {
-                self.torch_element(i, p, g[i]);
+                self.torch_element(i, p, g);
             }
         }
     }
@@ -427,6 +428,34 @@ fn large_block() {
         }
         assert_close(&ours, &theirs, 1e-12, "large block");
     }
+}
+
+/// A block long enough to be split across threads by the `rayon` feature: the result is the
+/// same, chunk boundaries included, and a bad value near the end is still found first.
+#[test]
+fn block_above_the_parallel_threshold() {
+    let n = (1 << 17) + 3;
+    let h = Hyper { lr: 0.05, ..TORCH }.amsgrad();
+    let mut opt = h.adam();
+    let mut reference = Reference::new(h, n);
+    let mut ours = initial(4, n);
+    let mut theirs = ours.clone();
+    let grads = gradients(6, 3, n);
+    for g in &grads {
+        opt.step(&mut ours, g).unwrap();
+        reference.step(&mut theirs, g);
+    }
+    assert_close(&ours, &theirs, 1e-12, "parallel block");
+
+    let mut poisoned = grads[0].clone();
+    poisoned[n - 2] = f64::NAN;
+    poisoned[n - 1] = f64::INFINITY;
+    let before = ours.clone();
+    assert!(matches!(
+        opt.step(&mut ours, &poisoned),
+        Err(OptimError::NonFiniteGradient { index, .. }) if index == n - 2
+    ));
+    assert_eq!(ours, before);
 }
 
 // ---------------------------------------------------------------------------------------------

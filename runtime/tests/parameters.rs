@@ -261,7 +261,7 @@ fn step_accepts_every_parameter_type_with_its_gradient() {
     opt().step(slice, &vec![1.0; 3]).unwrap();
     assert!(storage.iter().all(|&x| x < 0.0));
 
-    let mut w = vec![0.0f64; 2];
+    let mut w = [0.0f64; 2];
     let mut b = 0.0f32;
     opt()
         .step(&mut (&mut w[..], &mut b), &(vec![1.0, 1.0], 1.0))

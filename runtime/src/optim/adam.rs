@@ -265,6 +265,7 @@ impl Adam {
         // Nothing below can fail: from here on, mutate.
         self.steps += 1;
         let c = self.coefficients(self.steps);
+        // `validate` returns a layout exactly when there is no state yet.
         let state = match (&mut self.state, new_layout) {
             (Some(state), _) => state,
             (slot, layout) => slot.insert(State::new(layout.unwrap_or_default())),

@@ -8,6 +8,10 @@
 //! `multiversion` compiles every kernel for AVX-512, AVX2+FMA and AVX besides the baseline and
 //! picks the best one for the running CPU, so a plain `cargo build` gets wide vectors without
 //! `-C target-cpu=native`.
+//!
+//! With the `rayon` feature, blocks of `PAR_MIN_LEN` elements or more are cut into chunks run
+//! on rayon's thread pool; every element's arithmetic is the same either way, so results do not
+//! depend on the feature or the number of threads.
 
 use crate::real::Real;
 use multiversion::multiversion;
@@ -48,6 +52,15 @@ impl Coefficients<f64> {
     }
 }
 
+/// Blocks at least this long are split across threads: below it, fork-join costs more than the
+/// loop.
+#[cfg(feature = "rayon")]
+const PAR_MIN_LEN: usize = 1 << 16;
+
+/// Elements per parallel task: enough to amortize scheduling, few enough to balance the load.
+#[cfg(feature = "rayon")]
+const PAR_CHUNK: usize = 1 << 14;
+
 /// The update of one element given its new moments; shared by both loops so they cannot drift.
 #[inline(always)]
 fn moments<T: Real>(c: &Coefficients<T>, p: T, g: T, m: T, v: T) -> (T, T) {
@@ -67,8 +80,22 @@ fn updated<T: Real>(c: &Coefficients<T>, p: T, m: T, v: T) -> T {
 /// One Adam step over a block: `p`, `m` and `v` are read and written, `g` is read, once each.
 ///
 /// All four slices have the same length (checked by the caller before anything is mutated).
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
 pub(crate) fn adam<T: Real>(c: &Coefficients<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+    #[cfg(feature = "rayon")]
+    if p.len() >= PAR_MIN_LEN {
+        use rayon::prelude::*;
+        p.par_chunks_mut(PAR_CHUNK)
+            .zip(g.par_chunks(PAR_CHUNK))
+            .zip(m.par_chunks_mut(PAR_CHUNK))
+            .zip(v.par_chunks_mut(PAR_CHUNK))
+            .for_each(|(((p, g), m), v)| adam_serial(c, p, g, m, v));
+        return;
+    }
+    adam_serial(c, p, g, m, v);
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
+fn adam_serial<T: Real>(c: &Coefficients<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
     debug_assert!(g.len() == p.len() && m.len() == p.len() && v.len() == p.len());
     let c = *c;
     for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
@@ -81,8 +108,30 @@ pub(crate) fn adam<T: Real>(c: &Coefficients<T>, p: &mut [T], g: &[T], m: &mut [
 
 /// One AMSGrad step over a block: like [`adam`], and the running maximum `vmax` of the raw
 /// second moment is what the denominator uses.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
 pub(crate) fn amsgrad<T: Real>(
+    c: &Coefficients<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    vmax: &mut [T],
+) {
+    #[cfg(feature = "rayon")]
+    if p.len() >= PAR_MIN_LEN {
+        use rayon::prelude::*;
+        p.par_chunks_mut(PAR_CHUNK)
+            .zip(g.par_chunks(PAR_CHUNK))
+            .zip(m.par_chunks_mut(PAR_CHUNK))
+            .zip(v.par_chunks_mut(PAR_CHUNK))
+            .zip(vmax.par_chunks_mut(PAR_CHUNK))
+            .for_each(|((((p, g), m), v), vmax)| amsgrad_serial(c, p, g, m, v, vmax));
+        return;
+    }
+    amsgrad_serial(c, p, g, m, v, vmax);
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
+fn amsgrad_serial<T: Real>(
     c: &Coefficients<T>,
     p: &mut [T],
     g: &[T],
@@ -111,8 +160,22 @@ pub(crate) fn amsgrad<T: Real>(
 ///
 /// The common case (all finite) is one branch-free pass that vectorizes; only a block known to
 /// hold a bad value is scanned again for its position.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
 pub(crate) fn first_non_finite<T: Real>(g: &[T]) -> Option<usize> {
+    #[cfg(feature = "rayon")]
+    if g.len() >= PAR_MIN_LEN {
+        use rayon::prelude::*;
+        return g
+            .par_chunks(PAR_CHUNK)
+            .enumerate()
+            .find_map_first(|(k, chunk)| {
+                first_non_finite_serial(chunk).map(|i| k * PAR_CHUNK + i)
+            });
+    }
+    first_non_finite_serial(g)
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
+fn first_non_finite_serial<T: Real>(g: &[T]) -> Option<usize> {
     let all_finite = g.iter().fold(true, |all, x| all & x.is_finite());
     if all_finite {
         None
@@ -127,7 +190,8 @@ mod tests {
 
     #[test]
     fn finds_the_first_non_finite_value_anywhere() {
-        for n in [1usize, 7, 8, 9, 63, 64, 65, 1000] {
+        // The last size is above the threshold of the `rayon` feature's parallel scan.
+        for n in [1usize, 7, 8, 9, 63, 64, 65, 1000, (1 << 17) + 5] {
             let clean = vec![0.5f64; n];
             assert_eq!(first_non_finite(&clean), None);
             for at in [0, n / 2, n - 1] {

@@ -12,11 +12,13 @@ pub mod arith;
 pub mod cast;
 pub mod index;
 pub mod linalg;
+pub mod map;
 pub mod scalar;
 
 pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
-pub use index::{push_adjoint, IndexRule};
+pub use index::{push_adjoint, IndexRule, NewRule};
+pub use map::MapRule;
 pub use linalg::{
     ColumnRule, ComponentDivRule, ComponentMulRule, DotRule, MaxRule, MinRule, NormRule,
     NormSquaredRule, NormalizeRule, RowRule, SumRule, TraceRule, TransposeRule,

@@ -70,15 +70,15 @@ where
 }
 
 /// `Y = A · B` (A is R×K, B is K×C; vectors are K×1, row vectors 1×K):
-/// `dA = dY · Bᵀ`, `dB = Aᵀ · dY`.
-///
-/// Neither transpose is copied. `Bᵀ` is a strided view of `B` (see [`transposed`]) on the right
-/// of a product: nalgebra's `gemm` reads it element by element in its small-matrix path, and
-/// hands large dynamic products to `matrixmultiply`, which takes any strides. `Aᵀ · dY` is
-/// `tr_mul`, which reads the columns of `A` as they are stored. (A transposed view on the *left*
-/// of nalgebra 0.35's `gemm` is not an option: its small-matrix path walks a left column with
-/// row stride ≠ 1 past its end.) For `A · x` with a vector `x`, `dY · xᵀ` is the outer product
-/// `dy ⊗ x`.
+/// `dA = dY · Bᵀ`, `dB = Aᵀ · dY`. For `A · x` with a vector `x`, `dY · xᵀ` is the outer
+/// product `dy ⊗ x`.
+//
+// Neither transpose is copied. `Bᵀ` is a strided view of `B` (`super::transposed`) on the
+// right of a product: nalgebra's `gemm` reads it element by element in its small-matrix path,
+// and hands large dynamic products to `matrixmultiply`, which takes any strides. `Aᵀ · dY` is
+// `tr_mul`, which reads the columns of `A` as they are stored. (A transposed view on the *left*
+// of nalgebra 0.35's `gemm` is not an option: its small-matrix path walks a left column with
+// row stride ≠ 1 past its end.)
 impl<T, R, K, C, SA, SB> MulRule<Matrix<T, K, C, SB>> for Matrix<T, R, K, SA>
 where
     T: Real + RealField,
@@ -186,6 +186,9 @@ mod tests {
         d.dot(y)
     }
 
+    /// A function of one matrix of a fixed shape.
+    type Map<'a, R, C> = dyn Fn(&OMatrix<f64, R, C>) -> OMatrix<f64, R, C> + 'a;
+
     fn check_add_sub_neg<T, R, C>(r: R, c: C)
     where
         T: Real + RealField,
@@ -199,12 +202,8 @@ mod tests {
             lift::<T, _, _>(&b),
             lift::<T, _, _>(&d),
         );
-        let fd_a = |f: &dyn Fn(&OMatrix<f64, R, C>) -> OMatrix<f64, R, C>| {
-            fd_gradient(|x| pair(&d, &f(x)), &a)
-        };
-        let fd_b = |f: &dyn Fn(&OMatrix<f64, R, C>) -> OMatrix<f64, R, C>| {
-            fd_gradient(|x| pair(&d, &f(x)), &b)
-        };
+        let fd_a = |f: &Map<'_, R, C>| fd_gradient(|x| pair(&d, &f(x)), &a);
+        let fd_b = |f: &Map<'_, R, C>| fd_gradient(|x| pair(&d, &f(x)), &b);
         assert_matrix_close(&ta.add_adjoint_lhs(&tb, &td), &fd_a(&|x| x + &b), "add lhs");
         assert_matrix_close(&ta.add_adjoint_rhs(&tb, &td), &fd_b(&|x| &a + x), "add rhs");
         assert_matrix_close(&ta.sub_adjoint_lhs(&tb, &td), &fd_a(&|x| x - &b), "sub lhs");

@@ -27,7 +27,7 @@ pub use products::{ComponentDivRule, ComponentMulRule, DotRule};
 pub use reductions::{MaxRule, MinRule, SumRule, TraceRule};
 pub use shape::{ColumnRule, RowRule, TransposeRule};
 
-use nalgebra::{Dim, Matrix, RawStorage, Scalar, ViewStorage};
+use nalgebra::{Dim, Matrix, MatrixView, RawStorage, Scalar, ViewStorage};
 
 /// `m`ᵀ as a view of `m`'s own elements: rows and columns swap by swapping the strides.
 ///
@@ -41,7 +41,7 @@ use nalgebra::{Dim, Matrix, RawStorage, Scalar, ViewStorage};
 #[inline]
 pub(crate) fn transposed<T, R, C, S>(
     m: &Matrix<T, R, C, S>,
-) -> Matrix<T, C, R, ViewStorage<'_, T, C, R, S::CStride, S::RStride>>
+) -> MatrixView<'_, T, C, R, S::CStride, S::RStride>
 where
     T: Scalar,
     R: Dim,
