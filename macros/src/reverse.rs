@@ -24,13 +24,29 @@ pub struct Sweeps {
     pub value: TokenStream,
     /// One gradient expression per parameter (`()` for parameters that carry no gradient).
     pub gradients: Vec<TokenStream>,
+    /// The variables the reverse sweep reads.
+    pub reads: HashSet<VarId>,
 }
 
 pub fn generate(body: &Body, sig: &Signature, activity: &Activity, cotangent: &Ident) -> Sweeps {
+    generate_with_result(body, sig, activity, cotangent, None)
+}
+
+/// As [`generate`], where the caller already knows the result's value (`given`), so the
+/// statement that computes it is not run again.
+fn generate_with_result(
+    body: &Body,
+    sig: &Signature,
+    activity: &Activity,
+    cotangent: &Ident,
+    given: Option<(VarId, Ident)>,
+) -> Sweeps {
     let mut first = Generator::new(body, sig, activity, None);
+    first.given_result = given.clone();
     first.run(cotangent);
     let needed = first.reads;
     let mut second = Generator::new(body, sig, activity, Some(needed));
+    second.given_result = given;
     second.run(cotangent)
 }
 
@@ -54,6 +70,8 @@ struct Generator<'a> {
     loop_depth: usize,
     /// Inside a branch or loop body, whose bindings end with the block.
     scope_depth: usize,
+    /// A variable whose value the caller supplies, with the identifier that holds it.
+    given_result: Option<(VarId, Ident)>,
 }
 
 impl<'a> Generator<'a> {
@@ -75,6 +93,7 @@ impl<'a> Generator<'a> {
             loop_counts: HashMap::new(),
             loop_depth: 0,
             scope_depth: 0,
+            given_result: None,
         }
     }
 
@@ -132,6 +151,7 @@ impl<'a> Generator<'a> {
             },
             value,
             gradients,
+            reads: self.reads.clone(),
         }
     }
 
@@ -218,7 +238,10 @@ impl<'a> Generator<'a> {
         match &stmt.kind {
             StmtKind::Let { var, ty, value } => {
                 let ident = self.ident(*var).clone();
-                let value = self.forward_value(value, span);
+                let value = match &self.given_result {
+                    Some((given, holder)) if given == var => quote!(#holder),
+                    _ => self.forward_value(value, span),
+                };
                 let mutability = self.body.var(*var).is_location.then(|| quote!(mut));
                 let ty = ty.as_ref().map(|t| quote!(: #t));
                 quote_spanned!(span=> let #mutability #ident #ty = #value;)
@@ -733,8 +756,18 @@ impl<'a> Generator<'a> {
                     } else {
                         (self.read_ref(lhs), self.read_ref(rhs))
                     };
-                    let c = quote_spanned!(span=> #rules::#trait_ident::#rule(#l, #r, &#d));
-                    out.extend(self.contribute_to(operand, c));
+                    let Some(target) = operand.var() else {
+                        continue;
+                    };
+                    if self.declared.contains(&target) {
+                        // A later contribution: the rule adds into the adjoint in place.
+                        let accumulate = format_ident!("{}_accumulate_{}", name, side, span = span);
+                        let acc = self.adjoint(target);
+                        out.extend(quote_spanned!(span=> #rules::#trait_ident::#accumulate(#l, #r, &#d, &mut #acc);));
+                    } else {
+                        let c = quote_spanned!(span=> #rules::#trait_ident::#rule(#l, #r, &#d));
+                        out.extend(self.contribute_to(operand, c));
+                    }
                 }
                 out
             }
@@ -796,9 +829,17 @@ impl<'a> Generator<'a> {
                     if !self.activity.operand_active(receiver) {
                         return TokenStream::new();
                     }
-                    let pullback = closure_pullback(&self.body.closures[*index]);
-                    let r = self.read_ref(receiver);
-                    let c = quote_spanned!(span=> #rules::MapRule::map_adjoint(#r, &#d, #pullback));
+                    let (pullback, reads_element) = closure_pullback(&self.body.closures[*index]);
+                    let y = self.read_ref(&Operand::Var(dst));
+                    // When the pullback ignores the elements, pass the result in their place (same
+                    // shape), so the receiver need not be kept for the reverse sweep.
+                    let r = if reads_element {
+                        self.read_ref(receiver)
+                    } else {
+                        y.clone()
+                    };
+                    let c =
+                        quote_spanned!(span=> #rules::MapRule::map_adjoint(#r, #y, &#d, #pullback));
                     self.contribute_to(receiver, c)
                 }
                 MethodKind::Step | MethodKind::Unknown | MethodKind::Query => TokenStream::new(),
@@ -926,13 +967,41 @@ fn collect_operand_vars(block: &Block, out: &mut Vec<VarId>) {
 
 /// The scalar pullback of a `map` closure, `|x, cotangent| dx`: the closure body's own forward
 /// and reverse sweeps.
-fn closure_pullback(closure: &crate::ir::Closure) -> TokenStream {
+/// The scalar pullback of a `map` closure, `|x, y, dy| dx`, from the closure body's own sweeps.
+/// The element's result `y` comes from the forward sweep, so the closure's last operation (often
+/// the only one, such as `tanh`) is not computed again. Also says whether the pullback reads `x`.
+fn closure_pullback(closure: &crate::ir::Closure) -> (TokenStream, bool) {
     let sig = crate::closure::element_signature(closure);
     let activity = crate::activity::analyze(&closure.body, &sig);
     let cotangent = Ident::new("__element_cotangent", Span::mixed_site());
-    let sweeps = generate(&closure.body, &sig, &activity, &cotangent);
+    let output = Ident::new("__element_value", Span::mixed_site());
+    // Only a result computed once, at the top of the closure, can be taken as given.
+    let given = closure.body.result.var().filter(|r| {
+        !closure.body.var(*r).is_location
+            && closure
+                .body
+                .block
+                .iter()
+                .any(|s| matches!(&s.kind, StmtKind::Let { var, .. } if var == r))
+    });
+    let sweeps = generate_with_result(
+        &closure.body,
+        &sig,
+        &activity,
+        &cotangent,
+        given.map(|r| (r, output.clone())),
+    );
+    let reads_element = closure
+        .body
+        .vars
+        .iter()
+        .enumerate()
+        .any(|(i, v)| v.origin == Origin::Param(0) && sweeps.reads.contains(&VarId(i)));
     let x = &sig.params[0].ident;
     let body = &sweeps.body;
     let gradient = &sweeps.gradients[0];
-    quote!(|#x, #cotangent| { #body #gradient })
+    (
+        quote!(|#x, #output, #cotangent| { #body #gradient }),
+        reads_element,
+    )
 }

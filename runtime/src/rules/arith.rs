@@ -2,13 +2,30 @@
 //!
 //! Scalars here; nalgebra matrices and vectors implement the same traits in `linalg`.
 
-use crate::tangent::Tangent;
+use crate::tangent::{Accumulate, Tangent};
 
 /// `y = lhs + rhs`.
 pub trait AddRule<Rhs: Tangent + ?Sized = Self>: Tangent {
     type Output;
     fn add_adjoint_lhs(&self, rhs: &Rhs, d: &Self::Output) -> Self::Tangent;
     fn add_adjoint_rhs(&self, rhs: &Rhs, d: &Self::Output) -> Rhs::Tangent;
+    /// Adds the left operand's adjoint into `acc`; matrix types override this to accumulate in
+    /// place instead of building the contribution first.
+    #[inline(always)]
+    fn add_accumulate_lhs(&self, rhs: &Rhs, d: &Self::Output, acc: &mut Self::Tangent)
+    where
+        Self::Tangent: Accumulate,
+    {
+        acc.accumulate(self.add_adjoint_lhs(rhs, d));
+    }
+    /// Adds the right operand's adjoint into `acc`.
+    #[inline(always)]
+    fn add_accumulate_rhs(&self, rhs: &Rhs, d: &Self::Output, acc: &mut Rhs::Tangent)
+    where
+        Rhs::Tangent: Accumulate,
+    {
+        acc.accumulate(self.add_adjoint_rhs(rhs, d));
+    }
 }
 
 /// `y = lhs - rhs`.
@@ -16,6 +33,23 @@ pub trait SubRule<Rhs: Tangent + ?Sized = Self>: Tangent {
     type Output;
     fn sub_adjoint_lhs(&self, rhs: &Rhs, d: &Self::Output) -> Self::Tangent;
     fn sub_adjoint_rhs(&self, rhs: &Rhs, d: &Self::Output) -> Rhs::Tangent;
+    /// Adds the left operand's adjoint into `acc`; matrix types override this to accumulate in
+    /// place instead of building the contribution first.
+    #[inline(always)]
+    fn sub_accumulate_lhs(&self, rhs: &Rhs, d: &Self::Output, acc: &mut Self::Tangent)
+    where
+        Self::Tangent: Accumulate,
+    {
+        acc.accumulate(self.sub_adjoint_lhs(rhs, d));
+    }
+    /// Adds the right operand's adjoint into `acc`.
+    #[inline(always)]
+    fn sub_accumulate_rhs(&self, rhs: &Rhs, d: &Self::Output, acc: &mut Rhs::Tangent)
+    where
+        Rhs::Tangent: Accumulate,
+    {
+        acc.accumulate(self.sub_adjoint_rhs(rhs, d));
+    }
 }
 
 /// `y = lhs * rhs`.
@@ -23,6 +57,23 @@ pub trait MulRule<Rhs: Tangent + ?Sized = Self>: Tangent {
     type Output;
     fn mul_adjoint_lhs(&self, rhs: &Rhs, d: &Self::Output) -> Self::Tangent;
     fn mul_adjoint_rhs(&self, rhs: &Rhs, d: &Self::Output) -> Rhs::Tangent;
+    /// Adds the left operand's adjoint into `acc`; matrix types override this to accumulate in
+    /// place instead of building the contribution first.
+    #[inline(always)]
+    fn mul_accumulate_lhs(&self, rhs: &Rhs, d: &Self::Output, acc: &mut Self::Tangent)
+    where
+        Self::Tangent: Accumulate,
+    {
+        acc.accumulate(self.mul_adjoint_lhs(rhs, d));
+    }
+    /// Adds the right operand's adjoint into `acc`.
+    #[inline(always)]
+    fn mul_accumulate_rhs(&self, rhs: &Rhs, d: &Self::Output, acc: &mut Rhs::Tangent)
+    where
+        Rhs::Tangent: Accumulate,
+    {
+        acc.accumulate(self.mul_adjoint_rhs(rhs, d));
+    }
 }
 
 /// `y = lhs / rhs`.
@@ -30,6 +81,23 @@ pub trait DivRule<Rhs: Tangent + ?Sized = Self>: Tangent {
     type Output;
     fn div_adjoint_lhs(&self, rhs: &Rhs, d: &Self::Output) -> Self::Tangent;
     fn div_adjoint_rhs(&self, rhs: &Rhs, d: &Self::Output) -> Rhs::Tangent;
+    /// Adds the left operand's adjoint into `acc`; matrix types override this to accumulate in
+    /// place instead of building the contribution first.
+    #[inline(always)]
+    fn div_accumulate_lhs(&self, rhs: &Rhs, d: &Self::Output, acc: &mut Self::Tangent)
+    where
+        Self::Tangent: Accumulate,
+    {
+        acc.accumulate(self.div_adjoint_lhs(rhs, d));
+    }
+    /// Adds the right operand's adjoint into `acc`.
+    #[inline(always)]
+    fn div_accumulate_rhs(&self, rhs: &Rhs, d: &Self::Output, acc: &mut Rhs::Tangent)
+    where
+        Rhs::Tangent: Accumulate,
+    {
+        acc.accumulate(self.div_adjoint_rhs(rhs, d));
+    }
 }
 
 /// `y = -x`.

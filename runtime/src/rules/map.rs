@@ -6,10 +6,16 @@ use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, Scalar};
 use crate::Real;
 
 /// `y = m.map(f)`: each element's adjoint is the scalar pullback of `f` at that element,
-/// `pullback(x, dy) = f'(x) · dy`, which the macro generates from the closure body.
+/// `pullback(x, y, dy) = f'(x) · dy`, which the macro generates from the closure body; it gets
+/// the element's result `y` too, so that `f` need not be evaluated again.
 pub trait MapRule<T> {
     type Tangent;
-    fn map_adjoint<F: Fn(T, T) -> T>(&self, d: &Self::Tangent, pullback: F) -> Self::Tangent;
+    fn map_adjoint<F: Fn(T, T, T) -> T>(
+        &self,
+        y: &Self::Tangent,
+        d: &Self::Tangent,
+        pullback: F,
+    ) -> Self::Tangent;
 }
 
 impl<T, R, C, S> MapRule<T> for Matrix<T, R, C, S>
@@ -22,8 +28,13 @@ where
 {
     type Tangent = OMatrix<T, R, C>;
     #[inline]
-    fn map_adjoint<F: Fn(T, T) -> T>(&self, d: &OMatrix<T, R, C>, pullback: F) -> OMatrix<T, R, C> {
-        self.zip_map(d, pullback)
+    fn map_adjoint<F: Fn(T, T, T) -> T>(
+        &self,
+        y: &OMatrix<T, R, C>,
+        d: &OMatrix<T, R, C>,
+        pullback: F,
+    ) -> OMatrix<T, R, C> {
+        self.zip_zip_map(y, d, pullback)
     }
 }
 
@@ -37,13 +48,15 @@ mod tests {
     fn map_adjoint_applies_the_pullback_per_element() {
         let m = Vector3::new(0.3, -1.2, 2.0);
         let d = Vector3::new(1.0, 0.5, -2.0);
-        let g = m.map_adjoint(&d, |x: f64, dy| dy * (1.0 - x.tanh().powi(2)));
+        let y = m.map(f64::tanh);
+        let g = m.map_adjoint(&y, &d, |_, y: f64, dy| dy * (1.0 - y * y));
         for i in 0..3 {
             let fd = d[i] * central_difference(f64::tanh, m[i]);
             assert_close(g[i], fd, "map tanh");
         }
         let v = DVector::from_vec(vec![1.0f32, 2.0]);
-        let g = v.map_adjoint(&DVector::from_vec(vec![1.0, 1.0]), |x, dy| dy * 2.0 * x);
+        let ones = DVector::from_vec(vec![1.0, 1.0]);
+        let g = v.map_adjoint(&v.map(|x| x * x), &ones, |x, _, dy| dy * 2.0 * x);
         assert_eq!(g, DVector::from_vec(vec![2.0, 4.0]));
     }
 }

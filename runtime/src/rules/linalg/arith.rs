@@ -27,6 +27,24 @@ where
         d.clone()
     }
     #[inline]
+    fn add_accumulate_lhs(
+        &self,
+        _: &Matrix<T, R, C, SB>,
+        d: &OMatrix<T, R, C>,
+        acc: &mut OMatrix<T, R, C>,
+    ) {
+        *acc += d;
+    }
+    #[inline]
+    fn add_accumulate_rhs(
+        &self,
+        _: &Matrix<T, R, C, SB>,
+        d: &OMatrix<T, R, C>,
+        acc: &mut OMatrix<T, R, C>,
+    ) {
+        *acc += d;
+    }
+    #[inline]
     fn add_adjoint_rhs(&self, _: &Matrix<T, R, C, SB>, d: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
         d.clone()
     }
@@ -46,6 +64,24 @@ where
     #[inline]
     fn sub_adjoint_lhs(&self, _: &Matrix<T, R, C, SB>, d: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
         d.clone()
+    }
+    #[inline]
+    fn sub_accumulate_lhs(
+        &self,
+        _: &Matrix<T, R, C, SB>,
+        d: &OMatrix<T, R, C>,
+        acc: &mut OMatrix<T, R, C>,
+    ) {
+        *acc += d;
+    }
+    #[inline]
+    fn sub_accumulate_rhs(
+        &self,
+        _: &Matrix<T, R, C, SB>,
+        d: &OMatrix<T, R, C>,
+        acc: &mut OMatrix<T, R, C>,
+    ) {
+        *acc -= d;
     }
     #[inline]
     fn sub_adjoint_rhs(&self, _: &Matrix<T, R, C, SB>, d: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
@@ -97,6 +133,26 @@ where
     #[inline]
     fn mul_adjoint_rhs(&self, _: &Matrix<T, K, C, SB>, d: &OMatrix<T, R, C>) -> OMatrix<T, K, C> {
         self.tr_mul(d)
+    }
+    // In a loop, `dA += dY · Bᵀ` is one `gemm` with β = 1 (a rank-1 update for vectors), not a
+    // product followed by an addition.
+    #[inline]
+    fn mul_accumulate_lhs(
+        &self,
+        rhs: &Matrix<T, K, C, SB>,
+        d: &OMatrix<T, R, C>,
+        acc: &mut OMatrix<T, R, K>,
+    ) {
+        acc.gemm(T::one(), d, &transposed(rhs), T::one());
+    }
+    #[inline]
+    fn mul_accumulate_rhs(
+        &self,
+        _: &Matrix<T, K, C, SB>,
+        d: &OMatrix<T, R, C>,
+        acc: &mut OMatrix<T, K, C>,
+    ) {
+        acc.gemm_tr(T::one(), self, d, T::one());
     }
 }
 
@@ -317,5 +373,41 @@ mod tests {
         check_scalar_matrix!(f32, Const::<2>, Const::<3>);
         check_scalar_matrix!(f64, Dyn(4), Dyn(3));
         check_scalar_matrix!(f32, Dyn(5), U1);
+    }
+
+    /// The in-place forms add exactly what the plain rules return.
+    #[test]
+    fn accumulating_rules_add_the_plain_contribution() {
+        use nalgebra::{DMatrix, Matrix3x2, SMatrix};
+        let a = Matrix3x2::new(1.0, -2.0, 0.5, 3.0, -1.5, 2.5);
+        let b = SMatrix::<f64, 2, 4>::from_fn(|i, j| (i as f64) - 0.5 * (j as f64) + 0.25);
+        let d = SMatrix::<f64, 3, 4>::from_fn(|i, j| 0.3 * (i as f64) + (j as f64) - 1.0);
+        let start_a = Matrix3x2::from_fn(|i, j| (i * 2 + j) as f64);
+        let start_b = SMatrix::<f64, 2, 4>::repeat(0.75);
+        let mut acc_a = start_a;
+        a.mul_accumulate_lhs(&b, &d, &mut acc_a);
+        assert_matrix_close(
+            &acc_a,
+            &(start_a + a.mul_adjoint_lhs(&b, &d)),
+            "mul lhs in place",
+        );
+        let mut acc_b = start_b;
+        a.mul_accumulate_rhs(&b, &d, &mut acc_b);
+        assert_matrix_close(
+            &acc_b,
+            &(start_b + a.mul_adjoint_rhs(&b, &d)),
+            "mul rhs in place",
+        );
+
+        let x = DMatrix::from_fn(4, 3, |i, j| (i as f64 - j as f64) * 0.5);
+        let dy = DMatrix::from_fn(4, 3, |i, j| (i + j) as f64);
+        let mut acc = DMatrix::from_element(4, 3, 1.0);
+        x.add_accumulate_lhs(&x, &dy, &mut acc);
+        x.sub_accumulate_rhs(&x, &dy, &mut acc);
+        assert_matrix_close(
+            &acc,
+            &DMatrix::from_element(4, 3, 1.0),
+            "add then sub in place",
+        );
     }
 }
