@@ -72,6 +72,8 @@ struct Generator<'a> {
     scope_depth: usize,
     /// A variable whose value the caller supplies, with the identifier that holds it.
     given_result: Option<(VarId, Ident)>,
+    /// Tapes saved to once per iteration of the outermost loop being generated.
+    outer_loop_tapes: Vec<Ident>,
 }
 
 impl<'a> Generator<'a> {
@@ -94,6 +96,7 @@ impl<'a> Generator<'a> {
             loop_depth: 0,
             scope_depth: 0,
             given_result: None,
+            outer_loop_tapes: Vec::new(),
         }
     }
 
@@ -181,6 +184,9 @@ impl<'a> Generator<'a> {
         } else {
             quote!(let mut #ident = #rt::Slot::new();)
         };
+        if self.loop_depth == 1 && !self.tapes.contains_key(&name) {
+            self.outer_loop_tapes.push(ident.clone());
+        }
         self.tapes.insert(name, decl);
         ident
     }
@@ -285,11 +291,33 @@ impl<'a> Generator<'a> {
             }
             StmtKind::For { var, range, body } => {
                 let ident = self.ident(*var).clone();
-                let range = self.forward_operand_by_value(range);
+                let range_value = self.forward_operand_by_value(range);
                 self.loop_depth += 1;
+                let outer = self.loop_depth == 1;
+                if outer {
+                    self.outer_loop_tapes.clear();
+                }
                 let body = self.forward_block(body, true);
                 self.loop_depth -= 1;
-                quote_spanned!(span=> for #ident in #range { #body })
+                // An outermost `for` knows its trip count: the tapes it fills once per iteration
+                // are sized up front.
+                let reserve = if outer {
+                    let tapes = std::mem::take(&mut self.outer_loop_tapes);
+                    let range_var = range.var().map(|v| self.ident(v).clone());
+                    match range_var {
+                        Some(r) if !tapes.is_empty() => {
+                            let trips = Ident::new("__trips", Span::mixed_site());
+                            quote! {
+                                let #trips = ::core::iter::Iterator::size_hint(&#r).0;
+                                #(#tapes.reserve(#trips);)*
+                            }
+                        }
+                        _ => TokenStream::new(),
+                    }
+                } else {
+                    TokenStream::new()
+                };
+                quote_spanned!(span=> #reserve for #ident in #range_value { #body })
             }
             StmtKind::Loop { go, body } => {
                 let go = self.ident(*go).clone();

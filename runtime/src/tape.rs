@@ -33,6 +33,12 @@ impl<T> Tape<T> {
         }
     }
 
+    /// Makes room for `n` more values, so a loop of known trip count saves without reallocating.
+    #[inline]
+    pub fn reserve(&mut self, n: usize) {
+        self.values.reserve(n);
+    }
+
     /// Saves a value.
     #[inline(always)]
     pub fn push(&mut self, value: T) {
