@@ -169,7 +169,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             "#[differentiable] function `{}` has no parameter that carries gradient",
             sig.ident
         ),
-        "parameters carry gradient when their type is f32, f64, or an array, slice, `Vec` or nalgebra matrix of them, and they are not `#[no_grad]` or `_`-prefixed",
+        "parameters carry gradient when their type is written as f32, f64, or an array, slice, `Vec` or nalgebra matrix of them (type aliases are not looked through), and they are not `#[no_grad]` or `_`-prefixed",
     );
     Signature {
         params,
