@@ -24,7 +24,9 @@ const LOG2_SIZES: [u32; 7] = [10, 14, 18, 20, 22, 24, 26];
 const STREAMS: u64 = 7;
 
 /// The yardstick: p, g, m, v read, p, m, v written, one fused loop, values kept bounded (no
-/// overflow, no subnormals) however often it runs.
+/// overflow, no subnormals) however often it runs. Never inlined, and every array goes through
+/// `black_box`, so that LLVM cannot fuse consecutive iterations into one pass.
+#[inline(never)]
 fn copy7<T: Copy + core::ops::Add<Output = T>>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
     for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
         let (old_p, old_m) = (*p, *m);
@@ -62,7 +64,14 @@ macro_rules! bench_type {
                     let mut m: Vec<$t> = vec![0.0; n];
                     let mut v: Vec<$t> = vec![0.0; n];
                     group.bench_with_input(BenchmarkId::new("copy7", n), &n, |b, _| {
-                        b.iter(|| copy7(black_box(&mut p), black_box(&grads), &mut m, &mut v))
+                        b.iter(|| {
+                            copy7(
+                                black_box(&mut p),
+                                black_box(&grads),
+                                black_box(&mut m),
+                                black_box(&mut v),
+                            )
+                        })
                     });
                 }
             }

@@ -115,6 +115,16 @@ impl Expansion<'_> {
         let cotangent = cotangent_name(self.sig);
         let span = name.span();
         let _ = impl_generics;
+        // The gradient counts as a use of the function, so calling only `NAME_grad` does not
+        // leave `NAME` reported as dead code.
+        let uses_original = self
+            .item
+            .sig
+            .generics
+            .params
+            .is_empty()
+            .then(|| quote!(let _ = #name;));
+        let lints = lint_attributes(self.item);
 
         let active_names: Vec<String> = self
             .sig
@@ -137,7 +147,8 @@ impl Expansion<'_> {
                 quote_spanned! {span=>
                     #[doc = #doc]
                     #[must_use = "the gradient is computed but never used: apply it, e.g. with `nabla::Adam::step`"]
-                    #[allow(clippy::type_complexity)]
+                    #[allow(dead_code, clippy::type_complexity)]
+                    #(#lints)*
                     #[inline]
                     #vis fn #grad_name #generics(#(#params),*) -> (#result, #gradient) #where_clause {
                         let (#value, #g) = #name::__vjp(#(#names,)* 1.0);
@@ -158,14 +169,17 @@ impl Expansion<'_> {
 
             #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
+            #(#lints)*
             #vis struct #name {}
 
+            #(#lints)*
             impl #name {
                 /// The pullback: `(value, one gradient per parameter)`, `()` for parameters that carry none.
                 #[doc(hidden)]
                 #[inline]
-                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, unreachable_code, clippy::all, clippy::pedantic)]
+                #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, unreachable_code, clippy::all, clippy::pedantic)]
                 #vis fn __vjp #generics(#(#params,)* #internal_cotangent: #result) -> (#result, #full) #where_clause {
+                    #uses_original
                     #pullback_body
                 }
             }
@@ -174,7 +188,8 @@ impl Expansion<'_> {
 
             #[doc = #vjp_doc]
             #[must_use = "the gradient is computed but never used"]
-            #[allow(clippy::type_complexity)]
+            #[allow(dead_code, clippy::type_complexity)]
+            #(#lints)*
             #[inline]
             #vis fn #vjp_name #generics(#(#params,)* #cotangent: #result) -> (#result, #gradient) #where_clause {
                 let (#value, #g) = #name::__vjp(#(#names,)* #cotangent);
@@ -189,4 +204,17 @@ impl Expansion<'_> {
 /// The internal name of the companion's cotangent parameter.
 pub fn internal_cotangent() -> Ident {
     Ident::new("__cotangent", Span::mixed_site())
+}
+
+/// The lint and `cfg` attributes of the user's function, which apply to the generated functions
+/// too (`#[allow(clippy::too_many_arguments)]` on `f` is wanted on `f_grad` as well).
+fn lint_attributes(item: &ItemFn) -> Vec<&syn::Attribute> {
+    item.attrs
+        .iter()
+        .filter(|a| {
+            ["allow", "warn", "deny", "expect", "cfg", "cfg_attr"]
+                .iter()
+                .any(|name| a.path().is_ident(name))
+        })
+        .collect()
 }

@@ -415,7 +415,7 @@ impl Lowerer<'_> {
                 self.blocks.push(Vec::new());
                 let value = self.lower_stmts(rest, sink);
                 let then_block = self.blocks.pop().unwrap_or_default();
-                if value.is_some() {
+                if value.as_ref().is_some_and(|v| !is_unit(v)) {
                     self.unsupported(
                         span,
                         "a block value after `break`, `continue` or `return`",
@@ -849,6 +849,13 @@ impl Lowerer<'_> {
                 if let Some(ident) = p.path.get_ident() {
                     if let Some(id) = self.lookup(&ident.to_string()) {
                         return Value::Use(Operand::Var(id));
+                    }
+                    if let Some(&(base, index)) = self.places.get(&ident.to_string()) {
+                        // An `iter_mut()` element read through auto-deref (`v.sin()`).
+                        return Value::Index {
+                            base: Operand::Var(base),
+                            index: Operand::Var(index),
+                        };
                     }
                     if let Some((outer_ident, id)) = self.outer.get(&ident.to_string()).cloned() {
                         // A closure reading a variable of the enclosing function.
@@ -1847,7 +1854,14 @@ impl Lowerer<'_> {
             && !call.args.is_empty()
             && methods::is_float_method_name(&last)
         {
-            let receiver = self.lower_expr(&call.args[0]);
+            let receiver = match self.lower_expr(&call.args[0]) {
+                // `f64::powf(3.0, y)` fixes the literal's type, which `3.0.powf(y)` would not.
+                Operand::Const(c) => {
+                    let ty = &func.path.segments[0].ident;
+                    Operand::Const(quote!((#c as #ty)))
+                }
+                other => other,
+            };
             let args: Vec<Operand> = call
                 .args
                 .iter()
@@ -2174,4 +2188,9 @@ fn pattern_binds(pat: &Pat) -> bool {
         Pat::Type(t) => pattern_binds(&t.pat),
         _ => false,
     }
+}
+
+/// `()`, the value of statements such as an `if` without `else`.
+fn is_unit(op: &Operand) -> bool {
+    matches!(op, Operand::Const(c) if c.to_string().replace(' ', "") == "()")
 }

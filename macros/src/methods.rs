@@ -107,8 +107,10 @@ pub fn trait_method(name: &str, args: usize) -> Option<usize> {
         .position(|m| m.name == name && m.rules.len() == args + 1)
 }
 
-/// Methods whose derivative is zero almost everywhere or undefined: on a value that carries
-/// gradient they would silently stop it.
+/// Methods whose derivative is zero almost everywhere, undefined, or not known to nabla: on a
+/// value that carries gradient they would silently stop it. The comparisons among them
+/// (`total_cmp`, `lt`, ..) are allowed where a comparison is (in conditions); the checks reject
+/// the others outright (see `check.rs`).
 pub const STEP_METHODS: &[&str] = &[
     "round",
     "round_ties_even",
@@ -123,25 +125,47 @@ pub const STEP_METHODS: &[&str] = &[
     "to_int_unchecked",
     "total_cmp",
     "partial_cmp",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "eq",
+    "ne",
 ];
 
 /// Methods that return their receiver's value unchanged.
 pub const IDENTITY_METHODS: &[&str] = &["clone", "to_owned", "into_owned", "clone_owned"];
 
-/// Methods that ask about shape, not values: allowed on anything, their results carry no gradient.
+/// Methods whose results carry no gradient and are fine on anything: questions about shape
+/// (`len`, `nrows`), tests of a value (`is_nan`), and positions (`argmax`, `imax`, ..), which are
+/// indices for selecting (`v[i]`). The checks reject a test or a position of a value that carries
+/// gradient where it is turned into a number (see `check.rs`).
 pub const QUERY_METHODS: &[&str] = &[
     "len",
     "is_empty",
     "nrows",
     "ncols",
     "shape",
+    "capacity",
     "is_nan",
     "is_finite",
     "is_infinite",
     "is_sign_positive",
     "is_sign_negative",
     "is_normal",
-    "capacity",
+    "is_subnormal",
+    "classify",
+    "argmax",
+    "argmin",
+    "imax",
+    "imin",
+    "iamax",
+    "iamin",
+    "icamax",
+    "iamax_full",
+    "icamax_full",
+    "position",
+    "rposition",
 ];
 
 /// Looks up a float method taking `args` arguments besides the receiver.

@@ -14,7 +14,10 @@ pub fn rename_tokens(
     for (i, tree) in trees.iter().enumerate() {
         match tree {
             TokenTree::Ident(ident) => {
-                let after_dot = i > 0 && is_punct(&trees[i - 1], '.');
+                // After `.` is a field or method, but after `..` a range bound.
+                let after_dot = i > 0
+                    && is_punct(&trees[i - 1], '.')
+                    && !(i > 1 && is_punct(&trees[i - 2], '.'));
                 let after_path =
                     i > 1 && is_punct(&trees[i - 1], ':') && is_punct(&trees[i - 2], ':');
                 let before_path = i + 2 < trees.len()

@@ -74,6 +74,9 @@ struct Generator<'a> {
     given_result: Option<(VarId, Ident)>,
     /// Tapes saved to once per iteration of the outermost loop being generated.
     outer_loop_tapes: Vec<Ident>,
+    /// Locations declared without a value and assigned at most once on any path (`let v = if ..`):
+    /// their one assignment overwrites nothing, so nothing is saved.
+    assigned_once: HashSet<VarId>,
 }
 
 impl<'a> Generator<'a> {
@@ -97,11 +100,27 @@ impl<'a> Generator<'a> {
             scope_depth: 0,
             given_result: None,
             outer_loop_tapes: Vec::new(),
+            assigned_once: {
+                let mut once = HashSet::new();
+                assigned_once(&body.block, &mut once);
+                once
+            },
         }
     }
 
     fn run(&mut self, cotangent: &Ident) -> Sweeps {
         let forward = self.forward_block(&self.body.block, false);
+        // The result as the forward sweep left it: the reverse sweep may restore an overwritten
+        // result variable to earlier values.
+        let value = Ident::new("__value", Span::mixed_site());
+        let result = match &self.body.result {
+            // The reverse sweep still reads a location's shape: keep it.
+            Operand::Var(v) if self.body.var(*v).is_location => {
+                let ident = self.ident(*v);
+                quote!(::core::clone::Clone::clone(&#ident))
+            }
+            other => self.forward_operand_by_value(other),
+        };
 
         let mut reverse = TokenStream::new();
         if let Some(result) = self.body.result.var() {
@@ -135,13 +154,6 @@ impl<'a> Generator<'a> {
             })
             .collect();
 
-        let value = match &self.body.result {
-            Operand::Var(v) => {
-                let ident = &self.body.var(*v).ident;
-                quote!(#ident)
-            }
-            other => self.forward_operand_by_value(other),
-        };
         let tapes = self.tapes.values();
         let rt = rt();
         Sweeps {
@@ -150,9 +162,10 @@ impl<'a> Generator<'a> {
                 use #rt::{ByCopy as _, ByRef as _};
                 #(#tapes)*
                 #forward
+                let #value = #result;
                 #reverse
             },
-            value,
+            value: quote!(#value),
             gradients,
             reads: self.reads.clone(),
         }
@@ -160,6 +173,11 @@ impl<'a> Generator<'a> {
 
     fn is_needed(&self, v: VarId) -> bool {
         self.needed.as_ref().is_none_or(|n| n.contains(&v))
+    }
+
+    /// Whether overwriting `v` saves its old value for the reverse sweep.
+    fn saves_on_assign(&self, v: VarId) -> bool {
+        self.is_needed(v) && !self.assigned_once.contains(&v)
     }
 
     fn ident(&self, v: VarId) -> &Ident {
@@ -260,7 +278,7 @@ impl<'a> Generator<'a> {
             StmtKind::Assign { var, value } => {
                 let ident = self.ident(*var).clone();
                 let value = self.forward_value(value, span);
-                if self.is_needed(*var) {
+                if self.saves_on_assign(*var) {
                     let tape = self.stmt_tape(stmt);
                     quote_spanned!(span=> #tape.push(::core::mem::replace(&mut #ident, #value));)
                 } else {
@@ -630,7 +648,7 @@ impl<'a> Generator<'a> {
                     let d = self.adjoint(*var);
                     out.extend(quote!(let #taken = #rt::take_tangent(&mut #d);));
                 }
-                if self.is_needed(*var) {
+                if self.saves_on_assign(*var) {
                     let tape = self.stmt_tape(stmt);
                     let ident = self.ident(*var).clone();
                     out.extend(quote!(#ident = #tape.pop();));
@@ -903,7 +921,10 @@ impl<'a> Generator<'a> {
                     })
                     .collect();
                 let g = Ident::new("__g", Span::mixed_site());
-                let mut out = quote_spanned!(span=> let (_, #g) = #path::#pullback #generics(#(#call_args,)* #d););
+                // `<path>::__vjp`, not `path::__vjp`: when the callee is a plain function with no
+                // companion, rustc then says "expected type, found function `path`" at the user's
+                // callee (rather than "cannot find module or crate"); see docs/errors.md.
+                let mut out = quote_spanned!(span=> let (_, #g) = <#path>::#pullback #generics(#(#call_args,)* #d););
                 for (k, a) in args.iter().enumerate() {
                     let k = syn::Index::from(k);
                     out.extend(self.contribute_to(a, quote!(#g.#k)));
@@ -1032,4 +1053,52 @@ fn closure_pullback(closure: &crate::ir::Closure) -> (TokenStream, bool) {
         quote!(|#x, #output, #cotangent| { #body #gradient }),
         reads_element,
     )
+}
+
+/// Collects the locations declared without a value that are assigned at most once on any path.
+fn assigned_once(block: &Block, out: &mut HashSet<VarId>) {
+    for (i, stmt) in block.iter().enumerate() {
+        match &stmt.kind {
+            StmtKind::Declare { var, .. } => {
+                if assignments_on_a_path(&block[i + 1..], *var) <= 1 {
+                    out.insert(*var);
+                }
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                assigned_once(then_block, out);
+                assigned_once(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => assigned_once(body, out),
+            _ => {}
+        }
+    }
+}
+
+/// The most assignments to `v` that one run through `stmts` can make (2 standing for "several").
+fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
+    stmts
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Assign { var, .. } if *var == v => 1,
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } if *base == v => 2,
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => assignments_on_a_path(then_block, v).max(assignments_on_a_path(else_block, v)),
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
+                if assignments_on_a_path(body, v) > 0 {
+                    2
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        })
+        .sum::<usize>()
+        .min(2)
 }

@@ -1,0 +1,30 @@
+// A method nabla knows no derivative for, on a value that carries gradient (TF: leaving the
+// framework through NumPy gives `None` gradients).
+use nabla::differentiable;
+use nalgebra::SVector;
+
+trait Soft {
+    fn soft(self) -> f64;
+}
+impl Soft for f64 {
+    fn soft(self) -> f64 {
+        self.max(0.0)
+    }
+}
+
+#[differentiable]
+fn activation(x: f64) -> f64 {
+    x.soft() + 1.0
+}
+
+#[differentiable]
+fn volume(v: &SVector<f64, 3>) -> f64 {
+    v.product()
+}
+
+#[differentiable]
+fn product(xs: &[f64]) -> f64 {
+    xs.iter().product()
+}
+
+fn main() {}
