@@ -74,6 +74,15 @@ impl Errors {
         self.combined.is_none()
     }
 
+    /// The messages recorded so far, for tests.
+    #[cfg(test)]
+    pub fn messages(&self) -> Vec<String> {
+        self.combined
+            .iter()
+            .flat_map(|combined| combined.into_iter().map(|e| e.to_string()))
+            .collect()
+    }
+
     pub fn into_compile_errors(self) -> TokenStream {
         self.combined
             .map(|e| e.to_compile_error())

@@ -95,6 +95,9 @@ pub enum Value {
         receiver: Operand,
         method: Ident,
         turbofish: Option<TokenStream>,
+        /// `f64` for the path form `f64::powf(x, y)`, kept because it also fixes the type of a
+        /// literal receiver (`f64::min(-0.25, y)`).
+        qualified: Option<TokenStream>,
         args: Vec<Operand>,
         kind: MethodKind,
     },

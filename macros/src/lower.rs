@@ -977,6 +977,7 @@ impl Lowerer<'_> {
                         receiver,
                         method: m.method.clone(),
                         turbofish: None,
+                        qualified: None,
                         args: Vec::new(),
                         kind: MethodKind::Map(index),
                     },
@@ -1211,6 +1212,7 @@ impl Lowerer<'_> {
             receiver,
             method: m.method.clone(),
             turbofish: m.turbofish.as_ref().map(|t| t.to_token_stream()),
+            qualified: None,
             args,
             kind,
         }
@@ -1854,14 +1856,7 @@ impl Lowerer<'_> {
             && !call.args.is_empty()
             && methods::is_float_method_name(&last)
         {
-            let receiver = match self.lower_expr(&call.args[0]) {
-                // `f64::powf(3.0, y)` fixes the literal's type, which `3.0.powf(y)` would not.
-                Operand::Const(c) => {
-                    let ty = &func.path.segments[0].ident;
-                    Operand::Const(quote!((#c as #ty)))
-                }
-                other => other,
-            };
+            let receiver = self.lower_expr(&call.args[0]);
             let args: Vec<Operand> = call
                 .args
                 .iter()
@@ -1879,6 +1874,7 @@ impl Lowerer<'_> {
                 receiver,
                 method,
                 turbofish: None,
+                qualified: Some(func.path.segments[0].ident.to_token_stream()),
                 args,
                 kind,
             };

@@ -4,8 +4,22 @@
 //! rule function in `nabla_runtime::rules::scalar` for each operand (receiver first). The
 //! derivatives themselves live in the runtime.
 
+/// Which values a one-operand rule reads besides the cotangent. The generated code keeps only
+/// those for the reverse sweep (`exp_adjoint` needs the result, `sin_adjoint` the input). The
+/// rule tests of every method, in straight-line code where both are at hand, pin this down: a
+/// wrong entry passes the wrong value and fails them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    Input,
+    Output,
+    Neither,
+    /// Methods of several operands read all of them.
+    All,
+}
+
 pub struct FloatMethod {
     pub name: &'static str,
+    pub reads: Reads,
     /// One entry per operand, receiver first: the rule for that operand's adjoint, or `None` for
     /// an operand that never carries gradient (the integer exponent of `powi`).
     pub rules: &'static [Option<&'static str>],
@@ -14,7 +28,11 @@ pub struct FloatMethod {
 macro_rules! float_methods {
     ($($name:ident: [$($rule:tt),*];)*) => {
         pub const FLOAT_METHODS: &[FloatMethod] = &[
-            $(FloatMethod { name: stringify!($name), rules: &[$(float_methods!(@rule $rule)),*] },)*
+            $(FloatMethod {
+                name: stringify!($name),
+                reads: reads(stringify!($name)),
+                rules: &[$(float_methods!(@rule $rule)),*],
+            },)*
         ];
     };
     (@rule _) => { None };
@@ -105,6 +123,19 @@ pub fn trait_method(name: &str, args: usize) -> Option<usize> {
     TRAIT_METHODS
         .iter()
         .position(|m| m.name == name && m.rules.len() == args + 1)
+}
+
+/// See [`Reads`].
+const fn reads(name: &str) -> Reads {
+    match name.as_bytes() {
+        b"exp" | b"exp2" | b"exp_m1" | b"sqrt" | b"cbrt" | b"tan" | b"tanh" | b"recip" => {
+            Reads::Output
+        }
+        b"to_degrees" | b"to_radians" | b"fract" => Reads::Neither,
+        b"ln" | b"log2" | b"log10" | b"ln_1p" | b"sin" | b"cos" | b"asin" | b"acos" | b"atan"
+        | b"sinh" | b"cosh" | b"asinh" | b"acosh" | b"atanh" => Reads::Input,
+        _ => Reads::All,
+    }
 }
 
 /// Methods whose derivative is zero almost everywhere, undefined, or not known to nabla: on a

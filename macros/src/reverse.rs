@@ -13,7 +13,7 @@ use syn::BinOp;
 
 use crate::activity::{differentiable_operands, Activity};
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId};
-use crate::methods::{FLOAT_METHODS, TRAIT_METHODS};
+use crate::methods::{Reads, FLOAT_METHODS, TRAIT_METHODS};
 use crate::parse::Signature;
 
 /// The generated sweeps of one function.
@@ -44,8 +44,10 @@ fn generate_with_result(
     let mut first = Generator::new(body, sig, activity, None);
     first.given_result = given.clone();
     first.run(cotangent);
-    let needed = first.reads;
+    let needed = first.with_recomputation_inputs(first.reads.clone());
+    let in_scope = needed.union(&first.scope_reads).copied().collect();
     let mut second = Generator::new(body, sig, activity, Some(needed));
+    second.needed_in_scope = Some(in_scope);
     second.given_result = given;
     second.run(cotangent)
 }
@@ -77,6 +79,16 @@ struct Generator<'a> {
     /// Locations declared without a value and assigned at most once on any path (`let v = if ..`):
     /// their one assignment overwrites nothing, so nothing is saved.
     assigned_once: HashSet<VarId>,
+    /// Values inside branches and loops that the reverse sweep recomputes instead of saving:
+    /// element reads of containers that never change and index arithmetic (see `recomputable`).
+    recomputed: HashMap<VarId, &'a Value>,
+    /// Parameters and variables defined in the function's top block.
+    top_level: HashSet<VarId>,
+    /// Variables of branch and loop bodies the reverse sweep reads for their shape only.
+    scope_reads: HashSet<VarId>,
+    /// Variables the reverse sweep needs in scope (for their value or their shape); `None` in
+    /// the first run.
+    needed_in_scope: Option<HashSet<VarId>>,
 }
 
 impl<'a> Generator<'a> {
@@ -105,6 +117,20 @@ impl<'a> Generator<'a> {
                 assigned_once(&body.block, &mut once);
                 once
             },
+            recomputed: recomputable(body, activity),
+            scope_reads: HashSet::new(),
+            needed_in_scope: None,
+            top_level: body
+                .vars
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| matches!(v.origin, Origin::Param(_)))
+                .map(|(i, _)| VarId(i))
+                .chain(body.block.iter().filter_map(|s| match &s.kind {
+                    StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => Some(*var),
+                    _ => None,
+                }))
+                .collect(),
         }
     }
 
@@ -232,10 +258,27 @@ impl<'a> Generator<'a> {
                 StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => Some(*var),
                 _ => None,
             })
+            .filter(|v| !self.recomputed.contains_key(v))
             .filter(|v| {
-                self.is_needed(*v) || (self.body.var(*v).is_location && self.activity.is_active(*v))
+                self.needed_in_scope.as_ref().is_none_or(|n| n.contains(v))
+                    || (self.body.var(*v).is_location && self.activity.is_active(*v))
             })
             .collect()
+    }
+
+    /// `needed` plus, transitively, what recomputing the needed recomputable values reads.
+    fn with_recomputation_inputs(&self, mut needed: HashSet<VarId>) -> HashSet<VarId> {
+        let mut pending: Vec<VarId> = needed.iter().copied().collect();
+        while let Some(v) = pending.pop() {
+            if let Some(value) = self.recomputed.get(&v) {
+                for input in value_inputs(value) {
+                    if needed.insert(input) {
+                        pending.push(input);
+                    }
+                }
+            }
+        }
+        needed
     }
 
     // ----- forward sweep -------------------------------------------------------------------
@@ -482,6 +525,17 @@ impl<'a> Generator<'a> {
             Value::Method {
                 receiver,
                 method,
+                args,
+                qualified: Some(ty),
+                ..
+            } => {
+                let recv = self.forward_operand_by_value(receiver);
+                let args = args.iter().map(|a| self.forward_operand_by_value(a));
+                quote_spanned!(span=> #ty::#method(#recv, #(#args),*))
+            }
+            Value::Method {
+                receiver,
+                method,
                 turbofish,
                 args,
                 ..
@@ -554,6 +608,53 @@ impl<'a> Generator<'a> {
         }
     }
 
+    /// Records that the reverse sweep needs `v` only for its shape (to build a zero gradient).
+    /// A variable of the function's top level is in scope throughout the reverse sweep, and an
+    /// overwrite does not change its shape, so it need not be restored for this; a variable of
+    /// a branch or loop body must be brought back into scope.
+    fn read_shape(&mut self, v: VarId) {
+        if !self.top_level.contains(&v) {
+            self.scope_reads.insert(v);
+        }
+    }
+
+    /// A reference to `v` for its shape only; see [`Self::read_shape`].
+    fn shape_ref(&mut self, v: VarId) -> TokenStream {
+        self.read_shape(v);
+        let var = self.body.var(v);
+        let ident = &var.ident;
+        if var.is_ref {
+            quote!(#ident)
+        } else {
+            quote!(&#ident)
+        }
+    }
+
+    /// A reference to an operand for its type and shape only.
+    fn operand_shape_ref(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => self.shape_ref(*v),
+            Operand::Const(c) => quote!(&(#c)),
+        }
+    }
+
+    /// An operand's value where the rule ignores it: it stands only for the type.
+    fn operand_shape_value(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => {
+                self.read_shape(*v);
+                let var = self.body.var(*v);
+                let ident = &var.ident;
+                if var.is_ref {
+                    quote!(*#ident)
+                } else {
+                    quote!(#ident)
+                }
+            }
+            Operand::Const(c) => quote!((#c)),
+        }
+    }
+
     /// Records that the reverse sweep reads `v` and returns its (copied) value.
     fn read_value(&mut self, op: &Operand) -> TokenStream {
         match op {
@@ -605,6 +706,21 @@ impl<'a> Generator<'a> {
                 let ident = self.ident(v).clone();
                 let mutability = self.body.var(v).is_location.then(|| quote!(mut));
                 out.extend(quote!(let #mutability #ident = #tape.pop();));
+            }
+            // Cheap values that never change within the iteration are computed again, in order.
+            for stmt in block {
+                if let StmtKind::Let { var, ty, value } = &stmt.kind {
+                    let in_scope = self
+                        .needed_in_scope
+                        .as_ref()
+                        .is_none_or(|n| n.contains(var));
+                    if self.recomputed.contains_key(var) && in_scope {
+                        let ident = self.ident(*var).clone();
+                        let value = self.forward_value(value, stmt.span);
+                        let ty = ty.as_ref().map(|t| quote!(: #t));
+                        out.extend(quote_spanned!(stmt.span=> let #ident #ty = #value;));
+                    }
+                }
             }
         }
         // A location's adjoint may receive contributions on some paths only: it starts at zero.
@@ -765,7 +881,7 @@ impl<'a> Generator<'a> {
                 } else {
                     quote!(&#ident)
                 };
-                self.reads.insert(v);
+                self.read_shape(v);
                 out.extend(self.contribute(v, quote!(#rt::Tangent::zero_tangent(#reference))));
             }
         }
@@ -799,6 +915,14 @@ impl<'a> Generator<'a> {
                         // `+` and `-` pass the cotangent through, whatever the operands' values:
                         // the cotangent's own type picks the rule, and no value is read (or saved).
                         (quote!(&#d), quote!(&#d))
+                    } else if matches!(op, BinOp::Mul(_)) {
+                        // d(a·b)/da is b and d(a·b)/db is a: the operand being differentiated is
+                        // passed for its type only.
+                        if side == "lhs" {
+                            (self.operand_shape_ref(lhs), self.read_ref(rhs))
+                        } else {
+                            (self.read_ref(lhs), self.operand_shape_ref(rhs))
+                        }
                     } else {
                         (self.read_ref(lhs), self.read_ref(rhs))
                     };
@@ -841,9 +965,27 @@ impl<'a> Generator<'a> {
                         if !self.activity.operand_active(operands[k]) {
                             continue;
                         }
-                        let values: Vec<TokenStream> =
-                            operands.iter().map(|o| self.read_value(o)).collect();
-                        let y = self.read_value(&Operand::Var(dst));
+                        let (values, y) = match (operands.as_slice(), method.reads) {
+                            // One operand: the rule reads its input, its output, or neither; the
+                            // other is passed in its place (same type) so it need not be kept.
+                            ([x], Reads::Output) => {
+                                let y = self.read_value(&Operand::Var(dst));
+                                let _ = x;
+                                (vec![y.clone()], y)
+                            }
+                            ([x], Reads::Input) => {
+                                let x = self.read_value(x);
+                                (vec![x.clone()], x)
+                            }
+                            ([x], Reads::Neither) => {
+                                let x = self.operand_shape_value(x);
+                                (vec![x.clone()], x)
+                            }
+                            _ => (
+                                operands.iter().map(|o| self.read_value(o)).collect(),
+                                self.read_value(&Operand::Var(dst)),
+                            ),
+                        };
                         let rule = Ident::new(rule, span);
                         let c = quote_spanned!(span=> #rules::scalar::#rule(#(#values,)* #y, #d));
                         out.extend(self.contribute_to(operands[k], c));
@@ -950,7 +1092,7 @@ impl<'a> Generator<'a> {
                 };
                 let mut out = TokenStream::new();
                 if !self.declared.contains(&b) {
-                    let base_ref = self.read_ref(base);
+                    let base_ref = self.shape_ref(b);
                     out.extend(self.contribute(b, quote!(#rt::Tangent::zero_tangent(#base_ref))));
                 }
                 let adj = self.adjoint(b);
@@ -1101,4 +1243,156 @@ fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
         })
         .sum::<usize>()
         .min(2)
+}
+
+/// The variables a value reads.
+fn value_inputs(value: &Value) -> Vec<VarId> {
+    let operands: Vec<&Operand> = match value {
+        Value::Use(op) => vec![op],
+        Value::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+        Value::Unary { arg, .. } | Value::Cast { arg, .. } => vec![arg],
+        Value::Method { receiver, args, .. } => std::iter::once(receiver).chain(args).collect(),
+        Value::Call { args, .. } | Value::Construct { args, .. } | Value::Tuple(args) => {
+            args.iter().collect()
+        }
+        Value::Index { base, index } => vec![base, index],
+        Value::Field { base, .. } => vec![base],
+        Value::Opaque { reads, .. } => return reads.clone(),
+    };
+    operands.into_iter().filter_map(Operand::var).collect()
+}
+
+/// Values defined inside branches and loops that the reverse sweep can compute again rather than
+/// save: an element read (`x[i * d + j]`) of a container that is never written, and arithmetic
+/// that carries no gradient (indices, ranges) — as long as everything they read is itself fixed:
+/// a parameter, a variable defined once outside every branch and loop, a `for` loop variable,
+/// or another such value. Recomputing them costs an index calculation and a load; saving them
+/// costs a push and a pop per iteration, and memory.
+fn recomputable<'b>(body: &'b Body, activity: &Activity) -> HashMap<VarId, &'b Value> {
+    let mut fixed: HashSet<VarId> = HashSet::new();
+    for (i, var) in body.vars.iter().enumerate() {
+        if matches!(var.origin, Origin::Param(_)) && !var.is_location {
+            fixed.insert(VarId(i));
+        }
+    }
+    for stmt in &body.block {
+        if let StmtKind::Let { var, .. } = &stmt.kind {
+            if !body.var(*var).is_location {
+                fixed.insert(*var);
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    fn walk<'b>(
+        block: &'b Block,
+        body: &'b Body,
+        activity: &Activity,
+        fixed: &mut HashSet<VarId>,
+        out: &mut HashMap<VarId, &'b Value>,
+    ) {
+        for stmt in block {
+            match &stmt.kind {
+                StmtKind::Let { var, value, .. } if !body.var(*var).is_location => {
+                    let inputs_fixed = value_inputs(value).iter().all(|v| fixed.contains(v));
+                    let cheap = match value {
+                        Value::Index { .. } => true,
+                        Value::Use(Operand::Const(_)) => true,
+                        Value::Binary { .. } | Value::Unary { .. } | Value::Cast { .. } => {
+                            !activity.varied.contains(var)
+                        }
+                        Value::Opaque { stopped: true, .. } => !activity.varied.contains(var),
+                        Value::Method {
+                            kind: MethodKind::Query,
+                            ..
+                        } => true,
+                        _ => false,
+                    };
+                    if inputs_fixed && cheap {
+                        fixed.insert(*var);
+                        out.insert(*var, value);
+                    }
+                }
+                StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => {
+                    walk(then_block, body, activity, fixed, out);
+                    walk(else_block, body, activity, fixed, out);
+                }
+                StmtKind::For {
+                    var, body: inner, ..
+                } => {
+                    fixed.insert(*var);
+                    walk(inner, body, activity, fixed, out);
+                }
+                StmtKind::Loop { body: inner, .. } => walk(inner, body, activity, fixed, out),
+                _ => {}
+            }
+        }
+    }
+    // A top-level location that a loop nest never writes holds one value throughout the nest
+    // (a buffer filled by an earlier loop, say): inside the nest it counts as fixed. Later writes
+    // restore it before the nest's reverse sweep runs, since recomputing makes it needed.
+    let top_locations: Vec<VarId> = body
+        .vars
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| {
+            v.is_location
+                && (matches!(v.origin, Origin::Param(_))
+                    || body.block.iter().any(|s| {
+                        matches!(&s.kind, StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } if var.0 == *i)
+                    }))
+        })
+        .map(|(i, _)| VarId(i))
+        .collect();
+    for stmt in &body.block {
+        let blocks: Vec<&Block> = match &stmt.kind {
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => vec![then_block, else_block],
+            StmtKind::For { body: inner, .. } | StmtKind::Loop { body: inner, .. } => vec![inner],
+            _ => continue,
+        };
+        let mut written = HashSet::new();
+        for block in &blocks {
+            collect_written(block, &mut written);
+        }
+        let mut nest_fixed = fixed.clone();
+        nest_fixed.extend(top_locations.iter().filter(|v| !written.contains(*v)));
+        if let StmtKind::For { var, .. } = &stmt.kind {
+            nest_fixed.insert(*var);
+        }
+        for block in blocks {
+            walk(block, body, activity, &mut nest_fixed, &mut out);
+        }
+    }
+    out
+}
+
+/// The variables a block overwrites: assignment targets and buffers written or grown.
+fn collect_written(block: &Block, out: &mut HashSet<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Assign { var, .. } => {
+                out.insert(*var);
+            }
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => {
+                out.insert(*base);
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                collect_written(then_block, out);
+                collect_written(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => collect_written(body, out),
+            _ => {}
+        }
+    }
 }

@@ -8,10 +8,28 @@
 //! `n · k · b` bytes until its reverse sweep runs; [`Tape::peak_bytes`] reports it.
 
 /// A stack of saved values of one type.
-#[derive(Debug, Clone, Default)]
+///
+/// Values live in chunks: when one is full the next is allocated beside it, so a growing tape
+/// never copies what it holds and needs no more than one chunk of slack (a `Vec` that doubles
+/// would copy everything at each doubling and may hold twice the memory at its peak).
+#[derive(Debug, Clone)]
 pub struct Tape<T> {
-    values: Vec<T>,
+    /// Full chunks, oldest first.
+    full: Vec<Vec<T>>,
+    /// The chunk being filled.
+    current: Vec<T>,
+    len: usize,
     peak: usize,
+}
+
+/// The first chunk's size when nothing was reserved, and the largest chunk grown to.
+const FIRST_CHUNK: usize = 64;
+const LARGEST_CHUNK: usize = 1 << 16;
+
+impl<T> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<T> Tape<T> {
@@ -19,7 +37,9 @@ impl<T> Tape<T> {
     #[inline]
     pub const fn new() -> Self {
         Tape {
-            values: Vec::new(),
+            full: Vec::new(),
+            current: Vec::new(),
+            len: 0,
             peak: 0,
         }
     }
@@ -27,23 +47,46 @@ impl<T> Tape<T> {
     /// An empty tape with room for `n` values (a `for` loop knows its trip count up front).
     #[inline]
     pub fn with_capacity(n: usize) -> Self {
-        Tape {
-            values: Vec::with_capacity(n),
-            peak: 0,
-        }
+        let mut tape = Self::new();
+        tape.reserve(n);
+        tape
     }
 
-    /// Makes room for `n` more values, so a loop of known trip count saves without reallocating.
+    /// Makes room for `n` more values, so a loop of known trip count saves without allocating
+    /// again.
     #[inline]
     pub fn reserve(&mut self, n: usize) {
-        self.values.reserve(n);
+        let free = self.current.capacity() - self.current.len();
+        if n > free {
+            if self.current.is_empty() {
+                self.current.reserve_exact(n);
+            } else {
+                let next = Vec::with_capacity(n);
+                self.full.push(core::mem::replace(&mut self.current, next));
+            }
+        }
     }
 
     /// Saves a value.
     #[inline(always)]
     pub fn push(&mut self, value: T) {
-        self.values.push(value);
-        self.peak = self.peak.max(self.values.len());
+        if self.current.len() == self.current.capacity() {
+            self.grow();
+        }
+        self.current.push(value);
+        self.len += 1;
+        self.peak = self.peak.max(self.len);
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let size = (self.current.capacity() * 2).clamp(FIRST_CHUNK, LARGEST_CHUNK);
+        if self.current.is_empty() {
+            self.current.reserve_exact(size);
+        } else {
+            let next = Vec::with_capacity(size);
+            self.full.push(core::mem::replace(&mut self.current, next));
+        }
     }
 
     /// Takes back the value saved last.
@@ -54,22 +97,35 @@ impl<T> Tape<T> {
     #[inline(always)]
     #[track_caller]
     pub fn pop(&mut self) -> T {
-        match self.values.pop() {
-            Some(value) => value,
+        if self.current.is_empty() {
+            self.previous_chunk();
+        }
+        match self.current.pop() {
+            Some(value) => {
+                self.len -= 1;
+                value
+            }
             None => tape_underflow(),
+        }
+    }
+
+    #[cold]
+    fn previous_chunk(&mut self) {
+        if let Some(chunk) = self.full.pop() {
+            self.current = chunk;
         }
     }
 
     /// Values currently saved.
     #[inline]
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.len
     }
 
     /// Whether nothing is saved.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len == 0
     }
 
     /// The most bytes of values this tape has held at once (heap memory of owned values such as
@@ -105,6 +161,27 @@ mod tests {
         assert_eq!(tape.pop(), 1.0);
         assert!(tape.is_empty());
         assert_eq!(tape.peak_bytes(), 3 * 8);
+    }
+
+    #[test]
+    fn many_chunks_pop_back_in_order() {
+        let mut tape = Tape::new();
+        for i in 0..200_000u32 {
+            tape.push(i);
+        }
+        assert_eq!(tape.len(), 200_000);
+        for i in (0..200_000u32).rev() {
+            assert_eq!(tape.pop(), i);
+        }
+        assert!(tape.is_empty());
+        // Reused after emptying, and after a reservation.
+        tape.reserve(10);
+        for i in 0..100 {
+            tape.push(i);
+        }
+        for i in (0..100).rev() {
+            assert_eq!(tape.pop(), i);
+        }
     }
 
     #[test]
