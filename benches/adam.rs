@@ -14,7 +14,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nabla_runtime::Adam;
+use nabla::Adam;
 
 /// Sizes from in-cache (2^10) to beyond the last-level cache: 2^24 `f64` elements are 512 MiB
 /// over the four arrays, and 2^26 keeps even `f32` far out of a server's few hundred MiB of L3.

@@ -1,11 +1,6 @@
 //! Control flow and mutation inside `#[differentiable]`: every gradient against central finite
 //! differences (relative error `|a-b|/max(1,|a|+|b|) < 1e-6`), closed forms where they exist,
 //! and every iterator form against the same function written with index loops (`1e-12`).
-//!
-//! Constructs that DESIGN.md says must work but that the macro rejects or miscompiles are kept
-//! as `#[ignore]`d tests named `bug_*`: each compiles its reproducer with trybuild (so it fails
-//! today and passes once the macro is fixed). Run them with `cargo test --test control_flow --
-//! --ignored`.
 
 // Index loops are half of what is tested here (each iterator form against its index loop).
 #![allow(clippy::needless_range_loop)]
@@ -13,9 +8,9 @@
 mod flow_common;
 
 use flow_common::{
-    assert_close, assert_close_slices, fd_gradient, fd_scalar, logistic_data, logistic_loss,
-    logistic_loss_grad, logistic_loss_hand_grad, oscillator, oscillator_grad, oscillator_hand_grad,
-    rel_err, F32_TOL, FD_TOL, SAME_TOL,
+    assert_close, assert_close_slices, fd_gradient, fd_scalar, gmm_data, logistic_data,
+    logistic_loss, logistic_loss_grad, logistic_loss_hand_grad, oscillator, oscillator_grad,
+    oscillator_hand_grad, rel_err, F32_TOL, FD_TOL, SAME_TOL,
 };
 use nabla::differentiable;
 
@@ -390,7 +385,7 @@ fn prefix_sum_energy_index(xs: &[f64]) -> f64 {
         }
     }
     let mut s = 0.0;
-    for i in 0..(buf.len()) {
+    for i in 0..buf.len() {
         s += buf[i] * buf[i];
     }
     s
@@ -621,6 +616,16 @@ fn mode_value(x: f64, #[no_grad] mode: u32) -> f64 {
     t + x
 }
 
+/// A `match` as the function's tail expression.
+#[differentiable]
+fn mode_tail(x: f64, #[no_grad] mode: u8) -> f64 {
+    match mode {
+        0 => x * x,
+        1 | 2 => x.sin(),
+        _ => 3.0 * x,
+    }
+}
+
 #[test]
 fn match_on_integer_mode() {
     let modes = [0u8, 1, 2, 4, 0, 3, 1, 7];
@@ -637,6 +642,11 @@ fn match_on_integer_mode() {
     for (mode, want) in cases {
         let (_, d) = mode_value_grad(x, mode);
         assert_close(&format!("mode {mode}"), d, want, 1e-15);
+    }
+    for (mode, want) in [(0u8, 2.0 * x), (1, x.cos()), (2, x.cos()), (9, 3.0)] {
+        let (v, d) = mode_tail_grad(x, mode);
+        assert_eq!(v, mode_tail(x, mode));
+        assert_close(&format!("tail mode {mode}"), d, want, 1e-15);
     }
 }
 
@@ -802,8 +812,7 @@ fn it_iter_mut(xs: &[f64], w: f64) -> f64 {
         *v = xs[i] * w;
     }
     for v in buf.iter_mut() {
-        // `(*v)`, not `v.sin()`: BUG-4 (see `bug_iter_mut_autoderef_read`).
-        *v += (*v).sin();
+        *v += v.sin();
     }
     let mut s = 0.0;
     for v in &buf {
@@ -818,11 +827,11 @@ fn ix_iter_mut(xs: &[f64], w: f64) -> f64 {
     for i in 0..xs.len() {
         buf[i] = xs[i] * w;
     }
-    for i in 0..(buf.len()) {
+    for i in 0..buf.len() {
         buf[i] += buf[i].sin();
     }
     let mut s = 0.0;
-    for i in 0..(buf.len()) {
+    for i in 0..buf.len() {
         s += buf[i] * buf[i];
     }
     s
@@ -869,6 +878,32 @@ fn ix_zip_map_sum(xs: &[f64], ys: &[f64]) -> f64 {
         t += xs[i] * ys[i];
     }
     t
+}
+
+/// Several iterator forms in one function: a `map().sum()` into an annotated `let`, `enumerate`
+/// and a `sum()` over a local buffer.
+#[differentiable]
+fn iter_mix(xs: &[f64], w: f64) -> f64 {
+    let a: f64 = xs.iter().map(|v| v * w).sum();
+    let mut b = 0.0;
+    for (i, x) in xs.iter().enumerate() {
+        b += x * (i as f64);
+    }
+    let mut buf = vec![0.0; xs.len()];
+    for i in 0..xs.len() {
+        buf[i] = xs[i] * xs[i];
+    }
+    let c: f64 = buf.iter().sum();
+    a + b + c
+}
+
+#[differentiable]
+fn ix_iter_mix(xs: &[f64], w: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        s += xs[i] * w + xs[i] * (i as f64) + xs[i] * xs[i];
+    }
+    s
 }
 
 /// Ranges: `.rev()`, `.step_by(k)`, `a..=b`.
@@ -994,6 +1029,11 @@ fn iterator_forms_equal_index_loops() {
         ix_zip_map_sum_grad(&xs, &ys),
     );
     same("ranges", it_ranges_grad(&xs, w), ix_ranges_grad(&xs, w));
+    same("mixed", iter_mix_grad(&xs, w), ix_iter_mix_grad(&xs, w));
+    let (_, (gx, gw)) = iter_mix_grad(&xs, w);
+    let want: Vec<f64> = (0..xs.len()).map(|i| w + i as f64 + 2.0 * xs[i]).collect();
+    assert_close_slices("mixed d/dxs closed form", &gx, &want, SAME_TOL);
+    assert_close("mixed d/dw closed form", gw, xs.iter().sum(), SAME_TOL);
     let (v, (gx, gw)) = it_vec_param_grad(xs.to_vec(), w);
     let want: Vec<f64> = xs.iter().map(|x| 2.0 * w * x).collect();
     assert_close(
@@ -1023,7 +1063,7 @@ fn iterator_forms_match_fd() {
     let w = 0.85;
     type F = fn(&[f64], f64) -> f64;
     type G = fn(&[f64], f64) -> (f64, (Vec<f64>, f64));
-    let cases: [(&str, F, G); 7] = [
+    let cases: [(&str, F, G); 8] = [
         ("by value", it_for_by_value, it_for_by_value_grad),
         ("ref pattern", it_for_ref_pattern, it_for_ref_pattern_grad),
         ("enumerate", it_enumerate, it_enumerate_grad),
@@ -1031,6 +1071,7 @@ fn iterator_forms_match_fd() {
         ("sum", it_sum, it_sum_grad),
         ("map sum", it_map_sum, it_map_sum_grad),
         ("ranges", it_ranges, it_ranges_grad),
+        ("mixed", iter_mix, iter_mix_grad),
     ];
     for (name, f, g) in cases {
         let (_, (gx, gw)) = g(&xs, w);
@@ -1051,7 +1092,7 @@ fn pushed(xs: &[f64], w: f64) -> f64 {
         buf.push(xs[i] * xs[i] + w);
     }
     let mut s = 0.0;
-    for i in 0..(buf.len()) {
+    for i in 0..buf.len() {
         s += buf[i] * (i as f64 + 1.0) * w;
     }
     s
@@ -1081,11 +1122,9 @@ fn while_continue_break(xs: &[f64], w: f64) -> f64 {
             continue;
         }
         s = s * w + x;
-        // The `;` is a workaround for BUG-3 (see `bug_unit_if_after_continue`): without it the
-        // macro rejects the body as "a block value after `break`, `continue` or `return`".
         if s > 4.0 {
             break;
-        };
+        }
     }
     s
 }
@@ -1204,6 +1243,138 @@ fn fd_helper_sanity() {
 }
 
 // =============================================================================================
+// A local as a range bound, an `if` value inside a loop, a unit `if` after `continue`, reading
+// an `iter_mut()` element through auto-deref
+// =============================================================================================
+
+#[differentiable]
+fn sum_first(xs: &[f64], #[no_grad] m: usize) -> f64 {
+    let n = m + 1;
+    let mut s = 0.0;
+    for i in 0..n {
+        s += xs[i] * xs[i];
+    }
+    let last = m;
+    for i in 1..=last {
+        s += xs[i];
+    }
+    s
+}
+
+#[differentiable]
+fn signed_squares(xs: &[f64], #[no_grad] y: &[f64]) -> f64 {
+    let mut t = 0.0;
+    for i in 0..xs.len() {
+        let s = if y[i] > 0.5 { -xs[i] } else { 2.0 * xs[i] };
+        t += s * xs[i];
+    }
+    t
+}
+
+#[differentiable]
+fn positive_prefix(xs: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        if xs[i] < 0.0 {
+            continue;
+        }
+        s += xs[i] * xs[i];
+        if s > 4.0 {
+            break;
+        }
+    }
+    s
+}
+
+#[differentiable]
+fn sines(xs: &[f64]) -> f64 {
+    let mut buf = vec![0.0; xs.len()];
+    for (i, v) in buf.iter_mut().enumerate() {
+        *v = xs[i];
+    }
+    for v in buf.iter_mut() {
+        *v += v.sin();
+    }
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        s += buf[i];
+    }
+    s
+}
+
+#[test]
+fn local_variable_as_range_bound() {
+    let xs = [1.0, 2.0, 3.0, -0.5];
+    for m in 0..xs.len() {
+        // Σ_{i ≤ m} x_i² + Σ_{1 ≤ i ≤ m} x_i
+        let (v, g) = sum_first_grad(&xs, m);
+        assert_eq!(v, sum_first(&xs, m));
+        let want_v: f64 =
+            (0..=m).map(|i| xs[i] * xs[i]).sum::<f64>() + (1..=m).map(|i| xs[i]).sum::<f64>();
+        assert_close("sum_first value", v, want_v, 1e-15);
+        let want: Vec<f64> = (0..xs.len())
+            .map(|i| match i {
+                0 => 2.0 * xs[0],
+                i if i <= m => 2.0 * xs[i] + 1.0,
+                _ => 0.0,
+            })
+            .collect();
+        assert_close_slices(&format!("sum_first m = {m}"), &g, &want, 1e-15);
+        let fd = fd_gradient(|p| sum_first(p, m), &xs);
+        assert_close_slices(&format!("sum_first m = {m} vs FD"), &g, &fd, FD_TOL);
+    }
+}
+
+#[test]
+fn if_value_inside_a_loop() {
+    let xs = [1.0, 2.0, 3.0, -0.7];
+    let y = [1.0, 0.0, 1.0, 0.0];
+    let (v, g) = signed_squares_grad(&xs, &y);
+    assert_eq!(v, signed_squares(&xs, &y));
+    assert_close("signed_squares value", v, -1.0 + 8.0 - 9.0 + 0.98, 1e-15);
+    assert_close_slices(
+        "signed_squares closed form",
+        &g,
+        &[-2.0, 8.0, -6.0, -2.8],
+        1e-15,
+    );
+    let fd = fd_gradient(|p| signed_squares(p, &y), &xs);
+    assert_close_slices("signed_squares vs FD", &g, &fd, FD_TOL);
+}
+
+#[test]
+fn unit_if_break_after_continue() {
+    // skips -2.0, breaks after 3.0 (1 + 2.25 + 9 > 4), never reads 0.5
+    let xs = [1.0, -2.0, 1.5, 3.0, 0.5];
+    let (v, g) = positive_prefix_grad(&xs);
+    assert_eq!(v, positive_prefix(&xs));
+    assert_eq!(v, 1.0 + 2.25 + 9.0);
+    assert_eq!(g, vec![2.0, 0.0, 3.0, 6.0, 0.0]);
+    for xs in [vec![0.5, -1.0, 0.2], vec![1.5, 0.3, -0.4, 1.2, 2.0]] {
+        let (v, g) = positive_prefix_grad(&xs);
+        assert_eq!(v, positive_prefix(&xs));
+        let fd = fd_gradient(positive_prefix, &xs);
+        assert_close_slices("positive_prefix vs FD", &g, &fd, FD_TOL);
+    }
+}
+
+#[test]
+fn iter_mut_element_read_through_auto_deref() {
+    let xs = [0.0, 1.0, -0.4, 2.5];
+    let (v, g) = sines_grad(&xs);
+    assert_eq!(v, sines(&xs));
+    assert_close(
+        "sines value",
+        v,
+        xs.iter().map(|x| x + x.sin()).sum(),
+        1e-15,
+    );
+    let want: Vec<f64> = xs.iter().map(|x| 1.0 + x.cos()).collect();
+    assert_close_slices("sines closed form", &g, &want, 1e-15);
+    assert_close_slices("sines vs FD", &g, &fd_gradient(sines, &xs), FD_TOL);
+}
+
+// =============================================================================================
 // `NAME_grad` returns the primal value
 // =============================================================================================
 
@@ -1220,6 +1391,7 @@ fn grad_values() -> Vec<(&'static str, f64, f64)> {
     let c32 = [0.5f32, -1.0, 2.0, 0.25];
     let to32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
     let (w32, x32, y32) = (to32(&data.w), to32(&data.x), to32(&data.y));
+    let gmm = gmm_data(3, 2, 5, 4);
     vec![
         ("huber", huber_grad(2.0, 1.0).0, huber(2.0, 1.0)),
         (
@@ -1415,177 +1587,36 @@ fn grad_values() -> Vec<(&'static str, f64, f64)> {
             nested_overwrite_grad(0.4, 0.9, 5, 3).0,
             nested_overwrite(0.4, 0.9, 5, 3),
         ),
+        ("mode_tail", mode_tail_grad(0.6, 1).0, mode_tail(0.6, 1)),
+        ("iter_mix", iter_mix_grad(&xs, w).0, iter_mix(&xs, w)),
+        (
+            "ix_iter_mix",
+            ix_iter_mix_grad(&xs, w).0,
+            ix_iter_mix(&xs, w),
+        ),
+        ("sum_first", sum_first_grad(&xs, 3).0, sum_first(&xs, 3)),
+        (
+            "signed_squares",
+            signed_squares_grad(&xs, &ys).0,
+            signed_squares(&xs, &ys),
+        ),
+        (
+            "positive_prefix",
+            positive_prefix_grad(&xs).0,
+            positive_prefix(&xs),
+        ),
+        ("sines", sines_grad(&xs).0, sines(&xs)),
+        ("gmm_objective", gmm.gradient().0, gmm.objective()),
     ]
 }
-
-/// Functions whose `NAME_grad` returns a wrong value today (BUG-5): the variable holding the
-/// result was overwritten inside a loop with its old value saved, and the reverse sweep restores
-/// the old value before the value is returned. Their gradients are right.
-const BUG5_WRONG_VALUE: [&str; 14] = [
-    "logistic_growth_rk2",
-    "cos_fixed_point",
-    "cos_fixed_point_f32",
-    "cos_fixed_point_while",
-    "horner_while",
-    "horner_while_f32",
-    "loop_max",
-    "grow_until",
-    "mode_program",
-    "it_for_ref_pattern",
-    "ix_for_ref_pattern",
-    "it_ranges",
-    "ix_ranges",
-    "while_continue_break",
-];
 
 #[test]
 fn grad_returns_primal_value() {
     for (name, got, want) in grad_values() {
-        if !BUG5_WRONG_VALUE.contains(&name) {
-            assert_eq!(got, want, "{name}_grad value");
-        }
+        assert_eq!(
+            got.to_bits(),
+            want.to_bits(),
+            "{name}_grad value: {got} vs {want}"
+        );
     }
-}
-
-#[test]
-#[ignore = "BUG-5: NAME_grad returns the value a loop-overwritten result had before the loop"]
-fn bug_grad_value_restored_by_reverse_sweep() {
-    let mut wrong = Vec::new();
-    for (name, got, want) in grad_values() {
-        if got != want {
-            wrong.push(format!("{name}_grad returns {got}, {name} returns {want}"));
-        }
-    }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-}
-
-// =============================================================================================
-// Constructs that do not compile today. Each reproducer is compiled and run by trybuild.
-// =============================================================================================
-
-/// Writes `source` to a file and asserts with trybuild that it compiles and its `main` runs.
-fn must_compile_and_run(name: &str, source: &str) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("control_flow_bugs");
-    std::fs::create_dir_all(&dir).expect("create reproducer directory");
-    let path = dir.join(format!("{name}.rs"));
-    std::fs::write(&path, source).expect("write reproducer");
-    trybuild::TestCases::new().pass(&path);
-}
-
-#[test]
-#[ignore = "BUG-1: a local variable after `..` in a `for` range is not renamed: error[E0425]: cannot find value `n` in this scope"]
-fn bug_local_after_range_dots() {
-    must_compile_and_run(
-        "local_after_range_dots",
-        r#"
-use nabla::differentiable;
-
-#[differentiable]
-fn sum_first(xs: &[f64], #[no_grad] m: usize) -> f64 {
-    let n = m + 1;
-    let mut s = 0.0;
-    for i in 0..n {
-        s += xs[i] * xs[i];
-    }
-    s
-}
-
-fn main() {
-    let (v, g) = sum_first_grad(&[1.0, 2.0, 3.0], 1);
-    assert_eq!(v, 5.0);
-    assert_eq!(g, vec![2.0, 4.0, 0.0]);
-}
-"#,
-    );
-}
-
-#[test]
-#[ignore = "BUG-2: `let v = if c { a } else { b };` inside a loop: error[E0381]: used binding isn't initialized"]
-fn bug_if_expression_in_loop() {
-    must_compile_and_run(
-        "if_expression_in_loop",
-        r#"
-use nabla::differentiable;
-
-#[differentiable]
-fn signed_squares(xs: &[f64], #[no_grad] y: &[f64]) -> f64 {
-    let mut t = 0.0;
-    for i in 0..xs.len() {
-        let s = if y[i] > 0.5 { -xs[i] } else { 2.0 * xs[i] };
-        t += s * xs[i];
-    }
-    t
-}
-
-fn main() {
-    let (v, g) = signed_squares_grad(&[1.0, 2.0, 3.0], &[1.0, 0.0, 1.0]);
-    assert_eq!(v, -1.0 + 8.0 - 9.0);
-    assert_eq!(g, vec![-2.0, 8.0, -6.0]);
-}
-"#,
-    );
-}
-
-#[test]
-#[ignore = "BUG-3: a unit `if c { break; }` as the last expression of a loop body after a `continue`: rejected as \"a block value after `break`, `continue` or `return`\""]
-fn bug_unit_if_after_continue() {
-    must_compile_and_run(
-        "unit_if_after_continue",
-        r#"
-use nabla::differentiable;
-
-#[differentiable]
-fn positive_prefix(xs: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for i in 0..xs.len() {
-        if xs[i] < 0.0 {
-            continue;
-        }
-        s += xs[i] * xs[i];
-        if s > 4.0 {
-            break
-        }
-    }
-    s
-}
-
-fn main() {
-    let (v, g) = positive_prefix_grad(&[1.0, -2.0, 1.5, 3.0, 0.5]);
-    assert_eq!(v, 1.0 + 2.25 + 9.0);
-    assert_eq!(g, vec![2.0, 0.0, 3.0, 6.0, 0.0]);
-}
-"#,
-    );
-}
-
-#[test]
-#[ignore = "BUG-4: reading an `iter_mut()` element through auto-deref (`v.sin()`): error[E0425]: cannot find value `v` in this scope"]
-fn bug_iter_mut_autoderef_read() {
-    must_compile_and_run(
-        "iter_mut_autoderef_read",
-        r#"
-use nabla::differentiable;
-
-#[differentiable]
-fn sines(xs: &[f64]) -> f64 {
-    let mut buf = vec![0.0; xs.len()];
-    for (i, v) in buf.iter_mut().enumerate() {
-        *v = xs[i];
-    }
-    for v in buf.iter_mut() {
-        *v += v.sin();
-    }
-    let mut s = 0.0;
-    for i in 0..xs.len() {
-        s += buf[i];
-    }
-    s
-}
-
-fn main() {
-    let (_, g) = sines_grad(&[0.0, 1.0]);
-    assert_eq!(g, vec![2.0, 1.0 + 1f64.cos()]);
-}
-"#,
-    );
 }

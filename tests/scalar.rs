@@ -1076,8 +1076,8 @@ fn if_else_if_else_statements() {
         [-1e-3, 2e-3],
         [-2.0, -1.0],
     ] {
-        // The value is checked in `value_of_a_variable_reassigned_in_an_if` (a macro bug).
-        let (_, (gx, gy)) = branch_statements_grad(x, y);
+        let (v, (gx, gy)) = branch_statements_grad(x, y);
+        assert_eq!(v.to_bits(), branch_statements_twin(x, y).to_bits());
         let [mut dx, mut dy] = if x > y {
             [y + x.cos(), x]
         } else if x > 0.0 {
@@ -1101,12 +1101,9 @@ fn if_else_if_else_statements() {
 }
 
 #[test]
-#[ignore = "macro bug: when the result is a variable reassigned inside an `if`, NAME_grad \
-            returns its value from before the `if` (branch_statements_grad(2.0, 1.0).0 == 2.0, \
-            should be 2.909297426825682); the gradient is right"]
 fn value_of_a_variable_reassigned_in_an_if() {
-    // The reverse sweep restores the overwritten `acc` from its save slot
-    // (`__acc = __save.pop()`), and the value is read after the reverse sweep.
+    // `acc` is overwritten in the branches (its old value saved for the reverse sweep); both
+    // entry points return its final value.
     for [x, y] in [
         [2.0, 1.0],
         [2.0, -1.0],
@@ -1132,10 +1129,9 @@ fn value_of_a_variable_reassigned_in_an_if() {
 
 #[differentiable]
 fn if_in_expressions(x: f64, y: f64, #[no_grad] flip: bool) -> f64 {
-    // The type ascriptions work around a macro bug: see `known_bugs::if_value_in_arithmetic`.
-    let g: f64 = if x > 0.0 { x } else { -x.sin() };
+    let g = if x > 0.0 { x } else { -x.sin() };
     let s = 1.0 + g * y;
-    let t: f64 = if flip {
+    let t = if flip {
         if y > 1.0 {
             s * y
         } else {
@@ -1512,8 +1508,7 @@ fn piecewise_f32(x: f32, y: f32) -> f32 {
     } else {
         r -= y.exp();
     }
-    // The ascription works around a macro bug: see `known_bugs::if_value_in_arithmetic`.
-    let s: f32 = if r > 0.0 { r.ln_1p() } else { -r * r };
+    let s = if r > 0.0 { r.ln_1p() } else { -r * r };
     s * 2.0f32
 }
 
@@ -1641,126 +1636,124 @@ fn finite_difference_helper_is_accurate() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known macro bugs: code that DESIGN.md says must work but does not compile. The code is kept
-// exactly as it should work, compiled out with `#[cfg(any())]` (a file that fails to compile
-// would take every other test down with it); each has an ignored test that names it. To check
-// a fix, change `#[cfg(any())]` to `#[cfg(all())]` and run the ignored tests.
+// `if`/`else` values in arithmetic, deferred initialization, path forms with literal receivers.
 // ---------------------------------------------------------------------------------------------
 
+#[differentiable]
+fn let_if_then_use(r: f64) -> f64 {
+    let s = if r > 0.0 { r.ln_1p() } else { -r * r };
+    s * 2.0
+}
+
+#[differentiable]
+fn if_in_parentheses(x: f64, y: f64) -> f64 {
+    1.0 + (if x > 0.0 { x } else { -x.sin() }) * y
+}
+
+#[differentiable]
+fn else_if_value(r: f64) -> f64 {
+    let s = if r > 0.0 {
+        r.sin()
+    } else if r < -1.0 {
+        r * 3.0
+    } else {
+        r.cos()
+    };
+    s * 2.0
+}
+
 #[test]
-#[ignore = "macro bug: an `if`/`else` value used in arithmetic without a type ascription fails \
-            to compile (E0381 used binding isn't initialized); code in `known_bugs`"]
 fn if_value_in_arithmetic() {
-    #[cfg(any())]
-    known_bugs::if_value_in_arithmetic();
-    #[cfg(not(any()))]
-    panic!("compiled out until the macro bug is fixed: see `known_bugs`");
-}
+    for r in [-2.0, -0.5, -1e-3, 1e-3, 0.5, 3.0] {
+        // f = 2 ln(1 + r) for r > 0, -2 r² otherwise
+        let (v, g) = let_if_then_use_grad(r);
+        assert_eq!(v.to_bits(), let_if_then_use(r).to_bits());
+        let plain = 2.0 * if r > 0.0 { r.ln_1p() } else { -r * r };
+        assert_eq!(v.to_bits(), plain.to_bits());
+        let closed = if r > 0.0 { 2.0 / (1.0 + r) } else { -4.0 * r };
+        check_exact([g], [closed], [r], "let_if_then_use");
+        check_fd(|[r]| let_if_then_use(r), [r], [g], "let_if_then_use");
 
-#[test]
-#[ignore = "macro bug: the path form with an unsuffixed literal first argument, `f64::powf(3.0, y)`, \
-            fails to compile (E0689 can't call method `powf` on ambiguous numeric type \
-            `{float}`); code in `known_bugs`"]
-fn path_form_with_a_literal_receiver() {
-    #[cfg(any())]
-    known_bugs::path_form_with_a_literal_receiver();
-    #[cfg(not(any()))]
-    panic!("compiled out until the macro bug is fixed: see `known_bugs`");
-}
-
-#[test]
-#[ignore = "macro bug: `let r: f64;` initialized later by `r = ..;` fails to compile (E0381 used \
-            binding isn't initialized); code in `known_bugs`"]
-fn deferred_initialization() {
-    #[cfg(any())]
-    known_bugs::deferred_initialization();
-    #[cfg(not(any()))]
-    panic!("compiled out until the macro bug is fixed: see `known_bugs`");
-}
-
-#[cfg(any())]
-mod known_bugs {
-    use super::common::{check_exact, check_fd};
-    use nabla::differentiable;
-
-    // error[E0381]: used binding isn't initialized, pointing at the `if`: the generated forward
-    // sweep declares the `if`'s result `let mut __t2;` and then, inside each branch, saves its
-    // old value with `mem::replace(&mut __t2, ..)` before it was ever assigned. With
-    // `let s: f64 = if ..` or with the `if` as the function's tail it compiles.
-    #[differentiable]
-    fn let_if_then_use(r: f64) -> f64 {
-        let s = if r > 0.0 { r.ln_1p() } else { -r * r };
-        s * 2.0
-    }
-
-    #[differentiable]
-    fn if_in_parentheses(x: f64, y: f64) -> f64 {
-        1.0 + (if x > 0.0 { x } else { -x.sin() }) * y
-    }
-
-    #[differentiable]
-    fn else_if_value(r: f64) -> f64 {
-        let s = if r > 0.0 {
-            r.sin()
+        // f = 2 sin r, 6 r or 2 cos r
+        let (v, g) = else_if_value_grad(r);
+        assert_eq!(v.to_bits(), else_if_value(r).to_bits());
+        let closed = if r > 0.0 {
+            2.0 * r.cos()
         } else if r < -1.0 {
-            r * 3.0
+            6.0
         } else {
-            r.cos()
+            -2.0 * r.sin()
         };
-        s * 2.0
-    }
+        check_exact([g], [closed], [r], "else_if_value");
+        check_fd(|[r]| else_if_value(r), [r], [g], "else_if_value");
 
-    pub fn if_value_in_arithmetic() {
-        for r in [-2.0, -0.5, -1e-3, 1e-3, 0.5, 3.0] {
-            let (_, g) = let_if_then_use_grad(r);
-            check_fd(|[r]| let_if_then_use(r), [r], [g], "let_if_then_use");
-            let (_, g) = else_if_value_grad(r);
-            check_fd(|[r]| else_if_value(r), [r], [g], "else_if_value");
-            let (_, (gx, gy)) = if_in_parentheses_grad(r, 0.7);
-            check_fd(
-                |[x, y]| if_in_parentheses(x, y),
-                [r, 0.7],
-                [gx, gy],
-                "if_in_parentheses",
-            );
-        }
+        // f = 1 + x y or 1 - sin(x) y
+        let y = 0.7;
+        let (v, (gx, gy)) = if_in_parentheses_grad(r, y);
+        assert_eq!(v.to_bits(), if_in_parentheses(r, y).to_bits());
+        let closed = if r > 0.0 {
+            [y, r]
+        } else {
+            [-r.cos() * y, -r.sin()]
+        };
+        check_exact([gx, gy], closed, [r, y], "if_in_parentheses");
+        check_fd(
+            |[x, y]| if_in_parentheses(x, y),
+            [r, y],
+            [gx, gy],
+            "if_in_parentheses",
+        );
     }
+}
 
-    // error[E0381]: used binding isn't initialized, pointing at `r` in `let r: f64;` — the same
-    // `mem::replace` on a variable that has no value yet.
-    #[differentiable]
-    fn deferred(x: f64, y: f64) -> f64 {
-        let r: f64;
-        r = x * y;
-        r.sin() + x
+#[differentiable]
+#[allow(clippy::needless_late_init)]
+fn deferred(x: f64, y: f64) -> f64 {
+    let r: f64;
+    r = x * y;
+    r.sin() + x
+}
+
+#[test]
+fn deferred_initialization() {
+    // f = sin(x y) + x
+    for [x, y] in [[0.5, 2.0], [-1.3, 0.7], [1e-3, -2e-3]] {
+        let (v, (gx, gy)) = deferred_grad(x, y);
+        assert_eq!(v.to_bits(), ((x * y).sin() + x).to_bits());
+        assert_eq!(deferred(x, y).to_bits(), v.to_bits());
+        let c = (x * y).cos();
+        check_exact([gx, gy], [c * y + 1.0, c * x], [x, y], "deferred");
+        check_fd(|[x, y]| deferred(x, y), [x, y], [gx, gy], "deferred");
     }
+}
 
-    pub fn deferred_initialization() {
-        for [x, y] in [[0.5, 2.0], [-1.3, 0.7], [1e-3, -2e-3]] {
-            let (_, (gx, gy)) = deferred_grad(x, y);
-            let c = (x * y).cos();
-            check_exact([gx, gy], [c * y + 1.0, c * x], [x, y], "deferred");
-        }
-    }
+#[differentiable]
+fn literal_receivers(x: f64, y: f64) -> f64 {
+    let a = f64::powf(3.0, y) + f64::min(-0.25, y) + f64::max(0.25, x);
+    a + f64::hypot(-3.0, x) + f64::exp(2.0) * x
+}
 
-    // error[E0689]: can't call method `powf` on ambiguous numeric type `{float}` (likewise `min`,
-    // `hypot`, `exp`): `f64::NAME(a, ..)` is rewritten to `a.NAME(..)`, which drops the `f64`
-    // that typed the literal.
-    #[differentiable]
-    fn literal_receivers(x: f64, y: f64) -> f64 {
-        f64::powf(3.0, y) + f64::min(-0.25, y) + f64::hypot(3.0, x) + f64::exp(2.0) * x
-    }
-
-    pub fn path_form_with_a_literal_receiver() {
-        for [x, y] in [[0.7, 1.3], [-1.3, -0.7], [1e-3, -2e-3]] {
-            let (_, (gx, gy)) = literal_receivers_grad(x, y);
-            check_fd(
-                |[x, y]| literal_receivers(x, y),
-                [x, y],
-                [gx, gy],
-                "literal_receivers",
-            );
-        }
+#[test]
+fn path_form_with_a_literal_receiver() {
+    for [x, y] in [[0.7, 1.3], [-1.3, -0.7], [1e-3, -2e-3]] {
+        let (v, (gx, gy)) = literal_receivers_grad(x, y);
+        let plain = 3f64.powf(y) + (-0.25f64).min(y) + 0.25f64.max(x);
+        let plain = plain + (-3f64).hypot(x) + 2f64.exp() * x;
+        assert_eq!(v.to_bits(), plain.to_bits());
+        assert_eq!(literal_receivers(x, y).to_bits(), v.to_bits());
+        let dmin = if y < -0.25 { 1.0 } else { 0.0 };
+        let dmax = if x > 0.25 { 1.0 } else { 0.0 };
+        let closed = [
+            dmax + x / 3f64.hypot(x) + 2f64.exp(),
+            3f64.powf(y) * 3f64.ln() + dmin,
+        ];
+        check_exact([gx, gy], closed, [x, y], "literal_receivers");
+        check_fd(
+            |[x, y]| literal_receivers(x, y),
+            [x, y],
+            [gx, gy],
+            "literal_receivers",
+        );
     }
 }
 
@@ -1771,11 +1764,9 @@ mod known_bugs {
 
 #[differentiable]
 fn constant_receivers(x: f64, y: f64) -> f64 {
-    // The suffixes in the path forms work around a macro bug: see
-    // `known_bugs::path_form_with_a_literal_receiver`.
-    let a = 2.0f64.powf(x) + f64::powf(3.0f64, y);
-    let b = 0.5f64.max(x) + f64::min(-0.25f64, y) + 1.0f64.atan2(x);
-    let c = 10.0f64.log(y * y + 2.0) + f64::hypot(3.0f64, x) + 2.0f64.mul_add(x, y);
+    let a = 2.0f64.powf(x) + f64::powf(3.0, y);
+    let b = 0.5f64.max(x) + f64::min(-0.25, y) + 1.0f64.atan2(x);
+    let c = 10.0f64.log(y * y + 2.0) + f64::hypot(3.0, x) + 2.0f64.mul_add(x, y);
     a + b + c * -2.0
 }
 

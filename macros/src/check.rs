@@ -79,12 +79,42 @@ const INTEGERS: &[&str] = &[
     "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
 ];
 
-/// Path prefixes of functions that are certainly not `#[differentiable]`: calling one on a value
-/// that carries gradient is reported here, with a better message than rustc's "cannot find".
-const FOREIGN_ROOTS: &[&str] = &[
-    "std", "core", "alloc", "f32", "f64", "Some", "Ok", "Err", "Box", "Vec", "String", "Option",
-    "Result",
-];
+/// Path prefixes of functions that are certainly not `#[differentiable]`.
+const LIBRARY_ROOTS: &[&str] = &["std", "core", "alloc"];
+
+/// A callee the macro can tell has no companion pullback, from its path alone.
+enum Callee {
+    /// `f64::from(x)`.
+    FloatConversion(String),
+    /// `DVector::from_vec(..)`: a nalgebra constructor other than `new`.
+    Matrix,
+    /// `Model::forward(x)`: an associated function (`#[differentiable]` applies to free
+    /// functions only).
+    Associated,
+    /// `Some(x)`, `Wrapper(x)`: a tuple struct or variant.
+    Constructor,
+    /// `std::..`, `i64::..`.
+    Library,
+}
+
+/// Calls the macro reports itself, with a better message than rustc's for a missing companion.
+/// Types are recognized by their names: primitive and nalgebra types, and (by Rust's naming
+/// convention, which rustc lints) `UpperCamelCase` segments.
+fn foreign_callee(path: &syn::Path) -> Option<Callee> {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let upper = |name: &str| name.chars().next().is_some_and(|c| c.is_uppercase());
+    match names.as_slice() {
+        [one] if upper(one) => Some(Callee::Constructor),
+        [first, ..] if LIBRARY_ROOTS.contains(&first.as_str()) => Some(Callee::Library),
+        [.., ty, last] if matches!(ty.as_str(), "f32" | "f64") && last == "from" => {
+            Some(Callee::FloatConversion(ty.clone()))
+        }
+        [.., ty, _] if kind_of_primitive(ty) != Kind::Unknown => Some(Callee::Library),
+        [.., ty, _] if crate::parse::is_nalgebra_type(ty) => Some(Callee::Matrix),
+        [.., ty, _] if upper(ty) => Some(Callee::Associated),
+        _ => None,
+    }
+}
 
 pub fn check(body: &Body, sig: &Signature, activity: &Activity, errors: &mut Errors) {
     // Errors from the signature or from lowering leave holes in the IR (an unsupported
@@ -1347,41 +1377,44 @@ impl Checker<'_, '_> {
                 if varied.is_empty() || !self.useful(dst) {
                     return;
                 }
-                let root = func
-                    .path
-                    .segments
-                    .first()
-                    .map(|s| s.ident.to_string())
-                    .unwrap_or_default();
-                if !FOREIGN_ROOTS.contains(&root.as_str()) && !INTEGERS.contains(&root.as_str()) {
+                let Some(callee) = foreign_callee(&func.path) else {
                     // Whether a user function is #[differentiable] is rustc's to find out: the
-                    // reverse sweep calls its companion `<path>::__vjp`.
+                    // reverse sweep calls its companion `<path>::__vjp` (see docs/errors.md).
                     return;
-                }
+                };
                 let params = self.flow.deps_of(&varied);
                 let from = params_names(self.sig(), &params);
-                let path = tokens_text(&func.to_token_stream());
+                let path = tokens_text(&func.path.to_token_stream());
                 let text = self.flow.render_value(value, 3);
-                let place = self.flow.place(stmt);
-                let last = func
-                    .path
-                    .segments
-                    .last()
-                    .map(|s| s.ident.to_string())
-                    .unwrap_or_default();
-                let help = if last == "from" && matches!(root.as_str(), "f32" | "f64") {
-                    format!(
-                        "convert between float types with `as`: `{} as {root}`",
-                        self.flow.render_operand(varied[0], 2)
-                    )
-                } else {
-                    format!("call a #[differentiable] or #[custom_gradient] function instead; if no gradient is meant to flow through it, write `stop_gradient({text})`")
-                };
-                self.errors.push_at(
-                    place,
-                    format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
-                    help,
+                let stop = format!(
+                    "if no gradient is meant to flow through it, write `stop_gradient({text})`"
                 );
+                let (message, help) = match callee {
+                    Callee::FloatConversion(ty) => (
+                        format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
+                        format!(
+                            "convert between float types with `as`: `{} as {ty}`",
+                            self.flow.render_operand(varied[0], 2)
+                        ),
+                    ),
+                    Callee::Matrix => (
+                        format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
+                        format!("build vectors and matrices from their elements with `::new(..)` (`Vector3::new(a, b, c)`), or take them as parameters; {stop}"),
+                    ),
+                    Callee::Associated => (
+                        format!("`{path}` is an associated function, and nabla differentiates calls only to free functions that are #[differentiable] or #[custom_gradient]; gradient would flow into it from {from}"),
+                        format!("make it a free #[differentiable] function; {stop}"),
+                    ),
+                    Callee::Constructor => (
+                        format!("`{path}(..)` builds a value nabla cannot differentiate through, and gradient would flow into it from {from}"),
+                        "pass the values that carry gradient separately".to_string(),
+                    ),
+                    Callee::Library => (
+                        format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
+                        format!("call a #[differentiable] or #[custom_gradient] function instead; {stop}"),
+                    ),
+                };
+                self.errors.push_at(self.flow.place(stmt), message, help);
                 self.blame(&params);
             }
             Value::Binary {
@@ -2254,6 +2287,11 @@ mod tests {
         let chained = errors_of("fn f(xs: &[f64]) -> f64 { xs.iter().product() }");
         assert_eq!(chained.len(), 1, "{chained:#?}");
         rejected("fn f(x: f32) -> f64 { f64::from(x) }", "`x as f64`");
+        rejected(
+            "fn f(x: f64) -> f64 { Model::forward(x) }",
+            "`Model::forward` is an associated function",
+        );
+        rejected("fn f(x: f64) -> f64 { Meters(x).0 }", "`Meters(..)` builds a value");
         // A user function may be #[differentiable]: rustc decides, through its companion.
         accepted("fn f(x: f64) -> f64 { helper(x) }");
     }

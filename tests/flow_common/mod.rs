@@ -5,10 +5,8 @@
 //!
 //! Every consumer uses a different part of this module, hence `dead_code`. The workloads are
 //! written with index loops on purpose (the way ADBench's C reference is), hence
-//! `needless_range_loop`. `too_many_arguments` is allowed for the whole module because
-//! `#[allow]` on a `#[differentiable]` function is not carried over to the generated
-//! `NAME_grad`/`NAME_vjp`.
-#![allow(dead_code, clippy::needless_range_loop, clippy::too_many_arguments)]
+//! `needless_range_loop`.
+#![allow(dead_code, clippy::needless_range_loop)]
 
 use nabla::differentiable;
 
@@ -179,19 +177,13 @@ pub fn logistic_loss(
 ) -> f64 {
     let n = y.len();
     let mut total = 0.0;
-    // `(n)`, not `n`: a local after `..` is not renamed (see BUG-1 in tests/control_flow.rs).
-    for i in 0..(n) {
+    for i in 0..n {
         let mut z = b;
         for j in 0..d {
             z += w[j] * x[i * d + j];
         }
         // softplus(s) = max(s, 0) + ln(1 + exp(-|s|)), with s = -z for label 1, z for label 0.
-        // (`let s = if y[i] > 0.5 { -z } else { z };` does not compile: BUG-2 in
-        // tests/control_flow.rs; an `if` statement assigns instead.)
-        let mut s = z;
-        if y[i] > 0.5 {
-            s = -z;
-        }
+        let s = if y[i] > 0.5 { -z } else { z };
         let l = s.max(0.0) + (-s.abs()).exp().ln_1p();
         total += l;
     }
@@ -320,6 +312,7 @@ pub fn log_gamma_distrib(n2: usize, p: usize) -> f64 {
 /// Returns `-n·d/2·ln 2π + Σ_i logsumexp_k(α_k + Σ log diag Q_k - ½|Q_k (x_i - μ_k)|²)
 /// - n·logsumexp(α) + Σ_k (½γ²‖Q_k‖²_F - m·Σ log diag Q_k) - k·C(d, m, γ)`.
 #[differentiable]
+#[allow(clippy::too_many_arguments)]
 pub fn gmm_objective(
     #[no_grad] d: usize,
     #[no_grad] k: usize,
@@ -403,8 +396,7 @@ pub fn gmm_objective(
         for id in 0..d {
             frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
         }
-        // `(icf_sz)`: see BUG-1 in tests/control_flow.rs.
-        for i in d..(icf_sz) {
+        for i in d..icf_sz {
             frobenius += icf[ik * icf_sz + i] * icf[ik * icf_sz + i];
         }
         prior += 0.5 * wishart_gamma * wishart_gamma * frobenius - (wishart_m as f64) * sum_qs[ik];

@@ -1,5 +1,17 @@
-// Standard-library functions have no derivative in nabla.
+// Calls the macro can tell have no derivative from the path alone: the standard library,
+// associated functions of types (`#[differentiable]` applies to free functions), nalgebra
+// constructors other than `new`, and tuple-struct constructors.
 use nabla::differentiable;
+use nalgebra::DVector;
+
+struct Model;
+impl Model {
+    fn forward(x: f64) -> f64 {
+        x * 2.0
+    }
+}
+
+struct Meters(f64);
 
 #[differentiable]
 fn widen(x: f32) -> f64 {
@@ -9,6 +21,23 @@ fn widen(x: f32) -> f64 {
 #[differentiable]
 fn wrapped(x: f64) -> f64 {
     std::convert::identity(x) + 1.0
+}
+
+#[differentiable]
+fn method_of_a_type(x: f64) -> f64 {
+    Model::forward(x)
+}
+
+#[differentiable]
+fn vector_from(x: f64, y: f64) -> f64 {
+    let v = DVector::from_row_slice(&[x, y]);
+    v.sum()
+}
+
+#[differentiable]
+fn newtype(x: f64) -> f64 {
+    let m = Meters(x);
+    m.0
 }
 
 fn main() {}

@@ -4,7 +4,11 @@ use nabla::differentiable;
 
 #[differentiable]
 fn gate(x: f64) -> f64 {
-    if x.sin() > 0.5 { 1.0 } else { 0.0 }
+    if x.sin() > 0.5 {
+        1.0
+    } else {
+        0.0
+    }
 }
 
 #[differentiable]

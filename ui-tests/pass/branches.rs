@@ -4,7 +4,11 @@ use nabla::differentiable;
 
 #[differentiable]
 fn leaky_relu(x: f64) -> f64 {
-    if x > 0.0 { x } else { 0.01 * x }
+    if x > 0.0 {
+        x
+    } else {
+        0.01 * x
+    }
 }
 
 #[differentiable]
@@ -46,6 +50,28 @@ fn capped(x: f64, #[no_grad] n: usize) -> f64 {
     y
 }
 
+#[differentiable]
+fn leaky_squared(x: f64) -> f64 {
+    let a = if x > 0.0 { x } else { 0.01 * x };
+    a * a
+}
+
+/// The running maximum (for a stable log-sum-exp) is chosen by comparisons and carries gradient.
+#[differentiable]
+fn stable_log_sum_exp(xs: &[f64]) -> f64 {
+    let mut m = xs[0];
+    for i in 1..xs.len() {
+        if xs[i] > m {
+            m = xs[i];
+        }
+    }
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        s += (xs[i] - m).exp();
+    }
+    m + s.ln()
+}
+
 /// Newton's iteration for `sqrt(a)`, run until it converges: the trip count depends on `a`, the
 /// value computed in the loop carries the gradient.
 #[differentiable]
@@ -74,6 +100,14 @@ fn main() {
     assert!(close(by_mode_grad(0.5, 1).1, 0.5f64.cos()));
     assert_eq!(by_mode_grad(3.0, 7).1, 3.0);
     assert_eq!(capped_grad(2.0, 10).1, 81.0); // 2·3⁴ = 162 > 100 after four steps
+    assert!(close(leaky_squared_grad(-2.0).1, 2.0 * 0.01 * 0.01 * -2.0));
+    assert_eq!(leaky_squared_grad(3.0).1, 6.0);
+    let xs = [1.0, 3.0, 2.0];
+    let (_, g) = stable_log_sum_exp_grad(&xs);
+    let total: f64 = xs.iter().map(|x| x.exp()).sum();
+    for i in 0..3 {
+        assert!(close(g[i], xs[i].exp() / total)); // softmax
+    }
     let (value, dvalue) = newton_sqrt_grad(2.0);
     assert!(close(value, 2f64.sqrt()));
     assert!(close(dvalue, 0.5 / 2f64.sqrt()));

@@ -5,9 +5,10 @@
 //! per-step [`Coefficients`] (a multiplier of 1 or a term of 0 where a feature is off). Only
 //! AMSGrad, which touches a fourth state array, has a loop of its own.
 //!
-//! `multiversion` compiles every kernel for AVX-512, AVX2+FMA and AVX besides the baseline and
-//! picks the best one for the running CPU, so a plain `cargo build` gets wide vectors without
-//! `-C target-cpu=native`.
+//! `multiversion` compiles every kernel for each SIMD level of the target (on x86-64: the
+//! x86-64-v4 AVX-512 level from Rust 1.89 on, v3 with AVX2 and FMA, v2, and the baseline) and
+//! picks the best one for the running CPU once, so a plain `cargo build` gets wide vectors
+//! without `-C target-cpu=native`.
 //!
 //! With the `rayon` feature, blocks of `PAR_MIN_LEN` elements or more are cut into chunks run
 //! on rayon's thread pool; every element's arithmetic is the same either way, so results do not
@@ -94,7 +95,7 @@ pub(crate) fn adam<T: Real>(c: &Coefficients<T>, p: &mut [T], g: &[T], m: &mut [
     adam_serial(c, p, g, m, v);
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
+#[multiversion(targets = "simd")]
 fn adam_serial<T: Real>(c: &Coefficients<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
     debug_assert!(g.len() == p.len() && m.len() == p.len() && v.len() == p.len());
     let c = *c;
@@ -130,7 +131,7 @@ pub(crate) fn amsgrad<T: Real>(
     amsgrad_serial(c, p, g, m, v, vmax);
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
+#[multiversion(targets = "simd")]
 fn amsgrad_serial<T: Real>(
     c: &Coefficients<T>,
     p: &mut [T],
@@ -174,7 +175,7 @@ pub(crate) fn first_non_finite<T: Real>(g: &[T]) -> Option<usize> {
     first_non_finite_serial(g)
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+avx"))]
+#[multiversion(targets = "simd")]
 fn first_non_finite_serial<T: Real>(g: &[T]) -> Option<usize> {
     let all_finite = g.iter().fold(true, |all, x| all & x.is_finite());
     if all_finite {
