@@ -126,6 +126,7 @@ pub fn check(body: &Body, sig: &Signature, activity: &Activity, errors: &mut Err
         errors,
         reported: HashSet::new(),
         blamed: BTreeSet::new(),
+        rejected_values: HashSet::new(),
     };
     checker.block(&body.block);
     checker.result();
@@ -1278,6 +1279,9 @@ struct Checker<'a, 'e> {
     reported: HashSet<usize>,
     /// Parameters some error already names: they get no second error for not reaching the result.
     blamed: BTreeSet<usize>,
+    /// Values whose construction is already reported (a tuple, a call nabla cannot
+    /// differentiate): reading their fields is not reported again.
+    rejected_values: HashSet<VarId>,
 }
 
 impl Checker<'_, '_> {
@@ -1368,6 +1372,7 @@ impl Checker<'_, '_> {
                             format!("compute it with differentiable operations or call a #[differentiable] or #[custom_gradient] function; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
                         );
                         self.blame(&params);
+                        self.rejected_values.insert(dst);
                     }
                     _ => {}
                 }
@@ -1416,6 +1421,7 @@ impl Checker<'_, '_> {
                 };
                 self.errors.push_at(self.flow.place(stmt), message, help);
                 self.blame(&params);
+                self.rejected_values.insert(dst);
             }
             Value::Binary {
                 op: BinOp::Rem(_),
@@ -1436,11 +1442,10 @@ impl Checker<'_, '_> {
             }
             Value::Field { base, member } => {
                 let field = tokens_text(&member.to_token_stream());
-                let from_tuple = base
+                let rejected = base
                     .var()
-                    .and_then(|v| self.flow.def_value(v))
-                    .is_some_and(|v| matches!(v, Value::Tuple(_)));
-                if self.varied(base) && !from_tuple {
+                    .is_some_and(|v| self.rejected_values.contains(&v));
+                if self.varied(base) && !rejected {
                     let base_text = self.flow.render_operand(base, 2);
                     self.errors.push(
                         span,
@@ -1495,6 +1500,7 @@ impl Checker<'_, '_> {
                     "bind each value with its own `let`, or destructure right away: `let (a, b) = (x, y);`",
                 );
                 self.blame(&params);
+                self.rejected_values.insert(dst);
             }
             Value::Cast { ty, .. } if matches!(strip(ty), Type::Ptr(_)) => {
                 self.errors.push_at(
@@ -2291,7 +2297,10 @@ mod tests {
             "fn f(x: f64) -> f64 { Model::forward(x) }",
             "`Model::forward` is an associated function",
         );
-        rejected("fn f(x: f64) -> f64 { Meters(x).0 }", "`Meters(..)` builds a value");
+        rejected(
+            "fn f(x: f64) -> f64 { Meters(x).0 }",
+            "`Meters(..)` builds a value",
+        );
         // A user function may be #[differentiable]: rustc decides, through its companion.
         accepted("fn f(x: f64) -> f64 { helper(x) }");
     }

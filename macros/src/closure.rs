@@ -26,7 +26,6 @@ pub fn element_signature(closure: &Closure) -> Signature {
             active: true,
             tangent: None,
             is_ref: false,
-            mutable: false,
         }],
         result_ty: syn::parse_quote!(f64),
         result: ResultKind::Scalar,

@@ -26,8 +26,6 @@ pub struct Var {
     pub ident: Ident,
     /// The name the user gave it, for error messages.
     pub user_name: Option<String>,
-    /// Where it was defined.
-    pub span: Span,
     pub origin: Origin,
     /// Holds a reference (a `&T` parameter, `let r = &x`, a loop over a slice), so generated code
     /// passes it as it is instead of borrowing it again.
@@ -142,6 +140,9 @@ pub struct Stmt {
     pub span: Span,
 }
 
+// IR nodes are built once per expansion and walked a few times: boxing the larger variants
+// would add indirection for no measurable gain.
+#[allow(clippy::large_enum_variant)]
 pub enum StmtKind {
     /// Defines `var` (its first assignment). `ty` is the user's type ascription, kept for inference.
     Let {

@@ -40,7 +40,6 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         let id = lowerer.new_var(
             param.ident.clone(),
             Some(param.ident.to_string()),
-            param.span,
             Origin::Param(index),
             param.is_ref,
         );
@@ -252,7 +251,6 @@ impl Lowerer<'_> {
         &mut self,
         ident: Ident,
         user_name: Option<String>,
-        span: Span,
         origin: Origin,
         is_ref: bool,
     ) -> VarId {
@@ -260,7 +258,6 @@ impl Lowerer<'_> {
         self.vars.push(Var {
             ident,
             user_name,
-            span,
             origin,
             is_ref,
             is_location: false,
@@ -273,7 +270,7 @@ impl Lowerer<'_> {
             &format!("__t{}", self.vars.len()),
             Span::mixed_site().located_at(span),
         );
-        self.new_var(ident, None, span, Origin::Temp, false)
+        self.new_var(ident, None, Origin::Temp, false)
     }
 
     fn new_local(&mut self, name: &Ident, is_ref: bool, is_location: bool) -> VarId {
@@ -285,13 +282,7 @@ impl Lowerer<'_> {
             self.vars.len(),
             span = Span::mixed_site().located_at(name.span())
         );
-        let id = self.new_var(
-            ident,
-            Some(clean.to_string()),
-            name.span(),
-            Origin::Local,
-            is_ref,
-        );
+        let id = self.new_var(ident, Some(clean.to_string()), Origin::Local, is_ref);
         self.vars[id.0].is_location = is_location;
         id
     }
@@ -1177,7 +1168,6 @@ impl Lowerer<'_> {
         let x = inner.new_var(
             param.clone(),
             Some(param.to_string()),
-            param.span(),
             Origin::Param(0),
             false,
         );

@@ -19,7 +19,6 @@ pub struct Param {
     /// The owned gradient type (`&[f64]` → `Vec<f64>`), for active parameters.
     pub tangent: Option<Type>,
     pub is_ref: bool,
-    pub mutable: bool,
     pub span: Span,
 }
 
@@ -88,15 +87,11 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                     }
                 }
                 let ty = (*pat_type.ty).clone();
-                let (ident, mutable, named) = match &*pat_type.pat {
+                let (ident, named) = match &*pat_type.pat {
                     Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
-                        (pi.ident.clone(), pi.mutability.is_some(), true)
+                        (pi.ident.clone(), true)
                     }
-                    other => (
-                        Ident::new(&format!("__arg{index}"), other.span()),
-                        false,
-                        false,
-                    ),
+                    other => (Ident::new(&format!("__arg{index}"), other.span()), false),
                 };
                 let underscore = ident.to_string().starts_with('_');
                 let float = float_bearing(&ty);
@@ -123,7 +118,6 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                     ident,
                     ty,
                     active,
-                    mutable,
                     span: pat_type.span(),
                 });
             }

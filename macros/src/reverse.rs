@@ -1201,10 +1201,8 @@ fn closure_pullback(closure: &crate::ir::Closure) -> (TokenStream, bool) {
 fn assigned_once(block: &Block, out: &mut HashSet<VarId>) {
     for (i, stmt) in block.iter().enumerate() {
         match &stmt.kind {
-            StmtKind::Declare { var, .. } => {
-                if assignments_on_a_path(&block[i + 1..], *var) <= 1 {
-                    out.insert(*var);
-                }
+            StmtKind::Declare { var, .. } if assignments_on_a_path(&block[i + 1..], *var) <= 1 => {
+                out.insert(*var);
             }
             StmtKind::If {
                 then_block,
@@ -1232,12 +1230,10 @@ fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
                 else_block,
                 ..
             } => assignments_on_a_path(then_block, v).max(assignments_on_a_path(else_block, v)),
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
-                if assignments_on_a_path(body, v) > 0 {
-                    2
-                } else {
-                    0
-                }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. }
+                if assignments_on_a_path(body, v) > 0 =>
+            {
+                2
             }
             _ => 0,
         })

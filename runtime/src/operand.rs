@@ -43,6 +43,8 @@ mod tests {
     use super::*;
     use nalgebra::{DVector, Matrix2, Vector2};
 
+    // The explicit `&` is how generated code spells the choice, so the test spells it too.
+    #[allow(clippy::needless_borrow)]
     #[test]
     fn copy_operands_by_value_others_by_reference() {
         let s = 2.0f64;

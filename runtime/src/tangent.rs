@@ -239,7 +239,8 @@ mod tests {
         let m = SMatrix::<f64, 2, 3>::repeat(4.0);
         assert_eq!(m.zero_tangent(), SMatrix::<f64, 2, 3>::zeros());
         let v = DVector::<f64>::from_element(5, 1.0);
-        assert_eq!((&v).zero_tangent().len(), 5);
+        let reference = &v;
+        assert_eq!(Tangent::zero_tangent(&reference).len(), 5);
     }
 
     #[test]

@@ -29,8 +29,8 @@ fn method_of_a_type(x: f64) -> f64 {
 }
 
 #[differentiable]
-fn vector_from(x: f64, y: f64) -> f64 {
-    let v = DVector::from_row_slice(&[x, y]);
+fn vector_from(xs: Vec<f64>) -> f64 {
+    let v = DVector::from_vec(xs);
     v.sum()
 }
 
