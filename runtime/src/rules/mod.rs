@@ -18,11 +18,11 @@ pub mod scalar;
 pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
 pub use index::{push_adjoint, IndexRule, NewRule};
-pub use map::MapRule;
 pub use linalg::{
     ColumnRule, ComponentDivRule, ComponentMulRule, DotRule, MaxRule, MinRule, NormRule,
     NormSquaredRule, NormalizeRule, RowRule, SumRule, TraceRule, TransposeRule,
 };
+pub use map::MapRule;
 pub use scalar::AbsRule;
 
 #[cfg(test)]
