@@ -23,7 +23,11 @@
 //! assert_eq!(db, 6.0);    // 2·e
 //! ```
 //!
-//! See the README for the language `#[differentiable]` accepts.
+//! See the README for the language `#[differentiable]` accepts, and [`errors`] for every error
+//! the macro reports, the silent-gradient bug it prevents, and the fix.
 
 pub use nabla_macros::{custom_gradient, differentiable};
 pub use nabla_runtime::*;
+
+#[doc = include_str!("../docs/errors.md")]
+pub mod errors {}

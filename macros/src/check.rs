@@ -1552,8 +1552,21 @@ impl Checker<'_, '_> {
         } else {
             return;
         };
+        let named = |op: &Operand| {
+            op.var()
+                .is_some_and(|v| flow.body.var(v).user_name.is_some())
+        };
         let place = match value {
             Value::Use(_) => Place::at(stmt.span),
+            // `scale * x`: the step value itself, when it is the named left operand.
+            Value::Binary { lhs, .. }
+                if matches!(entry, Entry::Combined)
+                    && lhs.var() == operand.var()
+                    && named(lhs)
+                    && !is_group(stmt.span) =>
+            {
+                Place::at(stmt.span)
+            }
             _ => flow.place(stmt),
         };
         let subject = self.subject(origin, operand);
@@ -1669,7 +1682,10 @@ impl Checker<'_, '_> {
             Cause::Test => (
                 format!(
                     "{}, so no gradient flows back to {names} through it",
-                    sentence(format!("{} `{}`", the("test"), o.text), "comes from")
+                    sentence(
+                        format!("{} `{}`", the(test_word(&o.text)), o.text),
+                        "comes from"
+                    )
                 ),
                 if o.text.contains("cmp(") {
                     format!("an ordering is a step function, with derivative zero wherever it is defined; branch on it (`match {} {{ .. }}`) with arms that carry gradient, or write `stop_gradient(..)` around it if a constant is intended", o.text)
@@ -1709,7 +1725,7 @@ impl Checker<'_, '_> {
                         format!("a `{}`", cond.text)
                     }
                     Cause::Comparison => format!("the comparison `{}`", cond.text),
-                    Cause::Test => format!("the test `{}`", cond.text),
+                    Cause::Test => format!("the {} `{}`", test_word(&cond.text), cond.text),
                     Cause::Position => format!("the index from `{}`", cond.text),
                     _ => format!("`{}`", cond.text),
                 };
@@ -1994,6 +2010,15 @@ fn first_param(flow: &Flow<'_>, params: &BTreeSet<usize>) -> String {
         .map(|p| p.ident.to_string())
         .next()
         .unwrap_or_else(|| "x".to_string())
+}
+
+/// What to call a step value from a method: `x.total_cmp(&y)` is an ordering, `x.is_nan()` a test.
+fn test_word(text: &str) -> &'static str {
+    if text.contains("cmp(") {
+        "ordering"
+    } else {
+        "test"
+    }
 }
 
 /// "`a` and `b`", "`a`, `b` and `c`".

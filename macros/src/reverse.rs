@@ -89,6 +89,8 @@ struct Generator<'a> {
     /// Variables the reverse sweep needs in scope (for their value or their shape); `None` in
     /// the first run.
     needed_in_scope: Option<HashSet<VarId>>,
+    /// Generating the forward sweep of a checkpointed loop: the primal only, nothing saved.
+    primal_only: bool,
 }
 
 impl<'a> Generator<'a> {
@@ -120,6 +122,7 @@ impl<'a> Generator<'a> {
             recomputed: recomputable(body, activity),
             scope_reads: HashSet::new(),
             needed_in_scope: None,
+            primal_only: false,
             top_level: body
                 .vars
                 .iter()
@@ -290,7 +293,7 @@ impl<'a> Generator<'a> {
             out.extend(self.forward_stmt(stmt));
         }
         self.scope_depth -= usize::from(scoped);
-        if scoped {
+        if scoped && !self.primal_only {
             for v in self.block_locals(block) {
                 let tape = self.var_tape(v);
                 let ident = self.ident(v).clone();
@@ -321,7 +324,7 @@ impl<'a> Generator<'a> {
             StmtKind::Assign { var, value } => {
                 let ident = self.ident(*var).clone();
                 let value = self.forward_value(value, span);
-                if self.saves_on_assign(*var) {
+                if self.saves_on_assign(*var) && !self.primal_only {
                     let tape = self.stmt_tape(stmt);
                     quote_spanned!(span=> #tape.push(::core::mem::replace(&mut #ident, #value));)
                 } else {
@@ -332,7 +335,7 @@ impl<'a> Generator<'a> {
                 let ident = self.ident(*base).clone();
                 let index = self.forward_operand_by_value(index);
                 let value = self.forward_operand_by_value(value);
-                if self.is_needed(*base) {
+                if self.is_needed(*base) && !self.primal_only {
                     let tape = self.stmt_tape(stmt);
                     quote_spanned!(span=> #tape.push(::core::mem::replace(&mut #ident[#index], #value));)
                 } else {
@@ -350,6 +353,35 @@ impl<'a> Generator<'a> {
                 let else_tokens = self.forward_block(else_block, true);
                 quote_spanned!(span=> if #cond { #then_tokens } else { #else_tokens })
             }
+            StmtKind::For { var, range, body } if self.checkpointed(stmt) => {
+                let ident = self.ident(*var).clone();
+                let range_value = self.forward_operand_by_value(range);
+                let snapshot = self.checkpoint_save(body);
+                self.loop_depth += 1;
+                self.primal_only = true;
+                let body = self.forward_block(body, true);
+                self.primal_only = false;
+                self.loop_depth -= 1;
+                quote_spanned!(span=> for #ident in #range_value { #snapshot #body })
+            }
+            StmtKind::Loop { go, body } if self.checkpointed(stmt) => {
+                let go = self.ident(*go).clone();
+                let count = self.loop_count(stmt);
+                let snapshot = self.checkpoint_save(body);
+                self.loop_depth += 1;
+                self.primal_only = true;
+                let body = self.forward_block(body, true);
+                self.primal_only = false;
+                self.loop_depth -= 1;
+                quote_spanned! {span=>
+                    let mut #count: usize = 0;
+                    while #go {
+                        #count += 1;
+                        #snapshot
+                        #body
+                    }
+                }
+            }
             StmtKind::For { var, range, body } => {
                 let ident = self.ident(*var).clone();
                 let range_value = self.forward_operand_by_value(range);
@@ -362,7 +394,7 @@ impl<'a> Generator<'a> {
                 self.loop_depth -= 1;
                 // An outermost `for` knows its trip count: the tapes it fills once per iteration
                 // are sized up front.
-                let reserve = if outer {
+                let reserve = if outer && !self.primal_only {
                     let tapes = std::mem::take(&mut self.outer_loop_tapes);
                     let range_var = range.var().map(|v| self.ident(v).clone());
                     match range_var {
@@ -393,7 +425,7 @@ impl<'a> Generator<'a> {
                         #body
                     }
                 };
-                if self.scope_depth > 0 {
+                if self.scope_depth > 0 && !self.primal_only {
                     let tape = self.new_tape(format!("__save_{count}"));
                     out.extend(quote!(#tape.push(#count);));
                 }
@@ -405,6 +437,59 @@ impl<'a> Generator<'a> {
                 quote_spanned!(span=> #ident.push(#value);)
             }
         }
+    }
+
+    /// Whether a loop is checkpointed: an outermost loop whose body has loops of its own would
+    /// tape every value of every inner iteration. Instead its forward sweep runs the primal only
+    /// and saves, per iteration, just the variables the body overwrites; the reverse sweep
+    /// restores them, runs the iteration forward again with its tapes, and reverses it at once.
+    /// The tapes then hold one iteration at a time, so they stay in cache, for one more forward
+    /// run of the body.
+    fn checkpointed(&self, stmt: &Stmt) -> bool {
+        let body = match &stmt.kind {
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => body,
+            _ => return false,
+        };
+        self.loop_depth == 0 && self.scope_depth == 0 && contains_loop(body)
+    }
+
+    /// The variables a checkpointed loop's body overwrites that live outside it.
+    fn checkpoint_vars(&self, body: &Block) -> Vec<VarId> {
+        let mut written = HashSet::new();
+        collect_written(body, &mut written);
+        let mut vars: Vec<VarId> = written.into_iter().filter(|v| !defines(body, *v)).collect();
+        vars.sort();
+        vars
+    }
+
+    /// Saves the state a checkpointed iteration starts from.
+    fn checkpoint_save(&mut self, body: &Block) -> TokenStream {
+        let mut out = TokenStream::new();
+        self.loop_depth += 1;
+        for v in self.checkpoint_vars(body) {
+            let tape = self.new_tape(format!("__checkpoint_v{}", v.0));
+            let ident = self.ident(v).clone();
+            out.extend(quote!(#tape.push(::core::clone::Clone::clone(&#ident));));
+        }
+        self.loop_depth -= 1;
+        out
+    }
+
+    /// One reverse iteration of a checkpointed loop: restore, run forward with tapes, reverse.
+    fn checkpoint_iteration(&mut self, body: &Block) -> TokenStream {
+        let mut restore = TokenStream::new();
+        self.loop_depth += 1;
+        for v in self.checkpoint_vars(body).into_iter().rev() {
+            let tape = self.new_tape(format!("__checkpoint_v{}", v.0));
+            let ident = self.ident(v).clone();
+            restore.extend(quote!(#ident = #tape.pop();));
+        }
+        // Forward and reverse share one scope here: the iteration's values need no saving at
+        // its end, the reverse reads them where they are.
+        let forward = self.forward_block(body, false);
+        let reverse = self.reverse_block(body, false);
+        self.loop_depth -= 1;
+        quote!(#restore #forward #reverse)
     }
 
     /// The iteration counter of a `Loop`: the reverse sweep runs its body that many times.
@@ -807,6 +892,23 @@ impl<'a> Generator<'a> {
                 }
                 let c = self.read_value(cond);
                 out.extend(quote_spanned!(span=> if #c { #then_tokens } else { #else_tokens }));
+                out
+            }
+            StmtKind::For { var, range, body } if self.checkpointed(stmt) => {
+                let mut out = self.zero_adjoints_used_in(&[body]);
+                let iteration = self.checkpoint_iteration(body);
+                let ident = self.ident(*var).clone();
+                let range = self.read_value(range);
+                out.extend(quote_spanned! {span=>
+                    for #ident in ::core::iter::Iterator::rev(#range) { #iteration }
+                });
+                out
+            }
+            StmtKind::Loop { body, .. } if self.checkpointed(stmt) => {
+                let mut out = self.zero_adjoints_used_in(&[body]);
+                let count = self.loop_count(stmt);
+                let iteration = self.checkpoint_iteration(body);
+                out.extend(quote_spanned!(span=> for _ in 0..#count { #iteration }));
                 out
             }
             StmtKind::For { var, range, body } => {
@@ -1259,11 +1361,15 @@ fn value_inputs(value: &Value) -> Vec<VarId> {
 }
 
 /// Values defined inside branches and loops that the reverse sweep can compute again rather than
-/// save: an element read (`x[i * d + j]`) of a container that is never written, and arithmetic
-/// that carries no gradient (indices, ranges) — as long as everything they read is itself fixed:
-/// a parameter, a variable defined once outside every branch and loop, a `for` loop variable,
-/// or another such value. Recomputing them costs an index calculation and a load; saving them
-/// costs a push and a pop per iteration, and memory.
+/// save: an element read (`x[i * d + j]`) of a container that does not change there, and
+/// arithmetic that carries no gradient (indices, ranges) — as long as everything they read is
+/// itself fixed: a parameter, a variable defined once outside every branch and loop, a `for`
+/// loop variable, a location that the outermost enclosing branch or loop never writes (a buffer
+/// filled by an earlier loop), or another such value. Recomputing costs an index calculation and
+/// a load; saving costs a push and a pop per iteration, and memory. (A location read this way
+/// becomes needed, so writes to it after the loop save and restore it; a location written inside
+/// the same loop nest is not read this way, since saving each of its writes would cost more than
+/// saving the reads.)
 fn recomputable<'b>(body: &'b Body, activity: &Activity) -> HashMap<VarId, &'b Value> {
     let mut fixed: HashSet<VarId> = HashSet::new();
     for (i, var) in body.vars.iter().enumerate() {
@@ -1279,93 +1385,82 @@ fn recomputable<'b>(body: &'b Body, activity: &Activity) -> HashMap<VarId, &'b V
         }
     }
     let mut out = HashMap::new();
-    fn walk<'b>(
-        block: &'b Block,
-        body: &'b Body,
-        activity: &Activity,
-        fixed: &mut HashSet<VarId>,
-        out: &mut HashMap<VarId, &'b Value>,
-    ) {
-        for stmt in block {
-            match &stmt.kind {
-                StmtKind::Let { var, value, .. } if !body.var(*var).is_location => {
-                    let inputs_fixed = value_inputs(value).iter().all(|v| fixed.contains(v));
-                    let cheap = match value {
-                        Value::Index { .. } => true,
-                        Value::Use(Operand::Const(_)) => true,
-                        Value::Binary { .. } | Value::Unary { .. } | Value::Cast { .. } => {
-                            !activity.varied.contains(var)
-                        }
-                        Value::Opaque { stopped: true, .. } => !activity.varied.contains(var),
-                        Value::Method {
-                            kind: MethodKind::Query,
-                            ..
-                        } => true,
-                        _ => false,
-                    };
-                    if inputs_fixed && cheap {
-                        fixed.insert(*var);
-                        out.insert(*var, value);
-                    }
-                }
-                StmtKind::If {
-                    then_block,
-                    else_block,
-                    ..
-                } => {
-                    walk(then_block, body, activity, fixed, out);
-                    walk(else_block, body, activity, fixed, out);
-                }
-                StmtKind::For {
-                    var, body: inner, ..
-                } => {
+    walk_recomputable(&body.block, body, activity, &fixed, &mut out, false);
+    out
+}
+
+fn walk_recomputable<'b>(
+    block: &'b Block,
+    body: &'b Body,
+    activity: &Activity,
+    fixed: &HashSet<VarId>,
+    out: &mut HashMap<VarId, &'b Value>,
+    nested: bool,
+) {
+    let mut fixed = fixed.clone();
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let { var, value, .. } if nested && !body.var(*var).is_location => {
+                let inputs_fixed = value_inputs(value).iter().all(|v| fixed.contains(v));
+                let cheap = match value {
+                    Value::Index { .. } | Value::Use(Operand::Const(_)) => true,
+                    Value::Binary { .. }
+                    | Value::Unary { .. }
+                    | Value::Cast { .. }
+                    | Value::Opaque { stopped: true, .. } => !activity.varied.contains(var),
+                    Value::Method {
+                        kind: MethodKind::Query,
+                        ..
+                    } => true,
+                    _ => false,
+                };
+                if inputs_fixed && cheap {
                     fixed.insert(*var);
-                    walk(inner, body, activity, fixed, out);
+                    out.insert(*var, value);
                 }
-                StmtKind::Loop { body: inner, .. } => walk(inner, body, activity, fixed, out),
-                _ => {}
             }
-        }
-    }
-    // A top-level location that a loop nest never writes holds one value throughout the nest
-    // (a buffer filled by an earlier loop, say): inside the nest it counts as fixed. Later writes
-    // restore it before the nest's reverse sweep runs, since recomputing makes it needed.
-    let top_locations: Vec<VarId> = body
-        .vars
-        .iter()
-        .enumerate()
-        .filter(|(i, v)| {
-            v.is_location
-                && (matches!(v.origin, Origin::Param(_))
-                    || body.block.iter().any(|s| {
-                        matches!(&s.kind, StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } if var.0 == *i)
-                    }))
-        })
-        .map(|(i, _)| VarId(i))
-        .collect();
-    for stmt in &body.block {
-        let blocks: Vec<&Block> = match &stmt.kind {
             StmtKind::If {
                 then_block,
                 else_block,
                 ..
-            } => vec![then_block, else_block],
-            StmtKind::For { body: inner, .. } | StmtKind::Loop { body: inner, .. } => vec![inner],
-            _ => continue,
-        };
-        let mut written = HashSet::new();
-        for block in &blocks {
-            collect_written(block, &mut written);
-        }
-        let mut nest_fixed = fixed.clone();
-        nest_fixed.extend(top_locations.iter().filter(|v| !written.contains(*v)));
-        if let StmtKind::For { var, .. } = &stmt.kind {
-            nest_fixed.insert(*var);
-        }
-        for block in blocks {
-            walk(block, body, activity, &mut nest_fixed, &mut out);
+            } => {
+                for inner in [then_block, else_block] {
+                    let inner_fixed = nest_fixed(body, inner, &fixed, nested);
+                    walk_recomputable(inner, body, activity, &inner_fixed, out, true);
+                }
+            }
+            StmtKind::For {
+                var, body: inner, ..
+            } => {
+                let mut inner_fixed = nest_fixed(body, inner, &fixed, nested);
+                inner_fixed.insert(*var);
+                walk_recomputable(inner, body, activity, &inner_fixed, out, true);
+            }
+            StmtKind::Loop { body: inner, .. } => {
+                let inner_fixed = nest_fixed(body, inner, &fixed, nested);
+                walk_recomputable(inner, body, activity, &inner_fixed, out, true);
+            }
+            _ => {}
         }
     }
+}
+
+/// What is fixed inside `block`: at the top of a loop nest, `fixed` plus the locations the nest
+/// never writes; deeper, what was fixed around it.
+fn nest_fixed(body: &Body, block: &Block, fixed: &HashSet<VarId>, nested: bool) -> HashSet<VarId> {
+    if nested {
+        return fixed.clone();
+    }
+    let mut written = HashSet::new();
+    collect_written(block, &mut written);
+    let mut out = fixed.clone();
+    out.extend(
+        body.vars
+            .iter()
+            .enumerate()
+            .map(|(i, _)| VarId(i))
+            .filter(|v| body.var(*v).is_location && !written.contains(v) && !defines(block, *v)),
+    );
     out
 }
 
@@ -1391,4 +1486,17 @@ fn collect_written(block: &Block, out: &mut HashSet<VarId>) {
             _ => {}
         }
     }
+}
+
+/// Whether a block contains a loop, at any depth.
+fn contains_loop(block: &Block) -> bool {
+    block.iter().any(|s| match &s.kind {
+        StmtKind::For { .. } | StmtKind::Loop { .. } => true,
+        StmtKind::If {
+            then_block,
+            else_block,
+            ..
+        } => contains_loop(then_block) || contains_loop(else_block),
+        _ => false,
+    })
 }
