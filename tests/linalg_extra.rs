@@ -1,6 +1,7 @@
 //! nalgebra constructs beyond tests/linalg.rs: `map` with a closure that captures a scalar,
 //! vectors and matrices built with `new` from active scalars, and a scalar *variable* times and
-//! dividing a matrix (`s * m`, `m * s`, `m / s`) and times a dynamic vector. Each gradient is
+//! dividing a matrix (`s * m`, `m * s`, `m / s`) and times a dynamic vector, and functions with
+//! vector results (a dense layer called from a scalar loss, through `NAME_vjp`). Each gradient is
 //! checked against a closed form and central finite differences, and each value against the
 //! primal.
 
@@ -147,4 +148,103 @@ fn scalar_times_matrix() {
         got.extend_from_slice(dv.as_slice());
         assert_close("scaled vs FD", &got, &fd, FD_TOL);
     }
+}
+
+/// A layer with a vector result: only `dense_vjp` is generated for it.
+#[differentiable]
+fn dense(
+    w: &nalgebra::SMatrix<f64, 4, 3>,
+    b: &nalgebra::SVector<f64, 4>,
+    x: &nalgebra::SVector<f64, 3>,
+) -> nalgebra::SVector<f64, 4> {
+    (w * x + b).map(|v| v.tanh())
+}
+
+/// A scalar loss through the layer: the call is differentiated through `dense`'s pullback.
+#[differentiable]
+fn dense_loss(
+    w: &nalgebra::SMatrix<f64, 4, 3>,
+    b: &nalgebra::SVector<f64, 4>,
+    #[no_grad] x: &nalgebra::SVector<f64, 3>,
+    #[no_grad] target: &nalgebra::SVector<f64, 4>,
+) -> f64 {
+    let y = dense(w, b, x);
+    (y - target).norm_squared()
+}
+
+/// A dynamic vector result.
+#[differentiable]
+fn scaled_copy(v: &nalgebra::DVector<f64>, s: f64) -> nalgebra::DVector<f64> {
+    v * s
+}
+
+#[test]
+fn vector_results_through_vjp() {
+    let w = nalgebra::SMatrix::<f64, 4, 3>::from_fn(|i, j| 0.3 * i as f64 - 0.2 * j as f64 + 0.1);
+    let b = nalgebra::SVector::<f64, 4>::new(0.1, -0.2, 0.3, 0.05);
+    let x = nalgebra::SVector::<f64, 3>::new(0.5, -1.0, 2.0);
+    let target = nalgebra::SVector::<f64, 4>::new(0.2, 0.1, -0.3, 0.4);
+
+    // The vjp of the layer with cotangent c is the gradient of <c, dense(..)>.
+    let c = nalgebra::SVector::<f64, 4>::new(1.0, -2.0, 0.5, 3.0);
+    let (value, (dw, db, dx)) = dense_vjp(&w, &b, &x, c);
+    assert_eq!(value, dense(&w, &b, &x));
+    let h = 1e-6;
+    for i in 0..4 {
+        for j in 0..3 {
+            let mut wp = w;
+            let mut wm = w;
+            wp[(i, j)] += h;
+            wm[(i, j)] -= h;
+            let fd = (c.dot(&dense(&wp, &b, &x)) - c.dot(&dense(&wm, &b, &x))) / (2.0 * h);
+            assert!(
+                (dw[(i, j)] - fd).abs() < 1e-8,
+                "dw[{i},{j}]: {} vs {fd}",
+                dw[(i, j)]
+            );
+        }
+        let mut bp = b;
+        let mut bm = b;
+        bp[i] += h;
+        bm[i] -= h;
+        let fd = (c.dot(&dense(&w, &bp, &x)) - c.dot(&dense(&w, &bm, &x))) / (2.0 * h);
+        assert!((db[i] - fd).abs() < 1e-8);
+    }
+    for j in 0..3 {
+        let mut xp = x;
+        let mut xm = x;
+        xp[j] += h;
+        xm[j] -= h;
+        let fd = (c.dot(&dense(&w, &b, &xp)) - c.dot(&dense(&w, &b, &xm))) / (2.0 * h);
+        assert!((dx[j] - fd).abs() < 1e-8);
+    }
+
+    // The scalar loss calling the layer.
+    let (loss, (gw, gb)) = dense_loss_grad(&w, &b, &x, &target);
+    assert_eq!(loss, dense_loss(&w, &b, &x, &target));
+    for i in 0..4 {
+        let mut bp = b;
+        let mut bm = b;
+        bp[i] += h;
+        bm[i] -= h;
+        let fd = (dense_loss(&w, &bp, &x, &target) - dense_loss(&w, &bm, &x, &target)) / (2.0 * h);
+        assert!((gb[i] - fd).abs() < 1e-8);
+        for j in 0..3 {
+            let mut wp = w;
+            let mut wm = w;
+            wp[(i, j)] += h;
+            wm[(i, j)] -= h;
+            let fd =
+                (dense_loss(&wp, &b, &x, &target) - dense_loss(&wm, &b, &x, &target)) / (2.0 * h);
+            assert!((gw[(i, j)] - fd).abs() < 1e-8);
+        }
+    }
+
+    // Dynamic: the vjp of v * s is (s * c, <c, v>).
+    let v = nalgebra::DVector::from_vec(vec![1.0, -2.0, 0.5]);
+    let c = nalgebra::DVector::from_vec(vec![0.5, 1.0, -1.0]);
+    let (value, (dv, ds)) = scaled_copy_vjp(&v, 3.0, c.clone());
+    assert_eq!(value, scaled_copy(&v, 3.0));
+    assert_eq!(dv, &c * 3.0);
+    assert!((ds - c.dot(&v)).abs() < 1e-15);
 }
