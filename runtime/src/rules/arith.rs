@@ -133,9 +133,11 @@ macro_rules! scalar_arith {
             type Output = $t;
             #[inline(always)]
             fn div_adjoint_lhs(&self, rhs: &$t, d: &$t) -> $t { *d / *rhs }
-            // d(a/b)/db = -a/b², written as -(a/b)/b to stay finite where b² overflows.
+            // d(a/b)/db = -a/b², written as -(d/b)·(a/b): finite where b² overflows, and both
+            // quotients are ones the forward sweep and the lhs rule compute already, so the
+            // optimizer shares the divisions.
             #[inline(always)]
-            fn div_adjoint_rhs(&self, rhs: &$t, d: &$t) -> $t { -*d * (*self / *rhs) / *rhs }
+            fn div_adjoint_rhs(&self, rhs: &$t, d: &$t) -> $t { -(*d / *rhs) * (*self / *rhs) }
         }
         impl NegRule for $t {
             type Output = $t;
