@@ -1,10 +1,10 @@
 //! Procedural macros of [nabla](https://docs.rs/nabla): `#[differentiable]` and
 //! `#[custom_gradient]`. Use them through the `nabla` crate, which documents them.
 //!
-//! The pipeline, one stage per module: [`parse`] reads the signature, [`lower`] turns the body
-//! into the three-address [`ir`], [`activity`] finds what carries gradient, [`check`] rejects
-//! what would silently lose it, [`reverse`] generates the forward and reverse sweeps, and
-//! [`emit`] (or [`fallback`], on errors) assembles the items.
+//! The pipeline, one stage per module: `parse` reads the signature, `lower` turns the body
+//! into the three-address `ir`, `activity` finds what carries gradient, `check` rejects
+//! what would silently lose it, `reverse` generates the forward and reverse sweeps, and
+//! `emit` (or `fallback`, on errors) assembles the items.
 
 mod activity;
 mod check;
