@@ -31,8 +31,3 @@ pub fn pullback_body(item: &syn::ItemFn, sig: &Signature, path: &syn::Path) -> T
         (__value, (#(#entries,)*))
     }
 }
-
-#[allow(dead_code)]
-fn unused() -> TokenStream {
-    quote!()
-}

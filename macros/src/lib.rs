@@ -83,8 +83,9 @@ fn expand(
             let value = &sweeps.value;
             let gradients = &sweeps.gradients;
             let sweep_body = &sweeps.body;
+            // `NABLA_DEBUG_EXPAND=1 cargo build` shows what each function becomes.
             if std::env::var_os("NABLA_DEBUG_EXPAND").is_some() {
-                eprintln!("{}", sweep_body);
+                eprintln!("// #[differentiable] {}:\n{}\n", func.sig.ident, sweep_body);
             }
             expansion.items(
                 quote::quote! {
