@@ -62,7 +62,8 @@ const PAR_MIN_LEN: usize = 1 << 16;
 #[cfg(feature = "rayon")]
 const PAR_CHUNK: usize = 1 << 14;
 
-/// The update of one element given its new moments; shared by both loops so they cannot drift.
+/// The new first and second moments of one element; shared by both loops so that they cannot
+/// drift apart.
 #[inline(always)]
 fn moments<T: Real>(c: &Coefficients<T>, p: T, g: T, m: T, v: T) -> (T, T) {
     let g = g + c.l2 * p;
@@ -73,6 +74,8 @@ fn moments<T: Real>(c: &Coefficients<T>, p: T, g: T, m: T, v: T) -> (T, T) {
     (m, v)
 }
 
+/// The updated parameter, given the new first moment and the second moment the denominator
+/// uses (AMSGrad's maximum or the moment itself).
 #[inline(always)]
 fn updated<T: Real>(c: &Coefficients<T>, p: T, m: T, v: T) -> T {
     p * c.decay - c.step_size * (m / (v.sqrt() * c.denom_scale + c.eps))
