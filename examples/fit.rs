@@ -1,27 +1,25 @@
 //! Fits a damped oscillator `x(t) = A·e^(-γt)·cos(ωt + φ)` to noisy samples with plain gradient
 //! descent, the gradient coming from `#[differentiable]`.
 //!
-//! The per-sample squared residual is a `#[differentiable]` function of the four parameters,
-//! with the sample itself marked `#[no_grad]`; the loss is the mean over the samples, so its
-//! gradient is the mean of the per-sample gradients, summed here in ordinary Rust.
+//! The loss — the mean squared residual over all samples — is one `#[differentiable]` function
+//! of the parameter array, looping over the data, which is marked `#[no_grad]`. `loss_grad`
+//! returns the loss and its gradient, shaped like the parameters.
 //!
 //! Run with `cargo run --release --example fit`.
 
 use nabla::differentiable;
 
-/// Squared residual of the model at one sample `(t, x)`.
+/// Mean squared residual of the model `p[0]·e^(-p[1]·t)·cos(p[2]·t + p[3])` over the samples.
 #[differentiable]
-fn squared_residual(
-    amplitude: f64,
-    damping: f64,
-    frequency: f64,
-    phase: f64,
-    #[no_grad] t: f64,
-    #[no_grad] x: f64,
-) -> f64 {
-    let model = amplitude * (-damping * t).exp() * (frequency * t + phase).cos();
-    let r = model - x;
-    r * r
+fn loss(p: [f64; 4], #[no_grad] ts: &[f64], #[no_grad] xs: &[f64]) -> f64 {
+    let (amplitude, damping, frequency, phase) = (p[0], p[1], p[2], p[3]);
+    let mut total = 0.0;
+    for (t, x) in ts.iter().zip(xs) {
+        let model = amplitude * (-damping * t).exp() * (frequency * t + phase).cos();
+        let r = model - x;
+        total += r * r;
+    }
+    total / ts.len() as f64
 }
 
 /// The oscillator's parameters.
@@ -63,22 +61,6 @@ impl Rng {
     }
 }
 
-/// Mean squared residual and its gradient with respect to `(A, γ, ω, φ)`.
-fn loss_and_gradient(p: &Params, samples: &[(f64, f64)]) -> (f64, [f64; 4]) {
-    let mut loss = 0.0;
-    let mut grad = [0.0; 4];
-    for &(t, x) in samples {
-        let (value, (da, dg, dw, dp)) =
-            squared_residual_grad(p.amplitude, p.damping, p.frequency, p.phase, t, x);
-        loss += value;
-        for (g, d) in grad.iter_mut().zip([da, dg, dw, dp]) {
-            *g += d;
-        }
-    }
-    let n = samples.len() as f64;
-    (loss / n, grad.map(|g| g / n))
-}
-
 fn main() {
     let truth = Params {
         amplitude: 2.0,
@@ -90,20 +72,14 @@ fn main() {
 
     // 200 samples over 10 time units, with Gaussian noise.
     let mut rng = Rng(2024);
-    let samples: Vec<(f64, f64)> = (0..200)
-        .map(|i| {
-            let t = i as f64 * 0.05;
-            (t, truth.model(t) + noise * rng.gaussian())
-        })
+    let ts: Vec<f64> = (0..200).map(|i| i as f64 * 0.05).collect();
+    let xs: Vec<f64> = ts
+        .iter()
+        .map(|&t| truth.model(t) + noise * rng.gaussian())
         .collect();
 
-    // A rough first guess, as one would read it off a plot.
-    let mut p = Params {
-        amplitude: 1.0,
-        damping: 0.1,
-        frequency: 1.4,
-        phase: 0.0,
-    };
+    // A rough first guess, as one would read it off a plot: [A, γ, ω, φ].
+    let mut p = [1.0, 0.1, 1.4, 0.0];
     let learning_rate = 0.05;
     let report_at = [
         0, 10, 25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000,
@@ -112,44 +88,35 @@ fn main() {
 
     println!(
         "fitting x(t) = A·e^(-γt)·cos(ωt + φ) to {} noisy samples",
-        samples.len()
+        ts.len()
     );
     println!(
         "{:>6}  {:>12}  {:>8}  {:>8}  {:>8}  {:>8}",
         "step", "loss", "A", "γ", "ω", "φ"
     );
     for step in 0..=steps {
-        let (loss, g) = loss_and_gradient(&p, &samples);
+        let (value, gradient) = loss_grad(p, &ts, &xs);
         if report_at.contains(&step) {
             println!(
-                "{step:>6}  {loss:>12.6e}  {:>8.4}  {:>8.4}  {:>8.4}  {:>8.4}",
-                p.amplitude, p.damping, p.frequency, p.phase
+                "{step:>6}  {value:>12.6e}  {:>8.4}  {:>8.4}  {:>8.4}  {:>8.4}",
+                p[0], p[1], p[2], p[3]
             );
         }
-        p.amplitude -= learning_rate * g[0];
-        p.damping -= learning_rate * g[1];
-        p.frequency -= learning_rate * g[2];
-        p.phase -= learning_rate * g[3];
+        for (parameter, g) in p.iter_mut().zip(gradient) {
+            *parameter -= learning_rate * g;
+        }
     }
 
     // The function itself is still the plain primal: evaluate the fit with it.
-    let loss = samples
-        .iter()
-        .map(|&(t, x)| squared_residual(p.amplitude, p.damping, p.frequency, p.phase, t, x))
-        .sum::<f64>()
-        / samples.len() as f64;
     println!();
     println!(
-        "final loss {loss:.6e} (noise variance {:.6e})",
+        "final loss {:.6e} (noise variance {:.6e})",
+        loss(p, &ts, &xs),
         noise * noise
     );
     println!("{:>10}  {:>10}  {:>10}", "", "recovered", "true");
-    for (name, got, want) in [
-        ("A", p.amplitude, truth.amplitude),
-        ("γ", p.damping, truth.damping),
-        ("ω", p.frequency, truth.frequency),
-        ("φ", p.phase, truth.phase),
-    ] {
+    let want = [truth.amplitude, truth.damping, truth.frequency, truth.phase];
+    for ((name, got), want) in ["A", "γ", "ω", "φ"].iter().zip(p).zip(want) {
         println!("{name:>10}  {got:>10.4}  {want:>10.4}");
     }
 }
