@@ -2028,101 +2028,64 @@ enum JumpScope {
     All,
 }
 
-/// Whether the statements may `return`, or `break`/`continue` the enclosing loop.
-fn jumps(stmts: &[SynStmt], scope: JumpScope) -> bool {
-    struct Finder {
-        scope: JumpScope,
-        loop_depth: usize,
-        found: bool,
-    }
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
-            self.found = true;
-        }
-        fn visit_expr_break(&mut self, node: &'ast syn::ExprBreak) {
-            if self.scope == JumpScope::All && self.loop_depth == 0 {
-                self.found = true;
-            }
-            syn::visit::visit_expr_break(self, node);
-        }
-        fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
-            if self.scope == JumpScope::All && self.loop_depth == 0 {
-                self.found = true;
-            }
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
-            self.loop_depth += 1;
-            syn::visit::visit_expr_for_loop(self, node);
-            self.loop_depth -= 1;
-        }
-        fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
-            self.loop_depth += 1;
-            syn::visit::visit_expr_while(self, node);
-            self.loop_depth -= 1;
-        }
-        fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
-            self.loop_depth += 1;
-            syn::visit::visit_expr_loop(self, node);
-            self.loop_depth -= 1;
-        }
-    }
-    let mut finder = Finder {
-        scope,
-        loop_depth: 0,
-        found: false,
-    };
-    for stmt in stmts {
-        finder.visit_stmt(stmt);
-    }
-    finder.found
+/// The jumps found in some code: `return` anywhere, and `break`/`continue` of the loop the code
+/// is in (not of loops nested inside it). Closures are not looked into.
+#[derive(Default)]
+struct Jumps {
+    loop_depth: usize,
+    returns: bool,
+    breaks: bool,
+    continues: bool,
 }
 
-/// Whether a loop body breaks out of this loop (or returns), and whether it `continue`s.
-fn loop_jumps(body: &syn::Block) -> (bool, bool) {
-    struct Finder {
-        loop_depth: usize,
-        breaks: bool,
-        continues: bool,
+impl<'ast> Visit<'ast> for Jumps {
+    fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+        self.returns = true;
     }
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+    fn visit_expr_break(&mut self, node: &'ast syn::ExprBreak) {
+        if self.loop_depth == 0 {
             self.breaks = true;
         }
-        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
-            if self.loop_depth == 0 {
-                self.breaks = true;
-            }
-        }
-        fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
-            if self.loop_depth == 0 {
-                self.continues = true;
-            }
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
-            self.loop_depth += 1;
-            syn::visit::visit_expr_for_loop(self, node);
-            self.loop_depth -= 1;
-        }
-        fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
-            self.loop_depth += 1;
-            syn::visit::visit_expr_while(self, node);
-            self.loop_depth -= 1;
-        }
-        fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
-            self.loop_depth += 1;
-            syn::visit::visit_expr_loop(self, node);
-            self.loop_depth -= 1;
+        syn::visit::visit_expr_break(self, node);
+    }
+    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+        if self.loop_depth == 0 {
+            self.continues = true;
         }
     }
-    let mut finder = Finder {
-        loop_depth: 0,
-        breaks: false,
-        continues: false,
-    };
-    finder.visit_block(body);
-    (finder.breaks, finder.continues)
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        self.loop_depth += 1;
+        syn::visit::visit_expr_for_loop(self, node);
+        self.loop_depth -= 1;
+    }
+    fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+        self.loop_depth += 1;
+        syn::visit::visit_expr_while(self, node);
+        self.loop_depth -= 1;
+    }
+    fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
+        self.loop_depth += 1;
+        syn::visit::visit_expr_loop(self, node);
+        self.loop_depth -= 1;
+    }
+}
+
+/// Whether the statements may `return`, or (with `JumpScope::All`) `break`/`continue` the
+/// enclosing loop.
+fn jumps(stmts: &[SynStmt], scope: JumpScope) -> bool {
+    let mut found = Jumps::default();
+    for stmt in stmts {
+        found.visit_stmt(stmt);
+    }
+    found.returns || (scope == JumpScope::All && (found.breaks || found.continues))
+}
+
+/// Whether a loop body leaves this loop (`break`, or `return`), and whether it `continue`s.
+fn loop_jumps(body: &syn::Block) -> (bool, bool) {
+    let mut found = Jumps::default();
+    found.visit_block(body);
+    (found.breaks || found.returns, found.continues)
 }
 
 /// Where the elements of an element loop come from.
