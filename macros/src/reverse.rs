@@ -1171,7 +1171,18 @@ impl<'a> Generator<'a> {
                 let mut out = quote_spanned!(span=> let (_, #g) = <#path>::#pullback #generics(#(#call_args,)* #d););
                 for (k, a) in args.iter().enumerate() {
                     let k = syn::Index::from(k);
-                    out.extend(self.contribute_to(a, quote!(#g.#k)));
+                    if !self.activity.operand_active(a) {
+                        continue;
+                    }
+                    // Bound on its own through `gradient_from_call`, so that a callee taking this
+                    // argument without gradient (its entry is `()`) is reported at the call, in
+                    // words, before anything else expects a float.
+                    let g_here = Ident::new("__g", Span::mixed_site().located_at(span));
+                    let taken = format_ident!("__call_gradient{}", k, span = Span::mixed_site());
+                    out.extend(
+                        quote_spanned!(span=> let #taken = #rt::gradient_from_call(#g_here.#k);),
+                    );
+                    out.extend(self.contribute_to(a, quote!(#taken)));
                 }
                 out
             }

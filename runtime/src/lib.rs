@@ -32,6 +32,8 @@ pub use stop_gradient::stop_gradient;
 pub mod __private {
     pub use crate::operand::{ByCopy, ByRef, Operand};
     pub use crate::rules;
-    pub use crate::tangent::{take_tangent, Accumulate, Tangent, TangentValue, ZeroTangent};
+    pub use crate::tangent::{
+        gradient_from_call, take_tangent, Accumulate, Tangent, TangentValue, ZeroTangent,
+    };
     pub use crate::tape::{Slot, Tape};
 }

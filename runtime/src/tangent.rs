@@ -50,6 +50,24 @@ pub fn take_tangent<T: TangentValue>(d: &mut T) -> T {
     core::mem::replace(d, zero)
 }
 
+/// A gradient that a called function returns for one of its arguments. Functions return `()` for
+/// parameters that carry no gradient (`#[no_grad]`, `_`-prefixed, non-float), and passing a value
+/// that carries gradient there would drop its gradient: that is a compile error at the call.
+#[diagnostic::on_unimplemented(
+    message = "an argument that carries gradient is passed to a parameter that takes none",
+    label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
+    note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, or let the called function take it with gradient"
+)]
+pub trait CallGradient {}
+
+impl<G: TangentValue> CallGradient for G {}
+
+/// The gradient a call returns for one argument, checked to be one (see [`CallGradient`]).
+#[inline(always)]
+pub fn gradient_from_call<G: CallGradient>(gradient: G) -> G {
+    gradient
+}
+
 /// Builds the zero gradient of a tangent type from nothing, for shapes known at compile time.
 pub trait ZeroTangent {
     fn zero() -> Self;
