@@ -248,3 +248,51 @@ fn vector_results_through_vjp() {
     assert_eq!(dv, &c * 3.0);
     assert!((ds - c.dot(&v)).abs() < 1e-15);
 }
+
+/// Loop elements held by reference and passed to another differentiable function, as `x` of
+/// `.iter().zip(..)`, of `for x in xs`, and `let x = &xs[i]` (clippy prefers the other two, but
+/// the form is plain Rust and must work).
+#[differentiable]
+fn affine(w: &nalgebra::Matrix2<f64>, x: &nalgebra::Vector2<f64>) -> f64 {
+    (w * x).sum()
+}
+
+#[allow(clippy::needless_range_loop)]
+#[differentiable]
+fn summed_by_zip(
+    w: &nalgebra::Matrix2<f64>,
+    #[no_grad] xs: &[nalgebra::Vector2<f64>],
+    #[no_grad] ys: &[f64],
+) -> f64 {
+    let mut total = 0.0;
+    for (x, y) in xs.iter().zip(ys) {
+        total += affine(w, x) * y;
+    }
+    for x in xs {
+        total += affine(w, x);
+    }
+    for i in 0..xs.len() {
+        let x = &xs[i];
+        total += affine(w, x);
+    }
+    total
+}
+
+#[test]
+fn loop_elements_passed_on_by_reference() {
+    let w = nalgebra::Matrix2::new(1.0, 2.0, -1.0, 0.5);
+    let xs = [
+        nalgebra::Vector2::new(1.0, 2.0),
+        nalgebra::Vector2::new(-0.5, 3.0),
+    ];
+    let ys = [2.0, -1.0];
+    let (value, g) = summed_by_zip_grad(&w, &xs, &ys);
+    assert_eq!(value, summed_by_zip(&w, &xs, &ys));
+    // d/dw_ij of Σ_k (w x_k)_i summed over i = x_kj, weighted by (y_k + 2).
+    for i in 0..2 {
+        for j in 0..2 {
+            let expected: f64 = xs.iter().zip(ys).map(|(x, y)| x[j] * (y + 2.0)).sum();
+            assert!((g[(i, j)] - expected).abs() < 1e-12);
+        }
+    }
+}

@@ -33,6 +33,9 @@ pub struct Var {
     /// A storage location assigned more than once in a way SSA renaming cannot express (inside a
     /// branch or loop): overwrites are saved on the tape when the reverse sweep needs the value.
     pub is_location: bool,
+    /// Holds a value where the user's code holds a reference to it (a loop element `x` of
+    /// `xs.iter()`, `let x = &xs[i]`): passed on as `&v` where the user passes `x` along.
+    pub user_ref: bool,
 }
 
 #[derive(Clone)]

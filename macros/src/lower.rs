@@ -261,6 +261,7 @@ impl Lowerer<'_> {
             origin,
             is_ref,
             is_location: false,
+            user_ref: false,
         });
         id
     }
@@ -699,6 +700,17 @@ impl Lowerer<'_> {
             if self.vars[v.0].origin == Origin::Temp {
                 let var = &mut self.vars[v.0];
                 var.user_name = Some(key.clone());
+                self.bind(&key, *v);
+                return;
+            }
+        }
+        // `let x = &xs[i]`: the name stands for the element itself, which the reverse sweep can
+        // save or recompute; a reference to it could not outlive the loop body.
+        if let (Operand::Ref(v, _), false) = (&op, is_location) {
+            if self.vars[v.0].origin == Origin::Temp && !self.vars[v.0].is_ref {
+                let var = &mut self.vars[v.0];
+                var.user_name = Some(key.clone());
+                var.user_ref = true;
                 self.bind(&key, *v);
                 return;
             }
@@ -1327,7 +1339,7 @@ impl Lowerer<'_> {
             ) => {
                 self.places.insert(pi.ident.to_string(), (*var, index));
             }
-            (Source::Container { var, .. }, _) => {
+            (Source::Container { var, by_ref, .. }, _) => {
                 let elem = Value::Index {
                     base: Operand::Var(*var),
                     index: Operand::Var(index),
@@ -1336,8 +1348,13 @@ impl Lowerer<'_> {
                 match pat {
                     Pat::Reference(r) => self.bind_pattern(&r.pat, elem, None),
                     // A reference to an element reads as the element: `*x`, `x * w` and
-                    // `x.sin()` mean the same on both.
-                    other => self.bind_pattern(other, elem, None),
+                    // `x.sin()` mean the same on both; passed to a function, it is `&elem`.
+                    other => {
+                        if let (true, Operand::Var(v)) = (*by_ref, &elem) {
+                            self.vars[v.0].user_ref = true;
+                        }
+                        self.bind_pattern(other, elem, None)
+                    }
                 }
             }
             (Source::Enumerate(inner), Pat::Tuple(t)) if t.elems.len() == 2 => {

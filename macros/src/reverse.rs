@@ -504,6 +504,10 @@ impl<'a> Generator<'a> {
     /// floats), anything else is moved.
     fn forward_operand_by_value(&self, op: &Operand) -> TokenStream {
         match op {
+            Operand::Var(v) if self.body.var(*v).user_ref => {
+                let ident = self.ident(*v);
+                quote!(&#ident)
+            }
             Operand::Var(v) => {
                 let var = self.body.var(*v);
                 let ident = &var.ident;
@@ -1158,7 +1162,11 @@ impl<'a> Generator<'a> {
                             // The argument as the user passed it (a reference stays one).
                             self.reads.insert(*v);
                             let ident = self.ident(*v);
-                            quote!(::core::clone::Clone::clone(&#ident))
+                            if self.body.var(*v).user_ref {
+                                quote!(&#ident)
+                            } else {
+                                quote!(::core::clone::Clone::clone(&#ident))
+                            }
                         }
                         Operand::Ref(..) => self.read_ref(a),
                         Operand::Const(c) => c.clone(),
