@@ -450,7 +450,46 @@ impl<'a> Generator<'a> {
             StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => body,
             _ => return false,
         };
-        self.loop_depth == 0 && self.scope_depth == 0 && contains_loop(body)
+        self.loop_depth == 0 && self.scope_depth == 0 && self.has_taping_loop(body)
+    }
+
+    /// Whether `block` holds a loop that saves something on every iteration (in the first
+    /// generation run, where nothing is known yet, any loop counts).
+    fn has_taping_loop(&self, block: &Block) -> bool {
+        block.iter().any(|s| match &s.kind {
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => self.saves_in(body),
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => self.has_taping_loop(then_block) || self.has_taping_loop(else_block),
+            _ => false,
+        })
+    }
+
+    /// Whether running `block` saves a value for the reverse sweep.
+    fn saves_in(&self, block: &Block) -> bool {
+        if self.needed.is_none() {
+            return true;
+        }
+        block.iter().any(|s| match &s.kind {
+            StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => {
+                !self.recomputed.contains_key(var)
+                    && self
+                        .needed_in_scope
+                        .as_ref()
+                        .is_some_and(|n| n.contains(var))
+            }
+            StmtKind::Assign { var, .. } => self.saves_on_assign(*var),
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => self.is_needed(*base),
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => self.saves_in(then_block) || self.saves_in(else_block),
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => self.saves_in(body),
+            StmtKind::Opaque { .. } => false,
+        })
     }
 
     /// The variables a checkpointed loop's body overwrites that live outside it.
@@ -1505,17 +1544,4 @@ fn collect_written(block: &Block, out: &mut HashSet<VarId>) {
             _ => {}
         }
     }
-}
-
-/// Whether a block contains a loop, at any depth.
-fn contains_loop(block: &Block) -> bool {
-    block.iter().any(|s| match &s.kind {
-        StmtKind::For { .. } | StmtKind::Loop { .. } => true,
-        StmtKind::If {
-            then_block,
-            else_block,
-            ..
-        } => contains_loop(then_block) || contains_loop(else_block),
-        _ => false,
-    })
 }
