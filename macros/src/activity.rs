@@ -53,6 +53,15 @@ pub fn analyze(body: &Body, sig: &Signature) -> Activity {
     loop {
         let before = useful.len();
         backward(&body.block, &mut useful);
+        // A `map` closure's result depends on what it captures: those count as reaching the
+        // result (whether their gradient can flow is the closure check's to say).
+        for_each_map(&body.block, &mut |dst, index| {
+            if useful.contains(&dst) {
+                if let Some(closure) = body.closures.get(index) {
+                    useful.extend(closure.captures.iter().map(|(v, _)| *v));
+                }
+            }
+        });
         if useful.len() == before {
             break;
         }
@@ -186,6 +195,41 @@ fn backward(block: &Block, useful: &mut HashSet<VarId>) {
                 }
             }
             StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
+        }
+    }
+}
+
+/// Calls `f(result, closure index)` for every element-wise `map` in the block.
+fn for_each_map(block: &Block, f: &mut dyn FnMut(VarId, usize)) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let {
+                var,
+                value:
+                    Value::Method {
+                        kind: MethodKind::Map(index),
+                        ..
+                    },
+                ..
+            }
+            | StmtKind::Assign {
+                var,
+                value:
+                    Value::Method {
+                        kind: MethodKind::Map(index),
+                        ..
+                    },
+            } => f(*var, *index),
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                for_each_map(then_block, f);
+                for_each_map(else_block, f);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => for_each_map(body, f),
+            _ => {}
         }
     }
 }

@@ -36,13 +36,13 @@ pub fn element_signature(closure: &Closure) -> Signature {
 /// variable of the enclosing function that carries gradient (its gradient would be dropped).
 pub fn check_closures(body: &Body, activity: &Activity, errors: &mut Errors) {
     for closure in &body.closures {
-        for &capture in &closure.captures {
+        for &(capture, at) in &closure.captures {
             if activity.varied.contains(&capture) {
                 let name = body.var(capture).user_name.clone().unwrap_or_default();
                 errors.push(
-                    closure.span,
+                    at,
                     format!("this `map` closure reads `{name}`, which carries gradient; gradients of values a closure captures are not supported"),
-                    format!("map over the elements only and apply `{name}` outside, e.g. `m.map(|x| x.tanh()) * {name}`, or wrap `{name}` in `stop_gradient(..)` inside the closure if it is meant as a constant"),
+                    format!("compute with `{name}` outside the closure, e.g. `(m * {name}).map(|x| x.tanh())` rather than `m.map(|x| (x * {name}).tanh())`, or wrap it in `stop_gradient({name})` inside the closure if it is meant as a constant"),
                 );
             }
         }

@@ -206,8 +206,8 @@ pub struct Closure {
     /// The closure as the user wrote it, with captured variables renamed, for the forward sweep.
     pub forward: TokenStream,
     /// Variables of the enclosing function that the closure reads.
-    pub captures: Vec<VarId>,
-    pub span: Span,
+    /// Each with the span of its first use in the closure.
+    pub captures: Vec<(VarId, Span)>,
 }
 
 impl Body {

@@ -234,7 +234,7 @@ struct Lowerer<'e> {
     /// Inside a `map` closure: the enclosing function's variables, by name.
     outer: HashMap<String, (Ident, VarId)>,
     /// Enclosing variables this closure reads.
-    captures: Vec<VarId>,
+    captures: Vec<(VarId, Span)>,
     closures: Vec<Closure>,
 }
 
@@ -573,7 +573,7 @@ impl Lowerer<'_> {
             }
             let Some(id) = self.lookup(&name) else {
                 let (outer_ident, id) = outer.get(&name)?;
-                captured.push(*id);
+                captured.push((*id, ident.span()));
                 return Some(Ident::new(
                     &outer_ident.to_string(),
                     outer_ident.span().located_at(ident.span()),
@@ -862,7 +862,7 @@ impl Lowerer<'_> {
                     }
                     if let Some((outer_ident, id)) = self.outer.get(&ident.to_string()).cloned() {
                         // A closure reading a variable of the enclosing function.
-                        self.captures.push(id);
+                        self.captures.push((id, ident.span()));
                         let ident = Ident::new(
                             &outer_ident.to_string(),
                             outer_ident.span().located_at(ident.span()),
@@ -1192,15 +1192,15 @@ impl Lowerer<'_> {
             closures: inner.closures,
         };
         let mut captures = inner.captures;
-        captures.sort();
-        captures.dedup();
+        // One entry per captured variable, at its first use.
+        let mut seen = HashSet::new();
+        captures.retain(|(v, _)| seen.insert(*v));
         // The forward sweep runs the closure as written; its parameter keeps its own name.
         let (forward, _) = self.rename_except(closure.to_token_stream(), Some(&param.to_string()));
         self.closures.push(Closure {
             body,
             forward,
             captures,
-            span,
         });
         Some(self.closures.len() - 1)
     }
