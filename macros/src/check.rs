@@ -415,7 +415,7 @@ impl<'a> Flow<'a> {
     }
 
     fn read_value(&mut self, value: &Value) {
-        for op in operands(value) {
+        for op in value.operands() {
             self.read_operand(op);
         }
         if let Value::Opaque { reads, .. } = value {
@@ -485,7 +485,7 @@ impl<'a> Flow<'a> {
                     vec![base]
                 }
             }
-            other => operands(other),
+            other => other.operands(),
         }
     }
 
@@ -575,7 +575,7 @@ impl<'a> Flow<'a> {
         self.set_kind(var, kind);
 
         let deps = self.deps_of(&differentiable_operands(value));
-        let mut touch = self.touch_of(&operands(value));
+        let mut touch = self.touch_of(&value.operands());
         if let Value::Opaque { reads, .. } = value {
             for v in reads {
                 touch.extend(self.touch[v.0].iter().copied());
@@ -1059,22 +1059,6 @@ impl<'a> Flow<'a> {
             },
             other => self.render_operand(other, depth),
         }
-    }
-}
-
-/// The operands of a value, in order.
-fn operands(value: &Value) -> Vec<&Operand> {
-    match value {
-        Value::Use(op) => vec![op],
-        Value::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        Value::Unary { arg, .. } | Value::Cast { arg, .. } => vec![arg],
-        Value::Method { receiver, args, .. } => std::iter::once(receiver).chain(args).collect(),
-        Value::Call { args, .. } | Value::Construct { args, .. } | Value::Tuple(args) => {
-            args.iter().collect()
-        }
-        Value::Index { base, index } => vec![base, index],
-        Value::Field { base, .. } => vec![base],
-        Value::Opaque { .. } => vec![],
     }
 }
 

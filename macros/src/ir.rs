@@ -137,6 +137,24 @@ pub enum Value {
     },
 }
 
+impl Value {
+    /// The operands a value reads, in order (`Opaque` tokens read variables, but have none).
+    pub fn operands(&self) -> Vec<&Operand> {
+        match self {
+            Value::Use(op) => vec![op],
+            Value::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+            Value::Unary { arg, .. } | Value::Cast { arg, .. } => vec![arg],
+            Value::Method { receiver, args, .. } => std::iter::once(receiver).chain(args).collect(),
+            Value::Call { args, .. } | Value::Construct { args, .. } | Value::Tuple(args) => {
+                args.iter().collect()
+            }
+            Value::Index { base, index } => vec![base, index],
+            Value::Field { base, .. } => vec![base],
+            Value::Opaque { .. } => vec![],
+        }
+    }
+}
+
 pub struct Stmt {
     pub kind: StmtKind,
     /// The user expression this statement came from.

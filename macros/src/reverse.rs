@@ -701,18 +701,32 @@ impl<'a> Generator<'a> {
         }
     }
 
+    /// `v` as one reference to its value: as it is if it holds a reference, else borrowed.
+    fn as_reference(&self, v: VarId) -> TokenStream {
+        let var = self.body.var(v);
+        let ident = &var.ident;
+        if var.is_ref {
+            quote!(#ident)
+        } else {
+            quote!(&#ident)
+        }
+    }
+
+    /// `v` as a (copied) value: dereferenced if it holds a reference.
+    fn as_value(&self, v: VarId) -> TokenStream {
+        let var = self.body.var(v);
+        let ident = &var.ident;
+        if var.is_ref {
+            quote!(*#ident)
+        } else {
+            quote!(#ident)
+        }
+    }
+
     /// A compared operand: both sides as references, as `PartialOrd` wants.
     fn forward_compared(&self, op: &Operand) -> TokenStream {
         match op {
-            Operand::Var(v) | Operand::Ref(v, _) => {
-                let var = self.body.var(*v);
-                let ident = &var.ident;
-                if var.is_ref {
-                    quote!(#ident)
-                } else {
-                    quote!(&#ident)
-                }
-            }
+            Operand::Var(v) | Operand::Ref(v, _) => self.as_reference(*v),
             Operand::Const(c) => quote!(&(#c)),
         }
     }
@@ -724,13 +738,7 @@ impl<'a> Generator<'a> {
         match op {
             Operand::Var(v) | Operand::Ref(v, _) => {
                 self.reads.insert(*v);
-                let var = self.body.var(*v);
-                let ident = &var.ident;
-                if var.is_ref {
-                    quote!(#ident)
-                } else {
-                    quote!(&#ident)
-                }
+                self.as_reference(*v)
             }
             Operand::Const(c) => quote!(&(#c)),
         }
@@ -749,13 +757,7 @@ impl<'a> Generator<'a> {
     /// A reference to `v` for its shape only; see [`Self::read_shape`].
     fn shape_ref(&mut self, v: VarId) -> TokenStream {
         self.read_shape(v);
-        let var = self.body.var(v);
-        let ident = &var.ident;
-        if var.is_ref {
-            quote!(#ident)
-        } else {
-            quote!(&#ident)
-        }
+        self.as_reference(v)
     }
 
     /// A reference to an operand for its type and shape only.
@@ -771,13 +773,7 @@ impl<'a> Generator<'a> {
         match op {
             Operand::Var(v) | Operand::Ref(v, _) => {
                 self.read_shape(*v);
-                let var = self.body.var(*v);
-                let ident = &var.ident;
-                if var.is_ref {
-                    quote!(*#ident)
-                } else {
-                    quote!(#ident)
-                }
+                self.as_value(*v)
             }
             Operand::Const(c) => quote!((#c)),
         }
@@ -788,13 +784,7 @@ impl<'a> Generator<'a> {
         match op {
             Operand::Var(v) | Operand::Ref(v, _) => {
                 self.reads.insert(*v);
-                let var = self.body.var(*v);
-                let ident = &var.ident;
-                if var.is_ref {
-                    quote!(*#ident)
-                } else {
-                    quote!(#ident)
-                }
+                self.as_value(*v)
             }
             Operand::Const(c) => quote!((#c)),
         }
@@ -1020,12 +1010,7 @@ impl<'a> Generator<'a> {
                 && !self.declared.contains(&v)
                 && !blocks.iter().any(|b| defines(b, v))
             {
-                let ident = self.ident(v).clone();
-                let reference = if self.body.var(v).is_ref {
-                    quote!(#ident)
-                } else {
-                    quote!(&#ident)
-                };
+                let reference = self.as_reference(v);
                 self.read_shape(v);
                 out.extend(self.contribute(v, quote!(#rt::Tangent::zero_tangent(#reference))));
             }
@@ -1403,19 +1388,14 @@ fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
 
 /// The variables a value reads.
 fn value_inputs(value: &Value) -> Vec<VarId> {
-    let operands: Vec<&Operand> = match value {
-        Value::Use(op) => vec![op],
-        Value::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        Value::Unary { arg, .. } | Value::Cast { arg, .. } => vec![arg],
-        Value::Method { receiver, args, .. } => std::iter::once(receiver).chain(args).collect(),
-        Value::Call { args, .. } | Value::Construct { args, .. } | Value::Tuple(args) => {
-            args.iter().collect()
-        }
-        Value::Index { base, index } => vec![base, index],
-        Value::Field { base, .. } => vec![base],
-        Value::Opaque { reads, .. } => return reads.clone(),
-    };
-    operands.into_iter().filter_map(Operand::var).collect()
+    match value {
+        Value::Opaque { reads, .. } => reads.clone(),
+        other => other
+            .operands()
+            .into_iter()
+            .filter_map(Operand::var)
+            .collect(),
+    }
 }
 
 /// Values defined inside branches and loops that the reverse sweep can compute again rather than
