@@ -1347,14 +1347,22 @@ impl Checker<'_, '_> {
                         }
                         self.blame(&params);
                     }
-                    MethodKind::Unknown
-                        if self.useful(dst) && !self.flow.feeds_unknown.contains(&dst) =>
-                    {
-                        self.errors.push_at(
-                            place,
-                            format!("no derivative is known for `{text}`: `{name}` is not a method nabla differentiates, and gradient would flow into it from {from}"),
-                            format!("compute it with differentiable operations or call a #[differentiable] or #[custom_gradient] function; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
-                        );
+                    // Deny by default: a method nabla has no rule for may change its receiver
+                    // in place (`v.sort_by(..)`, `m.normalize_mut()`), so it is an error on a
+                    // value that carries gradient even where its result is never used.
+                    MethodKind::Unknown if !self.flow.feeds_unknown.contains(&dst) => {
+                        let (message, help) = if self.useful(dst) {
+                            (
+                                format!("no derivative is known for `{text}`: `{name}` is not a method nabla differentiates, and gradient would flow into it from {from}"),
+                                format!("compute it with differentiable operations or call a #[differentiable] or #[custom_gradient] function; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
+                            )
+                        } else {
+                            (
+                                format!("`{name}` is not a method nabla differentiates, and `{text}` is called on a value that carries gradient from {from}: if it changes that value in place, the gradient would silently be wrong"),
+                                format!("write the change with element reads and writes (`v[i] = ..`) or with the in-place methods nabla differentiates (see the error catalogue); if no gradient is meant to flow through it, call it on `stop_gradient(..)` of the value"),
+                            )
+                        };
+                        self.errors.push_at(place, message, help);
                         self.blame(&params);
                         self.rejected_values.insert(dst);
                     }

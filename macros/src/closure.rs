@@ -25,6 +25,7 @@ pub fn element_signature(closure: &Closure) -> Signature {
             ty: syn::parse_quote!(f64),
             active: true,
             tangent: None,
+            pattern: None,
             is_ref: false,
         }],
         result_ty: syn::parse_quote!(f64),

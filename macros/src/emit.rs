@@ -9,6 +9,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::ItemFn;
 
 use crate::parse::{ResultKind, Signature, NO_GRAD};
@@ -117,13 +118,15 @@ impl Expansion<'_> {
         let _ = impl_generics;
         // The gradient counts as a use of the function, so calling only `NAME_grad` does not
         // leave `NAME` reported as dead code.
-        let uses_original = self
-            .item
-            .sig
-            .generics
-            .params
-            .is_empty()
-            .then(|| quote!(let _ = #name;));
+        // (A generic function, or one with `impl Trait` parameters, cannot be named without its
+        // type arguments; its gradient calls it instead, in the forward sweep.)
+        let uses_original = (self.item.sig.generics.params.is_empty()
+            && !self.sig.params.iter().any(|p| has_impl_trait(&p.ty)))
+        .then(|| quote!(let _ = #name;));
+        let carries_gradient = self.sig.active_params().map(|(_, p)| {
+            let (ident, ty) = (&p.ident, &p.ty);
+            quote_spanned!(ty.span()=> ::nabla::__private::parameter_carries_gradient(&#ident);)
+        });
         let lints = lint_attributes(self.item);
 
         let active_names: Vec<String> = self
@@ -180,6 +183,7 @@ impl Expansion<'_> {
                 #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, unreachable_code, clippy::all, clippy::pedantic)]
                 #vis fn __vjp #generics(#(#params,)* #internal_cotangent: #result) -> (#result, #full) #where_clause {
                     #uses_original
+                    #(#carries_gradient)*
                     #pullback_body
                 }
             }
@@ -217,4 +221,17 @@ fn lint_attributes(item: &ItemFn) -> Vec<&syn::Attribute> {
                 .any(|name| a.path().is_ident(name))
         })
         .collect()
+}
+
+/// Whether a type mentions `impl Trait` anywhere (`impl Copy`, `&impl Fn(f64) -> f64`).
+fn has_impl_trait(ty: &syn::Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
 }

@@ -7,12 +7,14 @@
 //! `emit` (or `fallback`, on errors) assembles the items.
 
 mod activity;
+mod cfg;
 mod check;
 mod closure;
 mod custom;
 mod emit;
 mod errors;
 mod fallback;
+mod in_place;
 mod ir;
 mod lower;
 mod methods;
@@ -58,6 +60,11 @@ fn expand(
             return quote::quote!(#item #error);
         }
     };
+    if matches!(mode, Mode::Differentiable) {
+        if let Some(configured) = cfg::split(&func, &attr) {
+            return configured;
+        }
+    }
     let mut errors = errors::Errors::default();
     let sig = parse::signature(&func, &mut errors);
     let expansion = emit::Expansion {

@@ -13,6 +13,7 @@ use syn::visit::Visit;
 use syn::{BinOp, Expr, Local, Pat, Stmt as SynStmt, Type};
 
 use crate::errors::Errors;
+use crate::in_place;
 use crate::ir::{
     Block, Body, Closure, MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, Var, VarId,
 };
@@ -56,6 +57,21 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
                 param.span,
             );
             lowerer.bind(&param.ident.to_string(), local);
+        }
+    }
+    for param in &sig.params {
+        if let Some(pattern) = &param.pattern {
+            // `(a, b): (usize, usize)` is bound as `let (a, b): (usize, usize) = __arg0;`. Such
+            // a parameter carries no gradient (`parse` rejects it otherwise), so its names are
+            // data the lowering passes through as written.
+            let (ident, ty) = (&param.ident, &param.ty);
+            lowerer.push(
+                StmtKind::Opaque {
+                    tokens: quote_spanned!(param.span=> let #pattern: #ty = #ident;),
+                    reads: Vec::new(),
+                },
+                param.span,
+            );
         }
     }
     let result = if jumps(&item.block.stmts, JumpScope::Returns) {
@@ -162,8 +178,18 @@ impl<'ast> Visit<'ast> for LocationScan {
         }
         self.depth -= 1;
     }
+    fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
+        if let Some((a, b)) = in_place::mem_swap_operands(node) {
+            if self.depth > 0 {
+                self.names.insert(a.to_string());
+                self.names.insert(b.to_string());
+            }
+        }
+        syn::visit::visit_expr_call(self, node);
+    }
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-        if node.method == "push" || node.method == "iter_mut" {
+        let in_place = in_place::is_in_place(&node.method.to_string(), node.args.len());
+        if node.method == "push" || node.method == "iter_mut" || in_place {
             // A buffer grown or written through: one storage location.
             if let Expr::Path(p) = &*node.receiver {
                 if let Some(ident) = p.path.get_ident() {
@@ -574,17 +600,11 @@ impl Lowerer<'_> {
             let Some(id) = self.lookup(&name) else {
                 let (outer_ident, id) = outer.get(&name)?;
                 captured.push((*id, ident.span()));
-                return Some(Ident::new(
-                    &outer_ident.to_string(),
-                    outer_ident.span().located_at(ident.span()),
-                ));
+                return Some(respan(outer_ident, ident.span()));
             };
             reads.push(id);
             let var = &self.vars[id.0];
-            Some(Ident::new(
-                &var.ident.to_string(),
-                var.ident.span().located_at(ident.span()),
-            ))
+            Some(respan(&var.ident, ident.span()))
         });
         self.captures.extend(captured);
         (renamed, reads)
@@ -863,10 +883,7 @@ impl Lowerer<'_> {
                     if let Some((outer_ident, id)) = self.outer.get(&ident.to_string()).cloned() {
                         // A closure reading a variable of the enclosing function.
                         self.captures.push((id, ident.span()));
-                        let ident = Ident::new(
-                            &outer_ident.to_string(),
-                            outer_ident.span().located_at(ident.span()),
-                        );
+                        let ident = respan(&outer_ident, ident.span());
                         return Value::Use(Operand::Const(quote!(#ident)));
                     }
                 }
@@ -987,8 +1004,14 @@ impl Lowerer<'_> {
                     None => Value::Use(Operand::Const(quote!(()))),
                 }
             }
-            Expr::MethodCall(m) => self.lower_method(m),
-            Expr::Call(call) => self.lower_call(call),
+            Expr::MethodCall(m) => match self.in_place_rewrite(m) {
+                Some(rewritten) => self.lower_value(&rewritten),
+                None => self.lower_method(m),
+            },
+            Expr::Call(call) => match in_place::rewrite_mem_swap(call) {
+                Some(rewritten) => self.lower_value(&rewritten),
+                None => self.lower_call(call),
+            },
             Expr::Index(i) => {
                 let base = self.lower_expr(&i.expr);
                 let index = self.lower_expr(&i.index);
@@ -1203,6 +1226,17 @@ impl Lowerer<'_> {
             captures,
         });
         Some(self.closures.len() - 1)
+    }
+
+    /// An in-place method on a local buffer, as the element writes it performs (see
+    /// `in_place.rs`).
+    fn in_place_rewrite(&self, m: &syn::ExprMethodCall) -> Option<Expr> {
+        let name = in_place::receiver_name(m)?;
+        let var = self.lookup(&name.to_string())?;
+        if !self.vars[var.0].is_location {
+            return None;
+        }
+        in_place::rewrite(m)
     }
 
     fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Value {
@@ -2159,4 +2193,12 @@ fn pattern_binds(pat: &Pat) -> bool {
 /// `()`, the value of statements such as an `if` without `else`.
 fn is_unit(op: &Operand) -> bool {
     matches!(op, Operand::Const(c) if c.to_string().replace(' ', "") == "()")
+}
+
+/// A generated binding's identifier, placed at the user's token that reads it (raw identifiers
+/// such as `r#in` stay raw).
+fn respan(ident: &Ident, at: Span) -> Ident {
+    let mut ident = ident.clone();
+    ident.set_span(ident.span().located_at(at));
+    ident
 }

@@ -2,6 +2,7 @@
 //! types of their gradients, and what the result is.
 
 use proc_macro2::{Ident, Span};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, ItemFn, Pat, PathArguments, ReturnType, Type};
 
@@ -13,8 +14,14 @@ pub const NO_GRAD: &str = "no_grad";
 pub struct Param {
     /// The binding, or a generated one for pattern parameters.
     pub ident: Ident,
+    /// The pattern of a parameter that destructures its argument (`(a, b): (usize, usize)`),
+    /// bound at the top of the body.
+    pub pattern: Option<Pat>,
     pub ty: Type,
-    /// Carries gradient: float-bearing type, not `#[no_grad]`, not `_`-prefixed.
+    /// Carries gradient: not `#[no_grad]`, not `_`-prefixed, and of a type that is not
+    /// syntactically data (see [`carries_no_gradient`]). Whether the type really can carry a
+    /// gradient is for rustc to decide: the generated code requires it to implement the
+    /// runtime's `Tangent` trait.
     pub active: bool,
     /// The owned gradient type (`&[f64]` → `Vec<f64>`), for active parameters.
     pub tangent: Option<Type>,
@@ -66,6 +73,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
         );
     }
 
+    let data_generics = type_parameters_not_real(&sig.generics);
     let mut params = Vec::new();
     for (index, input) in sig.inputs.iter().enumerate() {
         match input {
@@ -87,16 +95,20 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                     }
                 }
                 let ty = (*pat_type.ty).clone();
-                let (ident, named) = match &*pat_type.pat {
+                let (ident, pattern) = match &*pat_type.pat {
                     Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
-                        (pi.ident.clone(), true)
+                        (pi.ident.clone(), None)
                     }
-                    other => (Ident::new(&format!("__arg{index}"), other.span()), false),
+                    other => (
+                        Ident::new(&format!("__arg{index}"), other.span()),
+                        Some(other.clone()),
+                    ),
                 };
-                let underscore = ident.to_string().starts_with('_');
-                let float = float_bearing(&ty);
+                let underscore = ident.unraw().to_string().starts_with('_');
+                let carries_gradient =
+                    !carries_no_gradient(&ty) && !is_plain_type_parameter(&ty, &data_generics);
                 if let Type::Reference(r) = &ty {
-                    if r.mutability.is_some() && float {
+                    if r.mutability.is_some() && carries_gradient && !no_grad && !underscore {
                         errors.push(
                             ty.span(),
                             "`&mut` parameters are not supported in #[differentiable] functions",
@@ -104,8 +116,8 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                         );
                     }
                 }
-                let active = float && !no_grad && !underscore && named;
-                if float && !no_grad && !underscore && !named {
+                let active = carries_gradient && !no_grad && !underscore && pattern.is_none();
+                if carries_gradient && !no_grad && !underscore && pattern.is_some() {
                     errors.push(
                         pat_type.pat.span(),
                         "a parameter that carries gradient must be a plain name",
@@ -114,6 +126,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                 }
                 params.push(Param {
                     tangent: active.then(|| tangent_type(&ty)),
+                    pattern,
                     is_ref: matches!(ty, Type::Reference(_)),
                     ident,
                     ty,
@@ -163,7 +176,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             "#[differentiable] function `{}` has no parameter that carries gradient",
             sig.ident
         ),
-        "parameters carry gradient when their type is written as f32, f64, or an array, slice, `Vec` or nalgebra matrix of them (type aliases are not looked through), and they are not `#[no_grad]` or `_`-prefixed",
+        "every parameter carries gradient unless it is `#[no_grad]`, `_`-prefixed, or of a type that holds no float (integers, `bool`, `char`, `&str`, and arrays, slices and `Vec`s of them)",
     );
     Signature {
         params,
@@ -222,6 +235,105 @@ fn is_nalgebra_alias(name: &str) -> bool {
             .all(|d| matches!(d, "1" | "2" | "3" | "4" | "5" | "6" | "X")),
         _ => false,
     }
+}
+
+/// Whether a parameter type holds no float by its spelling alone: integers, `bool`, `char`,
+/// `str`/`String`, `()`, and references, arrays, slices, `Vec`s and tuples of these. Every
+/// other type carries gradient, aliases and user types included; rustc then checks that it can.
+pub fn carries_no_gradient(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => carries_no_gradient(&r.elem),
+        Type::Paren(p) => carries_no_gradient(&p.elem),
+        Type::Group(g) => carries_no_gradient(&g.elem),
+        Type::Array(a) => carries_no_gradient(&a.elem),
+        Type::Slice(s) => carries_no_gradient(&s.elem),
+        Type::Tuple(t) => t.elems.iter().all(carries_no_gradient),
+        Type::Never(_) => true,
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            match &last.arguments {
+                PathArguments::None => is_data_primitive(&name),
+                PathArguments::AngleBracketed(args) if name == "Vec" => matches!(
+                    args.args.first(),
+                    Some(GenericArgument::Type(t)) if carries_no_gradient(t)
+                ),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// The function's type parameters that are not bounded by `Real` (`T: Copy`, `K: Into<f64>`):
+/// data, since nothing says they are floats.
+fn type_parameters_not_real(generics: &syn::Generics) -> Vec<Ident> {
+    fn bounded_by_real<'a>(mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>) -> bool {
+        bounds.any(|b| {
+            matches!(b, syn::TypeParamBound::Trait(t)
+                if t.path.segments.last().is_some_and(|s| s.ident == "Real"))
+        })
+    }
+    generics
+        .type_params()
+        .filter(|param| {
+            let in_where = generics
+                .where_clause
+                .iter()
+                .flat_map(|w| &w.predicates)
+                .any(|p| {
+                    matches!(p, syn::WherePredicate::Type(pt)
+                    if matches!(&pt.bounded_ty, Type::Path(tp) if tp.path.is_ident(&param.ident))
+                        && bounded_by_real(pt.bounds.iter()))
+                });
+            !in_where && !bounded_by_real(param.bounds.iter())
+        })
+        .map(|param| param.ident.clone())
+        .collect()
+}
+
+/// `T` (or `&T`, `[T; N]`, `&[T]`, `Vec<T>`) for one of `names`.
+fn is_plain_type_parameter(ty: &Type, names: &[Ident]) -> bool {
+    match ty {
+        Type::Reference(r) => is_plain_type_parameter(&r.elem, names),
+        Type::Paren(p) => is_plain_type_parameter(&p.elem, names),
+        Type::Array(a) => is_plain_type_parameter(&a.elem, names),
+        Type::Slice(s) => is_plain_type_parameter(&s.elem, names),
+        Type::Path(p) if p.qself.is_none() => {
+            names.iter().any(|n| p.path.is_ident(n))
+                || p.path.segments.last().is_some_and(|last| {
+                    last.ident == "Vec"
+                        && matches!(&last.arguments, PathArguments::AngleBracketed(args)
+                            if matches!(args.args.first(), Some(GenericArgument::Type(t))
+                                if is_plain_type_parameter(t, names)))
+                })
+        }
+        _ => false,
+    }
+}
+
+/// The primitive (and `String`) type names that hold no float.
+pub fn is_data_primitive(name: &str) -> bool {
+    matches!(
+        name,
+        "i8" | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+            | "bool"
+            | "char"
+            | "str"
+            | "String"
+    )
 }
 
 /// Whether a type is float-bearing by its syntax alone (see DESIGN.md, "Active parameters").

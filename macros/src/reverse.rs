@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::BinOp;
 
 use crate::activity::{differentiable_operands, Activity};
@@ -218,7 +219,7 @@ impl<'a> Generator<'a> {
         format_ident!(
             "__d{}_{}",
             v.0,
-            var.ident.to_string().trim_start_matches('_'),
+            var.ident.unraw().to_string().trim_start_matches('_'),
             span = Span::mixed_site()
         )
     }

@@ -33,7 +33,8 @@ pub mod __private {
     pub use crate::operand::{ByCopy, ByRef, Operand};
     pub use crate::rules;
     pub use crate::tangent::{
-        gradient_from_call, take_tangent, Accumulate, Tangent, TangentValue, ZeroTangent,
+        gradient_from_call, parameter_carries_gradient, take_tangent, Accumulate, Tangent,
+        TangentValue, ZeroTangent,
     };
     pub use crate::tape::{Slot, Tape};
 }

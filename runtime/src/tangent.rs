@@ -27,6 +27,12 @@ pub trait Tangent {
     fn zero_tangent(&self) -> Self::Tangent;
 }
 
+/// Requires a parameter's type to carry a gradient. The generated code calls it once per
+/// parameter that carries gradient, spanned at the parameter, so a type that cannot (a data
+/// struct passed without `#[no_grad]`) is one error there, in the words of [`Tangent`].
+#[inline(always)]
+pub fn parameter_carries_gradient<V: Tangent + ?Sized>(_parameter: &V) {}
+
 /// Adds a gradient contribution into an accumulated gradient.
 #[diagnostic::on_unimplemented(
     message = "a gradient of type `{Rhs}` cannot be added to a gradient of type `{Self}`",

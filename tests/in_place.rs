@@ -1,0 +1,211 @@
+//! In-place methods on local buffers inside `#[differentiable]`: each one against central
+//! finite differences, in straight-line code and inside loops (where the overwritten elements
+//! must be saved for the reverse sweep).
+
+mod common;
+
+use common::{check_fd, grad};
+use nabla::differentiable;
+use nalgebra::{Matrix2x3, Vector3};
+
+/// A finite-volume step that resets its flux buffer every step.
+#[differentiable]
+fn flux_reset(alpha: f64, #[no_grad] steps: usize) -> f64 {
+    let mut u = vec![1.0, 0.5, 2.0, 1.5];
+    let mut flux = vec![0.0; 4];
+    for _ in 0..steps {
+        flux.fill(0.0);
+        for i in 0..3 {
+            flux[i] += alpha * (u[i + 1] - u[i]) + 0.1 * u[i];
+        }
+        for i in 0..3 {
+            u[i] -= 0.1 * flux[i];
+        }
+    }
+    u[0] + u[1] * u[2]
+}
+
+#[test]
+fn fill_inside_a_loop() {
+    for alpha in [0.3, 0.7, -0.4] {
+        let (value, g) = flux_reset_grad(alpha, 5);
+        assert_eq!(value, flux_reset(alpha, 5));
+        check_fd(|[a]| flux_reset(a, 5), [alpha], [g], "flux_reset");
+    }
+}
+
+#[differentiable]
+fn fill_with_parameter(a: f64, b: f64) -> f64 {
+    let mut v = vec![3.0; 3];
+    v[0] = a;
+    v[1] = 2.0 * a;
+    let before = v[0] * v[1];
+    v.fill(b * b);
+    before + v[0] * a + v[1] + v[2] * b
+}
+
+#[test]
+fn fill_with_a_value_that_carries_gradient() {
+    let x = [0.7, -1.3];
+    let (_, (da, db)) = fill_with_parameter_grad(x[0], x[1]);
+    check_fd(|[a, b]| fill_with_parameter(a, b), x, [da, db], "fill");
+}
+
+#[differentiable]
+fn permutations(a: f64, b: f64, c: f64, #[no_grad] k: usize) -> f64 {
+    let mut v = vec![1.0; 5];
+    v[0] = a;
+    v[1] = b * b;
+    v[2] = c;
+    v[3] = a * c;
+    v.swap(0, 2);
+    let mut s = 0.0;
+    for i in 0..v.len() {
+        s += (i as f64 + 1.0) * v[i];
+    }
+    v.reverse();
+    v.rotate_left(k);
+    for i in 0..v.len() {
+        s += (i as f64 + 0.5) * v[i] * v[i];
+    }
+    v.rotate_right(1);
+    s + v[0] * 3.0 + v[4]
+}
+
+#[test]
+fn swap_reverse_rotate() {
+    let x = [0.4, -0.9, 1.7];
+    for k in 0..=5 {
+        let (value, (da, db, dc)) = permutations_grad(x[0], x[1], x[2], k);
+        assert_eq!(value, permutations(x[0], x[1], x[2], k));
+        check_fd(
+            |[a, b, c]| permutations(a, b, c, k),
+            x,
+            [da, db, dc],
+            &format!("permutations k = {k}"),
+        );
+    }
+}
+
+#[differentiable]
+fn growing(a: f64, b: f64, #[no_grad] at: usize) -> f64 {
+    let mut v = Vec::with_capacity(8);
+    v.push(a);
+    v.push(b);
+    let mut w = vec![2.0; 3];
+    w[0] = a * b;
+    w[2] = b.sin();
+    v.extend_from_slice(&w);
+    v.insert(at, a * a);
+    let mut s = 0.0;
+    for i in 0..v.len() {
+        s += (i as f64 + 1.0) * v[i];
+    }
+    s
+}
+
+#[test]
+fn extend_and_insert() {
+    let x = [0.8, -0.6];
+    for at in 0..=5 {
+        let (value, (da, db)) = growing_grad(x[0], x[1], at);
+        assert_eq!(value, growing(x[0], x[1], at));
+        check_fd(
+            |[a, b]| growing(a, b, at),
+            x,
+            [da, db],
+            &format!("insert at {at}"),
+        );
+    }
+}
+
+#[differentiable]
+fn copy_into(w: &[f64], b: f64) -> f64 {
+    let mut v = vec![0.0; w.len()];
+    let mut s = 0.0;
+    for step in 0..3 {
+        v.copy_from_slice(w);
+        v[step] *= b;
+        s += v[0] * v[1] + v[2];
+    }
+    s
+}
+
+#[test]
+fn copy_from_slice_in_a_loop() {
+    let x = [0.5, -1.5, 2.5, 0.25];
+    let (_, (dw, db)) = copy_into_grad(&x[..3], x[3]);
+    check_fd(
+        |[a, b, c, d]| copy_into(&[a, b, c], d),
+        x,
+        [dw[0], dw[1], dw[2], db],
+        "copy_from_slice",
+    );
+}
+
+#[differentiable]
+fn double_buffer(k: f64, #[no_grad] steps: usize) -> f64 {
+    let mut u = vec![1.0, 2.0, 3.0];
+    let mut next = vec![0.0; 3];
+    for _ in 0..steps {
+        for i in 0..3 {
+            next[i] = u[i] * k + 0.1 * u[(i + 1) % 3];
+        }
+        std::mem::swap(&mut u, &mut next);
+    }
+    u[0] + u[2] * u[1]
+}
+
+#[test]
+fn mem_swap_of_two_buffers() {
+    for steps in [0, 1, 4] {
+        let (value, g) = double_buffer_grad(0.9, steps);
+        assert_eq!(value, double_buffer(0.9, steps));
+        check_fd(|[k]| double_buffer(k, steps), [0.9], [g], "mem::swap");
+    }
+}
+
+#[differentiable]
+fn matrix_in_place(m: &Matrix2x3<f64>, k: f64, r: &Vector3<f64>) -> f64 {
+    let mut a = *m;
+    a.scale_mut(k);
+    a.swap_rows(0, 1);
+    a.swap_columns(0, 2);
+    let mut s = a[(0, 0)] * a[(1, 2)] + a[(0, 1)];
+    a.set_row(1, &r.transpose());
+    a.neg_mut();
+    s += a[(1, 0)] * a[(0, 2)] + a[(1, 1)];
+    let mut b = Matrix2x3::zeros();
+    b.copy_from(&a);
+    b.fill(k);
+    s + b[(0, 0)] + a.norm_squared()
+}
+
+#[test]
+fn nalgebra_in_place_methods() {
+    let m = [0.5, -1.0, 2.0, 0.25, 1.5, -0.75];
+    let (k, r) = (1.3, [0.2, -0.4, 0.9]);
+    let f = |x: [f64; 10]| {
+        matrix_in_place(
+            &Matrix2x3::from_row_slice(&x[..6]),
+            x[6],
+            &Vector3::new(x[7], x[8], x[9]),
+        )
+    };
+    let (_, (dm, dk, dr)) = matrix_in_place_grad(
+        &Matrix2x3::from_row_slice(&m),
+        k,
+        &Vector3::new(r[0], r[1], r[2]),
+    );
+    let mut got = [0.0; 10];
+    for i in 0..2 {
+        for j in 0..3 {
+            got[i * 3 + j] = dm[(i, j)];
+        }
+    }
+    got[6] = dk;
+    got[7..].copy_from_slice(dr.as_slice());
+    let x = [m[0], m[1], m[2], m[3], m[4], m[5], k, r[0], r[1], r[2]];
+    let want = grad(f, x);
+    common::assert_grad_close(got, want, common::FD_TOL, "nalgebra in-place");
+}

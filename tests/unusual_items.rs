@@ -1,0 +1,119 @@
+//! Code that compiles without `#[differentiable]` compiles with it, and its gradient is right:
+//! configured statements, raw identifiers, `impl Trait` and pattern parameters, type aliases of
+//! parameter types, self-assignment. Every gradient against central finite differences.
+
+mod common;
+
+use common::{check_fd, diff, FD_TOL};
+use nabla::differentiable;
+use nalgebra::SVector;
+
+#[differentiable]
+fn configured(x: f64) -> f64 {
+    let y = x * 2.0;
+    #[cfg(any())]
+    let y = 1.0;
+    #[cfg(all())]
+    let y = y + x * x;
+    y * x
+}
+
+#[differentiable]
+fn configured_arm(x: f64, #[no_grad] mode: u8) -> f64 {
+    match mode {
+        #[cfg(any())]
+        0 => x,
+        0 => x * x * x,
+        _ => x.sin(),
+    }
+}
+
+#[test]
+fn cfg_keeps_and_drops_what_rustc_does() {
+    // y = 2x + x², result y·x = 2x² + x³.
+    let (value, g) = configured_grad(1.5);
+    assert_eq!(value, 2.0 * 1.5 * 1.5 + 1.5 * 1.5 * 1.5);
+    common::assert_close(
+        g,
+        4.0 * 1.5 + 3.0 * 1.5 * 1.5,
+        common::EXACT_TOL,
+        "configured",
+    );
+    let (value, g) = configured_arm_grad(0.7, 0);
+    assert_eq!(value, configured_arm(0.7, 0));
+    common::assert_close(g, 3.0 * 0.49, common::EXACT_TOL, "configured arm");
+}
+
+#[differentiable]
+fn raw(r#in: f64, r#type: f64) -> f64 {
+    let r#let = r#in * r#type;
+    r#let.sin() + r#in
+}
+
+#[test]
+fn raw_identifiers() {
+    let x = [0.4, 1.1];
+    let (_, (a, b)) = raw_grad(x[0], x[1]);
+    check_fd(|[a, b]| raw(a, b), x, [a, b], "raw identifiers");
+}
+
+#[differentiable]
+fn unusual_parameters(x: f64, _key: impl Copy, (n, m): (usize, usize), [p, q]: [u8; 2]) -> f64 {
+    x * x * (n + m) as f64 + x * (p as f64 - q as f64)
+}
+
+#[test]
+fn impl_trait_and_pattern_parameters() {
+    let (value, g) = unusual_parameters_grad(0.5, 'k', (2, 3), [4, 1]);
+    assert_eq!(value, unusual_parameters(0.5, 'k', (2, 3), [4, 1]));
+    check_fd(
+        |[x]| unusual_parameters(x, 'k', (2, 3), [4, 1]),
+        [0.5],
+        [g],
+        "pattern parameters",
+    );
+}
+
+type Weights = SVector<f64, 3>;
+type Real = f64;
+
+/// The parameter types are aliases: they carry gradient all the same.
+#[differentiable]
+fn aliased(w: &Weights, b: Real, #[no_grad] x: &SVector<f64, 3>) -> f64 {
+    let y = w.dot(x) + b;
+    y * y
+}
+
+#[test]
+fn aliases_of_parameter_types_carry_gradient() {
+    let w = Weights::new(1.0, -2.0, 0.5);
+    let x = SVector::<f64, 3>::new(0.5, -1.0, 2.0);
+    let (_, (dw, db)) = aliased_grad(&w, 0.25, &x);
+    let y = w.dot(&x) + 0.25;
+    for i in 0..3 {
+        common::assert_close(dw[i], 2.0 * y * x[i], common::EXACT_TOL, "dw");
+    }
+    let fd = diff(|b| aliased(&w, b, &x), 0.25);
+    common::assert_close(db, fd, FD_TOL, "db");
+}
+
+// `t = t` is the point of the test (rustc's lint is newer than the minimum toolchain).
+#[allow(unknown_lints, self_assignment)]
+#[differentiable]
+fn self_assignment(c: f64, e: f64) -> f64 {
+    let mut t = c * e;
+    if c > 0.3 {
+        t = t;
+    } else {
+        t += e;
+    }
+    t
+}
+
+#[test]
+fn a_variable_assigned_to_itself() {
+    for x in [[0.5, 2.0], [0.1, -1.5]] {
+        let (_, (dc, de)) = self_assignment_grad(x[0], x[1]);
+        check_fd(|[c, e]| self_assignment(c, e), x, [dc, de], "t = t");
+    }
+}
