@@ -209,3 +209,30 @@ fn nalgebra_in_place_methods() {
     let want = grad(f, x);
     common::assert_grad_close(got, want, common::FD_TOL, "nalgebra in-place");
 }
+
+#[differentiable]
+fn double_buffer_by_assignment(k: f64, #[no_grad] steps: usize) -> f64 {
+    let mut u = vec![1.0, 2.0, 3.0];
+    for _ in 0..steps {
+        let mut next = vec![0.0; 3];
+        for i in 0..3 {
+            next[i] = u[i] * k + 0.1 * u[(i + 1) % 3];
+        }
+        u = next;
+    }
+    u[0] * u[1]
+}
+
+#[test]
+fn whole_buffer_assignment_in_a_loop() {
+    for steps in [0, 1, 3] {
+        let (value, g) = double_buffer_by_assignment_grad(0.9, steps);
+        assert_eq!(value, double_buffer_by_assignment(0.9, steps));
+        check_fd(
+            |[k]| double_buffer_by_assignment(k, steps),
+            [0.9],
+            [g],
+            "u = next",
+        );
+    }
+}

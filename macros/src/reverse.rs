@@ -551,7 +551,11 @@ impl<'a> Generator<'a> {
             Operand::Var(v) => {
                 let var = self.body.var(*v);
                 let ident = &var.ident;
-                if !var.is_ref && self.is_needed(*v) {
+                // The reverse sweep still reads it, for its value or its shape (`u = next;`
+                // moves `next`, whose adjoint is then shaped like it): copy instead of moving.
+                let read_later = self.is_needed(*v)
+                    || self.needed_in_scope.as_ref().is_none_or(|n| n.contains(v));
+                if !var.is_ref && read_later {
                     quote!(::core::clone::Clone::clone(&#ident))
                 } else {
                     quote!(#ident)
@@ -684,6 +688,14 @@ impl<'a> Generator<'a> {
             Value::Cast { arg, ty } => {
                 let a = self.forward_receiver(arg);
                 quote_spanned!(span=> #a as #ty)
+            }
+            Value::Index { base, index } if !self.activity.operand_varied(base) => {
+                // An element of data, which may not be `Copy` (a row of `&[Vec<f64>]`): by value
+                // when it is `Copy`, else by reference, as for operators.
+                let b = self.forward_receiver(base);
+                let i = self.forward_operand_by_value(index);
+                let rt = rt();
+                quote_spanned!(span=> (&#rt::Operand(&#b[#i])).value())
             }
             Value::Index { base, index } => {
                 let b = self.forward_receiver(base);
@@ -851,8 +863,8 @@ impl<'a> Generator<'a> {
                     && self.declared.insert(var)
                 {
                     let d = self.adjoint(var);
-                    let ident = self.ident(var).clone();
-                    out.extend(quote!(let mut #d = #rt::Tangent::zero_tangent(&#ident);));
+                    let reference = self.shape_ref(var);
+                    out.extend(quote!(let mut #d = #rt::Tangent::zero_tangent(#reference);));
                 }
             }
         }

@@ -1,0 +1,78 @@
+//! Data sets laid out as rows, the default layout of CSV data: `&[Vec<f64>]`, `&[[f64; N]]`
+//! and `&[DVector<f64>]`, iterated and indexed. Every gradient against central finite
+//! differences.
+
+mod common;
+
+use common::check_fd;
+use nabla::differentiable;
+use nalgebra::DVector;
+
+/// Logistic regression over rows of a `Vec<Vec<f64>>`.
+#[differentiable]
+fn logistic(w: &[f64], b: f64, #[no_grad] rows: &[Vec<f64>], #[no_grad] ys: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for (row, y) in rows.iter().zip(ys) {
+        let mut z = b;
+        for j in 0..row.len() {
+            z += w[j] * row[j];
+        }
+        total += nabla::bce_with_logits(z, *y);
+    }
+    total / rows.len() as f64
+}
+
+#[differentiable]
+fn least_squares_arrays(w: [f64; 2], #[no_grad] rows: &[[f64; 3]]) -> f64 {
+    let mut total = 0.0;
+    for row in rows {
+        let r = w[0] * row[0] + w[1] * row[1] - row[2];
+        total += r * r;
+    }
+    total
+}
+
+#[differentiable]
+fn indexed_vectors(w: f64, #[no_grad] rows: &[DVector<f64>]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..rows.len() {
+        total += (w * rows[i][0] - rows[i][1]).powi(2);
+    }
+    total
+}
+
+#[test]
+fn rows_of_vecs() {
+    let rows = vec![
+        vec![0.5, -1.0, 2.0],
+        vec![1.5, 0.25, -0.5],
+        vec![-0.3, 0.8, 0.1],
+    ];
+    let ys = [1.0, 0.0, 1.0];
+    let x = [0.3, -0.2, 0.5, 0.1];
+    let (_, (dw, db)) = logistic_grad(&x[..3], x[3], &rows, &ys);
+    check_fd(
+        |[a, b, c, d]| logistic(&[a, b, c], d, &rows, &ys),
+        x,
+        [dw[0], dw[1], dw[2], db],
+        "logistic over Vec rows",
+    );
+}
+
+#[test]
+fn rows_of_arrays() {
+    let rows = [[1.0, 2.0, 3.5], [0.5, -1.0, 0.0], [2.0, 0.5, 1.0]];
+    let x = [0.7, 1.2];
+    let (_, g) = least_squares_arrays_grad(x, &rows);
+    check_fd(|w| least_squares_arrays(w, &rows), x, g, "array rows");
+}
+
+#[test]
+fn rows_of_nalgebra_vectors() {
+    let rows = vec![
+        DVector::from_vec(vec![1.0, 2.0]),
+        DVector::from_vec(vec![-0.5, 0.5]),
+    ];
+    let (_, g) = indexed_vectors_grad(0.8, &rows);
+    check_fd(|[w]| indexed_vectors(w, &rows), [0.8], [g], "DVector rows");
+}
