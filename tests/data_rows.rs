@@ -2,6 +2,9 @@
 //! and `&[DVector<f64>]`, iterated and indexed. Every gradient against central finite
 //! differences.
 
+// Index loops over rows are one of the layouts tested here.
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use common::check_fd;

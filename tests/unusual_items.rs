@@ -13,7 +13,7 @@ fn configured(x: f64) -> f64 {
     let y = x * 2.0;
     #[cfg(any())]
     let y = 1.0;
-    #[cfg(all())]
+    #[cfg(test)]
     let y = y + x * x;
     y * x
 }
@@ -99,7 +99,7 @@ fn aliases_of_parameter_types_carry_gradient() {
 
 // `t = t` is the point of the test; rustc reports it under `dead_code`.
 #[differentiable]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::self_assignment)]
 fn self_assignment(c: f64, e: f64) -> f64 {
     let mut t = c * e;
     if c > 0.3 {

@@ -116,7 +116,16 @@ fn foreign_callee(path: &syn::Path) -> Option<Callee> {
     }
 }
 
-pub fn check(body: &Body, sig: &Signature, activity: &Activity, errors: &mut Errors) {
+/// Runs the checks, recording every error in `errors`. Returns the paths of the calls that are
+/// differentiated through (their callees must be `#[differentiable]`), so the fallback can name
+/// them too when the function has errors: rustc then reports a callee that is not, in the same
+/// build.
+pub fn check(
+    body: &Body,
+    sig: &Signature,
+    activity: &Activity,
+    errors: &mut Errors,
+) -> Vec<syn::Path> {
     // Errors from the signature or from lowering leave holes in the IR (an unsupported
     // expression reads nothing), which would make parameters look unused.
     let earlier_errors = !errors.is_empty();
@@ -127,12 +136,14 @@ pub fn check(body: &Body, sig: &Signature, activity: &Activity, errors: &mut Err
         reported: HashSet::new(),
         blamed: BTreeSet::new(),
         rejected_values: HashSet::new(),
+        differentiated_calls: Vec::new(),
     };
     checker.block(&body.block);
     checker.result();
     if !earlier_errors {
         checker.parameters();
     }
+    checker.differentiated_calls
 }
 
 // ----- what the analysis knows about values ---------------------------------------------------
@@ -1266,6 +1277,8 @@ struct Checker<'a, 'e> {
     /// Values whose construction is already reported (a tuple, a call nabla cannot
     /// differentiate): reading their fields is not reported again.
     rejected_values: HashSet<VarId>,
+    /// The callees of calls differentiated through.
+    differentiated_calls: Vec<syn::Path>,
 }
 
 impl Checker<'_, '_> {
@@ -1359,7 +1372,7 @@ impl Checker<'_, '_> {
                         } else {
                             (
                                 format!("`{name}` is not a method nabla differentiates, and `{text}` is called on a value that carries gradient from {from}: if it changes that value in place, the gradient would silently be wrong"),
-                                format!("write the change with element reads and writes (`v[i] = ..`) or with the in-place methods nabla differentiates (see the error catalogue); if no gradient is meant to flow through it, call it on `stop_gradient(..)` of the value"),
+                                "write the change with element reads and writes (`v[i] = ..`) or with the in-place methods nabla differentiates (see the error catalogue); if no gradient is meant to flow through it, call it on `stop_gradient(..)` of the value".to_string(),
                             )
                         };
                         self.errors.push_at(place, message, help);
@@ -1377,6 +1390,7 @@ impl Checker<'_, '_> {
                 let Some(callee) = foreign_callee(&func.path) else {
                     // Whether a user function is #[differentiable] is rustc's to find out: the
                     // reverse sweep calls its companion `<path>::__vjp` (see docs/errors.md).
+                    self.differentiated_calls.push(func.path.clone());
                     return;
                 };
                 let params = self.flow.deps_of(&varied);

@@ -150,7 +150,7 @@ impl Expansion<'_> {
                 quote_spanned! {span=>
                     #[doc = #doc]
                     #[must_use = "the gradient is computed but never used: apply it, e.g. with `nabla::Adam::step`"]
-                    #[allow(dead_code, clippy::type_complexity)]
+                    #[allow(dead_code, clippy::type_complexity, clippy::duplicated_attributes)]
                     #(#lints)*
                     #[inline]
                     #vis fn #grad_name #generics(#(#params),*) -> (#result, #gradient) #where_clause {
@@ -171,7 +171,7 @@ impl Expansion<'_> {
             #item
 
             #[doc(hidden)]
-            #[allow(non_camel_case_types, dead_code)]
+            #[allow(non_camel_case_types, dead_code, clippy::duplicated_attributes)]
             #(#lints)*
             #vis struct #name {}
 
@@ -180,7 +180,7 @@ impl Expansion<'_> {
                 /// The pullback: `(value, one gradient per parameter)`, `()` for parameters that carry none.
                 #[doc(hidden)]
                 #[inline]
-                #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, unreachable_code, clippy::all, clippy::pedantic)]
+                #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, unreachable_code, clippy::all, clippy::pedantic, clippy::duplicated_attributes)]
                 #vis fn __vjp #generics(#(#params,)* #internal_cotangent: #result) -> (#result, #full) #where_clause {
                     #uses_original
                     #(#carries_gradient)*
@@ -192,7 +192,7 @@ impl Expansion<'_> {
 
             #[doc = #vjp_doc]
             #[must_use = "the gradient is computed but never used"]
-            #[allow(dead_code, clippy::type_complexity)]
+            #[allow(dead_code, clippy::type_complexity, clippy::duplicated_attributes)]
             #(#lints)*
             #[inline]
             #vis fn #vjp_name #generics(#(#params,)* #cotangent: #result) -> (#result, #gradient) #where_clause {

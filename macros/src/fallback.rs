@@ -3,13 +3,29 @@
 //! user sees only the real errors.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::emit::Expansion;
 
-pub fn items(expansion: &Expansion<'_>, errors: TokenStream) -> TokenStream {
+/// The items, with `errors` and an unreachable pullback. The pullback still names the companion
+/// of every callee that would be differentiated through (`callees`), so a callee that is not
+/// `#[differentiable]` is reported in the same build as the other errors.
+pub fn items(expansion: &Expansion<'_>, errors: TokenStream, callees: &[syn::Path]) -> TokenStream {
+    let companions = callees.iter().map(|path| {
+        let mut path = path.clone();
+        if let Some(last) = path.segments.last_mut() {
+            last.arguments = syn::PathArguments::None;
+        }
+        quote_spanned!(path.span()=> let _: #path;)
+    });
+    // The errors stand inside a constant, not at item level: rustc stops after expanding an
+    // item-level `compile_error!`, before it would resolve the callees named above.
     expansion.items(
-        quote!(::core::unreachable!("nabla: this function did not compile")),
-        errors,
+        quote! {
+            #(#companions)*
+            ::core::unreachable!("nabla: this function did not compile")
+        },
+        quote!(const _: () = { #errors };),
     )
 }

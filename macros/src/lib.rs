@@ -81,10 +81,10 @@ fn expand(
             }
             let body = lower::lower(&func, &sig, &mut errors);
             let activity = activity::analyze(&body, &sig);
-            check::check(&body, &sig, &activity, &mut errors);
+            let callees = check::check(&body, &sig, &activity, &mut errors);
             closure::check_closures(&body, &activity, &mut errors);
             if !errors.is_empty() {
-                return fallback::items(&expansion, errors.into_compile_errors());
+                return fallback::items(&expansion, errors.into_compile_errors(), &callees);
             }
             let sweeps = reverse::generate(&body, &sig, &activity, &emit::internal_cotangent());
             let value = &sweeps.value;
@@ -107,11 +107,11 @@ fn expand(
                 Ok(path) => path,
                 Err(error) => {
                     errors.push_error(error);
-                    return fallback::items(&expansion, errors.into_compile_errors());
+                    return fallback::items(&expansion, errors.into_compile_errors(), &[]);
                 }
             };
             if !errors.is_empty() {
-                return fallback::items(&expansion, errors.into_compile_errors());
+                return fallback::items(&expansion, errors.into_compile_errors(), &[]);
             }
             expansion.items(
                 custom::pullback_body(&func, &sig, &path),

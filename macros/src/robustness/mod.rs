@@ -3,9 +3,9 @@
 //! that would tell the user what is wrong.
 //!
 //! These tests feed both attributes every prefix of a set of sample functions, many thousands of
-//! mechanical mutations of them (a token deleted, duplicated or swapped with its neighbour, and
-//! random combinations of such edits), items that are not functions, and unexpected attribute
-//! arguments. Every input must expand to some tokens without panicking. Failures are collected
+//! mechanical mutations of them (a token deleted, duplicated or swapped with its neighbour,
+//! random combinations of such edits, and words, literals or operators replaced by others of
+//! their kind), items that are not functions, and unexpected attribute arguments. Every input must expand to some tokens without panicking. Failures are collected
 //! rather than stopping at the first, and each names the exact source text that panicked.
 
 mod mutations;
@@ -32,7 +32,8 @@ use crate::{expand, Mode};
 const PANICS_SHOWN: usize = 20;
 
 /// Random mutations of each kind made of each sample, on top of the exhaustive single edits.
-/// About half of them still tokenize; the rest break a delimiter and are skipped.
+/// About half of the random edits still tokenize (the rest break a delimiter and are skipped);
+/// about a third of the substitutions still parse as functions.
 const RANDOM_MUTATIONS_PER_SAMPLE: usize = 600;
 
 /// The least number of distinct inputs the mutation test must feed, and how many of them must
