@@ -21,6 +21,7 @@ mod methods;
 mod parse;
 mod rename;
 mod reverse;
+mod spans;
 
 #[cfg(test)]
 mod robustness;
@@ -39,12 +40,27 @@ pub fn custom_gradient(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into(), Mode::CustomGradient).into()
 }
 
+/// Expands either attribute, on a stack of its own. syn parses nested expressions recursively, and
+/// code that rustc compiles (700 nested parentheses, a chain of 1,000 method calls) must not
+/// overflow the compiler's stack once the attribute is added. The segment is reserved, not
+/// touched: its pages cost nothing until used.
+fn expand(
+    attr: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+    mode: Mode,
+) -> proc_macro2::TokenStream {
+    stacker::grow(EXPANSION_STACK, || expand_here(attr, item, mode))
+}
+
+/// The stack the expansion runs on (see [`expand`]).
+const EXPANSION_STACK: usize = 256 * 1024 * 1024;
+
 enum Mode {
     Differentiable,
     CustomGradient,
 }
 
-fn expand(
+fn expand_here(
     attr: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
     mode: Mode,

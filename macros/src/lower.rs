@@ -20,6 +20,11 @@ use crate::ir::{
 use crate::methods;
 use crate::parse::Signature;
 use crate::rename::rename_tokens;
+use crate::spans::expr_span;
+
+/// Stack left when lowering grows a new stack segment, and the size of each segment.
+const RED_ZONE: usize = 128 * 1024;
+const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
 pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
     let mut locations = LocationScan::default();
@@ -369,8 +374,12 @@ impl Lowerer<'_> {
     }
 
     fn lower_expr(&mut self, expr: &Expr) -> Operand {
-        let value = self.lower_value(expr);
-        self.operand_of(value, expr.span())
+        // Lowering recurses once per operand: a deeply nested expression grows the stack on
+        // the heap instead of overflowing it.
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            let value = self.lower_value(expr);
+            self.operand_of(value, expr_span(expr))
+        })
     }
 
     /// Lowers the statements of `block` into the current IR block, in a new name scope, and
@@ -865,7 +874,7 @@ impl Lowerer<'_> {
     }
 
     fn lower_value(&mut self, expr: &Expr) -> Value {
-        let span = expr.span();
+        let span = expr_span(expr);
         match expr {
             Expr::Lit(lit) => Value::Use(Operand::Const(lit.to_token_stream())),
             Expr::Path(p) => {

@@ -5,10 +5,6 @@
 pub struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
     /// The stream of program `index` of the run seeded `seed`: each program has its own, so
     /// leaving one program out (`--skip`) changes no other.
     pub fn for_program(seed: u64, index: usize) -> Rng {

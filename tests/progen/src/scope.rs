@@ -119,10 +119,6 @@ impl Scope {
             .is_some_and(|f| f.iter().any(|b| b.name == name))
     }
 
-    pub fn depth(&self) -> usize {
-        self.frames.len()
-    }
-
     /// What is known after either of two paths from the same point (the arms of an `if`, or
     /// different trip counts of a loop): the hull of the ranges, and "carries gradient" if either
     /// path makes it so.
