@@ -30,10 +30,22 @@ use syn::{BinOp, Type};
 
 use crate::activity::{differentiable_operands, Activity};
 use crate::errors::{Errors, Place};
+use crate::gating::{is_gate, Gates};
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId};
 use crate::parse::{float_bearing, Signature};
 
 /// Step methods that compare: allowed where comparisons are (conditions).
+/// Step methods whose result may scale or select a value that carries gradient (`x.signum() * x`,
+/// `x.floor() * x`): the gradient then flows through the other value, piece by piece.
+const GATING_STEP_METHODS: &[&str] = &[
+    "signum",
+    "round",
+    "round_ties_even",
+    "floor",
+    "ceil",
+    "trunc",
+];
+
 const ORDERING_METHODS: &[&str] = &[
     "total_cmp",
     "partial_cmp",
@@ -305,6 +317,8 @@ struct Flow<'a> {
     /// Receivers of methods nabla does not know: in `xs.iter().product()` only `product` is
     /// reported.
     feeds_unknown: HashSet<VarId>,
+    /// Step values that only scale or select values that carry gradient (see `gating.rs`).
+    gates: Gates,
     changed: bool,
 }
 
@@ -329,6 +343,7 @@ impl<'a> Flow<'a> {
             flags: HashSet::new(),
             reads: vec![0; n],
             feeds_unknown: HashSet::new(),
+            gates: Gates::analyze(body, activity),
             changed: false,
         };
         for (id, var) in body.vars.iter().enumerate() {
@@ -440,6 +455,17 @@ impl<'a> Flow<'a> {
 
     fn varied(&self, op: &Operand) -> bool {
         self.activity.operand_varied(op)
+    }
+
+    /// Whether every parameter in `params` reaches the result through a differentiable path:
+    /// then a step value of theirs may gate values that carry gradient (see `gating.rs`); if
+    /// one reaches it only through the step, the step is what to report.
+    fn reach_result(&self, params: &BTreeSet<usize>) -> bool {
+        params.iter().all(|&p| {
+            self.body.vars.iter().enumerate().any(|(id, var)| {
+                var.origin == Origin::Param(p) && self.activity.useful.contains(&VarId(id))
+            })
+        })
     }
 
     fn kind(&self, op: &Operand) -> Kind {
@@ -1351,6 +1377,13 @@ impl Checker<'_, '_> {
                 let from = params_names(self.sig(), &params);
                 let place = Place::at(method.span());
                 match kind {
+                    // `x.signum() * x`, `if .. { r.signum() } else { r }`: the step only scales or
+                    // selects a value that carries gradient.
+                    MethodKind::Step
+                        if GATING_STEP_METHODS.contains(&name.as_str())
+                            && args.is_empty()
+                            && self.flow.gates.only_gates(dst)
+                            && self.flow.reach_result(&params) => {}
                     MethodKind::Step if !ORDERING_METHODS.contains(&name.as_str()) => {
                         let (message, help) =
                             step_method_message(&name, &text, receiver, args, &self.flow, &from);
@@ -1370,8 +1403,11 @@ impl Checker<'_, '_> {
                                 format!("compute it with differentiable operations or call a #[differentiable] or #[custom_gradient] function; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
                             )
                         } else {
+                            let dots = if args.is_empty() { "" } else { ".." };
+                            let call =
+                                format!("{}.{name}({dots})", self.flow.render_operand(receiver, 2));
                             (
-                                format!("`{name}` is not a method nabla differentiates, and `{text}` is called on a value that carries gradient from {from}: if it changes that value in place, the gradient would silently be wrong"),
+                                format!("`{name}` is not a method nabla differentiates, and `{call}` is called on a value that carries gradient from {from}: if it changes that value in place, the gradient would silently be wrong"),
                                 "write the change with element reads and writes (`v[i] = ..`) or with the in-place methods nabla differentiates (see the error catalogue); if no gradient is meant to flow through it, call it on `stop_gradient(..)` of the value".to_string(),
                             )
                         };
@@ -1533,9 +1569,21 @@ impl Checker<'_, '_> {
         let Some(&(origin, operand)) = tainted.first() else {
             return;
         };
+        // `mask * x`: the step value scales a value that carries gradient.
+        let gated = |o: usize| flow.reach_result(&flow.origins[o].params);
+        if tainted
+            .iter()
+            .all(|(o, op)| is_gate(value, op, flow.activity) && gated(*o))
+        {
+            return;
+        }
         let ascribed = ty.map(kind_of_type).unwrap_or(Kind::Unknown);
         let becomes_float = (flow.kinds[dst.0] == Kind::Float || ascribed == Kind::Float)
             && tainted.iter().any(|(_, op)| flow.kind(op) != Kind::Float);
+        // `(x > 0.0) as f64`, where the number only gates values that carry gradient.
+        if becomes_float && flow.gates.only_gates(dst) && gated(origin) {
+            return;
+        }
         let differentiable = match value {
             Value::Binary { op, .. } => is_arithmetic(op),
             Value::Method { kind, .. } => {
@@ -1615,6 +1663,8 @@ impl Checker<'_, '_> {
             if self.reported.contains(&o)
                 || !self.flow.is_value_branch(var)
                 || self.flow.kinds[var.0] != Kind::Float
+                || (self.flow.gates.only_gates(var)
+                    && self.flow.reach_result(&self.flow.origins[o].params))
             {
                 continue;
             }
@@ -2136,6 +2186,30 @@ mod tests {
     }
 
     #[test]
+    fn steps_that_scale_or_select_values_with_gradient_are_fine() {
+        for source in [
+            "fn f(x: f64) -> f64 { let mask = (x > 0.0) as i32 as f64; mask * x }",
+            "fn f(x: f64) -> f64 { let s = if x > 0.0 { 1.0 } else { 0.01 }; s * x }",
+            "fn f(r: f64) -> f64 { let mut w = 1.0; if r > 1.0 { w = 0.5; } w * r * r }",
+            "fn f(x: f64) -> f64 { x.signum() * x }",
+            "fn f(x: f64) -> f64 { x / -x.signum() }",
+            "fn f(r: f64) -> f64 { if r.abs() > 1.0 { r.signum() } else { r } }",
+            "fn f(x: f64) -> f64 { x.is_sign_negative() as i32 as f64 * x }",
+        ] {
+            accepted(source);
+        }
+        // The step is the only way `x` reaches the result: its gradient would be zero.
+        rejected(
+            "fn f(x: f64, y: f64) -> f64 { y * x.signum() }",
+            "`x.signum()` has derivative zero",
+        );
+        rejected(
+            "fn f(x: f64, y: f64) -> f64 { let m = (x > 0.0) as i32 as f64; m * y }",
+            "the comparison `x > 0.0` is turned into a number",
+        );
+    }
+
+    #[test]
     fn selections_guards_and_clipping_are_fine() {
         accepted(
             "fn f(xs: &[f64], w: f64, #[no_grad] c: f64) -> f64 {
@@ -2233,11 +2307,11 @@ mod tests {
             "`a` and `b`",
         );
         rejected(
-            "fn f(x: f64) -> f64 { x.is_sign_negative() as i32 as f64 * x }",
+            "fn f(x: f64) -> f64 { x.is_sign_negative() as i32 as f64 + x }",
             "the test `x.is_sign_negative()`",
         );
         rejected(
-            "fn f(x: f64) -> f64 { let b: f64 = (x > 0.5).into(); b * x }",
+            "fn f(x: f64) -> f64 { let b: f64 = (x > 0.5).into(); b + x }",
             "the comparison `x > 0.5`",
         );
     }
@@ -2265,7 +2339,7 @@ mod tests {
             "sets the function's result",
         );
         rejected(
-            "fn f(x: f64) -> f64 { let mut s = 1.0; if x < 0.0 { s = 0.01; } s * x }",
+            "fn f(x: f64) -> f64 { let mut s = 1.0; if x < 0.0 { s = 0.01; } s + x }",
             "sets `s` only to values that carry no gradient",
         );
     }
@@ -2297,7 +2371,7 @@ mod tests {
             "signum",
         ] {
             rejected(
-                &format!("fn f(x: f64) -> f64 {{ x.{method}() * x }}"),
+                &format!("fn f(x: f64) -> f64 {{ x.{method}() + x }}"),
                 &format!("`x.{method}()` has derivative zero"),
             );
         }

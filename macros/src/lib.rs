@@ -14,6 +14,7 @@ mod custom;
 mod emit;
 mod errors;
 mod fallback;
+mod gating;
 mod in_place;
 mod ir;
 mod lower;
@@ -80,6 +81,13 @@ fn expand_here(
         if let Some(configured) = cfg::split(&func, &attr) {
             return configured;
         }
+    }
+    if let Some(error) = parse::primitive_name(&func) {
+        // The companion type would hide the primitive type from the whole module: emit the
+        // function alone.
+        let original = emit::original(&func);
+        let error = error.to_compile_error();
+        return quote::quote!(#original #error);
     }
     let mut errors = errors::Errors::default();
     let sig = parse::signature(&func, &mut errors);

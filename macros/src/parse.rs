@@ -237,6 +237,20 @@ fn is_nalgebra_alias(name: &str) -> bool {
     }
 }
 
+/// An error when the function is named like a primitive type (`fn f64(..)`): the companion type
+/// generated beside it, which carries its pullback, would shadow the primitive in the module.
+pub fn primitive_name(item: &ItemFn) -> Option<syn::Error> {
+    let name = item.sig.ident.unraw().to_string();
+    let primitive =
+        is_data_primitive(&name) && name != "String" || matches!(name.as_str(), "f32" | "f64");
+    primitive.then(|| {
+        syn::Error::new(
+            item.sig.ident.span(),
+            format!("a #[differentiable] function cannot be named `{name}`: the items generated beside it would hide the primitive type `{name}`\n\nhelp: rename the function, e.g. `{name}_value`"),
+        )
+    })
+}
+
 /// Whether a parameter type holds no float by its spelling alone: integers, `bool`, `char`,
 /// `str`/`String`, `()`, and references, arrays, slices, `Vec`s and tuples of these. Every
 /// other type carries gradient, aliases and user types included; rustc then checks that it can.

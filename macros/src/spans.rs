@@ -24,7 +24,7 @@ fn first_span(mut expr: &Expr) -> Span {
             Expr::Cast(e) if e.attrs.is_empty() => &e.expr,
             Expr::Call(e) if e.attrs.is_empty() => &e.func,
             Expr::Try(e) if e.attrs.is_empty() => &e.expr,
-            Expr::Paren(e) if e.attrs.is_empty() => return e.paren_token.span.open(),
+            Expr::Paren(e) if e.attrs.is_empty() => return e.paren_token.span.join(),
             Expr::Unary(e) if e.attrs.is_empty() => return e.op.span(),
             other => return other.span(),
         };
@@ -36,10 +36,10 @@ fn last_span(mut expr: &Expr) -> Span {
         expr = match expr {
             Expr::Binary(e) => &e.right,
             Expr::Unary(e) => &e.expr,
-            Expr::MethodCall(e) => return e.paren_token.span.close(),
-            Expr::Call(e) => return e.paren_token.span.close(),
-            Expr::Index(e) => return e.bracket_token.span.close(),
-            Expr::Paren(e) => return e.paren_token.span.close(),
+            Expr::MethodCall(e) => return e.paren_token.span.join(),
+            Expr::Call(e) => return e.paren_token.span.join(),
+            Expr::Index(e) => return e.bracket_token.span.join(),
+            Expr::Paren(e) => return e.paren_token.span.join(),
             Expr::Field(e) => return e.member.span(),
             Expr::Cast(e) => return e.ty.span(),
             Expr::Try(e) => return e.question_token.span,

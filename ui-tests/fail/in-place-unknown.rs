@@ -1,0 +1,29 @@
+// A method nabla has no rule for, on a value that carries gradient, is an error even where its
+// result is unused: it may change the value in place, and the gradient would silently be wrong.
+use nabla::differentiable;
+use nalgebra::Vector3;
+
+#[differentiable]
+fn shortened(w: f64) -> f64 {
+    let mut v = vec![0.0; 3];
+    v[0] = w;
+    v[1] = w * w;
+    v.truncate(2);
+    v[0] + v[1]
+}
+
+#[differentiable]
+fn sorted(w: &[f64]) -> f64 {
+    let mut v = w.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[0]
+}
+
+#[differentiable]
+fn normalized(m: &Vector3<f64>) -> f64 {
+    let mut u = *m;
+    u.normalize_mut();
+    u[0]
+}
+
+fn main() {}
