@@ -2037,7 +2037,7 @@ fn comparison_help(flow: &Flow<'_>, origin: usize) -> String {
 fn branch_help(flow: &Flow<'_>, condition: usize) -> String {
     let o = &flow.origins[condition];
     let text = &o.text;
-    let x = first_param(flow, &o.params);
+    let x = compared_name(text).unwrap_or_else(|| first_param(flow, &o.params));
     let mut help = format!("put the computation that carries gradient inside the arms, as in `if {text} {{ 2.0 * {x} }} else {{ 0.0 }}`");
     if let Some(s) = surrogate(flow, condition) {
         help.push_str(&format!("; for a smooth switch use `{s}`"));
@@ -2057,6 +2057,28 @@ fn counter_help(flow: &Flow<'_>, condition: usize, name: &str) -> String {
     }
     help.push_str(&format!("; if `{name}` is a metric rather than part of the result, compute it outside the #[differentiable] function or write `stop_gradient(..)` around it"));
     help
+}
+
+/// The value a comparison tests, when it is a plain name or element (`x` in `x > 0.5`, `w[0]`
+/// in `w[0] < 1.0`): what the example in a help should compute with.
+fn compared_name(comparison: &str) -> Option<String> {
+    let (a, b) = [" >= ", " <= ", " > ", " < ", " == ", " != "]
+        .iter()
+        .find_map(|op| comparison.split_once(op))?;
+    let literal =
+        |t: &str| t.parse::<f64>().is_ok() || t.trim_end_matches("f64").parse::<f64>().is_ok();
+    let plain = |t: &str| {
+        !t.is_empty()
+            && t.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && t.chars().all(|c| c.is_alphanumeric() || "_[].".contains(c))
+    };
+    match (literal(a), literal(b)) {
+        (false, true) if plain(a) => Some(a.to_string()),
+        (true, false) if plain(b) => Some(b.to_string()),
+        _ => None,
+    }
 }
 
 fn first_param(flow: &Flow<'_>, params: &BTreeSet<usize>) -> String {

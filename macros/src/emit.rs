@@ -12,7 +12,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::ItemFn;
 
-use crate::parse::{ResultKind, Signature, NO_GRAD};
+use crate::parse::{has_impl_trait, ResultKind, Signature, NO_GRAD};
 
 /// The function as the user wrote it, minus the `#[no_grad]` markers rustc would not understand.
 pub fn original(item: &ItemFn) -> ItemFn {
@@ -97,6 +97,26 @@ impl Expansion<'_> {
         &self.item.sig.ident
     }
 
+    /// `::<T, N>`: the type and const parameters, passed on explicitly, since a parameter the
+    /// arguments do not mention (`fn f<const N: usize>(x: f64)`) cannot be inferred. Lifetimes
+    /// stay inferred, and with `impl Trait` parameters no explicit arguments are allowed.
+    fn turbofish(&self) -> TokenStream {
+        let generics = &self.item.sig.generics;
+        let args: Vec<&Ident> = generics
+            .params
+            .iter()
+            .filter_map(|p| match p {
+                syn::GenericParam::Type(t) => Some(&t.ident),
+                syn::GenericParam::Const(c) => Some(&c.ident),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        if args.is_empty() || self.sig.params.iter().any(|p| has_impl_trait(&p.ty)) {
+            return TokenStream::new();
+        }
+        quote!(::<#(#args),*>)
+    }
+
     /// Everything but the pullback's body.
     pub fn items(&self, pullback_body: TokenStream, errors: TokenStream) -> TokenStream {
         let item = original(self.item);
@@ -117,12 +137,11 @@ impl Expansion<'_> {
         let span = name.span();
         let _ = impl_generics;
         // The gradient counts as a use of the function, so calling only `NAME_grad` does not
-        // leave `NAME` reported as dead code.
-        // (A generic function, or one with `impl Trait` parameters, cannot be named without its
-        // type arguments; its gradient calls it instead, in the forward sweep.)
-        let uses_original = (self.item.sig.generics.params.is_empty()
-            && !self.sig.params.iter().any(|p| has_impl_trait(&p.ty)))
-        .then(|| quote!(let _ = #name;));
+        // leave `NAME` reported as dead code. (A function with `impl Trait` parameters cannot be
+        // named without calling it.)
+        let turbofish = self.turbofish();
+        let uses_original = (!self.sig.params.iter().any(|p| has_impl_trait(&p.ty)))
+            .then(|| quote!(let _ = #name #turbofish;));
         let carries_gradient = self.sig.active_params().map(|(_, p)| {
             let (ident, ty) = (&p.ident, &p.ty);
             quote_spanned!(ty.span()=> ::nabla::__private::parameter_carries_gradient(&#ident);)
@@ -154,7 +173,7 @@ impl Expansion<'_> {
                     #(#lints)*
                     #[inline]
                     #vis fn #grad_name #generics(#(#params),*) -> (#result, #gradient) #where_clause {
-                        let (#value, #g) = #name::__vjp(#(#names,)* 1.0);
+                        let (#value, #g) = #name::__vjp #turbofish(#(#names,)* 1.0);
                         (#value, #picked)
                     }
                 }
@@ -196,7 +215,7 @@ impl Expansion<'_> {
             #(#lints)*
             #[inline]
             #vis fn #vjp_name #generics(#(#params,)* #cotangent: #result) -> (#result, #gradient) #where_clause {
-                let (#value, #g) = #name::__vjp(#(#names,)* #cotangent);
+                let (#value, #g) = #name::__vjp #turbofish(#(#names,)* #cotangent);
                 (#value, #picked)
             }
 
@@ -221,17 +240,4 @@ fn lint_attributes(item: &ItemFn) -> Vec<&syn::Attribute> {
                 .any(|name| a.path().is_ident(name))
         })
         .collect()
-}
-
-/// Whether a type mentions `impl Trait` anywhere (`impl Copy`, `&impl Fn(f64) -> f64`).
-fn has_impl_trait(ty: &syn::Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
-            self.0 = true;
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
 }

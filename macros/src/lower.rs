@@ -400,6 +400,10 @@ impl Lowerer<'_> {
             let last = i + 1 == count;
             match stmt {
                 SynStmt::Local(local) => self.lower_let(local),
+                // An empty statement (`;`), which syn keeps as an empty verbatim expression.
+                SynStmt::Expr(Expr::Verbatim(tokens), Some(_)) if tokens.is_empty() => {}
+                SynStmt::Item(syn::Item::Verbatim(tokens))
+                    if tokens.to_string().trim() == ";" || tokens.is_empty() => {}
                 SynStmt::Expr(expr, semi) => {
                     let op = self.lower_expr(expr);
                     if last && semi.is_none() {

@@ -147,11 +147,18 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                 ty.span(),
                 format!(
                     "the result type `{}` of a #[differentiable] function cannot carry a gradient",
-                    quote::quote!(#ty).to_string().replace(' ', "")
+                    type_text(ty)
                 ),
                 "return `f32` or `f64` (or a float array, `Vec`, or nalgebra matrix); compute other results in a separate function",
             );
-            ((**ty).clone(), ResultKind::Tensor)
+            // The generated items keep their signatures for the callers' sake; an opaque result
+            // type cannot be named there.
+            let kept = if has_impl_trait(ty) {
+                syn::parse_quote!(f64)
+            } else {
+                (**ty).clone()
+            };
+            (kept, ResultKind::Tensor)
         }
         ReturnType::Default => {
             errors.push(
@@ -170,8 +177,14 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             result,
         };
     }
+    // The parameter list, or its parentheses when it is empty.
+    let at = if sig.inputs.is_empty() {
+        sig.paren_token.span.join()
+    } else {
+        sig.inputs.span()
+    };
     errors.push(
-        sig.inputs.span(),
+        at,
         format!(
             "#[differentiable] function `{}` has no parameter that carries gradient",
             sig.ident
@@ -426,4 +439,34 @@ pub fn custom_gradient_path(attr: proc_macro2::TokenStream) -> syn::Result<syn::
         ));
     }
     syn::parse2::<syn::Path>(attr)
+}
+
+/// A type as the user would write it: `impl Into<f64>`, `&[usize]`.
+fn type_text(ty: &Type) -> String {
+    let text = quote::quote!(#ty).to_string();
+    let mut out = text
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" :: ", "::")
+        .replace(" ,", ",")
+        .replace("& ", "&")
+        .replace("[ ", "[")
+        .replace(" ]", "]")
+        .replace(" ;", ";");
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// Whether a type mentions `impl Trait` anywhere (`impl Copy`, `&impl Fn(f64) -> f64`).
+pub fn has_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
 }
