@@ -82,7 +82,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
     let result = if jumps(&item.block.stmts, JumpScope::Returns) {
         let span = item.block.span();
         let result_ty = sig.result_ty.clone();
-        let result = lowerer.new_temp(span);
+        let result = lowerer.new_temp();
         lowerer.vars[result.0].is_location = true;
         lowerer.push(
             StmtKind::Let {
@@ -297,11 +297,11 @@ impl Lowerer<'_> {
         id
     }
 
-    fn new_temp(&mut self, span: Span) -> VarId {
-        let ident = Ident::new(
-            &format!("__t{}", self.vars.len()),
-            Span::mixed_site().located_at(span),
-        );
+    /// A temporary for the value of a user expression. Its name is placed nowhere
+    /// in the user's code (the editor shows nothing generated on hover); the expression it
+    /// holds keeps the user's span, so errors in it point there.
+    fn new_temp(&mut self) -> VarId {
+        let ident = Ident::new(&format!("__t{}", self.vars.len()), Span::mixed_site());
         self.new_var(ident, None, Origin::Temp, false)
     }
 
@@ -359,7 +359,7 @@ impl Lowerer<'_> {
         match value {
             Value::Use(op) => op,
             value => {
-                let var = self.new_temp(span);
+                let var = self.new_temp();
                 self.push(
                     StmtKind::Let {
                         var,
@@ -472,7 +472,7 @@ impl Lowerer<'_> {
     fn condition(&mut self, op: Operand, span: Span) -> Operand {
         match op {
             Operand::Var(v) if self.vars[v.0].is_location => {
-                let snapshot = self.new_temp(span);
+                let snapshot = self.new_temp();
                 self.push(
                     StmtKind::Let {
                         var: snapshot,
@@ -489,7 +489,7 @@ impl Lowerer<'_> {
 
     /// A boolean location holding `initial`.
     fn new_flag(&mut self, initial: bool, span: Span) -> VarId {
-        let var = self.new_temp(span);
+        let var = self.new_temp();
         self.vars[var.0].is_location = true;
         let value = if initial { quote!(true) } else { quote!(false) };
         self.push(
@@ -1458,7 +1458,7 @@ impl Lowerer<'_> {
                 }
             }
         };
-        let range_var = self.new_temp(e.expr.span());
+        let range_var = self.new_temp();
         self.push(
             StmtKind::Let {
                 var: range_var,
@@ -1474,7 +1474,7 @@ impl Lowerer<'_> {
             (None, Pat::Ident(pi)) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 self.new_local(&pi.ident, false, false)
             }
-            (None, Pat::Wild(_)) | (Some(_), _) => self.new_temp(span),
+            (None, Pat::Wild(_)) | (Some(_), _) => self.new_temp(),
             (None, other) => {
                 return Value::Use(self.unsupported(
                     other.span(),
@@ -1707,7 +1707,7 @@ impl Lowerer<'_> {
         };
         let produces_value = m.arms.iter().any(|a| !matches!(&*a.body, Expr::Block(b) if b.block.stmts.last().is_none_or(|s| !matches!(s, SynStmt::Expr(_, None)))));
         let result = produces_value.then(|| {
-            let var = self.new_temp(m.span());
+            let var = self.new_temp();
             self.vars[var.0].is_location = true;
             self.push(StmtKind::Declare { var, ty: None }, span);
             var
@@ -1821,7 +1821,7 @@ impl Lowerer<'_> {
             stopped: true,
         };
         let range_var = self.operand_of(range, span);
-        let acc = self.new_temp(span);
+        let acc = self.new_temp();
         self.vars[acc.0].is_location = true;
         self.push(
             StmtKind::Let {
@@ -1831,7 +1831,7 @@ impl Lowerer<'_> {
             },
             span,
         );
-        let counter = self.new_temp(span);
+        let counter = self.new_temp();
         self.blocks.push(Vec::new());
         self.scopes.push(HashMap::new());
         let term = match closure {
@@ -1954,7 +1954,7 @@ impl Lowerer<'_> {
     fn lower_logic(&mut self, b: &syn::ExprBinary) -> Value {
         let span = b.span();
         let lhs = self.lower_expr(&b.left);
-        let result = self.new_temp(span);
+        let result = self.new_temp();
         self.vars[result.0].is_location = true;
         self.push(
             StmtKind::Declare {
@@ -2018,7 +2018,7 @@ impl Lowerer<'_> {
             .is_some_and(|s| matches!(s, SynStmt::Expr(_, None)))
             && e.else_branch.is_some();
         let result = produces_value.then(|| {
-            let var = self.new_temp(e.span());
+            let var = self.new_temp();
             self.vars[var.0].is_location = true;
             self.push(StmtKind::Declare { var, ty: None }, span);
             var
