@@ -1731,20 +1731,24 @@ impl Lowerer<'_> {
             );
             return;
         }
-        let pat = &arm.pat;
+        // syn keeps a guard in the pattern: `Some(x) if x > 0` is a `Pat::Guard`.
+        let (pat, arm_guard) = match &arm.pat {
+            Pat::Guard(g) => (&*g.pat, Some(&*g.guard)),
+            other => (other, None),
+        };
         let ident = self.vars[scrutinee.0].ident.clone();
-        let guard = match &arm.guard {
-            Some((_, g)) => {
+        let guard = match arm_guard {
+            Some(g) => {
                 let (tokens, _) = self.rename(g.to_token_stream());
                 quote!(&& (#tokens))
             }
             None => TokenStream::new(),
         };
         let mut reads = vec![scrutinee];
-        if let Some((_, g)) = &arm.guard {
+        if let Some(g) = arm_guard {
             reads.extend(self.rename(g.to_token_stream()).1);
         }
-        let catch_all = matches!(pat, Pat::Wild(_)) && arm.guard.is_none();
+        let catch_all = matches!(pat, Pat::Wild(_)) && arm_guard.is_none();
         let lower_body = |this: &mut Self| {
             this.blocks.push(Vec::new());
             this.scopes.push(HashMap::new());
@@ -2199,6 +2203,7 @@ fn pattern_binds(pat: &Pat) -> bool {
         Pat::Slice(s) => s.elems.iter().any(pattern_binds),
         Pat::Paren(p) => pattern_binds(&p.pat),
         Pat::Type(t) => pattern_binds(&t.pat),
+        Pat::Guard(g) => pattern_binds(&g.pat),
         _ => false,
     }
 }

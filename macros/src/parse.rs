@@ -59,7 +59,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             "differentiate a synchronous function and call it from async code",
         );
     }
-    if let Some(unsafety) = &sig.unsafety {
+    if let syn::Safety::Unsafe(unsafety) = &sig.safety {
         errors.push(
             unsafety.span(),
             "`unsafe fn` is not supported in #[differentiable] functions",
