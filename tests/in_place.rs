@@ -239,3 +239,58 @@ fn whole_buffer_assignment_in_a_loop() {
         );
     }
 }
+
+#[differentiable]
+fn shrinking(a: f64, b: f64, #[no_grad] keep: usize) -> f64 {
+    let mut v = vec![0.0; 4];
+    v[0] = a;
+    v[1] = a * b;
+    v[2] = b.sin();
+    v[3] = a * a;
+    let before = v[2] * v[3];
+    v.truncate(keep);
+    let mut s = before;
+    for i in 0..v.len() {
+        s += (i as f64 + 2.0) * v[i];
+    }
+    v.resize(5, b * 0.5);
+    for i in 0..v.len() {
+        s += v[i] * v[i];
+    }
+    v.clear();
+    v.push(a);
+    s + v[0]
+}
+
+#[test]
+fn truncate_resize_and_clear() {
+    let x = [0.7, -1.1];
+    for keep in 0..=5 {
+        let (value, (da, db)) = shrinking_grad(x[0], x[1], keep);
+        assert_eq!(value, shrinking(x[0], x[1], keep));
+        check_fd(
+            |[a, b]| shrinking(a, b, keep),
+            x,
+            [da, db],
+            &format!("truncate to {keep}"),
+        );
+    }
+}
+
+/// A buffer replaced by a shorter one: its gradient follows the length it had at each read.
+#[differentiable]
+fn replaced_by_a_shorter_buffer(x: f64) -> f64 {
+    let mut v = vec![0.0; 3];
+    v[2] = x;
+    let s = v[2] * 2.0;
+    v = vec![0.0; 2];
+    v[1] = x * x;
+    s + v[1]
+}
+
+#[test]
+fn whole_buffer_assignment_changing_length() {
+    let (value, g) = replaced_by_a_shorter_buffer_grad(3.0);
+    assert_eq!(value, 15.0);
+    assert_eq!(g, 8.0);
+}

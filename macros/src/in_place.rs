@@ -35,6 +35,9 @@ pub const IN_PLACE_METHODS: &[(&str, usize)] = &[
     ("copy_from_slice", 1),
     ("extend_from_slice", 1),
     ("insert", 2),
+    ("truncate", 1),
+    ("clear", 0),
+    ("resize", 2),
     // nalgebra.
     ("scale_mut", 1),
     ("neg_mut", 0),
@@ -136,6 +139,27 @@ pub fn rewrite(call: &ExprMethodCall) -> Option<Expr> {
                 }
             }}
         }
+        // The kept elements are pushed onto a fresh buffer: the dropped ones get no gradient.
+        "truncate" => {
+            let len = a[0];
+            truncate(span, v, &quote_spanned!(span=> #len))
+        }
+        "clear" => truncate(span, v, &quote_spanned!(span=> 0)),
+        "resize" => {
+            let (len, value) = (a[0], a[1]);
+            let shorten = truncate(span, v, &quote_spanned!(span=> __nabla_len));
+            quote_spanned! {span=> {
+                let __nabla_len = #len;
+                let __nabla_value = #value;
+                if __nabla_len < #v.len() {
+                    #shorten
+                } else {
+                    for __nabla_k in #v.len()..__nabla_len {
+                        #v.push(__nabla_value);
+                    }
+                }
+            }}
+        }
         "scale_mut" => {
             let k = a[0];
             quote_spanned!(span=> { #v *= #k; })
@@ -199,6 +223,19 @@ fn fill(span: Span, v: &syn::Ident, value: &Expr) -> TokenStream {
         let __nabla_value = #value;
         for __nabla_i in 0..#v.len() {
             #v[__nabla_i] = __nabla_value;
+        }
+    }}
+}
+
+fn truncate(span: Span, v: &syn::Ident, len: &TokenStream) -> TokenStream {
+    quote_spanned! {span=> {
+        let __nabla_keep = #len;
+        if __nabla_keep < #v.len() {
+            let __nabla_old = #v.clone();
+            #v = ::std::vec::Vec::with_capacity(__nabla_keep);
+            for __nabla_i in 0..__nabla_keep {
+                #v.push(__nabla_old[__nabla_i]);
+            }
         }
     }}
 }

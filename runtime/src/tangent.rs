@@ -207,12 +207,13 @@ impl<T: Real> Accumulate<&[T]> for Vec<T> {
     }
 }
 
-fn add_slices<T: Real>(acc: &mut [T], contribution: &[T]) {
-    assert_eq!(
-        acc.len(),
-        contribution.len(),
-        "gradient length changed between contributions"
-    );
+/// Adds `contribution` into the gradient of a `Vec`. A local buffer changes length (`push`,
+/// `truncate`, `v = w`), and its gradient is that of the buffer at one point of the program: an
+/// element the gradient does not hold yet has gradient zero, so a longer contribution extends it.
+fn add_slices<T: Real>(acc: &mut Vec<T>, contribution: &[T]) {
+    if contribution.len() > acc.len() {
+        acc.resize(contribution.len(), T::ZERO);
+    }
     for (a, &b) in acc.iter_mut().zip(contribution) {
         *a += b;
     }
@@ -288,5 +289,14 @@ mod tests {
         let mut arr = [1.0f64; 3];
         arr.accumulate([1.0, 2.0, 3.0]);
         assert_eq!(arr, [2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn a_buffer_gradient_takes_contributions_of_any_length() {
+        let mut a = vec![1.0, 2.0];
+        a.accumulate(vec![0.5, 0.5, 3.0]);
+        assert_eq!(a, vec![1.5, 2.5, 3.0]);
+        a.accumulate(&[1.0][..]);
+        assert_eq!(a, vec![2.5, 2.5, 3.0]);
     }
 }

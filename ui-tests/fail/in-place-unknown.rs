@@ -8,7 +8,7 @@ fn shortened(w: f64) -> f64 {
     let mut v = vec![0.0; 3];
     v[0] = w;
     v[1] = w * w;
-    v.truncate(2);
+    v.dedup();
     v[0] + v[1]
 }
 

@@ -16,15 +16,24 @@ pub trait IndexRule<I> {
     fn index_take(&mut self, index: I) -> Self::Elem;
 }
 
+/// The gradient of a local buffer may be shorter than the buffer was at the element read: the
+/// buffer changed length since (see `Accumulate for Vec`), and elements past the gradient's end
+/// have gradient zero.
 impl<T: Real> IndexRule<usize> for Vec<T> {
     type Elem = T;
     #[inline(always)]
     fn index_accumulate(&mut self, index: usize, d: T) {
+        if index >= self.len() {
+            self.resize(index + 1, T::ZERO);
+        }
         self[index] += d;
     }
     #[inline(always)]
     fn index_take(&mut self, index: usize) -> T {
-        core::mem::replace(&mut self[index], T::ZERO)
+        match self.get_mut(index) {
+            Some(element) => core::mem::replace(element, T::ZERO),
+            None => T::ZERO,
+        }
     }
 }
 
@@ -74,6 +83,16 @@ where
 mod tests {
     use super::*;
     use nalgebra::Matrix2;
+
+    #[test]
+    fn a_buffer_gradient_grows_to_the_element_read() {
+        let mut g = vec![1.0f64];
+        g.index_accumulate(2, 0.5);
+        assert_eq!(g, vec![1.0, 0.0, 0.5]);
+        assert_eq!(g.index_take(7), 0.0);
+        assert_eq!(g.index_take(2), 0.5);
+        assert_eq!(g, vec![1.0, 0.0, 0.0]);
+    }
 
     #[test]
     fn scatters_into_the_indexed_element() {
