@@ -1,0 +1,222 @@
+//! The immediate rules: constructs that lose gradient wherever they meet a value that carries it.
+
+use quote::ToTokens;
+use syn::{BinOp, Type};
+
+use super::messages::{params_names, step_method_message};
+use super::render::tokens_text;
+use super::report::Checker;
+use super::{foreign_callee, Callee, GATING_STEP_METHODS, ORDERING_METHODS};
+use crate::errors::Place;
+use crate::ir::{MethodKind, Operand, Stmt, Value, VarId};
+
+impl Checker<'_, '_> {
+    /// Constructs that lose gradient wherever they meet a value that carries it.
+    pub(super) fn immediate(&mut self, stmt: &Stmt, dst: VarId, value: &Value) {
+        let span = stmt.span;
+        match value {
+            Value::Method {
+                receiver,
+                method,
+                args,
+                kind,
+                ..
+            } => {
+                let ops: Vec<&Operand> = std::iter::once(receiver).chain(args).collect();
+                let varied: Vec<&Operand> =
+                    ops.iter().copied().filter(|op| self.varied(op)).collect();
+                if varied.is_empty() {
+                    return;
+                }
+                let name = method.to_string();
+                let params = self.flow.deps_of(&varied);
+                let text = self.flow.render_value(value, 3);
+                let from = params_names(self.sig(), &params);
+                let place = Place::at(method.span());
+                match kind {
+                    // `x.signum() * x`, `if .. { r.signum() } else { r }`: the step only scales or
+                    // selects a value that carries gradient.
+                    MethodKind::Step
+                        if GATING_STEP_METHODS.contains(&name.as_str())
+                            && args.is_empty()
+                            && self.flow.gates.only_gates(dst)
+                            && self.flow.reach_result(&params) => {}
+                    MethodKind::Step if !ORDERING_METHODS.contains(&name.as_str()) => {
+                        let (message, help) =
+                            step_method_message(&name, &text, receiver, args, &self.flow, &from);
+                        self.errors.push_at(place, message, help);
+                        if let Some(o) = self.flow.taint[dst.0] {
+                            self.reported.insert(o);
+                        }
+                        self.blame(&params);
+                    }
+                    // Deny by default: a method nabla has no rule for may change its receiver
+                    // in place (`v.sort_by(..)`, `m.normalize_mut()`), so it is an error on a
+                    // value that carries gradient even where its result is never used.
+                    MethodKind::Unknown if !self.flow.feeds_unknown.contains(&dst) => {
+                        let (message, help) = if self.useful(dst) {
+                            (
+                                format!("no derivative is known for `{text}`: `{name}` is not a method nabla differentiates, and gradient would flow into it from {from}"),
+                                format!("compute it with differentiable operations or call a #[differentiable] or #[custom_gradient] function; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
+                            )
+                        } else {
+                            let dots = if args.is_empty() { "" } else { ".." };
+                            let call =
+                                format!("{}.{name}({dots})", self.flow.render_operand(receiver, 2));
+                            (
+                                format!("`{name}` is not a method nabla differentiates, and `{call}` is called on a value that carries gradient from {from}: if it changes that value in place, the gradient would silently be wrong"),
+                                "write the change with element reads and writes (`v[i] = ..`) or with the in-place methods nabla differentiates (see the error catalogue); if no gradient is meant to flow through it, call it on `stop_gradient(..)` of the value".to_string(),
+                            )
+                        };
+                        self.errors.push_at(place, message, help);
+                        self.blame(&params);
+                        self.rejected_values.insert(dst);
+                    }
+                    _ => {}
+                }
+            }
+            Value::Call { func, args } => {
+                let varied: Vec<&Operand> = args.iter().filter(|op| self.varied(op)).collect();
+                if varied.is_empty() || !self.useful(dst) {
+                    return;
+                }
+                let Some(callee) = foreign_callee(&func.path) else {
+                    // Whether a user function is #[differentiable] is rustc's to find out: the
+                    // reverse sweep calls its companion `<path>::__vjp` (see docs/errors.md).
+                    self.differentiated_calls.push(func.path.clone());
+                    return;
+                };
+                let params = self.flow.deps_of(&varied);
+                let from = params_names(self.sig(), &params);
+                let path = tokens_text(&func.path.to_token_stream());
+                let text = self.flow.render_value(value, 3);
+                let stop = format!(
+                    "if no gradient is meant to flow through it, write `stop_gradient({text})`"
+                );
+                let (message, help) = match callee {
+                    Callee::FloatConversion(ty) => (
+                        format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
+                        format!(
+                            "convert between float types with `as`: `{} as {ty}`",
+                            self.flow.render_operand(varied[0], 2)
+                        ),
+                    ),
+                    Callee::Matrix => (
+                        format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
+                        format!("build vectors and matrices from their elements with `::new(..)` (`Vector3::new(a, b, c)`), or take them as parameters; {stop}"),
+                    ),
+                    Callee::Associated => (
+                        format!("`{path}` is an associated function, and nabla differentiates calls only to free functions that are #[differentiable] or #[custom_gradient]; gradient would flow into it from {from}"),
+                        format!("make it a free #[differentiable] function; {stop}"),
+                    ),
+                    Callee::Constructor => (
+                        format!("`{path}(..)` builds a value nabla cannot differentiate through, and gradient would flow into it from {from}"),
+                        "pass the values that carry gradient separately".to_string(),
+                    ),
+                    Callee::Library => (
+                        format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
+                        format!("call a #[differentiable] or #[custom_gradient] function instead; {stop}"),
+                    ),
+                };
+                self.errors.push_at(self.flow.place(stmt), message, help);
+                self.blame(&params);
+                self.rejected_values.insert(dst);
+            }
+            Value::Binary {
+                op: BinOp::Rem(_),
+                lhs,
+                rhs,
+            } if self.varied(lhs) || self.varied(rhs) => {
+                let params = self.flow.deps_of(&[lhs, rhs]);
+                let (l, r) = (
+                    self.flow.render_operand(lhs, 2),
+                    self.flow.render_operand(rhs, 2),
+                );
+                self.errors.push_at(
+                    self.flow.place(stmt),
+                    format!("`{l} % {r}` has no derivative rule in nabla, so no gradient would flow back to {}", params_names(self.sig(), &params)),
+                    format!("write `{l} - stop_gradient(({l} / {r}).trunc()) * {r}`: the same value, with derivative 1 in `{l}`"),
+                );
+                self.blame(&params);
+            }
+            Value::Field { base, member } => {
+                let field = tokens_text(&member.to_token_stream());
+                let rejected = base
+                    .var()
+                    .is_some_and(|v| self.rejected_values.contains(&v));
+                if self.varied(base) && !rejected {
+                    let base_text = self.flow.render_operand(base, 2);
+                    self.errors.push(
+                        span,
+                        format!("field access `{base_text}.{field}` on a value that carries gradient is not supported in #[differentiable] functions"),
+                        "pass the fields as separate parameters, or bind a tuple with `let (a, b) = ..`",
+                    );
+                    self.blame(&self.flow.deps_of(&[base]));
+                } else if let Some(Value::Method {
+                    receiver, method, ..
+                }) = self.flow.position_with_value(base)
+                {
+                    if matches!(member, syn::Member::Unnamed(i) if i.index == 1)
+                        && self.flow.reads[dst.0] > 0
+                    {
+                        let v = self.flow.render_operand(receiver, 2);
+                        let reduction = if method == "argmax" { "max" } else { "min" };
+                        self.blame(&self.flow.deps_of(&[receiver]));
+                        self.errors.push(
+                            method.span(),
+                            format!("the value that `{v}.{method}()` returns beside the index carries no gradient in nabla, so nothing would flow back to `{v}` through it"),
+                            format!("read the element through the index, `let (i, _) = {v}.{method}(); {v}[i]`, or use `{v}.{reduction}()`, whose gradient flows to that element"),
+                        );
+                    }
+                }
+            }
+            Value::Opaque {
+                reads,
+                stopped: false,
+                ..
+            } => {
+                let varied: Vec<Operand> = reads
+                    .iter()
+                    .filter(|v| self.flow.activity.varied.contains(v))
+                    .map(|v| Operand::Var(*v))
+                    .collect();
+                if !varied.is_empty() {
+                    let params = self.flow.deps_of(&varied.iter().collect::<Vec<_>>());
+                    self.errors.push(
+                        span,
+                        format!("`vec![..]` of values that carry gradient (from {}) is not supported in #[differentiable] functions", params_names(self.sig(), &params)),
+                        "create the buffer with `vec![0.0; n]` and assign its elements, or `push` them",
+                    );
+                    self.blame(&params);
+                }
+            }
+            Value::Tuple(items) if items.iter().any(|i| self.varied(i)) => {
+                let varied: Vec<&Operand> = items.iter().filter(|op| self.varied(op)).collect();
+                let params = self.flow.deps_of(&varied);
+                self.errors.push(
+                    span,
+                    "a tuple of values that carry gradient is not supported in #[differentiable] functions",
+                    "bind each value with its own `let`, or destructure right away: `let (a, b) = (x, y);`",
+                );
+                self.blame(&params);
+                self.rejected_values.insert(dst);
+            }
+            Value::Cast { ty, .. } if matches!(strip(ty), Type::Ptr(_)) => {
+                self.errors.push_at(
+                    self.flow.place(stmt),
+                    "raw pointers are not supported in #[differentiable] functions",
+                    "keep pointer code in a function called on values that carry no gradient",
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn strip(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(p) => strip(&p.elem),
+        Type::Group(g) => strip(&g.elem),
+        other => other,
+    }
+}

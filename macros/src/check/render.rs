@@ -1,0 +1,179 @@
+//! The pretty-printer: IR values and operands rendered back to the text the user wrote.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::ToTokens;
+
+use super::flow::Flow;
+use super::origins::is_stop_gradient;
+use crate::ir::{Operand, UnOp, Value, VarId};
+
+impl Flow<'_> {
+    pub(super) fn render_operand(&self, op: &Operand, depth: usize) -> String {
+        match op {
+            Operand::Const(c) => tokens_text(c),
+            Operand::Ref(v, _) => format!("&{}", self.render_var(*v, depth)),
+            Operand::Var(v) => self.render_var(*v, depth),
+        }
+    }
+
+    fn render_var(&self, v: VarId, depth: usize) -> String {
+        let var = self.body.var(v);
+        if let Some(name) = &var.user_name {
+            return name.clone();
+        }
+        match self.def_value(v) {
+            Some(value) if depth > 0 => {
+                let text = self.render_value(value, depth - 1);
+                if needs_parens(value) {
+                    format!("({text})")
+                } else {
+                    text
+                }
+            }
+            _ => "..".to_string(),
+        }
+    }
+
+    /// The user's expression, re-rendered from the IR (temporaries inlined).
+    pub(super) fn render_value(&self, value: &Value, depth: usize) -> String {
+        let r = |op: &Operand| self.render_operand(op, depth);
+        let list = |ops: &[Operand]| ops.iter().map(r).collect::<Vec<_>>().join(", ");
+        match value {
+            Value::Use(op) => r(op),
+            Value::Binary { op, lhs, rhs } => {
+                format!(
+                    "{} {} {}",
+                    r(lhs),
+                    tokens_text(&op.to_token_stream()),
+                    r(rhs)
+                )
+            }
+            Value::Unary { op, arg } => {
+                let sign = match op {
+                    UnOp::Neg => "-",
+                    UnOp::Not => "!",
+                    UnOp::Deref => "*",
+                };
+                format!("{sign}{}", r(arg))
+            }
+            Value::Method {
+                receiver,
+                method,
+                args,
+                ..
+            } => {
+                // `(-x).sin()`, not `-x.sin()`.
+                let recv = match receiver.var().and_then(|v| self.def_value(v)) {
+                    Some(Value::Unary { .. })
+                        if self
+                            .body
+                            .var(receiver.var().unwrap_or(VarId(0)))
+                            .user_name
+                            .is_none() =>
+                    {
+                        format!("({})", r(receiver))
+                    }
+                    _ => r(receiver),
+                };
+                format!("{recv}.{method}({})", list(args))
+            }
+            Value::Call { func, args } | Value::Construct { func, args } => {
+                format!("{}({})", tokens_text(&func.to_token_stream()), list(args))
+            }
+            Value::Cast { arg, ty } => {
+                format!("{} as {}", r(arg), tokens_text(&ty.to_token_stream()))
+            }
+            Value::Index { base, index } => format!("{}[{}]", r(base), r(index)),
+            Value::Field { base, member } => {
+                format!("{}.{}", r(base), tokens_text(&member.to_token_stream()))
+            }
+            Value::Tuple(items) => format!("({})", list(items)),
+            Value::Opaque { tokens, .. } if is_stop_gradient(tokens) => {
+                format!("stop_gradient{}", tokens_text(tokens))
+            }
+            Value::Opaque { tokens, .. } => tokens_text(tokens),
+        }
+    }
+
+    /// Like [`Flow::render_operand`], without parentheses around the whole.
+    pub(super) fn render_plain(&self, op: &Operand, depth: usize) -> String {
+        match op {
+            Operand::Var(v) if self.body.var(*v).user_name.is_none() => match self.def_value(*v) {
+                Some(value) => self.render_value(value, depth),
+                None => self.render_operand(op, depth),
+            },
+            other => self.render_operand(other, depth),
+        }
+    }
+}
+
+fn needs_parens(value: &Value) -> bool {
+    matches!(value, Value::Binary { .. } | Value::Cast { .. })
+}
+
+/// Tokens as a user would write them: `f64::consts::PI`, not `f64 :: consts :: PI`.
+pub(super) fn tokens_text(tokens: &TokenStream) -> String {
+    let mut out = String::new();
+    let mut space = false;
+    for tree in tokens.clone() {
+        match tree {
+            TokenTree::Ident(i) => {
+                if space {
+                    out.push(' ');
+                }
+                out.push_str(&i.to_string());
+                space = true;
+            }
+            TokenTree::Literal(l) => {
+                if space {
+                    out.push(' ');
+                }
+                out.push_str(&l.to_string());
+                space = true;
+            }
+            TokenTree::Punct(p) => {
+                let c = p.as_char();
+                match c {
+                    ':' | '.' | '&' | '!' | '#' => {
+                        if c == '&' && space && !out.ends_with(' ') {
+                            out.push(' ');
+                        }
+                        out.push(c);
+                        space = false;
+                    }
+                    ',' | ';' => {
+                        out.push(c);
+                        space = true;
+                    }
+                    _ => {
+                        if !out.is_empty() && !out.ends_with(' ') && !out.ends_with(c) {
+                            out.push(' ');
+                        }
+                        out.push(c);
+                        space = p.spacing() == proc_macro2::Spacing::Alone;
+                        if space {
+                            out.push(' ');
+                            space = false;
+                        }
+                    }
+                }
+            }
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{ ", " }"),
+                    Delimiter::None => ("", ""),
+                };
+                if space && g.delimiter() == Delimiter::Brace {
+                    out.push(' ');
+                }
+                out.push_str(open);
+                out.push_str(&tokens_text(&g.stream()));
+                out.push_str(close);
+                space = true;
+            }
+        }
+    }
+    out.trim().to_string()
+}
