@@ -2,8 +2,8 @@
 //!
 //! Adam reads the parameters, the gradient and both moments and writes the parameters and both
 //! moments: 4 arrays read, 3 written. The yardstick reads and writes the same arrays and does
-//! nothing else, so its throughput is what the memory system gives a single thread; DESIGN.md
-//! asks Adam for at least 80% of it on vectors far larger than cache. Both report throughput as
+//! nothing else, so its throughput is what the memory system gives a single thread; Adam is
+//! held to at least 80% of it on vectors far larger than cache. Both report throughput as
 //! those 7 streams of bytes, so the ratio of the two is the ratio of their times. (Adam also
 //! reads the gradient once more, to refuse a non-finite one before changing anything: that
 //! read is part of its cost, not of the accounted traffic.)

@@ -1,5 +1,5 @@
-//! Gradient time over primal time on loop-heavy code (DESIGN.md: `NAME_grad` at most 3x the
-//! primal on loop code; ADBench measured 1.9-7.2x for hand-written C++ GMM gradients):
+//! Gradient time over primal time on loop-heavy code (the yardstick: `NAME_grad` within 3x of
+//! the primal on loop code; ADBench measured 1.9-7.2x for hand-written C++ GMM gradients):
 //!
 //! - `ode`: explicit Euler, damped oscillator, 1,000 steps, 2 parameters;
 //! - `logistic`: logistic-regression loss, d = 10 features, n = 10,000 samples;

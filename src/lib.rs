@@ -23,11 +23,16 @@
 //! assert_eq!(db, 6.0);    // 2·e
 //! ```
 //!
-//! See the README for the language `#[differentiable]` accepts, and [`errors`] for every error
-//! the macro reports, the silent-gradient bug it prevents, and the fix.
+//! The [`guide`] shows every construct `#[differentiable]` accepts, what `NAME_grad` and
+//! `NAME_vjp` return, `#[custom_gradient]`, training with [`Adam`] and what the tape costs.
+//! [`errors`] lists every error the macro reports, the silent-gradient bug it prevents, and the
+//! fix.
 
 pub use nabla_macros::{custom_gradient, differentiable};
 pub use nabla_runtime::*;
+
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
 
 #[doc = include_str!("../docs/errors.md")]
 pub mod errors {}

@@ -1,4 +1,4 @@
-//! DESIGN.md: "No heap allocation in the gradient of straight-line code."
+//! The gradient of straight-line scalar code allocates nothing (docs/guide.md, section 9).
 //!
 //! A counting global allocator (this test binary's own, so other tests are unaffected) counts
 //! the allocations made on the measuring thread while `NAME_grad`/`NAME_vjp` run.

@@ -1,4 +1,4 @@
-//! Straight-line scalar code and `if`/`else`: every construct of DESIGN.md's language that does
+//! Straight-line scalar code and `if`/`else`: every construct in docs/guide.md that does
 //! not involve loops, each gradient checked against central finite differences and, where one
 //! exists, a hand-derived closed form, at several points (negative and near zero included where
 //! the function is defined), in f64 and f32.

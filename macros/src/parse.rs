@@ -363,7 +363,7 @@ pub fn is_data_primitive(name: &str) -> bool {
     )
 }
 
-/// Whether a type is float-bearing by its syntax alone (see DESIGN.md, "Active parameters").
+/// Whether a type holds floats by its syntax alone: floats, and arrays, `Vec`s, matrices of them.
 pub fn float_bearing(ty: &Type) -> bool {
     match ty {
         Type::Reference(r) => float_bearing(&r.elem),

@@ -178,7 +178,8 @@ fn initial(seed: u64, n: usize) -> Vec<f64> {
     (0..n).map(|_| 2.0 * rng.next()).collect()
 }
 
-/// ADBench's error measure (see DESIGN.md): relative for large values, absolute near zero.
+/// ADBench's error measure, |a - b| / max(1, |a| + |b|): relative for large values, absolute
+/// near zero.
 fn error(a: f64, b: f64) -> f64 {
     (a - b).abs() / (a.abs() + b.abs()).max(1.0)
 }
