@@ -1,7 +1,7 @@
 //! `NAME_grad` of straight-line f64 code against the primal and against a hand-written reverse
 //! sweep of the same function, for three sizes: about 10, 50 and 200 operations.
 //!
-//! the README's performance targets: the gradient at most 3x the primal, and within 1.2x of the hand-written
+//! Targets: the gradient at most 3x the primal, and within 1.2x of the hand-written
 //! gradient. Each hand-written gradient is checked against `NAME_grad` (and against central
 //! differences) before anything is timed.
 //!
