@@ -79,3 +79,32 @@ fn rows_of_nalgebra_vectors() {
     let (_, g) = indexed_vectors_grad(0.8, &rows);
     check_fd(|[w]| indexed_vectors(w, &rows), [0.8], [g], "DVector rows");
 }
+
+/// Loop elements read through `*x`, as `for x in xs` gives references.
+#[differentiable]
+fn dereferenced(w: f64, xs: &[f64]) -> f64 {
+    let mut v = vec![0.0; xs.len()];
+    let mut s = 0.0;
+    for (i, x) in xs.iter().enumerate() {
+        v[i] = *x * w;
+    }
+    for x in xs {
+        if *x < -5.0 {
+            break;
+        }
+        s += *x * *x * w;
+    }
+    s + v[0] * v[1]
+}
+
+#[test]
+fn dereferenced_loop_elements() {
+    let x = [0.6, 1.5, -0.5];
+    let (_, (dw, dxs)) = dereferenced_grad(x[0], &x[1..]);
+    check_fd(
+        |[w, a, b]| dereferenced(w, &[a, b]),
+        x,
+        [dw, dxs[0], dxs[1]],
+        "*x",
+    );
+}

@@ -636,8 +636,10 @@ impl<'a> Generator<'a> {
                 }
                 UnOp::Deref => match arg {
                     Operand::Var(v) if !self.body.var(*v).is_ref => {
-                        // A loop element bound by value where the user holds a reference.
-                        self.forward_operand_by_value(arg)
+                        // A loop element bound by value where the user holds a reference: `*x`
+                        // is the value itself (a `Copy` element, or the user's `*x` would move).
+                        let ident = self.ident(*v);
+                        quote!(#ident)
                     }
                     _ => {
                         let a = self.forward_receiver(arg);
