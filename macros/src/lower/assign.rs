@@ -1,0 +1,155 @@
+//! Assignment and compound assignment to variables, buffer elements and `iter_mut()` places.
+
+use proc_macro2::{Ident, Span};
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr};
+
+use super::Lowerer;
+use crate::ir::{Operand, StmtKind, Value, VarId};
+
+impl Lowerer<'_> {
+    pub(super) fn lower_assign(
+        &mut self,
+        left: &Expr,
+        value_of: impl FnOnce(&mut Self, Option<Operand>) -> Value,
+        span: Span,
+    ) {
+        match left {
+            Expr::Path(p) if p.path.get_ident().is_some() => {
+                let ident = p
+                    .path
+                    .get_ident()
+                    .cloned()
+                    .unwrap_or_else(|| Ident::new("_", span));
+                let name = ident.to_string();
+                let Some(current) = self.lookup(&name) else {
+                    self.errors.push_plain(
+                        ident.span(),
+                        format!("cannot find variable `{name}` in this scope"),
+                    );
+                    return;
+                };
+                let value = value_of(self, Some(Operand::Var(current)));
+                if self.vars[current.0].is_location {
+                    let op = self.operand_of(value, span);
+                    self.push(
+                        StmtKind::Assign {
+                            var: current,
+                            value: Value::Use(op),
+                        },
+                        span,
+                    );
+                } else {
+                    // Straight-line reassignment: a new version of the variable.
+                    let is_ref = self.vars[current.0].is_ref;
+                    let var = self.new_local(&ident, is_ref, false);
+                    self.push(
+                        StmtKind::Let {
+                            var,
+                            ty: None,
+                            value,
+                        },
+                        span,
+                    );
+                    self.rebind(&name, var);
+                }
+            }
+            Expr::Index(index) => {
+                let Expr::Path(p) = &*index.expr else {
+                    self.unsupported(
+                        left.span(),
+                        "assigning to this place",
+                        "assign to a local variable or to an element `buf[i]` of a local buffer",
+                    );
+                    return;
+                };
+                let Some(base) = p.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+                else {
+                    self.unsupported(
+                        left.span(),
+                        "assigning to this place",
+                        "assign to a local variable or to an element `buf[i]` of a local buffer",
+                    );
+                    return;
+                };
+                let idx = self.lower_expr(&index.index);
+                let current = Value::Index {
+                    base: Operand::Var(base),
+                    index: idx.clone(),
+                };
+                let current = self.operand_of(current, left.span());
+                let value = value_of(self, Some(current));
+                let value = self.operand_of(value, span);
+                self.push(
+                    StmtKind::SetIndex {
+                        base,
+                        index: idx,
+                        value,
+                    },
+                    span,
+                );
+            }
+            Expr::Paren(p) => self.lower_assign(&p.expr, value_of, span),
+            Expr::Unary(u)
+                if matches!(u.op, syn::UnOp::Deref(_)) && self.place_of(&u.expr).is_some() =>
+            {
+                let (base, index) = self.place_of(&u.expr).unwrap_or((VarId(0), VarId(0)));
+                let current = Value::Index {
+                    base: Operand::Var(base),
+                    index: Operand::Var(index),
+                };
+                let current = self.operand_of(current, left.span());
+                let value = value_of(self, Some(current));
+                let value = self.operand_of(value, span);
+                self.push(
+                    StmtKind::SetIndex {
+                        base,
+                        index: Operand::Var(index),
+                        value,
+                    },
+                    span,
+                );
+            }
+            _ => {
+                self.unsupported(
+                    left.span(),
+                    "assigning to this place",
+                    "assign to a local variable or to an element `buf[i]` of a local buffer",
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn is_compound(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+            | BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_)
+    )
+}
+
+/// The plain operator of a compound assignment (`+=` → `+`).
+pub(super) fn plain_op(op: &BinOp) -> BinOp {
+    match *op {
+        BinOp::AddAssign(t) => BinOp::Add(syn::Token![+](t.spans[0])),
+        BinOp::SubAssign(t) => BinOp::Sub(syn::Token![-](t.spans[0])),
+        BinOp::MulAssign(t) => BinOp::Mul(syn::Token![*](t.spans[0])),
+        BinOp::DivAssign(t) => BinOp::Div(syn::Token![/](t.spans[0])),
+        BinOp::RemAssign(t) => BinOp::Rem(syn::Token![%](t.spans[0])),
+        BinOp::BitXorAssign(t) => BinOp::BitXor(syn::Token![^](t.spans[0])),
+        BinOp::BitAndAssign(t) => BinOp::BitAnd(syn::Token![&](t.spans[0])),
+        BinOp::BitOrAssign(t) => BinOp::BitOr(syn::Token![|](t.spans[0])),
+        BinOp::ShlAssign(t) => BinOp::Shl(syn::Token![<<](t.spans[0])),
+        BinOp::ShrAssign(t) => BinOp::Shr(syn::Token![>>](t.spans[0])),
+        other => other,
+    }
+}

@@ -1,0 +1,152 @@
+//! `let` statements and the patterns they bind.
+
+use proc_macro2::{Ident, Span};
+use syn::spanned::Spanned;
+use syn::{Expr, Local, Pat, Type};
+
+use super::Lowerer;
+use crate::ir::{Operand, Origin, StmtKind, Value};
+
+impl Lowerer<'_> {
+    pub(super) fn lower_let(&mut self, local: &Local) {
+        let (pat, ty) = match &local.pat {
+            Pat::Type(pt) => (&*pt.pat, Some((*pt.ty).clone())),
+            other => (other, None),
+        };
+        if let Some(init) = &local.init {
+            if let Some((_, diverge)) = &init.diverge {
+                self.unsupported(
+                    diverge.span(),
+                    "`let .. else`",
+                    "use `match` or `if` on values that carry no gradient",
+                );
+            }
+        }
+        match pat {
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                let name = pi.ident.to_string();
+                match &local.init {
+                    Some(init) => {
+                        let op = self.lower_expr(&init.expr);
+                        self.bind_name(&pi.ident, op, ty, local.span());
+                    }
+                    None => {
+                        let var = self.new_local(&pi.ident, false, true);
+                        self.push(StmtKind::Declare { var, ty }, local.span());
+                        self.bind(&name, var);
+                    }
+                }
+            }
+            Pat::Wild(_) => {
+                if let Some(init) = &local.init {
+                    self.lower_expr(&init.expr);
+                }
+            }
+            Pat::Tuple(tuple) => {
+                let Some(init) = &local.init else {
+                    self.unsupported(
+                        local.span(),
+                        "a tuple `let` without a value",
+                        "give the tuple a value where it is declared",
+                    );
+                    return;
+                };
+                let types: Option<Vec<Type>> = match &ty {
+                    Some(Type::Tuple(t)) => Some(t.elems.iter().cloned().collect()),
+                    _ => None,
+                };
+                if let Expr::Tuple(values) = &*init.expr {
+                    if values.elems.len() == tuple.elems.len() {
+                        let ops: Vec<Operand> =
+                            values.elems.iter().map(|e| self.lower_expr(e)).collect();
+                        for (i, (p, op)) in tuple.elems.iter().zip(ops).enumerate() {
+                            let t = types.as_ref().and_then(|t| t.get(i).cloned());
+                            self.bind_pattern(p, op, t);
+                        }
+                        return;
+                    }
+                }
+                let whole = self.lower_expr(&init.expr);
+                for (i, p) in tuple.elems.iter().enumerate() {
+                    let member = syn::Member::Unnamed(syn::Index {
+                        index: i as u32,
+                        span: p.span(),
+                    });
+                    let op = self.operand_of(
+                        Value::Field {
+                            base: whole.clone(),
+                            member,
+                        },
+                        p.span(),
+                    );
+                    let t = types.as_ref().and_then(|t| t.get(i).cloned());
+                    self.bind_pattern(p, op, t);
+                }
+            }
+            other => {
+                self.unsupported(
+                    other.span(),
+                    "this `let` pattern",
+                    "bind a plain name, `_`, or a tuple of names",
+                );
+            }
+        }
+    }
+
+    pub(super) fn bind_pattern(&mut self, pat: &Pat, op: Operand, ty: Option<Type>) {
+        match pat {
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                self.bind_name(&pi.ident, op, ty, pat.span())
+            }
+            Pat::Wild(_) => {}
+            Pat::Type(pt) => self.bind_pattern(&pt.pat, op, Some((*pt.ty).clone())),
+            other => {
+                self.unsupported(
+                    other.span(),
+                    "this `let` pattern",
+                    "bind a plain name, `_`, or a tuple of names",
+                );
+            }
+        }
+    }
+
+    /// `let name = op;`: a temporary simply takes the name; anything else gets a variable.
+    fn bind_name(&mut self, name: &Ident, op: Operand, ty: Option<Type>, span: Span) {
+        let key = name.to_string();
+        let is_location = self.locations.contains(&key);
+        if let (Operand::Var(v), None, false) = (&op, &ty, is_location) {
+            if self.vars[v.0].origin == Origin::Temp {
+                let var = &mut self.vars[v.0];
+                var.user_name = Some(key.clone());
+                self.bind(&key, *v);
+                return;
+            }
+        }
+        // `let x = &xs[i]`: the name stands for the element itself, which the reverse sweep can
+        // save or recompute; a reference to it could not outlive the loop body.
+        if let (Operand::Ref(v, _), false) = (&op, is_location) {
+            if self.vars[v.0].origin == Origin::Temp && !self.vars[v.0].is_ref {
+                let var = &mut self.vars[v.0];
+                var.user_name = Some(key.clone());
+                var.user_ref = true;
+                self.bind(&key, *v);
+                return;
+            }
+        }
+        let is_ref = match &op {
+            Operand::Var(v) => self.vars[v.0].is_ref,
+            Operand::Ref(..) => true,
+            Operand::Const(_) => false,
+        } || matches!(ty, Some(Type::Reference(_)));
+        let var = self.new_local(name, is_ref, is_location);
+        self.push(
+            StmtKind::Let {
+                var,
+                ty,
+                value: Value::Use(op),
+            },
+            span,
+        );
+        self.bind(&key, var);
+    }
+}

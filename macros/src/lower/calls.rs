@@ -1,0 +1,132 @@
+//! Function calls, method calls and in-place buffer methods.
+
+use proc_macro2::Ident;
+use quote::{quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::Expr;
+
+use super::Lowerer;
+use crate::in_place;
+use crate::ir::{MethodKind, Operand, Value};
+use crate::methods;
+
+impl Lowerer<'_> {
+    pub(super) fn lower_call(&mut self, call: &syn::ExprCall) -> Value {
+        let span = call.span();
+        let Expr::Path(func) = &*call.func else {
+            return Value::Use(self.unsupported(
+                call.func.span(),
+                "calling this expression",
+                "call a function by its path",
+            ));
+        };
+        let segments: Vec<String> = func
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let last = segments.last().cloned().unwrap_or_default();
+        if last == "stop_gradient"
+            && call.args.len() == 1
+            && func
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.arguments.is_none())
+        {
+            let (tokens, reads) = self.rename(call.args.to_token_stream());
+            return Value::Opaque {
+                tokens: quote_spanned!(span=> (#tokens)),
+                reads,
+                stopped: true,
+            };
+        }
+        // `f64::exp(x)` is `x.exp()`.
+        if segments.len() == 2
+            && matches!(segments[0].as_str(), "f32" | "f64")
+            && !call.args.is_empty()
+            && methods::is_float_method_name(&last)
+        {
+            let receiver = self.lower_expr(&call.args[0]);
+            let args: Vec<Operand> = call
+                .args
+                .iter()
+                .skip(1)
+                .map(|a| self.lower_expr(a))
+                .collect();
+            let method = func
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.clone())
+                .unwrap_or_else(|| Ident::new("exp", span));
+            let kind = method_kind(&last, args.len());
+            return Value::Method {
+                receiver,
+                method,
+                turbofish: None,
+                qualified: Some(func.path.segments[0].ident.to_token_stream()),
+                args,
+                kind,
+            };
+        }
+        let args = call.args.iter().map(|a| self.lower_expr(a)).collect();
+        let segments = &func.path.segments;
+        if segments.len() >= 2
+            && last == "new"
+            && crate::parse::is_nalgebra_type(&segments[segments.len() - 2].ident.to_string())
+        {
+            return Value::Construct {
+                func: func.clone(),
+                args,
+            };
+        }
+        Value::Call {
+            func: func.clone(),
+            args,
+        }
+    }
+
+    pub(super) fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Value {
+        let receiver = self.lower_expr(&m.receiver);
+        let args: Vec<Operand> = m.args.iter().map(|a| self.lower_expr(a)).collect();
+        let name = m.method.to_string();
+        let kind = method_kind(&name, args.len());
+        Value::Method {
+            receiver,
+            method: m.method.clone(),
+            turbofish: m.turbofish.as_ref().map(|t| t.to_token_stream()),
+            qualified: None,
+            args,
+            kind,
+        }
+    }
+
+    /// An in-place method on a local buffer, as the element writes it performs (see
+    /// `in_place.rs`).
+    pub(super) fn in_place_rewrite(&self, m: &syn::ExprMethodCall) -> Option<Expr> {
+        let name = in_place::receiver_name(m)?;
+        let var = self.lookup(&name.to_string())?;
+        if !self.vars[var.0].is_location {
+            return None;
+        }
+        in_place::rewrite(m)
+    }
+}
+
+fn method_kind(name: &str, args: usize) -> MethodKind {
+    if let Some(index) = methods::trait_method(name, args) {
+        MethodKind::Trait(index)
+    } else if let Some(index) = methods::float_method(name, args) {
+        MethodKind::Float(index)
+    } else if methods::STEP_METHODS.contains(&name) {
+        MethodKind::Step
+    } else if methods::IDENTITY_METHODS.contains(&name) && args == 0 {
+        MethodKind::Identity
+    } else if methods::QUERY_METHODS.contains(&name) {
+        MethodKind::Query
+    } else {
+        MethodKind::Unknown
+    }
+}

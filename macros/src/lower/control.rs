@@ -1,0 +1,332 @@
+//! Statement lists and blocks, branch conditions, `if`/`else` and `match`.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, Pat, Stmt as SynStmt};
+
+use super::jumps::{jumps, JumpScope};
+use super::Lowerer;
+use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
+
+impl Lowerer<'_> {
+    /// Lowers the statements of `block` into the current IR block, in a new name scope, and
+    /// returns the block's value.
+    pub(super) fn lower_block_inline(&mut self, block: &syn::Block) -> Option<Operand> {
+        self.scopes.push(HashMap::new());
+        let result = self.lower_stmts(&block.stmts, None);
+        self.scopes.pop();
+        result
+    }
+
+    /// Lowers statements in order. After a statement that may `break`, `continue` or `return`,
+    /// the rest runs under a guard on the loop and return flags. With a `sink`, the value of the
+    /// statements is assigned to it instead of being returned.
+    pub(super) fn lower_stmts(
+        &mut self,
+        stmts: &[SynStmt],
+        sink: Option<VarId>,
+    ) -> Option<Operand> {
+        let count = stmts.len();
+        for (i, stmt) in stmts.iter().enumerate() {
+            let last = i + 1 == count;
+            match stmt {
+                SynStmt::Local(local) => self.lower_let(local),
+                // An empty statement (`;`), which syn keeps as an empty verbatim expression.
+                SynStmt::Expr(Expr::Verbatim(tokens), Some(_)) if tokens.is_empty() => {}
+                SynStmt::Item(syn::Item::Verbatim(tokens))
+                    if tokens.to_string().trim() == ";" || tokens.is_empty() => {}
+                SynStmt::Expr(expr, semi) => {
+                    let op = self.lower_expr(expr);
+                    if last && semi.is_none() {
+                        return match sink {
+                            Some(sink) => {
+                                self.push(
+                                    StmtKind::Assign {
+                                        var: sink,
+                                        value: Value::Use(op),
+                                    },
+                                    expr.span(),
+                                );
+                                None
+                            }
+                            None => Some(op),
+                        };
+                    }
+                }
+                SynStmt::Macro(m) => self.lower_statement_macro(&m.mac),
+                SynStmt::Item(item) => {
+                    self.unsupported(
+                        item.span(),
+                        "an item inside the function body",
+                        "move the item out of the #[differentiable] function",
+                    );
+                }
+            }
+            let scope = if self.loops.is_empty() {
+                JumpScope::Returns
+            } else {
+                JumpScope::All
+            };
+            if !last && jumps(std::slice::from_ref(stmt), scope) {
+                let rest = &stmts[i + 1..];
+                let span = rest
+                    .first()
+                    .map(|s| s.span())
+                    .unwrap_or_else(|| stmt.span());
+                let alive = self.alive(span);
+                self.blocks.push(Vec::new());
+                let value = self.lower_stmts(rest, sink);
+                let then_block = self.blocks.pop().unwrap_or_default();
+                if value.as_ref().is_some_and(|v| !is_unit(v)) {
+                    self.unsupported(
+                        span,
+                        "a block value after `break`, `continue` or `return`",
+                        "assign the value to a variable declared before the block",
+                    );
+                }
+                self.push(
+                    StmtKind::If {
+                        cond: alive,
+                        then_block,
+                        else_block: Vec::new(),
+                    },
+                    span,
+                );
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Lowers a block into a new IR block (a branch), returning it and its value.
+    fn lower_nested_block(&mut self, block: &syn::Block) -> (Block, Option<Operand>) {
+        self.blocks.push(Vec::new());
+        let value = self.lower_block_inline(block);
+        (self.blocks.pop().unwrap_or_default(), value)
+    }
+
+    /// A branch condition as it is now: a location is copied, because the branch may overwrite
+    /// it and the reverse sweep must take the branch the forward sweep took.
+    pub(super) fn condition(&mut self, op: Operand, span: Span) -> Operand {
+        match op {
+            Operand::Var(v) if self.vars[v.0].is_location => {
+                let snapshot = self.new_temp();
+                self.push(
+                    StmtKind::Let {
+                        var: snapshot,
+                        ty: None,
+                        value: Value::Use(op),
+                    },
+                    span,
+                );
+                Operand::Var(snapshot)
+            }
+            other => other,
+        }
+    }
+
+    pub(super) fn lower_if(&mut self, e: &syn::ExprIf) -> Value {
+        let span = e.if_token.span;
+        if let Expr::Let(l) = &*e.cond {
+            return Value::Use(self.unsupported(
+                l.span(),
+                "`if let`",
+                "use `match` on values that carry no gradient, or a plain `if`",
+            ));
+        }
+        let cond = self.lower_expr(&e.cond);
+        let cond = self.condition(cond, e.cond.span());
+        let produces_value = e
+            .then_branch
+            .stmts
+            .last()
+            .is_some_and(|s| matches!(s, SynStmt::Expr(_, None)))
+            && e.else_branch.is_some();
+        let result = produces_value.then(|| {
+            let var = self.new_temp();
+            self.vars[var.0].is_location = true;
+            self.push(StmtKind::Declare { var, ty: None }, span);
+            var
+        });
+        let (mut then_block, then_value) = self.lower_nested_block(&e.then_branch);
+        if let (Some(r), Some(v)) = (result, then_value) {
+            then_block.push(Stmt {
+                kind: StmtKind::Assign {
+                    var: r,
+                    value: Value::Use(v),
+                },
+                span: e.then_branch.span(),
+            });
+        }
+        let else_block = match &e.else_branch {
+            Some((_, else_expr)) => {
+                self.blocks.push(Vec::new());
+                let v = match &**else_expr {
+                    Expr::Block(b) => self.lower_block_inline(&b.block),
+                    other => Some(self.lower_expr(other)),
+                };
+                if let (Some(r), Some(v)) = (result, v) {
+                    self.push(
+                        StmtKind::Assign {
+                            var: r,
+                            value: Value::Use(v),
+                        },
+                        else_expr.span(),
+                    );
+                }
+                self.blocks.pop().unwrap_or_default()
+            }
+            None => Vec::new(),
+        };
+        self.push(
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            },
+            span,
+        );
+        match result {
+            Some(r) => Value::Use(Operand::Var(r)),
+            None => Value::Use(Operand::Const(quote_spanned!(span=> ()))),
+        }
+    }
+
+    /// `match` on a value that carries no gradient, lowered to `if`/`else if` on `matches!`.
+    pub(super) fn lower_match(&mut self, m: &syn::ExprMatch) -> Value {
+        let span = m.match_token.span;
+        let scrutinee = self.lower_expr(&m.expr);
+        let Operand::Var(scrutinee) = scrutinee else {
+            return Value::Use(self.unsupported(
+                m.expr.span(),
+                "`match` on a constant",
+                "match on a variable",
+            ));
+        };
+        let produces_value = m.arms.iter().any(|a| !matches!(&*a.body, Expr::Block(b) if b.block.stmts.last().is_none_or(|s| !matches!(s, SynStmt::Expr(_, None)))));
+        let result = produces_value.then(|| {
+            let var = self.new_temp();
+            self.vars[var.0].is_location = true;
+            self.push(StmtKind::Declare { var, ty: None }, span);
+            var
+        });
+        self.lower_arms(scrutinee, &m.arms, result);
+        match result {
+            Some(r) => Value::Use(Operand::Var(r)),
+            None => Value::Use(Operand::Const(quote_spanned!(span=> ()))),
+        }
+    }
+
+    fn lower_arms(&mut self, scrutinee: VarId, arms: &[syn::Arm], result: Option<VarId>) {
+        let Some((arm, rest)) = arms.split_first() else {
+            return;
+        };
+        if pattern_binds(&arm.pat) {
+            self.unsupported(
+                arm.pat.span(),
+                "a `match` pattern that binds variables",
+                "match on plain values (literals, ranges, paths, `_`) and read the data in the arm",
+            );
+            return;
+        }
+        // syn keeps a guard in the pattern: `Some(x) if x > 0` is a `Pat::Guard`.
+        let (pat, arm_guard) = match &arm.pat {
+            Pat::Guard(g) => (&*g.pat, Some(&*g.guard)),
+            other => (other, None),
+        };
+        let ident = self.vars[scrutinee.0].ident.clone();
+        let guard = match arm_guard {
+            Some(g) => {
+                let (tokens, _) = self.rename(g.to_token_stream());
+                quote!(&& (#tokens))
+            }
+            None => TokenStream::new(),
+        };
+        let mut reads = vec![scrutinee];
+        if let Some(g) = arm_guard {
+            reads.extend(self.rename(g.to_token_stream()).1);
+        }
+        let catch_all = matches!(pat, Pat::Wild(_)) && arm_guard.is_none();
+        let lower_body = |this: &mut Self| {
+            this.blocks.push(Vec::new());
+            this.scopes.push(HashMap::new());
+            let value = this.lower_expr(&arm.body);
+            this.scopes.pop();
+            if let Some(r) = result {
+                this.push(
+                    StmtKind::Assign {
+                        var: r,
+                        value: Value::Use(value),
+                    },
+                    arm.body.span(),
+                );
+            }
+            this.blocks.pop().unwrap_or_default()
+        };
+        if catch_all {
+            let block = lower_body(self);
+            if let Some(b) = self.blocks.last_mut() {
+                b.extend(block);
+            }
+            return;
+        }
+        let cond = Value::Opaque {
+            tokens: quote_spanned!(pat.span()=> ::core::matches!(#ident, #pat #guard)),
+            reads,
+            stopped: true,
+        };
+        let cond = self.operand_of(cond, pat.span());
+        let then_block = lower_body(self);
+        self.blocks.push(Vec::new());
+        if rest.is_empty() {
+            // Exhaustiveness is rustc's to check in the original function.
+            self.push(
+                StmtKind::Opaque {
+                    tokens: quote!(::core::unreachable!();),
+                    reads: Vec::new(),
+                },
+                arm.span(),
+            );
+        } else {
+            self.lower_arms(scrutinee, rest, result);
+        }
+        let else_block = self.blocks.pop().unwrap_or_default();
+        self.push(
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            },
+            arm.span(),
+        );
+    }
+}
+
+/// Whether a `match` pattern binds a variable (an identifier that is not a constant path).
+fn pattern_binds(pat: &Pat) -> bool {
+    match pat {
+        Pat::Ident(pi) => {
+            let name = pi.ident.to_string();
+            // Upper-case names are constants or unit variants, as rustc's own lint assumes.
+            !name.chars().next().is_some_and(|c| c.is_uppercase()) || pi.subpat.is_some()
+        }
+        Pat::Or(o) => o.cases.iter().any(pattern_binds),
+        Pat::Tuple(t) => t.elems.iter().any(pattern_binds),
+        Pat::TupleStruct(t) => t.elems.iter().any(pattern_binds),
+        Pat::Struct(s) => s.fields.iter().any(|f| pattern_binds(&f.pat)),
+        Pat::Reference(r) => pattern_binds(&r.pat),
+        Pat::Slice(s) => s.elems.iter().any(pattern_binds),
+        Pat::Paren(p) => pattern_binds(&p.pat),
+        Pat::Type(t) => pattern_binds(&t.pat),
+        Pat::Guard(g) => pattern_binds(&g.pat),
+        _ => false,
+    }
+}
+
+/// `()`, the value of statements such as an `if` without `else`.
+fn is_unit(op: &Operand) -> bool {
+    matches!(op, Operand::Const(c) if c.to_string().replace(' ', "") == "()")
+}

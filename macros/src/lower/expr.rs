@@ -1,0 +1,348 @@
+//! Expressions: the dispatch over syn's expression kinds, operators and short-circuit logic.
+
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr};
+
+use super::assign::{is_compound, plain_op};
+use super::names::respan;
+use super::Lowerer;
+use crate::in_place;
+use crate::ir::{MethodKind, Operand, Stmt, StmtKind, UnOp, Value, VarId};
+use crate::spans::expr_span;
+
+/// Stack left when lowering grows a new stack segment, and the size of each segment.
+const RED_ZONE: usize = 128 * 1024;
+const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+
+impl Lowerer<'_> {
+    pub(super) fn lower_expr(&mut self, expr: &Expr) -> Operand {
+        // Lowering recurses once per operand: a deeply nested expression grows the stack on
+        // the heap instead of overflowing it.
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            let value = self.lower_value(expr);
+            self.operand_of(value, expr_span(expr))
+        })
+    }
+
+    fn lower_value(&mut self, expr: &Expr) -> Value {
+        let span = expr_span(expr);
+        match expr {
+            Expr::Lit(lit) => Value::Use(Operand::Const(lit.to_token_stream())),
+            Expr::Path(p) => {
+                if let Some(ident) = p.path.get_ident() {
+                    if let Some(id) = self.lookup(&ident.to_string()) {
+                        return Value::Use(Operand::Var(id));
+                    }
+                    if let Some(&(base, index)) = self.places.get(&ident.to_string()) {
+                        // An `iter_mut()` element read through auto-deref (`v.sin()`).
+                        return Value::Index {
+                            base: Operand::Var(base),
+                            index: Operand::Var(index),
+                        };
+                    }
+                    if let Some((outer_ident, id)) = self.outer.get(&ident.to_string()).cloned() {
+                        // A closure reading a variable of the enclosing function.
+                        self.captures.push((id, ident.span()));
+                        let ident = respan(&outer_ident, ident.span());
+                        return Value::Use(Operand::Const(quote!(#ident)));
+                    }
+                }
+                Value::Use(Operand::Const(p.to_token_stream()))
+            }
+            Expr::Paren(p) => self.lower_value(&p.expr),
+            Expr::Group(g) => self.lower_value(&g.expr),
+            Expr::Binary(b) if is_compound(&b.op) => {
+                let op = plain_op(&b.op);
+                let rhs_expr = &*b.right;
+                self.lower_assign(
+                    &b.left,
+                    |this, current| {
+                        let rhs = this.lower_expr(rhs_expr);
+                        let lhs = current.unwrap_or(Operand::Const(quote!(())));
+                        Value::Binary { op, lhs, rhs }
+                    },
+                    span,
+                );
+                Value::Use(Operand::Const(quote_spanned!(span=> ())))
+            }
+            Expr::Binary(b) if matches!(b.op, BinOp::And(_) | BinOp::Or(_)) => self.lower_logic(b),
+            Expr::Binary(b) => {
+                let lhs = self.lower_expr(&b.left);
+                let rhs = self.lower_expr(&b.right);
+                Value::Binary { op: b.op, lhs, rhs }
+            }
+            Expr::Unary(u)
+                if matches!(u.op, syn::UnOp::Deref(_)) && self.place_of(&u.expr).is_some() =>
+            {
+                let (base, index) = self.place_of(&u.expr).unwrap_or((VarId(0), VarId(0)));
+                Value::Index {
+                    base: Operand::Var(base),
+                    index: Operand::Var(index),
+                }
+            }
+            Expr::Unary(u) => {
+                let arg = self.lower_expr(&u.expr);
+                let op = match u.op {
+                    syn::UnOp::Neg(_) => UnOp::Neg,
+                    syn::UnOp::Not(_) => UnOp::Not,
+                    syn::UnOp::Deref(_) => UnOp::Deref,
+                    _ => {
+                        return Value::Use(self.unsupported(
+                            span,
+                            "this unary operator",
+                            "use `-`, `!` or `*`",
+                        ))
+                    }
+                };
+                Value::Unary { op, arg }
+            }
+            Expr::Reference(r) => {
+                if r.mutability.is_some() {
+                    return Value::Use(self.unsupported(
+                        span,
+                        "`&mut` borrows",
+                        "pass values by `&` or by value",
+                    ));
+                }
+                match self.lower_expr(&r.expr) {
+                    Operand::Var(v) => Value::Use(Operand::Ref(v, r.and_token.span)),
+                    Operand::Ref(v, s) => {
+                        let temp = self.operand_of(Value::Use(Operand::Ref(v, s)), span);
+                        match temp {
+                            Operand::Var(t) => Value::Use(Operand::Ref(t, r.and_token.span)),
+                            other => Value::Use(other),
+                        }
+                    }
+                    Operand::Const(c) => Value::Use(Operand::Const(quote_spanned!(span=> &#c))),
+                }
+            }
+            Expr::Cast(c) => {
+                let arg = self.lower_expr(&c.expr);
+                Value::Cast {
+                    arg,
+                    ty: (*c.ty).clone(),
+                }
+            }
+            Expr::MethodCall(m) if m.method == "sum" && m.args.is_empty() => {
+                match self.lower_reduction(&m.receiver) {
+                    Some(value) => value,
+                    None => self.lower_method(m),
+                }
+            }
+            Expr::MethodCall(m) if m.method == "push" && m.args.len() == 1 => {
+                let base = match &*m.receiver {
+                    Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+                    _ => None,
+                };
+                match base {
+                    Some(base) if self.vars[base.0].is_location => {
+                        let value = self.lower_expr(&m.args[0]);
+                        self.push(StmtKind::Push { base, value }, span);
+                        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+                    }
+                    _ => self.lower_method(m),
+                }
+            }
+            Expr::MethodCall(m)
+                if m.method == "map"
+                    && m.args.len() == 1
+                    && matches!(&m.args[0], Expr::Closure(c) if c.inputs.len() == 1) =>
+            {
+                let receiver = self.lower_expr(&m.receiver);
+                let Expr::Closure(closure) = &m.args[0] else {
+                    return Value::Use(Operand::Const(quote!(())));
+                };
+                match self.lower_closure(closure) {
+                    Some(index) => Value::Method {
+                        receiver,
+                        method: m.method.clone(),
+                        turbofish: None,
+                        qualified: None,
+                        args: Vec::new(),
+                        kind: MethodKind::Map(index),
+                    },
+                    None => Value::Use(Operand::Const(quote!(()))),
+                }
+            }
+            Expr::MethodCall(m) => match self.in_place_rewrite(m) {
+                Some(rewritten) => self.lower_value(&rewritten),
+                None => self.lower_method(m),
+            },
+            Expr::Call(call) => match in_place::rewrite_mem_swap(call) {
+                Some(rewritten) => self.lower_value(&rewritten),
+                None => self.lower_call(call),
+            },
+            Expr::Index(i) => {
+                let base = self.lower_expr(&i.expr);
+                let index = self.lower_expr(&i.index);
+                Value::Index { base, index }
+            }
+            Expr::Field(f) => {
+                let base = self.lower_expr(&f.base);
+                Value::Field {
+                    base,
+                    member: f.member.clone(),
+                }
+            }
+            Expr::Tuple(t) => {
+                if t.elems.is_empty() {
+                    return Value::Use(Operand::Const(quote_spanned!(span=> ())));
+                }
+                Value::Tuple(t.elems.iter().map(|e| self.lower_expr(e)).collect())
+            }
+            Expr::Block(b) => {
+                if b.label.is_some() {
+                    return Value::Use(self.unsupported(
+                        span,
+                        "a labeled block",
+                        "remove the label",
+                    ));
+                }
+                // A plain block only scopes names: its statements run in line.
+                let op = self.lower_block_inline(&b.block);
+                Value::Use(op.unwrap_or(Operand::Const(quote_spanned!(span=> ()))))
+            }
+            Expr::If(e) => self.lower_if(e),
+            Expr::Assign(a) => {
+                let rhs_expr = &*a.right;
+                self.lower_assign(
+                    &a.left,
+                    |this, _| Value::Use(this.lower_expr(rhs_expr)),
+                    span,
+                );
+                Value::Use(Operand::Const(quote_spanned!(span=> ())))
+            }
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let (tokens, _) = self.rename(m.mac.to_token_stream());
+                // Only the element values matter for gradients, not the length (`vec![0.0; n]`).
+                let inner = &m.mac.tokens;
+                let elements = match syn::parse2::<syn::ExprRepeat>(quote!([#inner])) {
+                    Ok(repeat) => repeat.expr.to_token_stream(),
+                    Err(_) => inner.clone(),
+                };
+                let (_, reads) = self.rename(elements);
+                Value::Opaque {
+                    tokens,
+                    reads,
+                    stopped: false,
+                }
+            }
+            Expr::Macro(m) => Value::Use(self.unsupported(
+                span,
+                &format!(
+                        "the macro `{}!` in expression position",
+                        m.mac
+                            .path
+                            .segments
+                            .last()
+                            .map(|s| s.ident.to_string())
+                            .unwrap_or_default()
+                    ),
+                "compute the value with plain expressions",
+            )),
+            Expr::Unsafe(_) => Value::Use(self.unsupported(
+                span,
+                "an `unsafe` block",
+                "move the unsafe code into a function called on values that carry no gradient",
+            )),
+            Expr::Closure(_) => Value::Use(self.unsupported(
+                span,
+                "a closure",
+                "closures are understood only as the argument of an element-wise `map`",
+            )),
+            Expr::Async(_) | Expr::Await(_) => Value::Use(self.unsupported(
+                span,
+                "async code",
+                "differentiate a synchronous function",
+            )),
+            Expr::Try(_) => Value::Use(self.unsupported(
+                span,
+                "the `?` operator",
+                "handle errors outside the #[differentiable] function",
+            )),
+            Expr::ForLoop(e) => self.lower_for(e),
+            Expr::While(e) => self.lower_while(e),
+            Expr::Loop(e) => self.lower_loop(e),
+            Expr::Break(e) => self.lower_break(e),
+            Expr::Continue(e) => self.lower_continue(e),
+            Expr::Return(e) => self.lower_return(e),
+            Expr::Match(m) => self.lower_match(m),
+            Expr::Struct(_) => Value::Use(self.unsupported(
+                span,
+                "a struct literal",
+                "pass the fields as separate parameters",
+            )),
+            Expr::Range(_) => Value::Use(self.unsupported(
+                span,
+                "a range outside a `for` loop",
+                "use ranges only as `for` loop bounds",
+            )),
+            Expr::Array(_) | Expr::Repeat(_) => Value::Use(self.unsupported(
+                span,
+                "an array literal",
+                "build the values with separate `let`s",
+            )),
+            Expr::Let(_) => Value::Use(self.unsupported(
+                span,
+                "`let` in a condition",
+                "use `match` or a plain `if`",
+            )),
+            _ => Value::Use(self.unsupported(
+                span,
+                "this expression",
+                "use the constructs listed in nabla's documentation",
+            )),
+        }
+    }
+
+    /// `a && b` runs `b` only when `a` holds: it is lowered as `if a { b } else { false }`.
+    fn lower_logic(&mut self, b: &syn::ExprBinary) -> Value {
+        let span = b.span();
+        let lhs = self.lower_expr(&b.left);
+        let result = self.new_temp();
+        self.vars[result.0].is_location = true;
+        self.push(
+            StmtKind::Declare {
+                var: result,
+                ty: Some(syn::parse_quote!(bool)),
+            },
+            span,
+        );
+        self.blocks.push(Vec::new());
+        let rhs = self.lower_expr(&b.right);
+        self.push(
+            StmtKind::Assign {
+                var: result,
+                value: Value::Use(rhs),
+            },
+            span,
+        );
+        let evaluated = self.blocks.pop().unwrap_or_default();
+        let short = vec![Stmt {
+            kind: StmtKind::Assign {
+                var: result,
+                value: Value::Use(Operand::Const(if matches!(b.op, BinOp::And(_)) {
+                    quote!(false)
+                } else {
+                    quote!(true)
+                })),
+            },
+            span,
+        }];
+        let (then_block, else_block) = if matches!(b.op, BinOp::And(_)) {
+            (evaluated, short)
+        } else {
+            (short, evaluated)
+        };
+        self.push(
+            StmtKind::If {
+                cond: lhs,
+                then_block,
+                else_block,
+            },
+            span,
+        );
+        Value::Use(Operand::Var(result))
+    }
+}

@@ -1,0 +1,108 @@
+//! The location scan: which variables need one storage slot instead of SSA versions.
+
+use std::collections::HashSet;
+
+use syn::visit::Visit;
+use syn::Expr;
+
+use super::assign::is_compound;
+use crate::in_place;
+
+/// Finds the variables that need a location: those assigned inside a branch (so straight-line
+/// renaming cannot track them) and buffers written element by element.
+#[derive(Default)]
+pub(super) struct LocationScan {
+    depth: usize,
+    pub(super) names: HashSet<String>,
+}
+
+impl LocationScan {
+    fn target(&mut self, target: &Expr, whole: bool) {
+        match target {
+            Expr::Path(p) if whole && self.depth > 0 => {
+                if let Some(ident) = p.path.get_ident() {
+                    self.names.insert(ident.to_string());
+                }
+            }
+            // A buffer written element by element is one location, wherever the write is.
+            Expr::Index(index) => match &*index.expr {
+                Expr::Path(p) => {
+                    if let Some(ident) = p.path.get_ident() {
+                        self.names.insert(ident.to_string());
+                    }
+                }
+                other => self.target(other, true),
+            },
+            Expr::Paren(p) => self.target(&p.expr, whole),
+            _ => {}
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for LocationScan {
+    fn visit_expr_assign(&mut self, node: &'ast syn::ExprAssign) {
+        self.target(&node.left, true);
+        syn::visit::visit_expr_assign(self, node);
+    }
+    fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
+        if is_compound(&node.op) {
+            self.target(&node.left, true);
+        }
+        syn::visit::visit_expr_binary(self, node);
+    }
+    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        self.visit_expr(&node.expr);
+        self.depth += 1;
+        self.visit_block(&node.body);
+        self.depth -= 1;
+    }
+    fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+        self.depth += 1;
+        self.visit_expr(&node.cond);
+        self.visit_block(&node.body);
+        self.depth -= 1;
+    }
+    fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
+        self.depth += 1;
+        self.visit_block(&node.body);
+        self.depth -= 1;
+    }
+    fn visit_expr_match(&mut self, node: &'ast syn::ExprMatch) {
+        self.visit_expr(&node.expr);
+        self.depth += 1;
+        for arm in &node.arms {
+            self.visit_arm(arm);
+        }
+        self.depth -= 1;
+    }
+    fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
+        if let Some((a, b)) = in_place::mem_swap_operands(node) {
+            if self.depth > 0 {
+                self.names.insert(a.to_string());
+                self.names.insert(b.to_string());
+            }
+        }
+        syn::visit::visit_expr_call(self, node);
+    }
+    fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        let in_place = in_place::is_in_place(&node.method.to_string(), node.args.len());
+        if node.method == "push" || node.method == "iter_mut" || in_place {
+            // A buffer grown or written through: one storage location.
+            if let Expr::Path(p) = &*node.receiver {
+                if let Some(ident) = p.path.get_ident() {
+                    self.names.insert(ident.to_string());
+                }
+            }
+        }
+        syn::visit::visit_expr_method_call(self, node);
+    }
+    fn visit_expr_if(&mut self, node: &'ast syn::ExprIf) {
+        self.visit_expr(&node.cond);
+        self.depth += 1;
+        self.visit_block(&node.then_branch);
+        if let Some((_, e)) = &node.else_branch {
+            self.visit_expr(e);
+        }
+        self.depth -= 1;
+    }
+}

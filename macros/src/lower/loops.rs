@@ -1,0 +1,233 @@
+//! Loops: `for` over ranges and element sources, `while` and `loop`.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, Pat};
+
+use super::iter::Source;
+use super::jumps::{loop_jumps, LoopFrame};
+use super::Lowerer;
+use crate::ir::{Operand, Stmt, StmtKind, Value, VarId};
+
+impl Lowerer<'_> {
+    /// `for` over a range, or over the elements of slices, arrays, `Vec`s and nalgebra storage.
+    pub(super) fn lower_for(&mut self, e: &syn::ExprForLoop) -> Value {
+        let span = e.for_token.span;
+        if e.label.is_some() {
+            return Value::Use(self.unsupported(
+                span,
+                "a labeled loop",
+                "remove the label; `break` leaves the innermost loop",
+            ));
+        }
+        let source = if is_range(&e.expr) {
+            None
+        } else {
+            self.element_source(&e.expr)
+        };
+        if source.is_none() && !is_range(&e.expr) {
+            return Value::Use(self.unsupported(e.expr.span(), "iterating over this expression", "iterate over a range (`0..n`, `.rev()`, `.step_by(k)`), or over a slice, array or `Vec` (`xs`, `xs.iter()`, `.enumerate()`, `.zip(ys)`)"));
+        }
+        let range = match &source {
+            None => {
+                let (tokens, reads) = self.rename(e.expr.to_token_stream());
+                Value::Opaque {
+                    tokens: quote_spanned!(e.expr.span()=> (#tokens)),
+                    reads,
+                    stopped: true,
+                }
+            }
+            Some(source) => {
+                let (len, reads) = self.source_len(source);
+                Value::Opaque {
+                    tokens: quote_spanned!(e.expr.span()=> (0..#len)),
+                    reads,
+                    stopped: true,
+                }
+            }
+        };
+        let range_var = self.new_temp();
+        self.push(
+            StmtKind::Let {
+                var: range_var,
+                ty: None,
+                value: range,
+            },
+            e.expr.span(),
+        );
+
+        let (breaks, continues) = loop_jumps(&e.body);
+        let go = breaks.then(|| self.new_flag(true, span));
+        let counter = match (&source, &*e.pat) {
+            (None, Pat::Ident(pi)) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                self.new_local(&pi.ident, false, false)
+            }
+            (None, Pat::Wild(_)) | (Some(_), _) => self.new_temp(),
+            (None, other) => {
+                return Value::Use(self.unsupported(
+                    other.span(),
+                    "this loop pattern",
+                    "bind the loop variable to a name or `_`",
+                ));
+            }
+        };
+        self.scopes.push(HashMap::new());
+        if let (None, Pat::Ident(pi)) = (&source, &*e.pat) {
+            self.bind(&pi.ident.to_string(), counter);
+        }
+        self.blocks.push(Vec::new());
+        self.loops.push(LoopFrame { go, skip: None });
+        let body_span = e.body.span();
+        if let Some(go) = go {
+            // After a `break`, the remaining iterations do nothing.
+            self.blocks.push(Vec::new());
+            self.lower_loop_body(&source, &e.pat, counter, &e.body, continues);
+            let then_block = self.blocks.pop().unwrap_or_default();
+            let cond = self.condition(Operand::Var(go), body_span);
+            self.push(
+                StmtKind::If {
+                    cond,
+                    then_block,
+                    else_block: Vec::new(),
+                },
+                body_span,
+            );
+        } else {
+            self.lower_loop_body(&source, &e.pat, counter, &e.body, continues);
+        }
+        self.loops.pop();
+        let body = self.blocks.pop().unwrap_or_default();
+        self.scopes.pop();
+        if let Some(Source::Container { .. }) | Some(_) = &source {
+            self.places.retain(|_, (_, index)| *index != counter);
+        }
+        self.push(
+            StmtKind::For {
+                var: counter,
+                range: Operand::Var(range_var),
+                body,
+            },
+            span,
+        );
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    fn lower_loop_body(
+        &mut self,
+        source: &Option<Source>,
+        pat: &Pat,
+        counter: VarId,
+        body: &syn::Block,
+        continues: bool,
+    ) {
+        if continues {
+            let skip = self.new_flag(false, body.span());
+            if let Some(frame) = self.loops.last_mut() {
+                frame.skip = Some(skip);
+            }
+        }
+        self.scopes.push(HashMap::new());
+        if let Some(source) = source {
+            self.bind_source(source, pat, counter);
+        }
+        self.lower_stmts(&body.stmts, None);
+        self.scopes.pop();
+    }
+
+    pub(super) fn lower_while(&mut self, e: &syn::ExprWhile) -> Value {
+        let span = e.while_token.span;
+        if e.label.is_some() {
+            return Value::Use(self.unsupported(
+                span,
+                "a labeled loop",
+                "remove the label; `break` leaves the innermost loop",
+            ));
+        }
+        if let Expr::Let(l) = &*e.cond {
+            return Value::Use(self.unsupported(
+                l.span(),
+                "`while let`",
+                "use `while` with a plain condition, or `loop` with `if`/`break`",
+            ));
+        }
+        let (_, continues) = loop_jumps(&e.body);
+        let go = self.new_flag(true, span);
+        self.blocks.push(Vec::new());
+        self.loops.push(LoopFrame {
+            go: Some(go),
+            skip: None,
+        });
+        let cond = self.lower_expr(&e.cond);
+        let cond = self.condition(cond, e.cond.span());
+        self.blocks.push(Vec::new());
+        self.lower_loop_body(
+            &None,
+            &Pat::Verbatim(TokenStream::new()),
+            go,
+            &e.body,
+            continues,
+        );
+        let then_block = self.blocks.pop().unwrap_or_default();
+        let else_block = vec![Stmt {
+            kind: StmtKind::Assign {
+                var: go,
+                value: Value::Use(Operand::Const(quote!(false))),
+            },
+            span,
+        }];
+        self.push(
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            },
+            span,
+        );
+        self.loops.pop();
+        let body = self.blocks.pop().unwrap_or_default();
+        self.push(StmtKind::Loop { go, body }, span);
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    pub(super) fn lower_loop(&mut self, e: &syn::ExprLoop) -> Value {
+        let span = e.loop_token.span;
+        if e.label.is_some() {
+            return Value::Use(self.unsupported(
+                span,
+                "a labeled loop",
+                "remove the label; `break` leaves the innermost loop",
+            ));
+        }
+        let (_, continues) = loop_jumps(&e.body);
+        let go = self.new_flag(true, span);
+        self.blocks.push(Vec::new());
+        self.loops.push(LoopFrame {
+            go: Some(go),
+            skip: None,
+        });
+        self.lower_loop_body(
+            &None,
+            &Pat::Verbatim(TokenStream::new()),
+            go,
+            &e.body,
+            continues,
+        );
+        self.loops.pop();
+        let body = self.blocks.pop().unwrap_or_default();
+        self.push(StmtKind::Loop { go, body }, span);
+        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+}
+
+/// `a..b`, `a..=b`, possibly parenthesized and followed by `.rev()` / `.step_by(k)`.
+fn is_range(expr: &Expr) -> bool {
+    match expr {
+        Expr::Range(_) => true,
+        Expr::Paren(p) => is_range(&p.expr),
+        Expr::MethodCall(m) if m.method == "rev" || m.method == "step_by" => is_range(&m.receiver),
+        _ => false,
+    }
+}

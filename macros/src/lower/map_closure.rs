@@ -1,0 +1,107 @@
+//! The closure of an element-wise `map`, lowered to a body of its own.
+
+use std::collections::{HashMap, HashSet};
+
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::Pat;
+
+use super::locations::LocationScan;
+use super::Lowerer;
+use crate::ir::{Body, Closure, Origin};
+
+impl Lowerer<'_> {
+    /// Lowers the closure of an element-wise `map` as a function of its one scalar parameter.
+    pub(super) fn lower_closure(&mut self, closure: &syn::ExprClosure) -> Option<usize> {
+        let span = closure.span();
+        let param = match &closure.inputs[0] {
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => pi.ident.clone(),
+            Pat::Reference(r) => match &*r.pat {
+                Pat::Ident(pi) => pi.ident.clone(),
+                other => {
+                    self.unsupported(
+                        other.span(),
+                        "this closure parameter",
+                        "name the element: `|x| ..`",
+                    );
+                    return None;
+                }
+            },
+            Pat::Type(pt) => match &*pt.pat {
+                Pat::Ident(pi) => pi.ident.clone(),
+                other => {
+                    self.unsupported(
+                        other.span(),
+                        "this closure parameter",
+                        "name the element: `|x| ..`",
+                    );
+                    return None;
+                }
+            },
+            other => {
+                self.unsupported(
+                    other.span(),
+                    "this closure parameter",
+                    "name the element: `|x| ..`",
+                );
+                return None;
+            }
+        };
+        if closure.capture.is_some() || closure.asyncness.is_some() || closure.constness.is_some() {
+            self.unsupported(
+                span,
+                "a `move`, `async` or `const` closure",
+                "write a plain closure `|x| ..`",
+            );
+            return None;
+        }
+        let mut outer = self.outer.clone();
+        for scope in &self.scopes {
+            for (name, id) in scope {
+                outer.insert(name.clone(), (self.vars[id.0].ident.clone(), *id));
+            }
+        }
+        let mut scan = LocationScan::default();
+        scan.visit_expr(&closure.body);
+        let mut inner = Lowerer {
+            vars: Vec::new(),
+            scopes: vec![HashMap::new()],
+            blocks: vec![Vec::new()],
+            locations: scan.names,
+            errors: &mut *self.errors,
+            loops: Vec::new(),
+            early_return: None,
+            places: HashMap::new(),
+            outer,
+            captures: Vec::new(),
+            closures: Vec::new(),
+        };
+        let x = inner.new_var(
+            param.clone(),
+            Some(param.to_string()),
+            Origin::Param(0),
+            false,
+        );
+        inner.bind(&param.to_string(), x);
+        let result = inner.lower_expr(&closure.body);
+        let body = Body {
+            vars: inner.vars,
+            block: inner.blocks.pop().unwrap_or_default(),
+            result,
+            closures: inner.closures,
+        };
+        let mut captures = inner.captures;
+        // One entry per captured variable, at its first use.
+        let mut seen = HashSet::new();
+        captures.retain(|(v, _)| seen.insert(*v));
+        // The forward sweep runs the closure as written; its parameter keeps its own name.
+        let (forward, _) = self.rename_except(closure.to_token_stream(), Some(&param.to_string()));
+        self.closures.push(Closure {
+            body,
+            forward,
+            captures,
+        });
+        Some(self.closures.len() - 1)
+    }
+}

@@ -1,0 +1,220 @@
+//! Lowers a function body from syn's tree to the IR.
+//!
+//! Variables assigned only in straight-line code are renamed on every assignment (SSA), so the
+//! reverse sweep can read every version without saving anything. Variables assigned inside a
+//! branch become *locations*: one storage slot whose overwrites the reverse sweep undoes.
+
+mod assign;
+mod bindings;
+mod calls;
+mod control;
+mod expr;
+mod iter;
+mod jumps;
+mod locations;
+mod loops;
+mod macros;
+mod map_closure;
+mod names;
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Ident, Span};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use crate::errors::Errors;
+use crate::ir::{Block, Body, Closure, Operand, Origin, Stmt, StmtKind, Value, Var, VarId};
+use crate::parse::Signature;
+
+use jumps::{jumps, JumpScope, LoopFrame};
+use locations::LocationScan;
+
+pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
+    let mut locations = LocationScan::default();
+    locations.visit_block(&item.block);
+    let mut lowerer = Lowerer {
+        vars: Vec::new(),
+        scopes: vec![HashMap::new()],
+        blocks: vec![Vec::new()],
+        locations: locations.names,
+        errors,
+        loops: Vec::new(),
+        early_return: None,
+        places: HashMap::new(),
+        outer: HashMap::new(),
+        captures: Vec::new(),
+        closures: Vec::new(),
+    };
+    for (index, param) in sig.params.iter().enumerate() {
+        let id = lowerer.new_var(
+            param.ident.clone(),
+            Some(param.ident.to_string()),
+            Origin::Param(index),
+            param.is_ref,
+        );
+        lowerer.bind(&param.ident.to_string(), id);
+        if lowerer.locations.contains(&param.ident.to_string()) {
+            // A parameter overwritten inside a branch gets a location of its own.
+            let local = lowerer.new_local(&param.ident, param.is_ref, true);
+            lowerer.push(
+                StmtKind::Let {
+                    var: local,
+                    ty: None,
+                    value: Value::Use(Operand::Var(id)),
+                },
+                param.span,
+            );
+            lowerer.bind(&param.ident.to_string(), local);
+        }
+    }
+    for param in &sig.params {
+        if let Some(pattern) = &param.pattern {
+            // `(a, b): (usize, usize)` is bound as `let (a, b): (usize, usize) = __arg0;`. Such
+            // a parameter carries no gradient (`parse` rejects it otherwise), so its names are
+            // data the lowering passes through as written.
+            let (ident, ty) = (&param.ident, &param.ty);
+            lowerer.push(
+                StmtKind::Opaque {
+                    tokens: quote_spanned!(param.span=> let #pattern: #ty = #ident;),
+                    reads: Vec::new(),
+                },
+                param.span,
+            );
+        }
+    }
+    let result = if jumps(&item.block.stmts, JumpScope::Returns) {
+        let span = item.block.span();
+        let result_ty = sig.result_ty.clone();
+        let result = lowerer.new_temp();
+        lowerer.vars[result.0].is_location = true;
+        lowerer.push(
+            StmtKind::Let {
+                var: result,
+                ty: Some(result_ty),
+                value: Value::Opaque {
+                    tokens: quote_spanned!(span=> ::core::default::Default::default()),
+                    reads: Vec::new(),
+                    stopped: true,
+                },
+            },
+            span,
+        );
+        let returned = lowerer.new_flag(false, span);
+        lowerer.early_return = Some((result, returned));
+        lowerer.scopes.push(HashMap::new());
+        lowerer.lower_stmts(&item.block.stmts, Some(result));
+        lowerer.scopes.pop();
+        Operand::Var(result)
+    } else {
+        lowerer
+            .lower_block_inline(&item.block)
+            .unwrap_or_else(|| Operand::Const(quote!(())))
+    };
+    let block = lowerer.blocks.pop().unwrap_or_default();
+    Body {
+        vars: lowerer.vars,
+        block,
+        result,
+        closures: lowerer.closures,
+    }
+}
+
+struct Lowerer<'e> {
+    vars: Vec<Var>,
+    /// Name → variable, innermost scope last.
+    scopes: Vec<HashMap<String, VarId>>,
+    /// Blocks under construction, innermost last.
+    blocks: Vec<Block>,
+    locations: HashSet<String>,
+    errors: &'e mut Errors,
+    /// Enclosing loops, innermost last.
+    loops: Vec<LoopFrame>,
+    /// `(result, returned)` locations when the function has a `return`.
+    early_return: Option<(VarId, VarId)>,
+    /// Loop variables of `iter_mut()` loops: name → (buffer, index) of the element they stand for.
+    places: HashMap<String, (VarId, VarId)>,
+    /// Inside a `map` closure: the enclosing function's variables, by name.
+    outer: HashMap<String, (Ident, VarId)>,
+    /// Enclosing variables this closure reads.
+    captures: Vec<(VarId, Span)>,
+    closures: Vec<Closure>,
+}
+
+impl Lowerer<'_> {
+    fn new_var(
+        &mut self,
+        ident: Ident,
+        user_name: Option<String>,
+        origin: Origin,
+        is_ref: bool,
+    ) -> VarId {
+        let id = VarId(self.vars.len());
+        self.vars.push(Var {
+            ident,
+            user_name,
+            origin,
+            is_ref,
+            is_location: false,
+            user_ref: false,
+        });
+        id
+    }
+
+    /// A temporary for the value of a user expression. Its name is placed nowhere
+    /// in the user's code (the editor shows nothing generated on hover); the expression it
+    /// holds keeps the user's span, so errors in it point there.
+    fn new_temp(&mut self) -> VarId {
+        let ident = Ident::new(&format!("__t{}", self.vars.len()), Span::mixed_site());
+        self.new_var(ident, None, Origin::Temp, false)
+    }
+
+    fn new_local(&mut self, name: &Ident, is_ref: bool, is_location: bool) -> VarId {
+        let raw = name.to_string();
+        let clean = raw.trim_start_matches("r#");
+        let ident = format_ident!(
+            "__{}_{}",
+            clean,
+            self.vars.len(),
+            span = Span::mixed_site().located_at(name.span())
+        );
+        let id = self.new_var(ident, Some(clean.to_string()), Origin::Local, is_ref);
+        self.vars[id.0].is_location = is_location;
+        id
+    }
+
+    fn push(&mut self, kind: StmtKind, span: Span) {
+        if let Some(block) = self.blocks.last_mut() {
+            block.push(Stmt { kind, span });
+        }
+    }
+
+    fn unsupported(&mut self, span: Span, construct: &str, help: &str) -> Operand {
+        self.errors.push(
+            span,
+            format!("{construct} is not supported in #[differentiable] functions"),
+            help,
+        );
+        Operand::Const(quote_spanned!(span=> ()))
+    }
+
+    /// Binds a value to a fresh temporary, or passes a plain operand through.
+    fn operand_of(&mut self, value: Value, span: Span) -> Operand {
+        match value {
+            Value::Use(op) => op,
+            value => {
+                let var = self.new_temp();
+                self.push(
+                    StmtKind::Let {
+                        var,
+                        ty: None,
+                        value,
+                    },
+                    span,
+                );
+                Operand::Var(var)
+            }
+        }
+    }
+}

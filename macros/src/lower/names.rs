@@ -1,0 +1,69 @@
+//! Name scopes, and the renaming of variables in user tokens kept as written.
+
+use proc_macro2::{Ident, Span, TokenStream};
+
+use super::Lowerer;
+use crate::ir::VarId;
+use crate::rename::rename_tokens;
+
+impl Lowerer<'_> {
+    pub(super) fn bind(&mut self, name: &str, id: VarId) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_string(), id);
+        }
+    }
+
+    /// Rebinds an existing name in the scope that declared it (an assignment, not a `let`).
+    pub(super) fn rebind(&mut self, name: &str, id: VarId) {
+        for scope in self.scopes.iter_mut().rev() {
+            if let Some(slot) = scope.get_mut(name) {
+                *slot = id;
+                return;
+            }
+        }
+    }
+
+    pub(super) fn lookup(&self, name: &str) -> Option<VarId> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    /// Renames variables in user tokens kept as written; returns the variables read.
+    pub(super) fn rename(&mut self, tokens: TokenStream) -> (TokenStream, Vec<VarId>) {
+        self.rename_except(tokens, None)
+    }
+
+    /// Renames variables in user tokens, leaving `except` (a closure's own parameter) alone.
+    pub(super) fn rename_except(
+        &mut self,
+        tokens: TokenStream,
+        except: Option<&str>,
+    ) -> (TokenStream, Vec<VarId>) {
+        let mut reads = Vec::new();
+        let mut captured = Vec::new();
+        let outer = &self.outer;
+        let renamed = rename_tokens(tokens, &mut |ident: &Ident| {
+            let name = ident.to_string();
+            if except == Some(name.as_str()) {
+                return None;
+            }
+            let Some(id) = self.lookup(&name) else {
+                let (outer_ident, id) = outer.get(&name)?;
+                captured.push((*id, ident.span()));
+                return Some(respan(outer_ident, ident.span()));
+            };
+            reads.push(id);
+            let var = &self.vars[id.0];
+            Some(respan(&var.ident, ident.span()))
+        });
+        self.captures.extend(captured);
+        (renamed, reads)
+    }
+}
+
+/// A generated binding's identifier, placed at the user's token that reads it (raw identifiers
+/// such as `r#in` stay raw).
+pub(super) fn respan(ident: &Ident, at: Span) -> Ident {
+    let mut ident = ident.clone();
+    ident.set_span(ident.span().located_at(at));
+    ident
+}

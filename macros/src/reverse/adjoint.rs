@@ -1,0 +1,297 @@
+//! The reverse sweep of blocks and statements, and contributions to adjoints.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+use super::walk::{collect_operand_vars, defines};
+use super::{rt, Generator};
+use crate::ir::{Block, Operand, Stmt, StmtKind, VarId};
+
+impl<'a> Generator<'a> {
+    // ----- reverse sweep -------------------------------------------------------------------
+
+    /// Records that the reverse sweep reads `v` and returns a reference to it.
+    pub(super) fn read_ref(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => {
+                self.reads.insert(*v);
+                self.as_reference(*v)
+            }
+            Operand::Const(c) => quote!(&(#c)),
+        }
+    }
+
+    /// Records that the reverse sweep needs `v` only for its shape (to build a zero gradient).
+    /// A variable of the function's top level is in scope throughout the reverse sweep, and an
+    /// overwrite does not change its shape, so it need not be restored for this; a variable of
+    /// a branch or loop body must be brought back into scope.
+    fn read_shape(&mut self, v: VarId) {
+        if !self.top_level.contains(&v) {
+            self.scope_reads.insert(v);
+        }
+    }
+
+    /// A reference to `v` for its shape only; see [`Self::read_shape`].
+    pub(super) fn shape_ref(&mut self, v: VarId) -> TokenStream {
+        self.read_shape(v);
+        self.as_reference(v)
+    }
+
+    /// A reference to an operand for its type and shape only.
+    pub(super) fn operand_shape_ref(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => self.shape_ref(*v),
+            Operand::Const(c) => quote!(&(#c)),
+        }
+    }
+
+    /// An operand's value where the rule ignores it: it stands only for the type.
+    pub(super) fn operand_shape_value(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => {
+                self.read_shape(*v);
+                self.as_value(*v)
+            }
+            Operand::Const(c) => quote!((#c)),
+        }
+    }
+
+    /// Records that the reverse sweep reads `v` and returns its (copied) value.
+    pub(super) fn read_value(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) | Operand::Ref(v, _) => {
+                self.reads.insert(*v);
+                self.as_value(*v)
+            }
+            Operand::Const(c) => quote!((#c)),
+        }
+    }
+
+    /// Adds `contribution` to the adjoint of `v`: the first contribution declares it.
+    pub(super) fn contribute(&mut self, v: VarId, contribution: TokenStream) -> TokenStream {
+        let d = self.adjoint(v);
+        if self.declared.insert(v) {
+            quote!(let mut #d = #contribution;)
+        } else {
+            let rt = rt();
+            quote!(#rt::Accumulate::accumulate(&mut #d, #contribution);)
+        }
+    }
+
+    pub(super) fn contribute_to(&mut self, op: &Operand, contribution: TokenStream) -> TokenStream {
+        match op.var() {
+            Some(v) if self.activity.is_active(v) => self.contribute(v, contribution),
+            _ => TokenStream::new(),
+        }
+    }
+
+    pub(super) fn reverse_block(&mut self, block: &Block, scoped: bool) -> TokenStream {
+        self.scope_depth += usize::from(scoped);
+        let out = self.reverse_block_inner(block, scoped);
+        self.scope_depth -= usize::from(scoped);
+        out
+    }
+
+    fn reverse_block_inner(&mut self, block: &Block, scoped: bool) -> TokenStream {
+        let rt = rt();
+        let mut out = TokenStream::new();
+        if scoped {
+            for v in self.block_locals(block).into_iter().rev() {
+                let tape = self.var_tape(v);
+                let ident = self.ident(v).clone();
+                let mutability = self.body.var(v).is_location.then(|| quote!(mut));
+                out.extend(quote!(let #mutability #ident = #tape.pop();));
+            }
+            // Cheap values that never change within the iteration are computed again, in order.
+            for stmt in block {
+                if let StmtKind::Let { var, ty, value } = &stmt.kind {
+                    let in_scope = self
+                        .needed_in_scope
+                        .as_ref()
+                        .is_none_or(|n| n.contains(var));
+                    if self.recomputed.contains_key(var) && in_scope {
+                        let ident = self.ident(*var).clone();
+                        let value = self.forward_value(value, stmt.span);
+                        let ty = ty.as_ref().map(|t| quote!(: #t));
+                        out.extend(quote_spanned!(stmt.span=> let #ident #ty = #value;));
+                    }
+                }
+            }
+        }
+        // A location's adjoint may receive contributions on some paths only: it starts at zero.
+        for stmt in block {
+            if let StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } = &stmt.kind {
+                let var = *var;
+                if self.body.var(var).is_location
+                    && self.activity.is_active(var)
+                    && self.declared.insert(var)
+                {
+                    let d = self.adjoint(var);
+                    let reference = self.shape_ref(var);
+                    out.extend(quote!(let mut #d = #rt::Tangent::zero_tangent(#reference);));
+                }
+            }
+        }
+        for stmt in block.iter().rev() {
+            out.extend(self.reverse_stmt(stmt));
+        }
+        out
+    }
+
+    fn reverse_stmt(&mut self, stmt: &Stmt) -> TokenStream {
+        let rt = rt();
+        let span = stmt.span;
+        match &stmt.kind {
+            StmtKind::Let { var, value, .. } => {
+                if self.activity.is_active(*var) && self.declared.contains(var) {
+                    let d = self.adjoint(*var);
+                    self.reverse_value(value, *var, &d, span)
+                } else {
+                    TokenStream::new()
+                }
+            }
+            StmtKind::Declare { .. } | StmtKind::Opaque { .. } => TokenStream::new(),
+            StmtKind::Assign { var, value } => {
+                let mut out = TokenStream::new();
+                let active = self.activity.is_active(*var) && self.declared.contains(var);
+                let taken = Ident::new("__d_new", Span::mixed_site());
+                if active {
+                    let d = self.adjoint(*var);
+                    out.extend(quote!(let #taken = #rt::take_tangent(&mut #d);));
+                }
+                if self.saves_on_assign(*var) {
+                    let tape = self.stmt_tape(stmt);
+                    let ident = self.ident(*var).clone();
+                    out.extend(quote!(#ident = #tape.pop();));
+                }
+                if active {
+                    out.extend(self.reverse_value(value, *var, &taken, span));
+                }
+                out
+            }
+            StmtKind::SetIndex { base, index, value } => {
+                let mut out = TokenStream::new();
+                if self.activity.is_active(*base) && self.declared.contains(base) {
+                    let d = self.adjoint(*base);
+                    let i = self.read_value(index);
+                    let taken = quote!(#rt::rules::IndexRule::index_take(&mut #d, #i));
+                    if self.activity.operand_active(value) {
+                        out.extend(self.contribute_to(value, taken));
+                    } else {
+                        out.extend(quote!(let _ = #taken;));
+                    }
+                }
+                if self.is_needed(*base) {
+                    let tape = self.stmt_tape(stmt);
+                    let ident = self.ident(*base).clone();
+                    let i = self.read_value(index);
+                    out.extend(quote!(#ident[#i] = #tape.pop();));
+                }
+                out
+            }
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                let mut out = self.zero_adjoints_used_in(&[then_block, else_block]);
+                let then_tokens = self.reverse_block(then_block, true);
+                let else_tokens = self.reverse_block(else_block, true);
+                if then_tokens.is_empty() && else_tokens.is_empty() {
+                    return out;
+                }
+                let c = self.read_value(cond);
+                out.extend(quote_spanned!(span=> if #c { #then_tokens } else { #else_tokens }));
+                out
+            }
+            StmtKind::For { var, range, body } if self.checkpointed(stmt) => {
+                let mut out = self.zero_adjoints_used_in(&[body]);
+                let iteration = self.checkpoint_iteration(body);
+                let ident = self.ident(*var).clone();
+                let range = self.read_value(range);
+                out.extend(quote_spanned! {span=>
+                    for #ident in ::core::iter::Iterator::rev(#range) { #iteration }
+                });
+                out
+            }
+            StmtKind::Loop { body, .. } if self.checkpointed(stmt) => {
+                let mut out = self.zero_adjoints_used_in(&[body]);
+                let count = self.loop_count(stmt);
+                let iteration = self.checkpoint_iteration(body);
+                out.extend(quote_spanned!(span=> for _ in 0..#count { #iteration }));
+                out
+            }
+            StmtKind::For { var, range, body } => {
+                let mut out = self.zero_adjoints_used_in(&[body]);
+                self.loop_depth += 1;
+                let body_tokens = self.reverse_block(body, true);
+                self.loop_depth -= 1;
+                if body_tokens.is_empty() {
+                    return out;
+                }
+                let ident = self.ident(*var).clone();
+                let range = self.read_value(range);
+                out.extend(quote_spanned! {span=>
+                    for #ident in ::core::iter::Iterator::rev(#range) { #body_tokens }
+                });
+                out
+            }
+            StmtKind::Loop { body, .. } => {
+                let mut out = self.zero_adjoints_used_in(&[body]);
+                let count = self.loop_count(stmt);
+                self.loop_depth += 1;
+                let body_tokens = self.reverse_block(body, true);
+                self.loop_depth -= 1;
+                if self.scope_depth > 0 {
+                    let tape = self.new_tape(format!("__save_{count}"));
+                    out.extend(quote!(let #count: usize = #tape.pop();));
+                }
+                if !body_tokens.is_empty() {
+                    out.extend(quote_spanned!(span=> for _ in 0..#count { #body_tokens }));
+                }
+                out
+            }
+            StmtKind::Push { base, value } => {
+                let mut out = TokenStream::new();
+                if self.activity.is_active(*base) && self.declared.contains(base) {
+                    let d = self.adjoint(*base);
+                    let taken = quote!(#rt::rules::push_adjoint(&mut #d));
+                    if self.activity.operand_active(value) {
+                        out.extend(self.contribute_to(value, taken));
+                    } else {
+                        out.extend(quote!(let _ = #taken;));
+                    }
+                }
+                if self.is_needed(*base) {
+                    let ident = self.ident(*base).clone();
+                    out.extend(quote!(let _ = #ident.pop();));
+                }
+                out
+            }
+        }
+    }
+
+    /// Adjoints of values from outside `blocks` that receive contributions inside them start at
+    /// zero before the blocks' reverse: a branch or a loop that runs no time contributes nothing.
+    fn zero_adjoints_used_in(&mut self, blocks: &[&Block]) -> TokenStream {
+        let rt = rt();
+        let mut used = Vec::new();
+        for block in blocks {
+            collect_operand_vars(block, &mut used);
+        }
+        used.sort();
+        used.dedup();
+        let mut out = TokenStream::new();
+        for v in used {
+            if self.activity.is_active(v)
+                && !self.declared.contains(&v)
+                && !blocks.iter().any(|b| defines(b, v))
+            {
+                let reference = self.as_reference(v);
+                self.read_shape(v);
+                out.extend(self.contribute(v, quote!(#rt::Tangent::zero_tangent(#reference))));
+            }
+        }
+        out
+    }
+}

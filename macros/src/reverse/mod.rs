@@ -1,0 +1,230 @@
+//! Code generation: the forward sweep (the primal computation, saving what will be overwritten)
+//! and the reverse sweep (adjoints accumulated in reverse order).
+//!
+//! Generation runs twice. The first run records which primal values the reverse sweep reads; the
+//! second saves exactly those (and only where they are overwritten or go out of scope), so the
+//! tape holds nothing the reverse sweep does not need.
+
+mod adjoint;
+mod checkpoint;
+mod forward;
+mod recompute;
+mod rules;
+mod tape;
+mod walk;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::ext::IdentExt;
+
+use crate::activity::Activity;
+use crate::ir::{Body, Operand, Origin, StmtKind, Value, VarId};
+use crate::parse::Signature;
+
+use recompute::recomputable;
+use walk::assigned_once;
+
+/// The generated sweeps of one function.
+pub struct Sweeps {
+    /// Tape declarations, the forward sweep, then the reverse sweep.
+    pub body: TokenStream,
+    /// The primal result.
+    pub value: TokenStream,
+    /// One gradient expression per parameter (`()` for parameters that carry no gradient).
+    pub gradients: Vec<TokenStream>,
+    /// The variables the reverse sweep reads.
+    pub reads: HashSet<VarId>,
+}
+
+pub fn generate(body: &Body, sig: &Signature, activity: &Activity, cotangent: &Ident) -> Sweeps {
+    generate_with_result(body, sig, activity, cotangent, None)
+}
+
+/// As [`generate`], where the caller already knows the result's value (`given`), so the
+/// statement that computes it is not run again.
+fn generate_with_result(
+    body: &Body,
+    sig: &Signature,
+    activity: &Activity,
+    cotangent: &Ident,
+    given: Option<(VarId, Ident)>,
+) -> Sweeps {
+    let mut first = Generator::new(body, sig, activity, None);
+    first.given_result = given.clone();
+    first.run(cotangent);
+    let needed = first.with_recomputation_inputs(first.reads.clone());
+    let in_scope = needed.union(&first.scope_reads).copied().collect();
+    let mut second = Generator::new(body, sig, activity, Some(needed));
+    second.needed_in_scope = Some(in_scope);
+    second.given_result = given;
+    second.run(cotangent)
+}
+
+fn rt() -> TokenStream {
+    quote!(::nabla::__private)
+}
+
+struct Generator<'a> {
+    body: &'a Body,
+    sig: &'a Signature,
+    activity: &'a Activity,
+    /// Values the reverse sweep reads; `None` in the first run, where everything counts as read.
+    needed: Option<HashSet<VarId>>,
+    reads: HashSet<VarId>,
+    /// Variables whose adjoint has been declared in the reverse sweep so far.
+    declared: HashSet<VarId>,
+    /// One tape per save site, declared at the top of the function.
+    tapes: BTreeMap<String, TokenStream>,
+    stmt_tapes: HashMap<usize, Ident>,
+    loop_counts: HashMap<usize, usize>,
+    loop_depth: usize,
+    /// Inside a branch or loop body, whose bindings end with the block.
+    scope_depth: usize,
+    /// A variable whose value the caller supplies, with the identifier that holds it.
+    given_result: Option<(VarId, Ident)>,
+    /// Tapes saved to once per iteration of the outermost loop being generated.
+    outer_loop_tapes: Vec<Ident>,
+    /// Locations declared without a value and assigned at most once on any path (`let v = if ..`):
+    /// their one assignment overwrites nothing, so nothing is saved.
+    assigned_once: HashSet<VarId>,
+    /// Values inside branches and loops that the reverse sweep recomputes instead of saving:
+    /// element reads of containers that never change and index arithmetic (see `recomputable`).
+    recomputed: HashMap<VarId, &'a Value>,
+    /// Parameters and variables defined in the function's top block.
+    top_level: HashSet<VarId>,
+    /// Variables of branch and loop bodies the reverse sweep reads for their shape only.
+    scope_reads: HashSet<VarId>,
+    /// Variables the reverse sweep needs in scope (for their value or their shape); `None` in
+    /// the first run.
+    needed_in_scope: Option<HashSet<VarId>>,
+    /// Generating the forward sweep of a checkpointed loop: the primal only, nothing saved.
+    primal_only: bool,
+}
+
+impl<'a> Generator<'a> {
+    fn new(
+        body: &'a Body,
+        sig: &'a Signature,
+        activity: &'a Activity,
+        needed: Option<HashSet<VarId>>,
+    ) -> Self {
+        Generator {
+            body,
+            sig,
+            activity,
+            needed,
+            reads: HashSet::new(),
+            declared: HashSet::new(),
+            tapes: BTreeMap::new(),
+            stmt_tapes: HashMap::new(),
+            loop_counts: HashMap::new(),
+            loop_depth: 0,
+            scope_depth: 0,
+            given_result: None,
+            outer_loop_tapes: Vec::new(),
+            assigned_once: {
+                let mut once = HashSet::new();
+                assigned_once(&body.block, &mut once);
+                once
+            },
+            recomputed: recomputable(body, activity),
+            scope_reads: HashSet::new(),
+            needed_in_scope: None,
+            primal_only: false,
+            top_level: body
+                .vars
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| matches!(v.origin, Origin::Param(_)))
+                .map(|(i, _)| VarId(i))
+                .chain(body.block.iter().filter_map(|s| match &s.kind {
+                    StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => Some(*var),
+                    _ => None,
+                }))
+                .collect(),
+        }
+    }
+
+    fn run(&mut self, cotangent: &Ident) -> Sweeps {
+        let forward = self.forward_block(&self.body.block, false);
+        // The result as the forward sweep left it: the reverse sweep may restore an overwritten
+        // result variable to earlier values.
+        let value = Ident::new("__value", Span::mixed_site());
+        let result = match &self.body.result {
+            // The reverse sweep still reads a location's shape: keep it.
+            Operand::Var(v) if self.body.var(*v).is_location => {
+                let ident = self.ident(*v);
+                quote!(::core::clone::Clone::clone(&#ident))
+            }
+            other => self.forward_operand_by_value(other),
+        };
+
+        let mut reverse = TokenStream::new();
+        if let Some(result) = self.body.result.var() {
+            if self.activity.is_active(result) {
+                reverse.extend(self.contribute(result, quote!(#cotangent)));
+            }
+        }
+        reverse.extend(self.reverse_block(&self.body.block, false));
+
+        let gradients = self
+            .body
+            .vars
+            .iter()
+            .enumerate()
+            .filter_map(|(id, var)| match var.origin {
+                Origin::Param(i) => Some((i, VarId(id))),
+                _ => None,
+            })
+            .map(|(i, id)| {
+                let param = &self.sig.params[i];
+                if !param.active {
+                    quote!(())
+                } else if self.declared.contains(&id) {
+                    let d = self.adjoint(id);
+                    quote!(#d)
+                } else {
+                    let rt = rt();
+                    let p = &param.ident;
+                    quote!(#rt::Tangent::zero_tangent(&#p))
+                }
+            })
+            .collect();
+
+        let tapes = self.tapes.values();
+        let rt = rt();
+        Sweeps {
+            body: quote! {
+                #[allow(unused_imports)]
+                use #rt::{ByCopy as _, ByRef as _};
+                #(#tapes)*
+                #forward
+                let #value = #result;
+                #reverse
+            },
+            value: quote!(#value),
+            gradients,
+            reads: self.reads.clone(),
+        }
+    }
+
+    fn is_needed(&self, v: VarId) -> bool {
+        self.needed.as_ref().is_none_or(|n| n.contains(&v))
+    }
+
+    fn ident(&self, v: VarId) -> &Ident {
+        &self.body.var(v).ident
+    }
+
+    fn adjoint(&self, v: VarId) -> Ident {
+        let var = self.body.var(v);
+        format_ident!(
+            "__d{}_{}",
+            v.0,
+            var.ident.unraw().to_string().trim_start_matches('_'),
+            span = Span::mixed_site()
+        )
+    }
+}

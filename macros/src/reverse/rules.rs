@@ -1,0 +1,289 @@
+//! The reverse rules of values: arithmetic, methods, calls, constructors, casts and indexing.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::BinOp;
+
+use super::{generate_with_result, rt, Generator};
+use crate::ir::{MethodKind, Operand, Origin, StmtKind, UnOp, Value, VarId};
+use crate::methods::{Reads, FLOAT_METHODS, TRAIT_METHODS};
+
+impl<'a> Generator<'a> {
+    /// The contributions of one statement `dst = value` to its operands' adjoints, given the
+    /// adjoint `d` of `dst`.
+    pub(super) fn reverse_value(
+        &mut self,
+        value: &Value,
+        dst: VarId,
+        d: &Ident,
+        span: Span,
+    ) -> TokenStream {
+        let rt = rt();
+        let rules = quote!(#rt::rules);
+        match value {
+            Value::Use(op) => self.contribute_to(op, quote!(#d)),
+            Value::Binary { op, lhs, rhs } => {
+                let (trait_name, name) = match op {
+                    BinOp::Add(_) => ("AddRule", "add"),
+                    BinOp::Sub(_) => ("SubRule", "sub"),
+                    BinOp::Mul(_) => ("MulRule", "mul"),
+                    BinOp::Div(_) => ("DivRule", "div"),
+                    _ => return TokenStream::new(),
+                };
+                let trait_ident = Ident::new(trait_name, span);
+                let linear = matches!(op, BinOp::Add(_) | BinOp::Sub(_));
+                let mut out = TokenStream::new();
+                for (operand, side) in [(lhs, "lhs"), (rhs, "rhs")] {
+                    if !self.activity.operand_active(operand) {
+                        continue;
+                    }
+                    let rule = format_ident!("{}_adjoint_{}", name, side, span = span);
+                    let (l, r) = if linear {
+                        // `+` and `-` pass the cotangent through, whatever the operands' values:
+                        // the cotangent's own type picks the rule, and no value is read (or saved).
+                        (quote!(&#d), quote!(&#d))
+                    } else if matches!(op, BinOp::Mul(_)) {
+                        // d(a·b)/da is b and d(a·b)/db is a: the operand being differentiated is
+                        // passed for its type only.
+                        if side == "lhs" {
+                            (self.operand_shape_ref(lhs), self.read_ref(rhs))
+                        } else {
+                            (self.read_ref(lhs), self.operand_shape_ref(rhs))
+                        }
+                    } else {
+                        (self.read_ref(lhs), self.read_ref(rhs))
+                    };
+                    let Some(target) = operand.var() else {
+                        continue;
+                    };
+                    if self.declared.contains(&target) {
+                        // A later contribution: the rule adds into the adjoint in place.
+                        let accumulate = format_ident!("{}_accumulate_{}", name, side, span = span);
+                        let acc = self.adjoint(target);
+                        out.extend(quote_spanned!(span=> #rules::#trait_ident::#accumulate(#l, #r, &#d, &mut #acc);));
+                    } else {
+                        let c = quote_spanned!(span=> #rules::#trait_ident::#rule(#l, #r, &#d));
+                        out.extend(self.contribute_to(operand, c));
+                    }
+                }
+                out
+            }
+            Value::Unary { op, arg } => match op {
+                UnOp::Neg => {
+                    // Linear, like `+`: the cotangent's type picks the rule.
+                    let c = quote_spanned!(span=> #rules::NegRule::neg_adjoint(&#d, &#d));
+                    self.contribute_to(arg, c)
+                }
+                UnOp::Deref => self.contribute_to(arg, quote!(#d)),
+                UnOp::Not => TokenStream::new(),
+            },
+            Value::Method {
+                receiver,
+                args,
+                kind,
+                ..
+            } => match kind {
+                MethodKind::Float(index) => {
+                    let method = &FLOAT_METHODS[*index];
+                    let operands: Vec<&Operand> = std::iter::once(receiver).chain(args).collect();
+                    let mut out = TokenStream::new();
+                    for (k, rule) in method.rules.iter().enumerate() {
+                        let Some(rule) = rule else { continue };
+                        if !self.activity.operand_active(operands[k]) {
+                            continue;
+                        }
+                        let (values, y) = match (operands.as_slice(), method.reads) {
+                            // One operand: the rule reads its input, its output, or neither; the
+                            // other is passed in its place (same type) so it need not be kept.
+                            ([x], Reads::Output) => {
+                                let y = self.read_value(&Operand::Var(dst));
+                                let _ = x;
+                                (vec![y.clone()], y)
+                            }
+                            ([x], Reads::Input) => {
+                                let x = self.read_value(x);
+                                (vec![x.clone()], x)
+                            }
+                            ([x], Reads::Neither) => {
+                                let x = self.operand_shape_value(x);
+                                (vec![x.clone()], x)
+                            }
+                            _ => (
+                                operands.iter().map(|o| self.read_value(o)).collect(),
+                                self.read_value(&Operand::Var(dst)),
+                            ),
+                        };
+                        let rule = Ident::new(rule, span);
+                        let c = quote_spanned!(span=> #rules::scalar::#rule(#(#values,)* #y, #d));
+                        out.extend(self.contribute_to(operands[k], c));
+                    }
+                    out
+                }
+                MethodKind::Trait(index) => {
+                    let method = &TRAIT_METHODS[*index];
+                    let trait_ident = Ident::new(method.trait_name, span);
+                    let operands: Vec<&Operand> = std::iter::once(receiver).chain(args).collect();
+                    let mut out = TokenStream::new();
+                    for (k, rule) in method.rules.iter().enumerate() {
+                        let Some(rule) = rule else { continue };
+                        if !self.activity.operand_active(operands[k]) {
+                            continue;
+                        }
+                        let refs: Vec<TokenStream> =
+                            operands.iter().map(|o| self.read_ref(o)).collect();
+                        let y = self.read_ref(&Operand::Var(dst));
+                        let rule = Ident::new(rule, span);
+                        let c =
+                            quote_spanned!(span=> #rules::#trait_ident::#rule(#(#refs,)* #y, &#d));
+                        out.extend(self.contribute_to(operands[k], c));
+                    }
+                    out
+                }
+                MethodKind::Identity => self.contribute_to(receiver, quote!(#d)),
+                MethodKind::Map(index) => {
+                    if !self.activity.operand_active(receiver) {
+                        return TokenStream::new();
+                    }
+                    let (pullback, reads_element) = closure_pullback(&self.body.closures[*index]);
+                    let y = self.read_ref(&Operand::Var(dst));
+                    // When the pullback ignores the elements, pass the result in their place (same
+                    // shape), so the receiver need not be kept for the reverse sweep.
+                    let r = if reads_element {
+                        self.read_ref(receiver)
+                    } else {
+                        y.clone()
+                    };
+                    let c =
+                        quote_spanned!(span=> #rules::MapRule::map_adjoint(#r, #y, &#d, #pullback));
+                    self.contribute_to(receiver, c)
+                }
+                MethodKind::Step | MethodKind::Unknown | MethodKind::Query => TokenStream::new(),
+            },
+            Value::Call { func, args } => {
+                if !args.iter().any(|a| self.activity.operand_active(a)) {
+                    return TokenStream::new();
+                }
+                let mut path = func.path.clone();
+                let generics = path
+                    .segments
+                    .last_mut()
+                    .map(|s| std::mem::replace(&mut s.arguments, syn::PathArguments::None));
+                let pullback = quote_spanned!(span=> __vjp);
+                let generics = generics.filter(|g| !g.is_none()).map(|g| match g {
+                    syn::PathArguments::AngleBracketed(mut a) => {
+                        a.colon2_token = Some(Default::default());
+                        quote!(#a)
+                    }
+                    other => quote!(#other),
+                });
+                let call_args: Vec<TokenStream> = args
+                    .iter()
+                    .map(|a| match a {
+                        Operand::Var(v) => {
+                            // The argument as the user passed it (a reference stays one).
+                            self.reads.insert(*v);
+                            let ident = self.ident(*v);
+                            if self.body.var(*v).user_ref {
+                                quote!(&#ident)
+                            } else {
+                                quote!(::core::clone::Clone::clone(&#ident))
+                            }
+                        }
+                        Operand::Ref(..) => self.read_ref(a),
+                        Operand::Const(c) => c.clone(),
+                    })
+                    .collect();
+                let g = Ident::new("__g", Span::mixed_site());
+                // `<path>::__vjp`, not `path::__vjp`: when the callee is a plain function with no
+                // companion, rustc then says "expected type, found function `path`" at the user's
+                // callee (rather than "cannot find module or crate"); see docs/errors.md.
+                let mut out = quote_spanned!(span=> let (_, #g) = <#path>::#pullback #generics(#(#call_args,)* #d););
+                for (k, a) in args.iter().enumerate() {
+                    let k = syn::Index::from(k);
+                    if !self.activity.operand_active(a) {
+                        continue;
+                    }
+                    // Bound on its own through `gradient_from_call`, so that a callee taking this
+                    // argument without gradient (its entry is `()`) is reported at the call, in
+                    // words, before anything else expects a float.
+                    let g_here = Ident::new("__g", Span::mixed_site().located_at(span));
+                    let taken = format_ident!("__call_gradient{}", k, span = Span::mixed_site());
+                    out.extend(
+                        quote_spanned!(span=> let #taken = #rt::gradient_from_call(#g_here.#k);),
+                    );
+                    out.extend(self.contribute_to(a, quote!(#taken)));
+                }
+                out
+            }
+            Value::Construct { args, .. } => {
+                let mut out = TokenStream::new();
+                for (k, arg) in args.iter().enumerate() {
+                    let c = quote_spanned!(span=> #rules::NewRule::new_adjoint(&#d, #k));
+                    out.extend(self.contribute_to(arg, c));
+                }
+                out
+            }
+            Value::Cast { arg, ty } => {
+                let a = self.read_ref(arg);
+                let c = quote_spanned!(span=> #rules::CastRule::<#ty>::cast_adjoint(#a, #d));
+                self.contribute_to(arg, c)
+            }
+            Value::Index { base, index } => {
+                let Some(b) = base.var().filter(|b| self.activity.is_active(*b)) else {
+                    return TokenStream::new();
+                };
+                let mut out = TokenStream::new();
+                if !self.declared.contains(&b) {
+                    let base_ref = self.shape_ref(b);
+                    out.extend(self.contribute(b, quote!(#rt::Tangent::zero_tangent(#base_ref))));
+                }
+                let adj = self.adjoint(b);
+                let i = self.read_value(index);
+                out.extend(
+                    quote_spanned!(span=> #rules::IndexRule::index_accumulate(&mut #adj, #i, #d);),
+                );
+                out
+            }
+            Value::Field { .. } | Value::Tuple(_) | Value::Opaque { .. } => TokenStream::new(),
+        }
+    }
+}
+
+/// The scalar pullback of a `map` closure, `|x, y, dy| dx`, from the closure body's own sweeps.
+/// The element's result `y` comes from the forward sweep, so the closure's last operation (often
+/// the only one, such as `tanh`) is not computed again. Also says whether the pullback reads `x`.
+fn closure_pullback(closure: &crate::ir::Closure) -> (TokenStream, bool) {
+    let sig = crate::closure::element_signature(closure);
+    let activity = crate::activity::analyze(&closure.body, &sig);
+    let cotangent = Ident::new("__element_cotangent", Span::mixed_site());
+    let output = Ident::new("__element_value", Span::mixed_site());
+    // Only a result computed once, at the top of the closure, can be taken as given.
+    let given = closure.body.result.var().filter(|r| {
+        !closure.body.var(*r).is_location
+            && closure
+                .body
+                .block
+                .iter()
+                .any(|s| matches!(&s.kind, StmtKind::Let { var, .. } if var == r))
+    });
+    let sweeps = generate_with_result(
+        &closure.body,
+        &sig,
+        &activity,
+        &cotangent,
+        given.map(|r| (r, output.clone())),
+    );
+    let reads_element = closure
+        .body
+        .vars
+        .iter()
+        .enumerate()
+        .any(|(i, v)| v.origin == Origin::Param(0) && sweeps.reads.contains(&VarId(i)));
+    let x = &sig.params[0].ident;
+    let body = &sweeps.body;
+    let gradient = &sweeps.gradients[0];
+    (
+        quote!(|#x, #output, #cotangent| { #body #gradient }),
+        reads_element,
+    )
+}

@@ -1,0 +1,135 @@
+//! Free walkers over the IR: what blocks define, read, write and assign.
+
+use std::collections::HashSet;
+
+use crate::activity::differentiable_operands;
+use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
+
+pub(super) fn defines(block: &Block, v: VarId) -> bool {
+    block.iter().any(|s| match &s.kind {
+        StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => *var == v,
+        StmtKind::If {
+            then_block,
+            else_block,
+            ..
+        } => defines(then_block, v) || defines(else_block, v),
+        StmtKind::For { var, body, .. } => *var == v || defines(body, v),
+        StmtKind::Loop { body, .. } => defines(body, v),
+        _ => false,
+    })
+}
+
+/// Every variable a block's statements read as a differentiable operand.
+pub(super) fn collect_operand_vars(block: &Block, out: &mut Vec<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
+                out.extend(
+                    differentiable_operands(value)
+                        .into_iter()
+                        .filter_map(|o| o.var()),
+                );
+            }
+            StmtKind::SetIndex { base, value, .. } => {
+                out.push(*base);
+                out.extend(value.var());
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                collect_operand_vars(then_block, out);
+                collect_operand_vars(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
+                collect_operand_vars(body, out)
+            }
+            StmtKind::Push { base, value } => {
+                out.push(*base);
+                out.extend(value.var());
+            }
+            StmtKind::Declare { .. } | StmtKind::Opaque { .. } => {}
+        }
+    }
+}
+
+/// Collects the locations declared without a value that are assigned at most once on any path.
+pub(super) fn assigned_once(block: &Block, out: &mut HashSet<VarId>) {
+    for (i, stmt) in block.iter().enumerate() {
+        match &stmt.kind {
+            StmtKind::Declare { var, .. } if assignments_on_a_path(&block[i + 1..], *var) <= 1 => {
+                out.insert(*var);
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                assigned_once(then_block, out);
+                assigned_once(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => assigned_once(body, out),
+            _ => {}
+        }
+    }
+}
+
+/// The most assignments to `v` that one run through `stmts` can make (2 standing for "several").
+fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
+    stmts
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Assign { var, .. } if *var == v => 1,
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } if *base == v => 2,
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => assignments_on_a_path(then_block, v).max(assignments_on_a_path(else_block, v)),
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. }
+                if assignments_on_a_path(body, v) > 0 =>
+            {
+                2
+            }
+            _ => 0,
+        })
+        .sum::<usize>()
+        .min(2)
+}
+
+/// The variables a value reads.
+pub(super) fn value_inputs(value: &Value) -> Vec<VarId> {
+    match value {
+        Value::Opaque { reads, .. } => reads.clone(),
+        other => other
+            .operands()
+            .into_iter()
+            .filter_map(Operand::var)
+            .collect(),
+    }
+}
+
+/// The variables a block overwrites: assignment targets and buffers written or grown.
+pub(super) fn collect_written(block: &Block, out: &mut HashSet<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Assign { var, .. } => {
+                out.insert(*var);
+            }
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => {
+                out.insert(*base);
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                collect_written(then_block, out);
+                collect_written(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => collect_written(body, out),
+            _ => {}
+        }
+    }
+}
