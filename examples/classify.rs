@@ -13,6 +13,9 @@
 
 use nabla::{check_gradient, differentiable, softmax_cross_entropy, Adam};
 use nalgebra::{SMatrix, SVector};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
 
 const HIDDEN: usize = 16;
 const CLASSES: usize = 3;
@@ -75,41 +78,18 @@ fn accuracy(p: &Params, xs: &[SVector<f64, 2>], labels: &[usize]) -> f64 {
     correct as f64 / xs.len() as f64
 }
 
-/// A tiny deterministic PRNG (SplitMix64) with Gaussian samples by Box–Muller, so the example
-/// needs no dependency and prints the same numbers on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1].
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    fn gaussian(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-}
-
 /// Three spiral arms, one per class, each turning once around the origin and rotated a third
 /// of a turn from the next, with a little angular noise so the arms are not exact curves.
 /// `PER_CLASS` points per arm.
-fn spirals(rng: &mut Rng) -> (Vec<SVector<f64, 2>>, Vec<usize>) {
+fn spirals(rng: &mut StdRng) -> (Vec<SVector<f64, 2>>, Vec<usize>) {
     let mut xs = Vec::with_capacity(CLASSES * PER_CLASS);
     let mut labels = Vec::with_capacity(CLASSES * PER_CLASS);
     for class in 0..CLASSES {
         for i in 0..PER_CLASS {
             let r = i as f64 / PER_CLASS as f64;
             let offset = class as f64 * std::f64::consts::TAU / CLASSES as f64;
-            let theta = offset + std::f64::consts::TAU * r + 0.2 * rng.gaussian();
+            let noise: f64 = rng.sample(StandardNormal);
+            let theta = offset + std::f64::consts::TAU * r + 0.2 * noise;
             xs.push(SVector::<f64, 2>::new(r * theta.cos(), r * theta.sin()));
             labels.push(class);
         }
@@ -119,9 +99,9 @@ fn spirals(rng: &mut Rng) -> (Vec<SVector<f64, 2>>, Vec<usize>) {
 
 /// Small random weights scaled by 1/√fan-in (Xavier/Glorot-like), so tanh starts in its linear
 /// range; zero biases.
-fn init(rng: &mut Rng) -> Params {
-    let w1 = SMatrix::from_fn(|_, _| rng.gaussian() / 2f64.sqrt());
-    let w2 = SMatrix::from_fn(|_, _| rng.gaussian() / (HIDDEN as f64).sqrt());
+fn init(rng: &mut StdRng) -> Params {
+    let w1 = SMatrix::from_fn(|_, _| rng.sample::<f64, _>(StandardNormal) / 2f64.sqrt());
+    let w2 = SMatrix::from_fn(|_, _| rng.sample::<f64, _>(StandardNormal) / (HIDDEN as f64).sqrt());
     (w1, SVector::zeros(), w2, SVector::zeros())
 }
 
@@ -151,7 +131,8 @@ fn unflatten(v: &[f64]) -> Params {
 
 fn main() -> Result<(), nabla::OptimError> {
     let start = std::time::Instant::now();
-    let mut rng = Rng(7);
+    // A seeded generator: every run prints the same numbers.
+    let mut rng = StdRng::seed_from_u64(7);
     let (xs, labels) = spirals(&mut rng);
     // Fresh points from the same spirals, never trained on: they show whether the network
     // learned the arms or memorized the training points.

@@ -5,9 +5,23 @@
 //! of the parameter array, looping over the data, which is marked `#[no_grad]`. `loss_grad`
 //! returns the loss and its gradient, shaped like the parameters.
 //!
+//! The samples' noise comes from a seeded `rand` generator, so every run prints the same
+//! numbers; the data, the first guess and the fitted curve are plotted to a PNG (`plotters`,
+//! drawing in pure Rust with the DejaVu Sans font shipped in `examples/data`).
+//!
 //! Run with `cargo run --release --example fit`.
 
+use std::error::Error;
+use std::path::Path;
+
 use nabla::differentiable;
+use plotters::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+
+/// Where the plot goes.
+const PLOT: &str = "target/nabla-fit.png";
 
 /// Mean squared residual of the model `p[0]·e^(-p[1]·t)·cos(p[2]·t + p[3])` over the samples.
 #[differentiable]
@@ -37,31 +51,92 @@ impl Params {
     }
 }
 
-/// A tiny deterministic PRNG (SplitMix64) with Gaussian samples by Box–Muller, so the example
-/// needs no dependency and prints the same numbers on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1].
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    fn gaussian(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+impl From<[f64; 4]> for Params {
+    fn from(p: [f64; 4]) -> Params {
+        Params {
+            amplitude: p[0],
+            damping: p[1],
+            frequency: p[2],
+            phase: p[3],
+        }
     }
 }
 
-fn main() {
+/// Plots the samples, the first guess and the fitted curve to a PNG file.
+fn plot_fit(
+    path: &Path,
+    ts: &[f64],
+    xs: &[f64],
+    guess: Params,
+    fitted: Params,
+) -> Result<(), Box<dyn Error>> {
+    // plotters draws text with a font registered by name; this one is shipped with the example,
+    // so the plot needs no font installed on the machine.
+    plotters::style::register_font(
+        "sans-serif",
+        FontStyle::Normal,
+        include_bytes!("data/DejaVuSans.ttf"),
+    )
+    .map_err(|_| "examples/data/DejaVuSans.ttf is not a font")?;
+
+    let root = BitMapBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let t_end = ts[ts.len() - 1];
+    let x_max = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Damped oscillator fitted by gradient descent",
+            ("sans-serif", 26),
+        )
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..t_end, -1.1 * x_max..1.1 * x_max)?;
+    chart
+        .configure_mesh()
+        .x_desc("time t")
+        .y_desc("displacement x(t)")
+        .label_style(("sans-serif", 16))
+        .axis_desc_style(("sans-serif", 18))
+        .draw()?;
+
+    chart
+        .draw_series(
+            ts.iter()
+                .zip(xs)
+                .map(|(&t, &x)| Circle::new((t, x), 3, BLACK.mix(0.6).filled())),
+        )?
+        .label(format!("{} noisy samples", ts.len()))
+        .legend(|(x, y)| Circle::new((x + 12, y), 3, BLACK.mix(0.6).filled()));
+    // The curves, evaluated on a grid finer than the samples.
+    let grid = |model: Params| {
+        (0..=1000).map(move |i| {
+            let t = t_end * i as f64 / 1000.0;
+            (t, model.model(t))
+        })
+    };
+    let curves = [
+        ("first guess", guess, RGBColor(150, 150, 150)),
+        ("fitted model", fitted, RED),
+    ];
+    for (name, model, color) in curves {
+        chart
+            .draw_series(LineSeries::new(grid(model), color.stroke_width(2)))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 18))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
     let truth = Params {
         amplitude: 2.0,
         damping: 0.3,
@@ -70,16 +145,18 @@ fn main() {
     };
     let noise = 0.05;
 
-    // 200 samples over 10 time units, with Gaussian noise.
-    let mut rng = Rng(2024);
+    // 200 samples over 10 time units, with Gaussian noise from a seeded generator.
+    let mut rng = StdRng::seed_from_u64(2024);
+    let gaussian = Normal::new(0.0, noise)?;
     let ts: Vec<f64> = (0..200).map(|i| i as f64 * 0.05).collect();
     let xs: Vec<f64> = ts
         .iter()
-        .map(|&t| truth.model(t) + noise * rng.gaussian())
+        .map(|&t| truth.model(t) + gaussian.sample(&mut rng))
         .collect();
 
     // A rough first guess, as one would read it off a plot: [A, γ, ω, φ].
-    let mut p = [1.0, 0.1, 1.4, 0.0];
+    let guess = [1.0, 0.1, 1.4, 0.0];
+    let mut p = guess;
     let learning_rate = 0.05;
     let report_at = [
         0, 10, 25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000,
@@ -119,4 +196,11 @@ fn main() {
     for ((name, got), want) in ["A", "γ", "ω", "φ"].iter().zip(p).zip(want) {
         println!("{name:>10}  {got:>10.4}  {want:>10.4}");
     }
+
+    let plot = Path::new(PLOT);
+    std::fs::create_dir_all(plot.parent().expect("the plot path has a folder"))?;
+    plot_fit(plot, &ts, &xs, guess.into(), p.into())?;
+    println!();
+    println!("plot: {}", plot.display());
+    Ok(())
 }

@@ -8,10 +8,13 @@
 //! - [`primitives`]: numerically stable functions (`softplus`, `log_sum_exp`, …) with their rules.
 //! - [`optim`]: Adam/AdamW over anything implementing [`Parameters`].
 //! - [`gradcheck`]: a finite-difference gradient check for users.
+//! - `parallel` (feature `rayon`): `par_grad`, data-parallel gradients over chunks of a data set.
 
 pub mod gradcheck;
 mod operand;
 pub mod optim;
+#[cfg(feature = "rayon")]
+pub mod parallel;
 pub mod parameters;
 pub mod primitives;
 pub mod real;
@@ -22,6 +25,8 @@ pub mod tape;
 
 pub use gradcheck::{check_gradient, numeric_gradient, GradientReport};
 pub use optim::{Adam, Convention, OptimError};
+#[cfg(feature = "rayon")]
+pub use parallel::{par_grad, par_grad_chunked};
 pub use parameters::Parameters;
 pub use primitives::*;
 pub use real::Real;
