@@ -22,6 +22,7 @@ pub enum AssignOp {
     Add,
     Sub,
     Mul,
+    Div,
 }
 
 /// Float methods of one operand, `x.NAME()` (or `x.powi(k)`).
@@ -72,6 +73,18 @@ pub enum Expr {
     Call(String, Vec<Arg>),
     /// Only as the whole value of a `let`.
     If(Box<Cond>, Box<Expr>, Box<Expr>),
+    /// `xs.iter().sum::<f64>()`, or `xs.iter().map(|v| ..).sum::<f64>()`.
+    Sum(String, Option<Map>),
+}
+
+/// The closure of `xs.iter().map(|v| ..)`: it reads only its argument (a closure that reads a
+/// value carrying gradient is rejected by the macro).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Map {
+    Square,
+    Sin,
+    Abs,
+    HalfTanh,
 }
 
 #[derive(Clone, PartialEq, Debug)]
@@ -150,8 +163,23 @@ pub enum Stmt {
         op: AssignOp,
         value: Expr,
     },
-    /// `let mut buf = vec![0.0; len];`
-    Buffer { name: String, len: Len, typed: bool },
+    /// `let mut buf = vec![0.0; len];`, or `Vec::with_capacity(len)` filled by `push` later.
+    Buffer {
+        name: String,
+        len: Len,
+        typed: bool,
+        pushed: bool,
+    },
+    /// `buf.push(value);`
+    Push {
+        name: String,
+        value: Expr,
+    },
+    /// `let (a, b) = (x, y);`
+    LetPair {
+        names: [String; 2],
+        values: [Expr; 2],
+    },
     If {
         cond: Cond,
         then: Vec<Stmt>,
@@ -173,6 +201,17 @@ pub enum Stmt {
         over: String,
         body: Vec<Stmt>,
     },
+    /// A counted loop written with `while var < end { ..; var += 1; }`, or (`as_loop`) with
+    /// `loop { if var == end { break; } ..; var += 1; }`, after `let mut var = 0;`.
+    While {
+        var: String,
+        end: Len,
+        as_loop: bool,
+        body: Vec<Stmt>,
+    },
+    Break,
+    Continue,
+    Return(Expr),
 }
 
 #[derive(Clone, PartialEq, Debug)]

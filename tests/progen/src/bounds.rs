@@ -100,11 +100,17 @@ pub struct Value {
 pub struct Ctx<'a> {
     pub callees: &'a [Callee],
     pub cost: u64,
+    /// The range of every value an early `return` returns.
+    pub returns: Option<Iv>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(callees: &'a [Callee]) -> Ctx<'a> {
-        Ctx { callees, cost: 0 }
+        Ctx {
+            callees,
+            cost: 0,
+            returns: None,
+        }
     }
 }
 
@@ -197,6 +203,23 @@ pub fn eval(e: &Expr, scope: &Scope, ctx: &mut Ctx) -> Result<Value, Unsafe> {
             Value {
                 iv: a.iv.hull(b.iv),
                 active: a.active || b.active,
+            }
+        }
+        Expr::Sum(over, map) => {
+            let c = binding(scope, over);
+            let len = c.kind.len().expect("summed container");
+            let e = c.iv;
+            let each = match map {
+                None => e,
+                Some(Map::Square) => Iv::new(e.min_mag().powi(2), e.mag().powi(2)),
+                Some(Map::Sin) => Iv::new(-1.0, 1.0),
+                Some(Map::Abs) => Iv::new(e.min_mag(), e.mag()),
+                Some(Map::HalfTanh) => e.map(|v| (0.5 * v).tanh()),
+            };
+            ctx.cost += len as u64;
+            Value {
+                iv: each.mul(Iv::point(len as f64)),
+                active: c.active,
             }
         }
     };
@@ -395,6 +418,7 @@ pub fn exec(s: &Stmt, scope: &mut Scope, ctx: &mut Ctx) -> Result<(), Unsafe> {
                 AssignOp::Add => b.iv.add(v.iv),
                 AssignOp::Sub => b.iv.sub(v.iv),
                 AssignOp::Mul => b.iv.mul(v.iv),
+                AssignOp::Div => b.iv.mul(recip(v.iv)?),
             })?;
             let active = v.active || (*op != AssignOp::Set && b.active);
             if elem {
@@ -407,11 +431,48 @@ pub fn exec(s: &Stmt, scope: &mut Scope, ctx: &mut Ctx) -> Result<(), Unsafe> {
                 b.active = active;
             }
         }
-        Stmt::Buffer { name, len, typed } => {
+        Stmt::Buffer {
+            name, len, typed, ..
+        } => {
             let mut b = Binding::new(name, Kind::Buffer { len: len.value }, Iv::point(0.0));
             b.mutable = true;
             b.settled = *typed;
             scope.bind(b);
+        }
+        Stmt::Push { name, value } => {
+            let v = eval(value, scope, ctx)?;
+            let b = scope.get_mut(name).expect("pushed buffer in scope");
+            b.iv = b.iv.hull(v.iv);
+            b.active |= v.active;
+            b.settled = true;
+        }
+        Stmt::LetPair { names, values } => {
+            // Both values are computed before either name is bound.
+            let a = eval(&values[0], scope, ctx)?;
+            let b = eval(&values[1], scope, ctx)?;
+            for (name, v) in names.iter().zip([a, b]) {
+                let mut x = Binding::new(name, Kind::Scalar, v.iv);
+                x.active = v.active;
+                scope.bind(x);
+            }
+        }
+        Stmt::While { var, end, body, .. } => {
+            let counter = Binding::new(
+                var,
+                Kind::Index {
+                    min: 0,
+                    max: end.value.max(1) - 1,
+                },
+                Iv::new(0.0, end.value as f64),
+            );
+            run_loop(body, &[counter], end.value, scope, ctx)?;
+        }
+        // Loops are analysed for every trip count up to their largest, so leaving one early
+        // adds nothing.
+        Stmt::Break | Stmt::Continue => {}
+        Stmt::Return(e) => {
+            let v = eval(e, scope, ctx)?;
+            ctx.returns = Some(ctx.returns.map_or(v.iv, |r| r.hull(v.iv)));
         }
         Stmt::If { cond: c, then, els } => {
             cond(c, scope, ctx)?;

@@ -23,13 +23,26 @@ pub fn file(header: &Header, programs: &[Program]) -> String {
          //! {}\n\
          //! ```\n\
          \n\
-         // Generated code reads mechanically: spare parentheses, `x * 1.5 - -0.5`-like operands,\n\
-         // locals that only feed the result, loops indexed by range.\n\
+         // Generated code trips lints that hand-written code would not: locals, loop indices and\n\
+         // `#[no_grad]` parameters nothing reads, values overwritten before they are read, spare\n\
+         // parentheses, index loops over buffers, comparisons and differences of a value with\n\
+         // itself (`c >= c`, `b - b`), loops that fill a buffer with one value, and up to nine\n\
+         // parameters.\n\
          #![allow(\n\
-         \x20   unused_parens,\n\
+         \x20   unused_assignments,\n\
          \x20   unused_mut,\n\
-         \x20   clippy::all,\n\
-         \x20   clippy::pedantic\n\
+         \x20   unused_parens,\n\
+         \x20   unused_variables,\n\
+         \x20   clippy::assign_op_pattern,\n\
+         \x20   clippy::collapsible_if,\n\
+         \x20   clippy::double_parens,\n\
+         \x20   clippy::eq_op,\n\
+         \x20   clippy::if_same_then_else,\n\
+         \x20   clippy::manual_clamp,\n\
+         \x20   clippy::manual_slice_fill,\n\
+         \x20   clippy::misrefactored_assign_op,\n\
+         \x20   clippy::needless_range_loop,\n\
+         \x20   clippy::too_many_arguments\n\
          )]\n\
          \n\
          use crate::check::Case;\n\

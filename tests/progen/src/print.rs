@@ -108,6 +108,16 @@ fn text(e: &Expr) -> (String, Prec) {
             format!("if {} {{ {} }} else {{ {} }}", cond(c), expr(a), expr(b)),
             Prec::If,
         ),
+        Expr::Sum(over, map) => {
+            let map = match map {
+                None => String::new(),
+                Some(Map::Square) => ".map(|v| v * v)".to_string(),
+                Some(Map::Sin) => ".map(|v| v.sin())".to_string(),
+                Some(Map::Abs) => ".map(|v| v.abs())".to_string(),
+                Some(Map::HalfTanh) => ".map(|v| (0.5 * v).tanh())".to_string(),
+            };
+            (format!("{over}.iter(){map}.sum::<f64>()"), Prec::Postfix)
+        }
     }
 }
 
@@ -206,12 +216,64 @@ fn stmt(s: &Stmt, depth: usize, out: &mut String) {
                 AssignOp::Add => "+=",
                 AssignOp::Sub => "-=",
                 AssignOp::Mul => "*=",
+                AssignOp::Div => "/=",
             };
             let _ = writeln!(out, "{pad}{target} {sym} {};", expr(value));
         }
-        Stmt::Buffer { name, len: l, typed } => {
+        Stmt::Buffer {
+            name,
+            len: l,
+            typed,
+            pushed,
+        } => {
             let t = if *typed { ": Vec<f64>" } else { "" };
-            let _ = writeln!(out, "{pad}let mut {name}{t} = vec![0.0; {}];", len(l));
+            let init = if *pushed {
+                format!("Vec::with_capacity({})", len(l))
+            } else {
+                format!("vec![0.0; {}]", len(l))
+            };
+            let _ = writeln!(out, "{pad}let mut {name}{t} = {init};");
+        }
+        Stmt::Push { name, value } => {
+            let _ = writeln!(out, "{pad}{name}.push({});", expr(value));
+        }
+        Stmt::LetPair { names, values } => {
+            let _ = writeln!(
+                out,
+                "{pad}let ({}, {}) = ({}, {});",
+                names[0],
+                names[1],
+                expr(&values[0]),
+                expr(&values[1])
+            );
+        }
+        Stmt::While {
+            var,
+            end,
+            as_loop,
+            body,
+        } => {
+            let _ = writeln!(out, "{pad}let mut {var} = 0;");
+            if *as_loop {
+                let _ = writeln!(out, "{pad}loop {{");
+                let _ = writeln!(out, "{pad}    if {var} == {} {{", len(end));
+                let _ = writeln!(out, "{pad}        break;");
+                let _ = writeln!(out, "{pad}    }}");
+            } else {
+                let _ = writeln!(out, "{pad}while {var} < {} {{", len(end));
+            }
+            block(body, depth + 1, out);
+            let _ = writeln!(out, "{pad}    {var} += 1;");
+            let _ = writeln!(out, "{pad}}}");
+        }
+        Stmt::Break => {
+            let _ = writeln!(out, "{pad}break;");
+        }
+        Stmt::Continue => {
+            let _ = writeln!(out, "{pad}continue;");
+        }
+        Stmt::Return(e) => {
+            let _ = writeln!(out, "{pad}return {};", expr(e));
         }
         Stmt::If { cond: c, then, els } => {
             let _ = writeln!(out, "{pad}if {} {{", cond(c));

@@ -10,13 +10,24 @@ pub enum Kind {
     /// A `#[no_grad] f64` parameter.
     Constant,
     /// A loop index, `usize`.
-    Index { min: usize, max: usize },
+    Index {
+        min: usize,
+        max: usize,
+    },
     /// A `#[no_grad] usize` parameter, at most `value`.
-    Count { value: usize },
-    Array { len: usize },
-    Slice { len: usize },
+    Count {
+        value: usize,
+    },
+    Array {
+        len: usize,
+    },
+    Slice {
+        len: usize,
+    },
     /// A local `Vec<f64>`.
-    Buffer { len: usize },
+    Buffer {
+        len: usize,
+    },
 }
 
 impl Kind {
@@ -123,7 +134,11 @@ impl Scope {
     /// different trip counts of a loop): the hull of the ranges, and "carries gradient" if either
     /// path makes it so.
     pub fn join(&mut self, other: &Scope) {
-        assert_eq!(self.frames.len(), other.frames.len(), "joined scopes differ");
+        assert_eq!(
+            self.frames.len(),
+            other.frames.len(),
+            "joined scopes differ"
+        );
         for (fa, fb) in self.frames.iter_mut().zip(&other.frames) {
             assert_eq!(fa.len(), fb.len(), "joined scopes differ");
             for (a, b) in fa.iter_mut().zip(fb) {
