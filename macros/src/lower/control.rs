@@ -152,35 +152,45 @@ impl Lowerer<'_> {
             var
         });
         let (mut then_block, then_value) = self.lower_nested_block(&e.then_branch);
-        if let (Some(r), Some(v)) = (result, then_value) {
-            then_block.push(Stmt {
-                kind: StmtKind::Assign {
-                    var: r,
-                    value: Value::Use(v),
-                },
-                span: e.then_branch.span(),
-            });
-        }
-        let else_block = match &e.else_branch {
+        let mut else_value = None;
+        let mut else_block = match &e.else_branch {
             Some((_, else_expr)) => {
                 self.blocks.push(Vec::new());
-                let v = match &**else_expr {
+                else_value = match &**else_expr {
                     Expr::Block(b) => self.lower_block_inline(&b.block),
                     other => Some(self.lower_expr(other)),
                 };
-                if let (Some(r), Some(v)) = (result, v) {
-                    self.push(
-                        StmtKind::Assign {
-                            var: r,
-                            value: Value::Use(v),
-                        },
-                        else_expr.span(),
-                    );
-                }
                 self.blocks.pop().unwrap_or_default()
             }
             None => Vec::new(),
         };
+        // A branch that ends in a statement has the value `()`, and then so has the other
+        // (`if c { { s *= y; } } else { s += y; }`): the result is set on both paths, and the
+        // `if` is a statement. A branch that has no value beside one that has diverges
+        // (`return`, `break`).
+        let is_unit_or_none = |v: &Option<Operand>| v.as_ref().is_none_or(is_unit);
+        let both_unit = is_unit_or_none(&then_value) && is_unit_or_none(&else_value);
+        if let Some(r) = result {
+            let unit = || Operand::Const(quote_spanned!(span=> ()));
+            let assign = |value: Option<Operand>, block: &mut Vec<Stmt>, at: Span| {
+                let value = match value {
+                    Some(v) => v,
+                    None if both_unit => unit(),
+                    None => return,
+                };
+                block.push(Stmt {
+                    kind: StmtKind::Assign {
+                        var: r,
+                        value: Value::Use(value),
+                    },
+                    span: at,
+                });
+            };
+            assign(then_value, &mut then_block, e.then_branch.span());
+            if let Some((_, else_expr)) = &e.else_branch {
+                assign(else_value, &mut else_block, else_expr.span());
+            }
+        }
         self.push(
             StmtKind::If {
                 cond,
@@ -190,8 +200,8 @@ impl Lowerer<'_> {
             span,
         );
         match result {
-            Some(r) => Value::Use(Operand::Var(r)),
-            None => Value::Use(Operand::Const(quote_spanned!(span=> ()))),
+            Some(r) if !both_unit => Value::Use(Operand::Var(r)),
+            _ => Value::Use(Operand::Const(quote_spanned!(span=> ()))),
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::walk::{collect_written, defines};
+use super::walk::{collect_primal_reads, collect_written, defines};
 use super::Generator;
 use crate::ir::{Block, Stmt, StmtKind, VarId};
 
@@ -94,6 +94,13 @@ impl<'a> Generator<'a> {
             let ident = self.ident(v).clone();
             restore.extend(quote!(#ident = #tape.pop();));
         }
+        // The rerun reads what the iteration read when it first ran: a variable from outside
+        // that is overwritten after the loop must be restored before the rerun, as a value the
+        // reverse sweep needs.
+        let mut outside = Vec::new();
+        collect_primal_reads(body, &mut outside);
+        self.reads
+            .extend(outside.into_iter().filter(|v| !defines(body, *v)));
         // Forward and reverse share one scope here: the iteration's values need no saving at
         // its end, the reverse reads them where they are.
         let forward = self.forward_block(body, false);

@@ -50,7 +50,9 @@ impl<'a> Generator<'a> {
                 let value = self.forward_value(value, span);
                 if self.saves_on_assign(*var) && !self.primal_only {
                     let tape = self.stmt_tape(stmt);
-                    quote_spanned!(span=> #tape.push(::core::mem::replace(&mut #ident, #value));)
+                    // The new value first: it may read the old one (`s = s;`).
+                    let new = Ident::new("__new", Span::mixed_site());
+                    quote_spanned!(span=> let #new = #value; #tape.push(::core::mem::replace(&mut #ident, #new));)
                 } else {
                     quote_spanned!(span=> #ident = #value;)
                 }

@@ -54,6 +54,49 @@ pub(super) fn collect_operand_vars(block: &Block, out: &mut Vec<VarId>) {
     }
 }
 
+/// Collects every variable `block` reads for its primal computation: operands, indices,
+/// conditions, ranges, and the variables of tokens kept as written.
+pub(super) fn collect_primal_reads(block: &Block, out: &mut Vec<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
+                out.extend(value.operands().into_iter().filter_map(|o| o.var()));
+                if let crate::ir::Value::Opaque { reads, .. } = value {
+                    out.extend(reads.iter().copied());
+                }
+            }
+            StmtKind::SetIndex { base, index, value } => {
+                out.push(*base);
+                out.extend(index.var());
+                out.extend(value.var());
+            }
+            StmtKind::Push { base, value } => {
+                out.push(*base);
+                out.extend(value.var());
+            }
+            StmtKind::Opaque { reads, .. } => out.extend(reads.iter().copied()),
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                out.extend(cond.var());
+                collect_primal_reads(then_block, out);
+                collect_primal_reads(else_block, out);
+            }
+            StmtKind::For { range, body, .. } => {
+                out.extend(range.var());
+                collect_primal_reads(body, out);
+            }
+            StmtKind::Loop { go, body } => {
+                out.push(*go);
+                collect_primal_reads(body, out);
+            }
+            StmtKind::Declare { .. } => {}
+        }
+    }
+}
+
 /// Collects the locations declared without a value that are assigned at most once on any path.
 pub(super) fn assigned_once(block: &Block, out: &mut HashSet<VarId>) {
     for (i, stmt) in block.iter().enumerate() {
