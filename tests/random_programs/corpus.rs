@@ -473,27 +473,30 @@ fn p00018(b: f64, a: f64) -> f64 {
     }
     if 0.26 + a > 0.48 {
         if b.tanh() >= 0.58 * (b - s1) {
-            s1 += 0.43 * (0.58 * (s1 + s1.mul_add(a, s1).atan()) + s1);
-            s1 = 0.6 * s1 + s1.tanh() * (0.28 * (a * s1));
+            if 0.58 * (b - s1) < s1 {
+                s1 *= s1.cos().tanh();
+                s1 = 0.6 * s1 + s1.tanh() * (0.65 * (a * s1));
+            }
         } else {
-            s1 += s1;
+            if (-a) < s1.atan() {
+                s1 -= b.max(s1.sin());
+                s1 += b;
+            } else {
+                let v2 = s1;
+                s1 += (-0.31) * v2;
+            }
+            if 0.24 * (s1 + s1) < s1.asinh() {
+                s1 += s1;
+                s1 -= (0.66 * (a - b.min(0.82))).sinh();
+            }
         }
     } else {
-        if (-a) < s1.atan() {
-            s1 -= b.max(s1.sin());
-            s1 += b;
-        } else {
-            let v2 = s1;
-            s1 += (-0.31) * v2;
-        }
-        if 0.24 * (s1 + s1) < s1.asinh() {
-            s1 += s1;
-            let v3 = (0.66 * (a - b.min(0.82))).sinh();
-            s1 += (-0.4) * v3;
-        }
+        s1 += h_softplus(0.75 * (0.5 - b)) * 0.87;
+        let v3 = if s1 < (b.powi(2) + 0.5).powi(-1) { (-a).hypot(a.atan()) } else { 0.9 * (a.mul_add(s1, b).tanh() - (b - 1.91)) };
+        s1 += (-0.42) * v3;
     }
-    let v4 = 0.79 * p00014(0.87, 1.33, 0.08 * s1, s1.tanh(), (b - s1).sin());
-    s1 + v4 + 0.3 * b + 0.1 * a
+    let (v4, v5) = (((0.13 * (b * s1)).cos() + 1.5).recip(), s1);
+    (s1.sin() + v4.sin() + v5).atan() + 0.2 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -550,15 +553,24 @@ fn p00022(#[no_grad] n: usize, a: f64, p: [f64; 3], b: f64) -> f64 {
         buf4[2] = b;
     } else {
         if h_gate(a, 0.07 * s2) <= (0.41 * s2).tanh() {
-            let (v6, v7) = (p[2], b + b.cos());
-            s2 /= (0.17 * (1.4 + s2)).abs() + 0.7;
-            buf4[0] += (-0.52) * v7;
-            buf4[0] += (-0.81) * v6;
+            if p[2] <= s2 {
+                buf4[0] = 0.9 * buf4[0] + ((s2.tanh() + 1.4).recip() + ((-1.86) * s2).sin());
+                buf4[0] += p[0].tanh().atan2(s2.atan().abs() + 0.9);
+            } else {
+                buf4[0] /= s2.cos().exp();
+                s2 = buf4[2].cos();
+            }
+            if p[2].asinh() <= 0.36 {
+                let v6 = if h_square(v1.tanh()) > (n as f64).cos() { buf4[0] } else { (buf4[0].cos() + 1.5).powf(0.5 * v1).tanh().tanh() };
+                s2 += 0.57 * v6;
+            } else {
+                s2 -= p[0].sin();
+            }
         } else {
-            s2 -= (0.67 * ((-p[1]) - s2.min(buf4[0]).atan())).sinh();
+            buf4[0] -= 0.18 * ((p[2] + (-v1)).sin() + s2);
         }
     }
-    (-0.21) * s2 + buf4[0] + 0.1 * a + 0.2 * (p[0] + p[1] + p[2]) + 0.3 * b
+    0.7 * (s2 + buf4[2].sin()) + 0.2 * a + 0.2 * (p[0] + p[1] + p[2]) + 0.3 * b
 }
 
 #[differentiable]
@@ -586,11 +598,11 @@ fn p00024(c: f64, #[no_grad] k: f64, b: f64, a: f64) -> f64 {
 
 #[differentiable]
 fn p00025(a: f64, #[no_grad] k: f64, #[no_grad] n: usize, b: f64, p: [f64; 3]) -> f64 {
-    let mut s1 = 0.19 * p00018(b, a);
-    let v2 = p[1].sinh();
-    let v3 = s1;
-    s1 += s1.atan().abs().ln_1p() - (s1 * b).tanh().exp();
-    s1 + v2.sin() + v3 + 0.1 * a + 0.1 * b + 0.2 * (p[0] + p[1] + p[2])
+    let mut s1 = p00018(b, a);
+    let mut acc2: f64 = 1.0;
+    let v3 = (a.cos() + (p[1] - s1)).tanh().cosh();
+    let v4 = a.tanh().exp().sqrt() * (acc2 - s1 - (b + s1)).tanh();
+    s1 + acc2.sin() + v3 + v4 + 0.3 * a + 0.2 * b + 0.3 * (p[0] + p[1] + p[2])
 }
 
 #[differentiable]
@@ -682,8 +694,8 @@ fn p00030(a: f64, b: f64) -> f64 {
     }
     let mut s5 = acc1 / buf3[2].powi(2).exp();
     acc1 += ((1.05 * (0.88 + buf3[3])).abs() + 0.9).ln();
-    let v6 = 0.35 * p00001((0.19 * p00018(buf3[0], b) + buf3.iter().map(|v| v.sin()).sum::<f64>()).tanh(), h_scale(a.abs(), 1.3199999999999998).sin(), -(buf3.iter().map(|v| v.abs()).sum::<f64>() - buf3.iter().sum::<f64>()).tanh(), (a + a).tanh().exp_m1().sin());
-    acc1 + buf3[3].sin() + s5 + v6.sin() + 0.2 * a + 0.1 * b
+    let v6 = 0.35 * p00001((p00018(buf3[0], b) + b).atan(), buf3[2].max(-0.47), (-acc1).sin().powi(3), s5.max(0.6).tanh());
+    acc1 + buf3[3] + s5 + v6 + 0.3 * a + 0.3 * b
 }
 
 #[differentiable]
@@ -919,32 +931,17 @@ fn p00045(p: [f64; 3], b: f64, #[no_grad] k: f64, a: f64, c: f64) -> f64 {
         acc1 += 0.12 * v2;
     } else {
         if k * p[2] <= (-0.79) {
-            acc1 = a;
+            acc1 += a;
         } else {
-            acc1 += 0.97 * (a.abs().ln_1p().atan() - b * p[1] * p[1]);
+            acc1 *= 0.8 + 0.4 * h_gate(0.81, a).atan2((acc1 * c).cos() + 1.5).sin();
         }
     }
-    let mut s4 = (acc1 + acc1).atan().tanh();
-    if p00034(s4, s4) > c {
-        s4 *= 0.9 * (0.94 * ((s4.abs() + 0.5).sqrt().abs() + 0.7).sqrt());
-        s4 *= 0.8 + 0.4 * (acc1 * 0.41).sin().sin();
-    } else {
-        if b <= 0.61 * (acc1 + p[0]) {
-            for i5 in 1..4 {
-                s4 -= (c + (i5 as f64)).sin() / (-((0.66 * ((-1.2) * acc1)).cos() + 1.5));
-                s4 -= (0.8 * acc1.max(s4)).sin().powi(4).max(0.88);
-            }
-            s4 += s4;
-        }
-        s4 = 0.2 * s4 + (-acc1.asinh());
+    acc1 += p[1];
+    for _ in 0..2 {
+        acc1 = (p.iter().map(|v| v.abs()).sum::<f64>() - acc1.abs().abs()).sin();
     }
-    for _ in 0..p.len() {
-        for _ in 0..p.len() {
-            acc1 = 0.7 * acc1 + 0.63 * (0.86 * (a.tanh() + 1.4).powf(s4.sin())).exp_m1();
-        }
-        acc1 /= (p[0] * a).abs() + 0.7;
-    }
-    0.64 * (acc1 + s4.sin()) + 0.1 * (p[0] + p[1] + p[2]) + 0.3 * b + 0.1 * a + 0.3 * c
+    acc1 -= ((p[1].cos() + 1.5).sqrt().powi(2) + 0.7).sqrt().atan2((b.sin() * (-acc1)).abs() + 0.9);
+    (-0.35) * acc1 + 0.1 * (p[0] + p[1] + p[2]) + 0.3 * b + 0.1 * a + 0.1 * c
 }
 
 #[differentiable]
@@ -1190,17 +1187,19 @@ fn p00058(xs: &[f64], b: f64, #[no_grad] n: usize, a: f64, p: [f64; 3]) -> f64 {
     acc2 -= p[2];
     if p.iter().map(|v| v * v).sum::<f64>() <= (-1.44) * (n as f64) {
         if a.abs() <= (-0.46) {
-            acc2 += v1;
+            acc2 *= ((b + acc2).sin().cos() + 1.5).sqrt().tanh();
+            acc2 /= (0.18 * (v1 + acc2)).powi(2) + 0.5;
         } else {
-            acc2 += (((acc2 + a).atan() * v1.abs().ln_1p()).abs() + 0.9).sqrt();
-            acc2 -= acc2.hypot(a / (xs[2].cos() + 1.5)).sin() / (v1.abs().powi(2) + 0.9);
+            if 0.3 * (acc2 * 0.67) >= acc2 {
+                acc2 = 0.7 * acc2 + v1.asinh().powi(2);
+            }
         }
     } else {
-        let v5 = a;
-        acc2 += v5;
+        acc2 += xs[2];
+        acc2 -= (a + xs[2]).sin().powi(3).tanh();
     }
-    let v6 = (xs[2] + 0.99 * (v1 * (v1 / (p[0].abs() + 0.5)).atan())).atan();
-    acc2.sin() + v6 + 0.2 * (xs[0] + xs[3]) + 0.1 * b + 0.2 * a + 0.1 * (p[0] + p[1] + p[2])
+    let v5 = (b * p.iter().map(|v| v * v).sum::<f64>()).atan().max(h_nested(xs.iter().map(|v| v * v).sum::<f64>().atan(), 0.52 * v1)) / (-(0.5 * (0.34 * v1).exp().recip().sqrt().atan().tanh()).exp());
+    acc2.sin() + 0.51 * v5 + 0.1 * (xs[0] + xs[3]) + 0.3 * b + 0.2 * a + 0.3 * (p[0] + p[1] + p[2])
 }
 
 #[differentiable]
@@ -2441,14 +2440,30 @@ fn p00124(a: f64, c: f64, d: f64, b: f64) -> f64 {
             acc1 = 0.4 * acc1 + v5;
             s4 /= s4.mul_add(v5, a).abs() + 0.7;
         } else {
-            let v6 = d;
-            acc1 = 0.7 * acc1 + v6;
+            acc1 -= d;
+            let mut j6 = 0;
+            loop {
+                if j6 == 3 {
+                    break;
+                }
+                let v7 = 0.73 * (h_scale(acc1.cos(), 0.69) - (h_nested(v5, 0.15 * acc1) - v5.cos()));
+                s4 -= ((0.64 * (acc1.tanh() + 1.4).powi(-2)).tanh().cos() + 1.5).powi(-2);
+                j6 += 1;
+            }
         }
     } else {
-        acc1 -= b;
+        let mut j8 = 0;
+        loop {
+            if j8 == 2 {
+                break;
+            }
+            acc1 *= b.tanh();
+            j8 += 1;
+        }
+        s4 -= (v5.asinh() / (c.powi(2) + 0.7)).sin();
     }
-    let mut acc7: f64 = 1.0;
-    acc1.sin() + s4 + acc7 + 0.2 * a + 0.2 * c + 0.2 * d + 0.3 * b
+    let v9 = if a + s4 >= 0.22 * (acc1 - acc1) { v5.max(-0.14) } else { acc1 };
+    acc1.sin() + s4 + v9.sin() + 0.1 * a + 0.1 * c + 0.1 * d + 0.1 * b
 }
 
 #[differentiable]
@@ -2909,15 +2924,17 @@ fn p00147(xs: &[f64], c: f64, b: f64, a: f64, #[no_grad] n: usize) -> f64 {
             s1 /= a.tanh() + 1.4;
         } else {
             s1 += (0.63 * b.mul_add(a, s1)).sin() - (s1 * s1).sin().atan();
-            s1 = 0.3 * s1 + 1.98 * (0.58 * xs[0]);
+            for i4 in 0..5 {
+                s1 *= 0.9 * xs[(i4 + 2) % xs.len()].mul_add(p00114(c, 0.08), 0.15 * (s1 * xs.iter().sum::<f64>())).tanh();
+            }
         }
     }
-    let v4 = b;
     let mut buf5: Vec<f64> = vec![0.0; xs.len()];
-    for i6 in 0..buf5.len() {
-        buf5[i6] = buf5[i6] + a;
+    for &e6 in xs.iter() {
+        buf5[1] /= (c + buf5[0]).powi(2) + 0.7;
+        s1 += 0.19 * e6;
     }
-    0.43 * s1 + v4.sin() + buf5[1].sin() + 0.3 * (xs[0] + xs[2]) + 0.2 * c + 0.1 * b + 0.3 * a
+    s1.sin() + buf5[2].sin() + 0.2 * (xs[0] + xs[2]) + 0.2 * c + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -3004,30 +3021,33 @@ fn p00152(a: f64, b: f64) -> f64 {
     if 0.78 * a > 1.77 {
         s1 /= b.atan2((0.6 * s1).exp()).powi(2) + 0.5;
         if b >= (-0.52) {
-            let (v2, v3) = (b - 1.54, s1);
-            s1 += 0.09 * v3;
-            s1 += 0.46 * v2;
+            s1 *= 0.8 + 0.4 * (0.8 * (s1 * b)).tanh().sin();
         } else {
-            s1 *= 0.8 + 0.4 * a.sin();
+            s1 = 0.5 * s1 + (-p00027(s1.atan(), s1.atan(), 0.63).sin());
         }
     } else {
-        s1 += ((0.6 * s1).exp().ln().powi(2) + 0.7).recip() + b.cos().sin();
-        s1 += s1.tanh();
-    }
-    for i4 in 0..4 {
-        if i4 < 2 {
-            s1 *= 0.8 + 0.4 * b.sin();
+        s1 -= s1;
+        if a <= (-0.84) {
+            s1 = a;
+        } else {
+            s1 *= 0.8 + 0.4 * ((-0.4) + (0.6 * s1).exp().ln()).sin();
         }
-        for _ in 0..2 {
-            s1 = 1.82 * (a.cos() + s1.cos());
-        }
-        s1 += a;
     }
-    let v6 = 0.7 * (h_scale(0.38 * (0.2 * (s1 + b)), 0.9) + 0.31 * (0.67 * p00087(a, b, 1.1400000000000001, 0.08 * s1, 1)).mul_add(b + a, a.abs().ln_1p()));
-    let v7 = b;
-    let (v8, v9) = ((v7 * v7 * b.min(v6)).sin(), v6.atan() * (v6 * v6).sin());
-    let v10 = s1;
-    s1.sin() + 0.73 * v8 + v9 + 0.91 * v10 + 0.1 * a + 0.3 * b
+    let v2 = (s1.max(0.33) * s1.sin()).cos();
+    s1 = ((s1 + s1.max(0.29)).sin().abs() + 0.9).powf(v2 * (0.83 * (-0.17)));
+    s1 += (a - v2).abs().abs();
+    let mut j3 = 0;
+    while j3 < 2 {
+        s1 += ((s1.max(v2) + 0.74 * (s1 * a)).sin().powi(2) + 0.5).powf(v2);
+        j3 += 1;
+    }
+    if a.asinh() >= 0.74 {
+        s1 += b.tanh();
+    } else {
+        s1 = 0.3 * s1 + (b.atan() - a.abs());
+        s1 += ((a.abs() + 0.5).ln() * s1.tanh()).atan();
+    }
+    s1 + 0.2 * a + 0.3 * b
 }
 
 #[differentiable]
@@ -3115,35 +3135,61 @@ fn p00157(a: f64, #[no_grad] n: usize, xs: &[f64], b: f64, c: f64) -> f64 {
     let mut acc1: f64 = 0.5;
     if c.abs() > (b.tanh() + 1.4).ln() {
         if a * acc1 > 0.26 {
-            acc1 += -(c.tanh() - acc1.cos());
-            acc1 += c.tanh() / ((b.abs() + 0.7).powf(acc1.asinh()).tanh() + 1.4);
+            acc1 += 0.18 * ((a - c).powi(2) + 0.7).powi(-2);
         } else {
-            acc1 -= xs[2];
+            let v2 = a.tanh();
+            acc1 += 0.23 * v2;
         }
     } else {
-        acc1 -= 0.89 * ((n as f64) + (n as f64) - 0.33 * p00074(xs[0].min(c), b, h_energy(xs, xs[0]).atan()));
-        if (acc1 - b).tanh() <= 0.76 {
-            let v2 = (c.abs() + 0.5).recip().abs() - acc1.tanh().atan2((a + b).tanh() + 1.4);
+        acc1 -= 0.28 * (a - (-0.87) * acc1).powi(4);
+        for &e3 in xs.iter() {
+            if acc1 >= 0.53 {
+                acc1 -= xs[0];
+                acc1 *= 0.9 * (0.43 * ((a - b) * p00024(xs[1], 1.45, e3, e3).tanh()));
+            }
+            if (xs.iter().map(|v| v.sin()).sum::<f64>().tanh() + 1.4).powf(-1.16) < h_softplus((n as f64)) {
+                continue;
+            }
+            for (j5, &e4) in xs.iter().enumerate() {
+                acc1 = 0.3 * acc1 + e3.max(0.76);
+                acc1 += 0.2 * e4;
+            }
+        }
+    }
+    if acc1.asinh() <= 0.23 * (xs[1] * acc1) {
+        let v6 = (0.51 * (a + xs[1]).min(0.3 * (c - acc1))).sinh();
+        acc1 += (-0.54) * v6;
+    }
+    if (0.88 * acc1).sin() > xs[2] {
+        let v7 = 0.72 * (c - xs[2] + acc1.hypot(xs[0]).sin() + xs[2]);
+        if 0.19 * (acc1 * c) >= 0.87 {
+            acc1 += (a - a + c).tanh() * xs[1];
+            acc1 = 0.4 * acc1 + (xs[2] * b).atan();
+        }
+        acc1 += 0.13 * v7;
+    } else {
+        for &e8 in xs.iter() {
             acc1 *= 0.8 + 0.4 * acc1.sin();
-            acc1 += 0.3 * v2;
-        } else {
-            acc1 -= xs[0];
-            acc1 *= 0.8 + 0.4 * ((acc1 - a).sin() * (a.tanh() + 1.4).recip()).sin();
+            acc1 += 0.49 * e8;
+        }
+        for i9 in 0..xs.len() {
+            acc1 += (acc1 + acc1.sin()).sin() - h_prefix((xs[0] + a).sin(), acc1.mul_add(a, c).sin());
+            if (acc1 - (i9 as f64).tanh().exp().recip()).sin() >= acc1 {
+                acc1 += (a.mul_add(xs[i9], xs[2]).abs().ln_1p() + 0.88 * b.powi(3).hypot(a + xs[i9])).tanh();
+            } else {
+                acc1 += ((xs[xs.len() - 1 - i9] + acc1).sin().abs() + 0.7).powf(b).atan();
+            }
         }
     }
-    if xs[2] * 0.14 >= 0.41 * p00047(0.9099999999999999, b, c, b) {
-        acc1 = 0.5 * acc1 + c;
-    } else {
-        acc1 += (-1.58) * acc1.asinh().atan();
+    for i10 in 0..2 {
+        if i10 % 2 == 0 {
+            acc1 = xs[1] - (n as f64).tanh().min(0.24).max(-0.49);
+            acc1 -= acc1;
+        }
+        acc1 = (0.55 * (0.09 * (1.11 * acc1))).exp().sin();
     }
-    let v3 = if a >= (-0.68) { 0.67 } else { xs[1] - (n as f64) };
-    let v4 = c.cosh() / (-((acc1 - xs[1]).tanh().cos() + 1.5)) - ((v3 - b) * (0.88 * v3)).sin();
-    for i5 in 0..n {
-        acc1 += xs[i5].asinh();
-        let v6 = 0.4 * acc1.hypot(b.sin()) * v3.cos();
-        acc1 += (-0.91) * v6;
-    }
-    acc1 + 0.2 * a + 0.1 * (xs[0] + xs[2]) + 0.1 * b + 0.2 * c
+    let b = b * ((-acc1).atan() / (-(c.powi(2) + 0.7)));
+    (acc1 + b).tanh() + 0.3 * a + 0.1 * (xs[0] + xs[2]) + 0.3 * b + 0.3 * c
 }
 
 #[differentiable]
@@ -3162,20 +3208,10 @@ fn p00158(#[no_grad] n: usize, b: f64, a: f64, #[no_grad] k: f64) -> f64 {
 
 #[differentiable]
 fn p00159(a: f64, b: f64) -> f64 {
-    let mut s1 = p00057(b.cos(), a.asinh(), 1, 0.81);
-    for _ in 0..4 {
-        let (v3, v4) = (b - 1.05, -p00069(-0.55, a, 0.94, b));
-        s1 += 0.19 * v4;
-        s1 += 0.53 * v3;
-    }
-    s1 -= s1.asinh().abs().ln_1p();
-    let mut buf5: Vec<f64> = vec![0.0; 5];
-    for i6 in 0..buf5.len() {
-        buf5[i6] = 0.54 * (0.5 * (-(0.33 * s1.min(0.5)))).exp();
-    }
-    let v7 = a;
-    let mut s8 = buf5[4].atan().powi(2).asinh();
-    s1.sin() + buf5[3] + v7 + (-0.56) * s8 + 0.2 * a + 0.3 * b
+    let v1 = a.min(b.tanh() - (b - b));
+    let mut acc2: f64 = 0.0;
+    let mut acc3: f64 = 1.0;
+    v1.sin() + acc2.sin() + acc3 + 0.2 * a + 0.2 * b
 }
 
 #[differentiable]
@@ -3185,10 +3221,35 @@ fn p00160(b: f64, p: [f64; 3], a: f64) -> f64 {
         return b.atan() * (b * b) + ((-1.78) + p[0] + b).sin();
     }
     let mut acc1: f64 = 0.5;
-    acc1 += ((1.45 * b).abs() + 0.7).sqrt().sin();
-    acc1 += b / ((0.8 * (b + 0.88 * (acc1.powi(2) + 0.5).powf(acc1))).cos() + 1.5);
-    let v2 = if (acc1 * 1.15).atan() <= 0.25 { p[2].mul_add(p[1], -0.56) + b.abs().ln_1p() } else { 0.57 + a };
-    acc1 + v2 + 0.1 * b + 0.3 * (p[0] + p[1] + p[2]) + 0.3 * a
+    for i2 in 0..5 {
+        acc1 *= p00061(a, 0.78, -0.67, b).atan().tanh();
+        if acc1 * b >= 0.94 {
+            acc1 += (0.8 * acc1).sin() * p[(i2 + 1) % p.len()];
+        } else {
+            let v3 = (a * p.iter().sum::<f64>().abs().ln_1p()).abs();
+            acc1 += 0.73 * v3;
+        }
+        acc1 /= a.hypot(a).cos() + 1.5;
+    }
+    let mut buf4: Vec<f64> = vec![0.0; 3];
+    for i5 in 0..buf4.len() {
+        buf4[i5] = a;
+    }
+    if (a.abs() + 0.5).recip() >= h_scale(p[0], 0.73) {
+        for i6 in (0..buf4.len()).step_by(2) {
+            acc1 += 0.27 * acc1.asinh();
+            if i6 < 2 {
+                buf4[i6] *= 0.9 * (1.39 + acc1).sin();
+                acc1 += p00110((p[(i6 + 1) % p.len()].sin() - a.tanh()).tanh(), 0.38 * (p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>() + b / ((i6 as f64).powi(2) + 0.5)), (buf4[i6] - buf4[buf4.len() - 1 - i6]).sin(), (acc1 + (-0.12) * acc1).sin()).atan();
+            } else {
+                buf4[3 - 1 - i6] += p[p.len() - 1 - i6];
+            }
+        }
+    } else {
+        buf4[1] += 0.8 * (h_gate(0.63 * (1.58 * buf4[2]), (-acc1).sin()) - (buf4[1] + (b * acc1).atan()));
+        buf4[2] = 0.8 * buf4[2] + 0.08 * a.abs();
+    }
+    0.92 * acc1 + buf4[0].sin() + 0.1 * b + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * a
 }
 
 #[differentiable]
@@ -3652,24 +3713,14 @@ fn p00187(#[no_grad] n: usize, b: f64, a: f64) -> f64 {
     while j3 < 3 {
         acc1 += a;
         let v4 = a.cosh().atan();
-        acc1 *= (p00069(v4, v4, 1.12, -1.08) * v2.sin()).tanh();
+        acc1 *= (0.29 * (p00021(0.73, v4, (n as f64).atan(), v2, v4) * acc1.min(v2))).tanh();
         j3 += 1;
     }
-    acc1 = 0.6 * acc1 + (v2 + v2).hypot(a);
-    if 0.51 * acc1.hypot(v2) > 0.85 {
-        acc1 += a * (0.33 * (n as f64)).exp().ln().min(-1.82);
-        if v2.asinh() > (-0.23) {
-            acc1 -= v2;
-        }
-    } else {
-        for _ in 1..n {
-            acc1 /= b.tanh() + 1.4;
-            acc1 = 0.7 * acc1 + p00060(0.5 * (v2 + v2), 0.63 * v2.cosh(), v2.asinh());
-            acc1 *= a.asinh().min(b - a).tanh();
-        }
-        acc1 += b * (-1.81);
+    if v2 >= 0.36 + a {
+        acc1 = 0.8 * acc1 + 0.52 * ((n as f64) - acc1).sin().min(acc1);
     }
-    0.88 * acc1 + 0.2 * b + 0.1 * a
+    let mut buf5: Vec<f64> = vec![0.0; 5];
+    acc1.sin() + buf5[1] + 0.2 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -3794,29 +3845,21 @@ fn p00196(a: f64, b: f64) -> f64 {
         acc1 += b;
         acc1 += (1.78 * acc1).atan().atan();
     }
-    for i3 in 0..3 {
+    for _ in 0..3 {
         for i4 in 0..2 {
-            acc1 *= 0.9 * p00151((i4 as f64), 1.02, b, b, a).tanh().atan();
+            acc1 *= p00185((i4 as f64), 1.02, b, b).atan().tanh();
         }
-        if 0.37 * (acc1 - 0.81) <= 0.29 {
-            break;
-        }
-        let v5 = if i3 < 2 { acc1 } else { 0.55 * (0.66 * (a / (-(a.powi(2) + 0.5)))).exp() };
-        acc1 += (-0.96) * v5;
+        acc1 += 0.81 * (0.3 * (acc1 + acc1.asinh()));
+        acc1 -= (a.cos().powi(2) + 0.7).powi(-1).ln_1p();
     }
-    if b > (-1.96) {
-        acc1 += h_scale(a, 1.21);
-        acc1 += p00172(0.51 * ((a.cos() + 1.5).ln() * (a - 1.69)), (0.05 * (acc1 + a.atan2(a.abs() + 0.5))).tanh(), a, 1).atan();
-    } else {
-        acc1 += (0.05 * (acc1.atan().powi(2) - acc1)).hypot(a.atan().exp().powf(a.abs().ln_1p())).tanh();
+    for _ in 0..2 {
+        let v6 = if a.mul_add(0.53, b) > 0.46 { a } else { a };
+        acc1 += h_scale(0.6 * (1.66 * b), 1.21);
+        acc1 += 0.8 * v6;
     }
-    if h_prefix(0.5 * acc1.atan().tanh(), -0.15) > a.mul_add(b, acc1).atan() {
-        acc1 += 1.11 + b;
-        let v6 = b;
-        acc1 += 0.29 * v6;
-    }
-    let v7 = if acc1.abs().atan() >= 0.04 * (b + acc1) { 0.57 } else { a.powi(2) + (-a) };
-    0.23 * (acc1 + 0.89 * v7) + 0.1 * a + 0.2 * b
+    acc1 = 0.7 * acc1 + (acc1 + acc1).atan().tanh();
+    let v7 = acc1;
+    0.44 * (acc1 + v7) + 0.3 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -3826,20 +3869,22 @@ fn p00197(p: [f64; 3], b: f64, a: f64, c: f64, #[no_grad] k: f64) -> f64 {
         acc1 /= a.min(k).powi(2) + 0.5;
     }
     let v2 = (acc1 * b - a.cos()).max(c.min(0.5) * (b / (0.66 * a).exp()).sin());
-    acc1 += p[2];
-    for i3 in 0..p.len() {
-        acc1 += -(0.76 * (v2 / (c.abs() + 0.5) + h_lse(p[p.len() - 1 - i3], k)));
+    let v3 = acc1;
+    if (-v3) > v3.asinh() {
+        return (acc1 - v2.min(k)).cos();
     }
-    for i4 in 0..p.len() {
-        acc1 = 0.4 * acc1 + a;
-        if i4 % 2 == 0 {
+    for _ in 0..p.len() {
+        if v2.atan() > acc1 {
             break;
         }
+        let v5 = (b * v3.abs()).atan();
+        acc1 += (acc1.tanh() + 1.4).recip();
+        acc1 += (-0.22) * v5;
     }
-    if 0.59 * (p.iter().sum::<f64>() * v2) < (-0.05) {
-        return v2;
+    if v2 * c < p[0].atan() {
+        return h_iterate(0.37 * (0.82 * (p[1] + acc1)), 1) - (acc1.sin().powi(4) + (-a));
     }
-    acc1.sin() + 0.1 * (p[0] + p[1] + p[2]) + 0.1 * b + 0.3 * a + 0.3 * c
+    acc1 + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * b + 0.1 * a + 0.3 * c
 }
 
 #[differentiable]
@@ -3875,14 +3920,12 @@ fn p00199(c: f64, b: f64, a: f64, #[no_grad] n: usize, p: [f64; 3]) -> f64 {
         s2 = s2.atan2(c.tanh() + 1.4).asinh().powi(3);
     }
     let (v7, v8) = ((h_nested(p[1], v1) - v1.hypot(v1)).tanh(), ((n as f64).asinh() + c * s2).tanh());
-    let mut acc9: f64 = 0.5;
-    if v8 + acc9 >= v7.atan() {
-        s2 += v8;
-    }
+    let v9 = -v8.asinh();
     for _ in 0..3 {
-        s2 = (((p[0].powi(2) + 0.5).recip() + v7.cos()).abs() + 0.9).powf(v8);
+        s2 = (((v9.powi(2) + 0.5).recip() + (s2.powi(2) + 0.5).powi(-2)).atan().abs() + 0.9).powf(v7);
     }
-    s2 + acc9 + 0.3 * c + 0.3 * b + 0.2 * a + 0.1 * (p[0] + p[1] + p[2])
+    let mut acc11: f64 = 0.5;
+    s2 + acc11.sin() + 0.2 * c + 0.1 * b + 0.1 * a + 0.3 * (p[0] + p[1] + p[2])
 }
 
 #[differentiable]
@@ -4121,21 +4164,22 @@ fn p00212(#[no_grad] n: usize, a: f64, b: f64) -> f64 {
     let mut s1 = b - a;
     if (-s1) <= s1 {
         if 0.87 + a <= b.cos() {
-            s1 += b.cos().cos() * s1.sin();
+            s1 /= s1.powi(2) + 0.7;
         } else {
-            s1 += p00188(b, (0.88 * (s1 + b)).sin(), s1.atan(), (s1 + b).atan(), 1.1400000000000001).abs();
+            s1 = b;
+            let (v2, v3) = (0.59 * a.max(0.76), 0.86 * b);
+            s1 += (-0.84) * v3;
+            s1 += 0.27 * v2;
         }
-        s1 += b;
     } else {
-        s1 = (b.mul_add(0.8 - 2.0, b) / (a.atan().tanh() + 1.4)).tanh();
+        let (v4, v5) = (b.cos().asinh(), (s1.tanh() + 1.4).ln());
+        s1 += (1.57 * s1).atan();
+        s1 += 0.8 * v5;
+        s1 += 0.05 * v4;
     }
-    if 0.62 * s1.abs() >= (-0.56) * s1 {
-        s1 += 1.57 * b;
-    }
-    for _ in 0..3 {
-        s1 += (1.33 * (0.13 * (s1 * b.exp_m1()))).atan();
-    }
-    0.18 * s1 + 0.1 * a + 0.3 * b
+    let v6 = a.cos();
+    let v7 = b.sin().sinh();
+    s1 + v6 + v7 + 0.2 * a + 0.2 * b
 }
 
 #[differentiable]
@@ -4252,21 +4296,23 @@ fn p00219(d: f64, a: f64, b: f64, #[no_grad] k: f64, c: f64) -> f64 {
         if s3 + s3 <= s3.abs().ln_1p() {
             s1 *= 0.8 + 0.4 * s3.sin();
         } else {
-            let v4 = h_horner(s3, 1.33);
-            s3 = 0.7 * s3 + (0.66 * b).exp().powf(b).atan().cos();
-            s1 += 0.42 * v4;
+            s1 *= 0.8 + 0.4 * h_horner(s3, 1.33).sin();
+            if (s1.abs() + 0.5).recip() < b.asinh() {
+                s3 += s3 - (k.tanh() + 1.4).powi(-2).ln_1p();
+            } else {
+                s1 += s3;
+                s1 += c.min(0.34);
+            }
         }
-        s1 += s3;
+        s3 *= 0.9 * ((-1.37) + (-s1).atan()).atan();
     }
-    for _ in 0..3 {
-        s1 = 0.3 * s1 + s3.min(0.34);
+    let mut buf4 = vec![0.0; 3];
+    for i5 in 0..buf4.len() {
+        buf4[i5] = ((i5 as f64).ln_1p() * (0.87 * (s3 + a.sin().exp().sqrt()))).atan();
     }
-    s3 *= 0.9 * ((-1.37) + (-s1).atan()).atan();
-    let mut buf6 = vec![0.0; 3];
-    for i7 in 0..buf6.len() {
-        buf6[i7] = (i7 as f64).ln_1p() * (s3 + a.sin().exp().sqrt());
-    }
-    0.74 * s1 + 0.83 * s3 + buf6[2].sin() + 0.1 * d + 0.3 * a + 0.1 * b + 0.1 * c
+    s1 = 0.3 * s1 + s1;
+    let v6 = if (s3.tanh() + 1.4).recip() <= (-0.18) { b } else { s3 };
+    s1 + 0.36 * s3 + buf4[2] + v6 + 0.3 * d + 0.1 * a + 0.2 * b + 0.3 * c
 }
 
 #[differentiable]
@@ -4371,21 +4417,19 @@ fn p00224(c: f64, a: f64, b: f64) -> f64 {
     }
     if v1 > 1.27 * v1 {
         if 0.54 * p00207(c, c, v1, 1, v1) < 0.84 * (acc2 + b) {
-            let (v3, v4) = (0.9 * (b.exp_m1() + v1.abs().ln_1p()), c);
-            acc2 += v1;
-            acc2 += 0.53 * v4;
-            acc2 += 0.87 * v3;
+            for i3 in 0..4 {
+                acc2 += (v1 * (0.88 * ((i3 as f64) - v1))).sin().atan();
+            }
+            acc2 += (c * v1.cosh()).asinh();
         } else {
-            acc2 /= c.tanh() + 1.4;
+            acc2 -= a;
         }
     } else {
-        acc2 *= a.tanh();
+        acc2 = 0.5 * acc2 + v1;
+        acc2 = 0.3 * acc2 + (0.89 * c.exp()).abs();
     }
-    let mut buf5 = Vec::with_capacity(4);
-    for i6 in 0..4 {
-        buf5.push(0.81 * (h_square(acc2.sin()) * (b + acc2).atan() - v1.abs().ln_1p().atan2(v1.atan2(c.tanh() + 1.4).abs() + 0.7)));
-    }
-    acc2.sin() + 0.96 * buf5[0] + 0.2 * c + 0.2 * a + 0.1 * b
+    let (v4, v5) = (0.82 * (v1.tanh() + 0.47 * v1.max(acc2)), (v1 + b).sin());
+    acc2 + v4 + v5 + 0.1 * c + 0.1 * a + 0.2 * b
 }
 
 #[differentiable]
@@ -4418,18 +4462,24 @@ fn p00225(xs: &[f64], a: f64, d: f64, b: f64, p: [f64; 3], c: f64) -> f64 {
             buf1[1] += (-0.93) * v4;
         }
         if a.asinh() > p[0].abs() {
-            buf1[1] -= 0.19 * p00187(2, (0.5 * (0.9 * (c - a))).powi(2).sin(), ((xs[0] - b) * (0.04 * buf1[3].abs())).sin());
+            let (v5, v6) = (p00187(2, buf1[2].tanh(), 0.51 * a) - (buf1[3].cos() + 1.5).powi(-1), a);
+            buf1[2] += 0.78 * v6;
+            buf1[2] += 0.77 * v5;
         } else {
-            buf1[2] *= 0.9 * a.abs().ln_1p().sin();
+            let v7 = (0.66 * b.sin()).exp();
+            buf1[1] += 0.16 * v7;
         }
     } else {
-        for &e5 in buf1.iter() {
-            let v6 = 0.05 * (e5 + 0.09 * buf1[1].sin());
+        if (c * xs.iter().sum::<f64>()).tanh() < (-0.29) {
+            buf1[1] = (b.cos().tanh() + 1.4).sqrt() * (p[0].cosh() * d.tanh());
+            buf1[1] += (-0.76) * (xs[0].cos() + (p[1] + d));
+        } else {
+            buf1[3] += (0.73 * (0.53 * (c - xs.iter().map(|v| v.abs()).sum::<f64>()) - xs[3])).tanh();
         }
-        buf1[0] += b.exp_m1();
+        buf1[3] -= (buf1[3] - p[0].sin()).atan();
     }
-    buf1[0] -= (((c * xs.iter().sum::<f64>()).tanh() * xs[1].abs().ln_1p()).cos() + 1.5).powf(p[2].abs().ln_1p().atan2((xs[1].abs() + 0.5).powi(-1).tanh() + 1.4)).sin();
-    0.22 * buf1[3] + 0.1 * (xs[0] + xs[3]) + 0.2 * a + 0.1 * d + 0.2 * b + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * c
+    let a = (a - 0.97 * c.hypot(h_nested(0.01 * buf1[1], a.tanh()))).atan();
+    buf1[3].sin() + a + 0.3 * (xs[0] + xs[3]) + 0.1 * a + 0.2 * d + 0.3 * b + 0.3 * (p[0] + p[1] + p[2]) + 0.1 * c
 }
 
 #[differentiable]
@@ -4487,38 +4537,16 @@ fn p00229(xs: &[f64], b: f64, a: f64) -> f64 {
         let v6 = xs[2];
         acc3 += ((a.cos() + 1.5).sqrt() * v1.sinh()).exp();
         acc3 += (-0.52) * v6;
-        acc3 += 0.23 * e4;
+        acc3 += (-0.89) * e4;
     }
-    for _ in 0..xs.len() {
-        acc3 = b;
+    let v7 = a - (-0.46);
+    let v8 = a;
+    let v9 = v8.atan2(v7.powi(2) + 0.9);
+    let mut buf10 = vec![0.0; 5];
+    for i11 in 0..buf10.len() {
+        buf10[i11] = 1.67 * v8.max(-0.5);
     }
-    let v8 = b.atan2(a.powi(2) + 0.9);
-    for i9 in (0..2).rev() {
-        if i9 % 2 == 0 {
-            acc3 += a.sin().exp().sqrt().asinh() * b.cosh().atan();
-            acc3 = 0.7 * acc3 + xs[(i9 + 1) % xs.len()].sin().exp().sqrt().mul_add(h_lse(xs.iter().sum::<f64>().atan(), 0.95 * v8), xs[i9] - 0.87).atan();
-        } else {
-            if 0.61 * v8 >= a.exp_m1() {
-                continue;
-            }
-            acc3 += p00087(xs[i9].abs(), (0.1 * (acc3 * xs[i9])).atan(), 1.1400000000000001, a.sin(), 3).sin() * (0.44 * b.sinh().mul_add((v2.abs() + 0.5).powf(b), b + xs[2]));
-        }
-        for &e10 in xs.iter() {
-            acc3 += 0.1 * h_nested(v2, b) + (a + b).sin();
-            acc3 = (e10.atan2(xs[(i9 + 1) % xs.len()].powi(2) + 0.5) - 0.6 * v8) * v1;
-        }
-    }
-    for i11 in 0..xs.len() {
-        acc3 += 0.97 * p00144(1.23, acc3.tanh(), 0.95 * v8, 4, 0.7, (v1.cos() - (acc3 + acc3).atan()).sin());
-        acc3 = 0.9 * acc3 + xs[xs.len() - 1 - i11];
-        for (j13, &e12) in xs.iter().enumerate() {
-            let v14 = v8;
-            acc3 = 0.6 * acc3 + (v1.tanh() + 1.4).sqrt().asinh();
-            acc3 += 0.43 * v14;
-            acc3 += (-0.5) * e12;
-        }
-    }
-    0.48 * acc3 + 0.1 * (xs[0] + xs[4]) + 0.3 * b + 0.3 * a
+    (acc3 + v9 + buf10[2]).sin() + 0.1 * (xs[0] + xs[4]) + 0.1 * b + 0.1 * a
 }
 
 #[differentiable]
@@ -4607,13 +4635,13 @@ fn p00233(xs: &[f64], b: f64, a: f64) -> f64 {
         for i3 in 0..2 {
             for (j5, &e4) in xs.iter().enumerate() {
                 let (v6, v7) = ((a.tanh() + 1.4).ln() - b, b.tanh());
-                acc1 -= 0.72 * (h_horner(xs.iter().map(|v| v.abs()).sum::<f64>().tanh(), 1.1).atan2(v6.atan().abs() + 0.7) + 0.98 * (v2.max(v6) - 0.22 * p00062(0.64 * v6, v7, 2)));
-                acc1 += ((xs[i3].powi(2) + 0.5).recip() + v7.min(xs[j5])).abs();
-                acc1 += 0.16 * e4;
+                acc1 -= (h_horner(xs.iter().map(|v| v.abs()).sum::<f64>().tanh(), 1.1).atan2(v6.atan().abs() + 0.7) + (v2.max(v6) - p00136(1.17, xs[i3], e4, a, a).tanh())).sin();
+                acc1 += ((a.powi(2) + 0.5).sqrt().cos().tanh() + 1.4).sqrt();
+                acc1 += 0.73 * v7;
             }
         }
     }
-    0.76 * (0.61 * acc1) + 0.3 * (xs[0] + xs[2]) + 0.3 * b + 0.3 * a
+    acc1 + 0.3 * (xs[0] + xs[2]) + 0.2 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -4734,7 +4762,7 @@ fn p00239(c: f64, b: f64, a: f64) -> f64 {
                 acc1 -= ((0.6 * acc2).sinh() * ((i6 as f64) / (b.cos() + 1.5))).cos();
             }
             if (acc2 * v5).atan() < (-0.19) {
-                let v7 = if acc1.max(-0.14) >= 0.59 { (0.51 * (v5 + acc2)).max((b.powi(2) + 0.5).powf(a).sin()) } else { acc1 * b.atan() };
+                let v7 = if acc1.max(-0.14) >= 0.59 { (0.53 * (v5 + acc2)).max((b.powi(2) + 0.5).powf(a).sin()) } else { acc1 * b.atan() };
                 acc1 += (-0.73) * v7;
             }
             acc1 += acc1.sin() * ((-1.23) * v3.cos());
@@ -4816,21 +4844,24 @@ fn p00243(b: f64, #[no_grad] k: f64, a: f64) -> f64 {
             break;
         }
         let mut s8 = e7;
-        if (-1.52) * b < p00029(1.35, k, e7) {
-            s8 += b.asinh();
+        if (-1.52) * b < p00159(1.35, b) {
+            s8 /= b.atan().cos() + 1.5;
         } else {
-            s8 = 0.8 * s8 + (k - (e7.powi(2) + 0.5).ln());
-            s8 /= (0.81 * buf1[0]).exp();
+            let v9 = 0.5 * (0.91 * (k - (e7.powi(2) + 0.5).ln())).powi(3);
+            s8 += (-0.19) * v9;
         }
-        s8 += 0.17 * s8;
+        s8 += (-0.73) * s8;
     }
-    buf1[0] = 0.3 * buf1[0] + b * buf1[0];
-    if a.cos() >= a {
-        buf1[0] *= (0.76 - b).tanh();
-    } else {
-        buf1[1] += buf1[2];
+    for i10 in 0..4 {
+        for (j12, &e11) in buf1.iter().enumerate() {
+        }
+        buf1[i10] += buf1[i10].atan();
+        if b * a >= 0.85 {
+            continue;
+        }
     }
-    buf1[2] + 0.3 * b + 0.2 * a
+    let mut s13 = h_square(a.atan());
+    buf1[1].sin() + 0.96 * s13 + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -4871,13 +4902,12 @@ fn p00245(p: [f64; 3], b: f64, a: f64, c: f64) -> f64 {
             for (j8, &e7) in buf5.iter().enumerate() {
                 s2 = 0.8 * s2 + s2;
                 let v9 = p[(j8 + 1) % p.len()];
-                s2 = p00136(0.66, c.sin().max(-0.12), (v9.min(-0.98) - (s2.tanh() + 1.4).powf(c)).tanh(), 0.66 * b.powi(2), 0.37 * ((v9 + a).sin().cos() + 1.5).powf(v9)).atan();
-                s2 += 0.61 * e7;
+                s2 = p00028(0.77 * (e7.exp().abs() + 0.7).sqrt(), e7, (v9.min(-0.98) - (s2.tanh() + 1.4).powf(c)).tanh(), 0.66 * b.powi(2));
             }
         }
     }
-    let v10 = 0.41 * (s2 * (s2.cos() + 1.5).sqrt().hypot(0.33 * a));
-    s2 + 0.68 * buf5[1] + 0.43 * v10 + 0.3 * (p[0] + p[1] + p[2]) + 0.1 * b + 0.1 * a + 0.2 * c
+    let v10 = ((-0.61) * v1).powi(2) + p[0].abs().atan();
+    s2 + 0.15 * buf5[0] + v10.sin() + 0.3 * (p[0] + p[1] + p[2]) + 0.1 * b + 0.2 * a + 0.2 * c
 }
 
 #[differentiable]
@@ -4911,22 +4941,32 @@ fn p00247(a: f64, b: f64) -> f64 {
     let mut acc1: f64 = 1.0;
     if p00235(b, b, b, a) >= 0.43 {
         if a < (b.powi(2) + 0.5).sqrt() {
-            acc1 += p00115(0.74, (a.exp().atan() + b).sin(), -1.37, (acc1.abs() + b.exp_m1()).tanh());
-            acc1 = 0.8 * acc1 + b.abs().ln_1p();
+            for _ in 0..3 {
+                acc1 -= (b.asinh().exp() + b.tanh()).atan();
+                acc1 = 0.3 * acc1 + b;
+                acc1 += b.abs().ln_1p().hypot(0.61 - acc1).sin().sinh();
+            }
+            acc1 -= (acc1.abs() + 0.9).powf(acc1.atan().asinh()).tanh();
         } else {
-            acc1 += acc1.atan().powi(4).asinh() + a;
-            acc1 += (a + (a + 0.64)).sin();
+            if a + b <= 0.74 {
+                let v3 = b - 1.78 * (acc1 + 0.99).ln_1p();
+                acc1 += v3;
+            }
+            acc1 += 0.73 * (0.72 * (a - (0.81 * acc1).exp_m1())).exp();
         }
     } else {
-        acc1 -= b + (b.atan().cos() + 1.5).ln();
-        acc1 = 0.5 * acc1 + acc1.powi(2);
+        acc1 += (a - (acc1.powi(2) + 0.5).recip()).min(0.05);
     }
-    acc1 += 1.6 + a;
-    acc1 = 0.2 * acc1 + a;
-    let mut acc2: f64 = 0.0;
-    let a = a - (1.72 * (0.88 * (acc1 - a))).sin();
-    let v3 = (0.27 * (0.89 * b.exp() * (0.8 * a).sinh())).abs().ln_1p();
-    0.2 * acc1 + acc2 + 0.68 * v3 + 0.2 * a + 0.1 * b
+    let v4 = p00179((acc1.cos() + 1.5).recip().asinh(), 0.41 * h_gate(b, b).sinh());
+    for _ in 0..4 {
+        acc1 += (a.cos().cos() + 1.5).sqrt().atan();
+        let v6 = 1.26 * v4.min(acc1).atan().atan2((v4.cos() + 1.5).recip().cos() + 1.5);
+        acc1 += (0.63 * (a + v6)).min(a - v4);
+    }
+    let (v7, v8) = ((v4.tanh() + 1.4).recip(), v4 * a.cos());
+    let v9 = (v7 - (-v7.exp_m1())).sin();
+    let v10 = ((v8.cos() - (b + v9)).powi(2) + 0.5).recip();
+    (-0.77) * acc1 + (-0.76) * v10 + 0.3 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -4942,18 +4982,24 @@ fn p00249(c: f64, xs: &[f64], #[no_grad] k: f64, a: f64, b: f64) -> f64 {
     let mut acc2: f64 = 1.0;
     for &e3 in xs.iter() {
         let v4 = if xs[3] < 0.2 { (v1.cos() + 1.5).powi(-1) } else { a.asinh() };
-        acc2 += (0.55 * p00156((e3 - e3).atan(), 0.57 * (0.66 * v1), 0.37 * v1, xs[2]) * (k.powi(2) + 0.7).powi(-1)).tanh();
-        acc2 += xs.iter().map(|v| v.abs()).sum::<f64>().atan();
-        acc2 += 0.13 * v4;
+        acc2 += 0.68 * (0.39 * p00083((e3 - e3).atan(), 0.57 * (0.66 * v1)) * e3.abs().max(0.32));
+        if c > e3 + c {
+            let v5 = b;
+            acc2 += (0.82 * (acc2 + v1).tanh() - v1).sin();
+            acc2 += 0.07 * v5;
+        } else {
+            let v6 = 1.2 * ((-v4).powi(2) + 0.7).powi(-1);
+            acc2 += (-0.51) * v6;
+        }
     }
-    let mut j5 = 0;
-    while j5 < 3 {
-        acc2 -= -((xs[2] + xs[j5]).powi(2) + 0.7).powi(-1);
-        acc2 = 0.2 * acc2 + ((v1 - xs[xs.len() - 1 - j5]).tanh() + (-acc2).sin());
-        acc2 += acc2;
-        j5 += 1;
+    let mut buf7: Vec<f64> = vec![0.0; 4];
+    for i8 in 0..buf7.len() {
+        buf7[i8] = (buf7[2].asinh() - (-b)).tanh();
     }
-    acc2 + 0.3 * c + 0.3 * (xs[0] + xs[3]) + 0.1 * a + 0.1 * b
+    for i9 in 1..buf7.len() {
+        buf7[i9] += buf7[i9 - 1].tanh();
+    }
+    (acc2 + buf7[0].sin()).atan() + 0.1 * c + 0.2 * (xs[0] + xs[3]) + 0.2 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -5003,8 +5049,8 @@ fn p00251(b: f64, d: f64, c: f64, a: f64) -> f64 {
         }
         acc1 *= 0.8 + 0.4 * b.sin();
     }
-    for _ in 0..3 {
-        if p00015(d, 0.1 * acc1, 0.16) < a.atan() {
+    for i7 in 0..3 {
+        if p00067(d, 0.7, (i7 as f64).sin()) < b + a {
             acc1 += -(0.13 * acc1).powi(4).atan().exp_m1();
             acc1 *= acc1.sin().exp_m1().atan().tanh();
         } else {
@@ -5062,10 +5108,10 @@ fn p00254(b: f64, xs: &[f64], d: f64, a: f64, c: f64) -> f64 {
     }
     let v4 = if xs[0].max(d) >= (-0.93) { ((d + b).powi(2) + 0.5).recip() } else { (xs.iter().map(|v| v.sin()).sum::<f64>() / (b.cos() + 1.5) * (0.15 * (-s1))).atan() };
     for (j6, &e5) in xs.iter().enumerate() {
-        s1 *= (0.64 * (0.64 * p00232(e5, c, d, s1.tanh()) + e5 * d)).tanh();
+        s1 *= 0.9 * (0.32 * (0.69 * (p00057(e5, c, 1, s1.tanh()) + v4)));
     }
-    let v7 = if v4 >= (-0.53) { v4.sin().powi(4) } else { 0.13 * (s1 - h_early(b, 0.5 * s1.atan().tanh())) };
-    0.13 * s1 + v7.sin() + 0.1 * b + 0.3 * (xs[0] + xs[2]) + 0.2 * d + 0.2 * a + 0.3 * c
+    let v7 = a;
+    0.49 * (s1 + v7) + 0.1 * b + 0.3 * (xs[0] + xs[2]) + 0.2 * d + 0.2 * a + 0.1 * c
 }
 
 #[differentiable]
@@ -5113,26 +5159,32 @@ fn p00257(b: f64, a: f64, #[no_grad] k: f64) -> f64 {
     for i7 in 0..3 {
         buf6.push((0.34 * (a + s2)).sin() - (-v5));
     }
-    let v8 = if ((-0.89) * s2).tanh() <= 0.83 * p00118(a, 0.5 * v5, 1, k, 0.37 * buf6[1]) { 0.72 * (a.abs() - buf6[2]) } else { a / (a.powi(2) + 0.5) };
-    s2 + v4 + (-0.28) * buf6[1] + v8.sin() + 0.1 * b + 0.1 * a
+    let v8 = if ((-0.89) * s2).tanh() <= p00172(a, 0.5 * v5, 0.5 * v5, 1).tanh() { (v1 - buf6.iter().sum::<f64>().atan()).atan() } else { a };
+    s2.sin() + v4.sin() + 0.62 * buf6[0] + v8.sin() + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
 fn p00258(b: f64, a: f64) -> f64 {
-    let v1 = 0.56 * p00209(((0.35 - a).abs() + 0.7).recip(), -(-a), a, 0.97 * b.cos().cosh());
-    let mut acc2: f64 = 1.0;
-    for i3 in (0..2).step_by(2) {
-        let (v4, v5) = (((i3 as f64).powi(2) + 0.5).recip() + v1.tanh(), v1.tanh().powi(2));
-        let v6 = if i3 % 2 == 0 { h_gate(a / (v5.cos() + 1.5), v4.asinh().atan()) } else { a - (-1.11) * acc2 };
-        acc2 /= (v4 - a).sin().cos() + 1.5;
-        acc2 += (-0.07) * v6;
+    let v1 = p00011(((0.35 - a).abs() + 0.7).recip(), -(-a), a, 0.97 * b.cos().cosh());
+    let mut s2 = a.min(-0.52).powi(3);
+    if (s2.powi(2) + 0.5).recip() > b.sin() {
+        s2 += s2.tanh();
+        if h_gate(v1.atan(), b) >= 0.86 {
+            for _ in 0..3 {
+                s2 += 0.98 * (v1 - v1);
+                s2 = 0.3 * s2 + 0.44 * (v1 * v1);
+            }
+        } else {
+            let v4 = 0.68 * ((-b) + s2) * (b.asinh() * (0.91 * s2.min(v1))).sin();
+            s2 += 0.12 * v4;
+        }
+    } else {
+        s2 += s2.mul_add(a, b.sin().atan2(s2.tanh() + 1.4)).sin();
     }
-    for _ in 0..2 {
-        acc2 -= (b + a).tanh() * (v1.atan2(a.cos() + 1.5).powi(2) + 0.7).recip();
-    }
-    acc2 = ((a.max(v1) + h_horner(b, 0.9199999999999999)).sin() - 0.8 * (a.sin() - v1)).sin();
-    let v8 = acc2;
-    acc2 + v8.sin() + 0.2 * b + 0.1 * a
+    s2 += (v1 - v1).sin().cos();
+    let v5 = s2.cos().sin();
+    s2 *= (0.51 * ((0.66 * v1).powi(2) + 0.16 * (s2 * v1))).tanh();
+    s2 + v5.sin() + 0.1 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -5173,7 +5225,7 @@ fn p00260(b: f64, a: f64) -> f64 {
             s1 += (0.5 * (j5 as f64)).exp_m1().tanh() / (((-1.28) * v6).tanh().exp_m1().powi(2) + 0.9);
             j5 += 1;
         }
-        s1 += (0.54 * p00151((v3 - (i4 as f64)).tanh(), 1.47, (i4 as f64).cos(), s1.asinh().atan(), b.asinh())).tanh();
+        s1 += (0.83 * p00118((v3 - (i4 as f64)).tanh(), v3.tanh(), 1, s1.asinh().atan(), b.asinh())).tanh();
     }
     s1.tanh() + 0.1 * b + 0.2 * a
 }
@@ -5181,26 +5233,30 @@ fn p00260(b: f64, a: f64) -> f64 {
 #[differentiable]
 fn p00261(b: f64, a: f64, c: f64, xs: &[f64]) -> f64 {
     let v1 = b;
-    let mut s2 = 0.22 * p00237((c + xs[2]).atan(), 1, (v1.abs() + 0.5).powf(b).atan(), a, (a.abs() + 0.5).powi(-2).atan());
-    if (-xs[0]) >= v1 {
-        let v3 = (1.38 + 0.89 * (b.powi(3) / (-((xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().powi(2) + 0.5).powi(-1).powi(2) + 0.7)))).tanh();
-        s2 += 0.24 * v3;
-    } else {
-        let mut j4 = 0;
-        loop {
-            if j4 == xs.len() {
-                break;
+    let mut s2 = 0.58 * p00023(1, -c, a.asinh());
+    if (b.abs() + 0.5).powf(a) <= 0.26 {
+        if c.hypot(c) <= 0.35 {
+            s2 -= s2;
+        } else {
+            s2 += -xs[2];
+            for &e3 in xs.iter() {
+                let (v4, v5) = ((c.tanh().abs() + 0.7).powi(-1), c.mul_add(s2, b).tanh().hypot(c));
+                s2 *= 0.9 * (0.73 * (c - 0.65 * v5.exp())).sin();
+                s2 += (-0.84) * v4;
+                s2 += (-0.61) * e3;
             }
-            s2 += c;
-            j4 += 1;
         }
-        s2 += -(0.5 * (0.51 * (0.31 * (v1 * s2))).powi(3));
+        for &e6 in xs.iter() {
+            let v7 = a;
+            s2 += 0.32 * v7;
+            s2 += 0.71 * e6;
+        }
     }
-    for &e5 in xs.iter() {
-        s2 += b.sin();
-        s2 += 0.4 * e5;
+    for &e8 in xs.iter() {
+        let v9 = if xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>() * (-0.11) < b + e8 { (-1.87) * v1 } else { e8 + xs[0] + xs[0].tanh() };
+        s2 += 0.64 * v9;
     }
-    s2 + 0.1 * b + 0.2 * a + 0.3 * c + 0.2 * (xs[0] + xs[2])
+    0.91 * s2 + 0.3 * b + 0.2 * a + 0.2 * c + 0.3 * (xs[0] + xs[2])
 }
 
 #[differentiable]
@@ -5244,16 +5300,33 @@ fn p00263(#[no_grad] k: f64, c: f64, a: f64, b: f64, xs: &[f64], d: f64) -> f64 
 fn p00264(c: f64, #[no_grad] k: f64, b: f64, a: f64) -> f64 {
     let mut acc1: f64 = 1.0;
     let mut s2 = b.tanh();
-    let v3 = (a.tanh().exp().recip() + 1.3 * c).tanh() * c;
-    let v4 = (0.91 * (s2.abs().ln_1p() - v3.mul_add(v3, b))).sin();
-    let v5 = v3;
-    for i6 in 0..5 {
-        let v7 = s2.exp_m1();
-        let v8 = (-0.85) * (v5.max(0.75) + h_nested(a, -0.78)).sin();
-        acc1 += (-0.24) * v8;
-        acc1 += 0.79 * v7;
+    for i3 in 0..2 {
+        if i3 % 2 == 0 {
+            if (b.powi(2) + 0.5).ln() < c.powi(3) {
+                break;
+            }
+            let mut j4 = 0;
+            while j4 < 3 {
+                s2 += (-0.78) * (c.abs() + 0.5).ln().sin();
+                j4 += 1;
+            }
+            acc1 += a * acc1;
+        } else {
+            s2 *= 0.9 * (0.86 * a);
+        }
     }
-    acc1 + s2 + 0.2 * c + 0.2 * b + 0.2 * a
+    let mut buf5 = vec![0.0; 4];
+    for i6 in 0..buf5.len() {
+        buf5[i6] = s2;
+    }
+    for _ in 1..buf5.len() {
+        buf5[0] += 0.68 * buf5[1] * c;
+        s2 += s2.sin().atan().sin();
+    }
+    if (c * buf5[2]).sin() > 0.6 * c {
+        s2 -= (0.65 * (0.51 * (0.12 * acc1.max(buf5[3]))).exp_m1()).sin();
+    }
+    0.5 * (acc1 + s2.sin() + buf5[2]) + 0.2 * c + 0.2 * b + 0.1 * a
 }
 
 #[differentiable]
@@ -5308,24 +5381,37 @@ fn p00267(p: [f64; 3], c: f64, a: f64, b: f64) -> f64 {
         s1 += 0.72 * (0.84 * ((s1 * a).sin() - p[0] / (a.tanh() + 1.4)) + c.abs());
         s1 *= h_nested(0.37 * (0.4 * s1.mul_add(c, 0.7)), s1.mul_add(c, b).tanh()).tanh();
     }
-    let v2 = ((0.36 * p00218(2, p[1], 0.24 * s1, p[2], c)).abs().ln_1p().powi(2) + 0.5).ln();
-    let (v3, v4) = (0.86 * (1.95 + a), p[1].atan2(b.tanh() + 1.4).powi(2));
-    let a = 0.4 * (a + s1);
-    0.26 * s1 + v2 + 0.26 * v3 + v4 + a + 0.3 * (p[0] + p[1] + p[2]) + 0.2 * c + 0.3 * a + 0.2 * b
+    let v2 = ((0.25 * p00219(s1.atan(), s1.tanh(), p[2], 0.8300000000000001, s1.tanh())).abs().ln_1p().abs() + 0.9).ln();
+    if (0.8 * s1).atan() <= p[1].abs() {
+        return (0.33 * a.mul_add(b, s1)).tanh().cosh().sin();
+    }
+    for _ in (0..p.len()).rev() {
+        s1 += v2.sin();
+        let v4 = (b.powi(2) + 0.9).sqrt();
+        s1 += 0.94 * v4;
+    }
+    s1.sin() + 0.1 * (p[0] + p[1] + p[2]) + 0.3 * c + 0.3 * a + 0.3 * b
 }
 
 #[differentiable]
 fn p00268(a: f64, b: f64, #[no_grad] n: usize) -> f64 {
     let mut acc1: f64 = 0.5;
-    let v2 = 0.65 * p00084(a, b, 1.35, b.cos(), 1);
-    let v3 = 0.42 * acc1.asinh().max(0.91 * (v2 + (n as f64))).mul_add(1.86 * (1.9 * acc1), 0.71 * v2);
-    for i4 in 0..3 {
-        if v3.min((i4 as f64)) < 0.56 {
-            continue;
-        }
-        acc1 += 1.29 * (0.92 * (0.5 * v2).exp_m1() + (n as f64)).atan();
+    let v2 = 0.82 * p00252(a, b, n, a.cos().powi(4));
+    for i3 in 0..n {
+        acc1 *= (acc1 * a / ((0.44 * (i3 as f64)).abs() + 0.7)).tanh();
+        acc1 += (i3 as f64).atan().exp_m1().hypot(p00177(acc1, acc1).tanh());
     }
-    acc1.sin() + 0.1 * a + 0.2 * b
+    let mut j4 = 0;
+    while j4 < n {
+        for _ in 0..4 {
+            acc1 = 0.3 * acc1 + b.min(0.64).powi(2);
+            acc1 -= a;
+            let v6 = v2;
+            acc1 += 0.61 * v6;
+        }
+        j4 += 1;
+    }
+    acc1 + 0.2 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -5388,29 +5474,24 @@ fn p00271(d: f64, b: f64, c: f64, a: f64) -> f64 {
             let v9 = h_square(a).cos().asinh();
             buf6[2] += 0.89 * v9;
         } else {
-            for (j11, &e10) in buf6.iter().enumerate() {
-                s1 += c;
-                s1 -= (0.77 * p00243(0.4 * e10, 0.97, d) + 0.65 * v3).sin().sin();
-                s1 *= 0.9 * v5.atan().asinh();
-            }
-            buf6[2] *= 0.9 * ((-1.75) * buf6[0].asinh()).atan();
+            buf6[1] += (1.74 * d.hypot(v4)).atan();
+            s1 += a;
         }
-        for i12 in 0..5 {
-            let v13 = (0.73 * (0.33 * (s1 - v3) - d)).sin();
-            buf6[(i12 + 1) % 4] /= c.cos().tanh() + 1.4;
-            buf6[(i12 + 2) % 4] += 0.24 * v13;
-        }
+        buf6[2] *= 0.9 * d.atan();
     }
-    s1 + buf6[0] + 0.1 * d + 0.1 * b + 0.3 * c + 0.2 * a
+    0.59 * s1 + buf6[1] + 0.1 * d + 0.2 * b + 0.3 * c + 0.3 * a
 }
 
 #[differentiable]
 fn p00272(b: f64, #[no_grad] n: usize, a: f64, #[no_grad] k: f64, c: f64) -> f64 {
     let v1 = (c.tanh() + 1.4).powi(-1);
     let v2 = b.abs();
-    let v3 = if 0.98 * (v1 + v1) > 0.65 { (v2 + v1).sin() } else { p00010(v2, v2.atan(), v1.tanh(), n, (v2 * k).atan()) };
-    let mut s4 = c * b.atan();
-    0.59 * v3 + s4 + 0.3 * b + 0.3 * a + 0.1 * c
+    let v3 = if 0.98 * (v1 + v1) > 0.65 { 0.79 * p00128(v2, v2.atan(), v1.tanh()) } else { (v2 - c).max(0.76) };
+    let mut acc4: f64 = 0.5;
+    if 0.57 * (v3 - v3) > a.atan() {
+        acc4 /= p00112(1.28, v2, a, v2).tanh() + 1.4;
+    }
+    acc4 + 0.3 * b + 0.3 * a + 0.2 * c
 }
 
 #[differentiable]
@@ -5419,37 +5500,32 @@ fn p00273(p: [f64; 3], b: f64, a: f64, #[no_grad] k: f64, xs: &[f64], c: f64) ->
     if b + a >= 0.07 {
         for i2 in 1..2 {
             if i2 < 2 {
-                s1 = 0.5 * s1 + (0.55 * p00159(a, xs[(i2 + 1) % xs.len()])).tanh();
-                s1 += (i2 as f64).atan().cos().atan2(c.cos() + 1.5);
-            } else {
+                s1 = 0.5 * s1 + (0.64 * p00232(a, xs[(i2 + 1) % xs.len()], s1, xs[i2])).tanh();
                 s1 += c;
+            } else {
+                s1 /= b.cos() + 1.5;
             }
-            s1 += xs[i2];
-            s1 = (0.88 * (a + b + p[1])).atan().sinh();
+            s1 = xs[i2].sin();
         }
-        s1 += h_square((xs.iter().map(|v| v * v).sum::<f64>().cos() + 1.5).recip().ln_1p());
+        s1 = (0.51 * (s1 + b + 1.35)).sinh();
     } else {
-        s1 = s1 * 0.7;
-    }
-    if b.sinh() > b {
-        let v3 = p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>();
-        if (a.tanh() + 1.4).powf(p[1]) >= p[1] {
-            s1 *= 0.9 * (0.86 * b);
+        if a.mul_add(c, -0.28) > s1 {
+            if xs[3] * p[2] >= xs[0] {
+                s1 += (c.powi(3).cos() + 1.5).powi(-1) - s1;
+            } else {
+                s1 /= c.abs() + 0.7;
+                s1 -= (0.5 * (0.89 * (a.hypot(b) + c.cosh()))).cosh();
+            }
         } else {
-            s1 -= s1;
+            s1 /= b.sin().tanh() + 1.4;
         }
-        s1 += 0.58 * v3;
-    } else {
-        if (s1 * s1).sin() < k.abs() {
-            for (j5, &e4) in xs.iter().enumerate() {
-                s1 = 0.7 * s1 + a * 0.48;
-                s1 = 0.7 * s1 + e4.mul_add(a, p[0].max(0.22));
-            }
-            let v6 = c.max(a);
-            s1 += 0.35 * v6;
+        for i3 in 0..p.len() {
+            let v4 = if 0.8 * h_energy(xs, xs[i3]) > 0.94 { (k / (a.powi(2) + 0.5)).tanh() } else { c };
+            s1 += 0.08 * v4;
         }
     }
-    s1 + 0.3 * (p[0] + p[1] + p[2]) + 0.3 * b + 0.1 * a + 0.3 * (xs[0] + xs[3]) + 0.2 * c
+    s1 += a;
+    0.42 * s1 + 0.1 * (p[0] + p[1] + p[2]) + 0.3 * b + 0.2 * a + 0.3 * (xs[0] + xs[3]) + 0.3 * c
 }
 
 #[differentiable]
@@ -5465,23 +5541,29 @@ fn p00274(c: f64, #[no_grad] k: f64, a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn p00275(a: f64, b: f64) -> f64 {
-    let v1 = if (-b) <= 0.25 * p00073(a, b) { a } else { a };
-    let v2 = if b >= v1.min(b) { v1 } else { (b.hypot(-1.31).powi(2) + 0.7).powi(-2) };
-    let mut s3 = v2.asinh().cos();
-    if v1.atan() < 0.33 {
-        let v4 = if v1 >= (-0.69) { a.atan2((v1 + s3).abs() + 0.7) } else { s3.powi(4) };
-        s3 += 0.44 * v4;
+    let v1 = if (-b) <= 0.81 * p00050(a, 1, a) { 1.25 + a } else { (a + b + b).sin() };
+    let mut s2 = (0.96 * (v1 * a)).abs().ln_1p();
+    let mut buf3 = vec![0.0; 3];
+    for i4 in 0..buf3.len() {
+        buf3[i4] = p00196((v1.cos() + 1.5).powi(-1).sin(), 0.86 * v1.asinh()).tanh().cosh();
     }
-    if 1.89 * a <= v2 + s3 {
-        let v5 = (b * v1).sin() / (v2.cos().tanh().powi(2) + 0.9);
-        s3 += 0.86 * v5;
+    if s2 + a >= 0.55 * s2.max(buf3.iter().map(|v| v * v).sum::<f64>()) {
+        if b <= 0.31 {
+            s2 = 0.4 * s2 + b.atan2((-v1).powi(2) + 0.5);
+            s2 = 0.6 * s2 + 0.52 * v1;
+        }
     } else {
-        s3 = v1;
-        let v6 = s3;
-        s3 += 0.85 * v6;
+        let v5 = (0.64 * (0.83 * s2).mul_add(b / (v1.powi(2) + 0.5), a.powi(2)) * (-1.56)).atan();
+        buf3[1] += 0.5 * v5;
     }
-    let (v7, v8) = (v2, a + s3.mul_add(-1.68, v2).atan());
-    s3.sin() + v7 + v8 + 0.1 * a + 0.1 * b
+    for _ in 0..4 {
+        s2 *= (v1.atan().powi(2) + 0.5).ln().tanh();
+        if 0.9 * (s2 - v1) > 1.89 * a {
+            continue;
+        }
+        buf3[0] += s2.cos().tanh().max(a.sin().tanh());
+    }
+    0.49 * s2 + (-0.62) * buf3[2] + 0.2 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -5535,23 +5617,46 @@ fn p00277(a: f64, p: [f64; 3], #[no_grad] k: f64, b: f64, c: f64) -> f64 {
         let v2 = c;
         if p[1].atan2(b.abs() + 0.5) >= 0.41 {
             if 0.32 * p[0] > p.iter().map(|v| v.sin()).sum::<f64>().max(s1) {
-                let v3 = -(0.65 * p00089(0.78 * p00028(v2, c, v2, v2), 0.53 * (1.86 * v2), 1));
-                s1 += 0.17 * v3;
+                let v3 = -p00016(p00270(v2, c, v2).tanh(), 0.53 * (1.86 * v2), s1, v2).atan();
+                s1 += 0.09 * v3;
             } else {
-                s1 -= (c + b - v2.powi(2)).tanh() * (h_norm3(p) + p00188(s1, s1, a, s1, 1.1600000000000001)).tanh();
+                s1 = 0.7 * s1 + p[0] * 0.59;
             }
-            let v4 = s1;
-            s1 += 0.76 * v4;
+            s1 += p00139((-(v2 + a)).sin(), (c.tanh() + 1.4).sqrt().atan2(((-1.32) * s1).powi(2) + 0.5).sin(), 2, 0.77 * k.powi(3).asinh(), (b * p[0]).sin());
         }
     } else {
-        s1 *= (-b.sin()).tanh();
+        s1 += ((0.38 * p00213(b.sin(), p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().cos(), p00239(1.35, c, s1).sin(), 2, p[1].sin())).cos() + 1.5).powi(-1);
     }
-    s1 /= h_prefix(a, p.iter().sum::<f64>().atan()).abs() + 0.7;
-    if b + b >= c - p[2] {
-        s1 -= p[2] * ((-1.57) * s1).sin().abs().ln_1p();
+    let v4 = if 0.67 * (c + s1) > 0.3 { -0.47 } else { a };
+    if (v4.cos() + 1.5).powf(a) <= (s1.cos() + 1.5).recip() {
+        s1 += v4;
     }
-    s1 = 0.84 * (1.93 * (b.tanh() + 1.4).powf(-1.28));
-    (-0.85) * s1 + 0.2 * a + 0.3 * (p[0] + p[1] + p[2]) + 0.1 * b + 0.1 * c
+    if a.exp_m1() <= v4.mul_add(a, c) {
+        if (p[1].powi(2) + 0.5).powf(a).sin() > (-v4) {
+            s1 += h_horner((0.53 * (p[2] - s1)).min(b - p[2]).atan(), 1.0);
+            if k + v4 < 1.26 {
+                let v5 = 0.36 * (c + s1);
+                s1 += 0.24 * v5;
+            }
+        } else {
+            s1 = 0.5 * s1 + v4.atan().min(-0.21);
+            s1 += b / (-((0.55 * s1).exp_m1().tanh() + 1.4)) - (a.powi(2) + 0.5).sqrt();
+        }
+        let v6 = (s1 - s1.asinh()).atan().sin();
+        s1 += (-0.14) * v6;
+    } else {
+        let v7 = (c.abs() + 0.7).ln() * v4;
+        if p[0] + v4 > 0.55 * (0.33 * s1).exp() {
+            for _ in (0..2).rev() {
+                s1 = 0.9 * s1 + (0.74 * b).sinh();
+                s1 += s1.asinh().min(0.65);
+            }
+            let v9 = c;
+            s1 += (-0.72) * v9;
+        }
+        s1 += 0.61 * v7;
+    }
+    s1 + 0.3 * a + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * b + 0.1 * c
 }
 
 #[differentiable]
@@ -5561,7 +5666,7 @@ fn p00278(c: f64, a: f64, xs: &[f64], b: f64, #[no_grad] k: f64) -> f64 {
         s1 = 0.7 * s1 + xs.iter().sum::<f64>();
     }
     let v3 = s1;
-    if 0.22 * p00062(c, s1.tanh(), 3) <= 0.39 * s1.abs() {
+    if p00124(c, s1.tanh(), 0.14 * s1, v3.tanh()).atan() <= v3 {
         return a + xs[2].exp_m1().tanh();
     }
     let v4 = h_square(v3.sin()).tanh().sinh();
@@ -5586,37 +5691,28 @@ fn p00279(a: f64, xs: &[f64], b: f64, #[no_grad] k: f64, c: f64) -> f64 {
     for (j6, &e5) in xs.iter().enumerate() {
         let v7 = (v1 * ((v1 + acc3).tanh() + b)).atan();
         acc3 += v2;
-        acc3 += p00021(0.54, e5, v2.ln_1p().hypot(e5.sin().exp().powf(v2).sin()), 0.37 * (0.72 * (v2 + 0.76 * xs[(j6 + 1) % xs.len()].mul_add(xs[1], v1))), v2.atan());
-        acc3 += 0.34 * v7;
+        acc3 += 0.74 * p00072(0.54, e5, v2.ln_1p().hypot(e5.sin().exp().powf(v2).sin()), 0.37 * (0.72 * (v2 + 0.76 * xs[(j6 + 1) % xs.len()].mul_add(xs[1], v1))), v2.atan(), 3);
+        acc3 += (-0.6) * v7;
     }
-    let mut buf8 = vec![0.0; 5];
-    for i9 in 0..buf8.len() {
-        buf8[i9] = v1 - (-0.39);
-    }
-    0.77 * ((-0.6) * acc3 + buf8[1].sin()) + 0.3 * a + 0.2 * (xs[0] + xs[4]) + 0.2 * b + 0.2 * c
+    let v8 = if xs[1].sinh() <= acc3 { xs[2].sin().atan() } else { p00112((v1 - v2).tanh(), (v2.cos() + 1.5).powf(xs[2]).sin(), 0.38 * (0.1 * (c - acc3)), (0.66 * xs[2]).exp().sqrt().tanh()) };
+    0.49 * (acc3 + (-0.87) * v8) + 0.2 * a + 0.1 * (xs[0] + xs[4]) + 0.1 * b + 0.3 * c
 }
 
 #[differentiable]
 fn p00280(c: f64, d: f64, b: f64, a: f64) -> f64 {
     let v1 = if b * 0.44 >= (-0.82) { d.hypot(a).asinh() } else { 0.41 };
     let v2 = d + (a.tanh() - d);
-    let mut acc3: f64 = 0.0;
-    let mut j4 = 0;
-    loop {
-        if j4 == 2 {
+    let mut s3 = (1.66 * c).asinh();
+    for _ in (1..5).step_by(2) {
+        s3 /= (0.98 * v2).cos() + 1.5;
+    }
+    for _ in 0..5 {
+        if b.tanh() <= (0.66 * a).exp().ln() {
             break;
         }
-        acc3 *= 0.9 * (a + a).hypot(0.54 * p00251(a, v1, v2.sin(), b)).sin();
-        acc3 /= (c * 0.65).powi(2) + 0.5;
-        j4 += 1;
+        s3 *= (0.61 * p00097(d, 0.76, 1, 0.57 * (1.75 * a))).tanh();
     }
-    let mut buf5: Vec<f64> = vec![0.0; 4];
-    buf5[1] += buf5[3].min(acc3 + v1).tanh();
-    for i6 in 0..buf5.len() {
-        buf5[4 - 1 - i6] *= 0.9 * (d / (-((v1 - c).cos() + 1.5))).sin();
-        acc3 += 0.76 * (v2.tanh() - v2.atan().powi(2));
-    }
-    acc3.sin() + buf5[3] + 0.3 * c + 0.1 * d + 0.3 * b + 0.3 * a
+    v1.sin() + (-0.85) * s3 + 0.2 * c + 0.2 * d + 0.2 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -5668,7 +5764,7 @@ fn p00283(a: f64, #[no_grad] k: f64, xs: &[f64], b: f64) -> f64 {
 
 #[differentiable]
 fn p00284(d: f64, a: f64, c: f64, b: f64) -> f64 {
-    let v1 = (b.exp_m1().atan() + 0.65 * p00137(c, (a.abs() + 0.5).ln(), 0.37 * (0.97 * (d.tanh() + 1.4).powi(-2)))).atan();
+    let v1 = (b.exp_m1().atan() + p00189(c, (a.abs() + 0.5).ln(), 0.37 * (0.97 * (d.tanh() + 1.4).powi(-2)), 0.5700000000000001)).atan();
     let mut s2 = d * v1 - v1.tanh();
     for _ in 0..2 {
         s2 -= s2;
@@ -5693,21 +5789,12 @@ fn p00286(xs: &[f64], a: f64, b: f64, #[no_grad] k: f64, c: f64) -> f64 {
         buf1[i2] = c - (xs[i2] - xs.iter().map(|v| v * v).sum::<f64>()).tanh().asinh();
     }
     let mut s3 = a;
-    let v4 = a.atan2(buf1[0].abs() + 0.5).tanh() + p00282(s3.tanh(), b.abs().ln_1p(), s3);
-    if v4.abs() >= buf1[3].abs().ln_1p() {
-        if buf1[2].sin() <= (-0.52) {
-            s3 += c;
-        } else {
-            s3 += h_horner(xs[0], k).max(s3).atan2(s3.abs() + 0.9);
-        }
-        buf1[2] /= (0.66 * a.max(0.93)).exp();
-    } else {
-        s3 += a * (-(0.9 * k)).tanh();
-        let v5 = 0.9 * ((-b.sinh()) + buf1[1].min((s3.powi(2) + 0.5).ln()));
-        s3 += 0.81 * v5;
+    let v4 = a.atan2(buf1[0].abs() + 0.5).tanh() + p00241(1, c, -b).tanh();
+    let v5 = ((-p00164(0.78 * v4, b, buf1[2].sin())) - s3).sin();
+    if v4.abs().ln_1p() >= c {
+        s3 += 0.88 * (c.sinh() + b.atan2(b.abs() + 0.5));
     }
-    let v6 = ((b * b * s3).atan().cos() + 1.5).powi(-2);
-    buf1[2] + s3.sin() + v6 + 0.2 * (xs[0] + xs[3]) + 0.3 * a + 0.2 * b + 0.3 * c
+    buf1[0] + 0.3 * s3 + v5 + 0.1 * (xs[0] + xs[3]) + 0.1 * a + 0.3 * b + 0.3 * c
 }
 
 #[differentiable]
@@ -5717,22 +5804,33 @@ fn p00287(a: f64, #[no_grad] n: usize, b: f64) -> f64 {
         s1 += a;
     } else {
         if s1 < 0.59 {
-            s1 = 0.8 * s1 + b.asinh();
-            s1 += a.sin().hypot(0.66 * ((b + a) * s1)).atan();
+            let v2 = 0.72 * ((n as f64) - b);
+            s1 += s1.asinh();
+            s1 += 0.18 * v2;
         } else {
-            s1 += s1;
-            s1 /= s1.powi(2) + 0.7;
+            s1 = 1.5 * s1;
         }
     }
-    for i2 in 1..n {
-        s1 += b.max(a).exp().tanh() - ((i2 as f64).min(s1) * a).tanh();
-        s1 = 0.7 * s1 + s1;
-        s1 += ((a.sin() * (-s1).tanh()).tanh() + 1.4).powi(-1);
+    let mut j3 = 0;
+    loop {
+        if j3 == 4 {
+            break;
+        }
+        s1 += (s1 - b).tanh().min(s1) - (s1.min(0.68) - h_lse((j3 as f64).tanh(), 1.35)).sin();
+        j3 += 1;
     }
-    if 0.09 * s1 < (n as f64).sin() {
-        return a.sin().asinh().atan2(p00114(s1.sin(), 1.35).cos() + 1.5);
+    if (1.48 * s1).tanh() >= 0.4 {
+        s1 = 0.8 * s1 + h_iterate(0.02 * s1, n).tanh();
+    } else {
+        s1 += -(s1.min(0.1).sin() / (-(a.sin().tanh() + 1.4)));
+        for _ in (0..4).rev() {
+            s1 = 0.8 * s1 + 1.77 * a.atan().exp().sqrt();
+            s1 += (b + (n as f64)).sin().min(0.61).powi(4);
+            let v5 = s1;
+            s1 += (-0.31) * v5;
+        }
     }
-    (0.64 * s1).atan() + 0.2 * a + 0.2 * b
+    0.35 * s1 + 0.2 * a + 0.3 * b
 }
 
 #[differentiable]
@@ -5751,13 +5849,26 @@ fn p00288(a: f64, b: f64) -> f64 {
                 acc2 -= v1;
                 j3 += 1;
             }
-            let v4 = p00076(acc2.sin(), (v1.asinh() + acc2.tanh().powi(2)).atan(), 3).tanh();
-            acc2 += (-0.37) * v4;
+            let v4 = p00243(acc2.sin(), 0.87, 0.55 * a.sin().exp());
+            acc2 += 0.23 * v4;
         }
+        acc2 /= a.cos() + 1.5;
     }
-    acc2 -= (p00265((0.5 * acc2.atan().tanh()).exp().sqrt(), 1, b.powi(4).sin(), v1) - v1.max(0.53 * p00211(0.34 * acc2, 1.0699999999999998, 0.34 * acc2))).tanh();
-    let v5 = a - v1.tanh() * (v1 + v1);
-    acc2 + v5 + 0.2 * a + 0.3 * b
+    if v1.hypot(b) >= 0.92 * (acc2 - a) {
+        if v1 < b.atan() {
+            acc2 /= (0.22 * p00062(0.53 * acc2, b, 2)).abs() + 0.7;
+        }
+    } else {
+        acc2 = 0.7 * acc2 + (0.94 * (acc2 * b) - v1.ln_1p()).sin();
+    }
+    let mut buf5 = vec![0.0; 4];
+    for i6 in 0..buf5.len() {
+        buf5[i6] = a.atan();
+    }
+    for i7 in 1..buf5.len() {
+        buf5[i7] += buf5[i7 - 1].tanh();
+    }
+    acc2.sin() + buf5[0].sin() + 0.2 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -5841,50 +5952,40 @@ fn p00294(#[no_grad] n: usize, b: f64, a: f64) -> f64 {
     let mut acc1: f64 = 0.0;
     for _ in 0..2 {
         acc1 = 0.2 * acc1 + h_iterate(a, 1).sin();
-        acc1 += p00020((acc1 - a + b * 0.8).sin(), 0.7, b);
-        let v3 = (b.abs() + 0.9).recip();
-        acc1 += 0.47 * v3;
+        acc1 += 0.57 * p00173((acc1 - a + b * 0.8).sin(), 0.7, b, n, acc1.abs().ln_1p());
+        acc1 = 0.7 * acc1 + acc1;
     }
-    let v4 = a;
-    for i5 in 1..4 {
-        acc1 += (0.65 * (a * acc1) + a.min(-0.72)).atan() - ((v4 - acc1).tanh().abs() + 0.7).recip();
-        acc1 += 0.38 * (n as f64) * (0.23 * acc1.mul_add((i5 as f64), (i5 as f64))).mul_add(a, 0.83 * acc1.max(-0.15)).sin();
-        acc1 *= 0.8 + 0.4 * v4.sin();
-    }
-    acc1 = 0.7 * acc1 + (v4 * a).atan();
-    for _ in 0..4 {
-        acc1 += v4.sin();
-        let v7 = ((v4 + acc1).tanh() + (v4.tanh() + 1.4).sqrt() - h_gate((a.abs() + 0.5).sqrt(), (0.15 * (acc1 * v4)).atan())).sin();
-        acc1 += (-0.82) * v7;
-    }
-    for _ in (0..3).step_by(2) {
-        let mut j9 = 0;
-        while j9 < 5 {
-            acc1 += (acc1 * (v4.powi(2) + 0.5).sqrt()).tanh() - v4;
-            acc1 += a.abs().ln_1p();
-            j9 += 1;
+    if a <= 0.28 {
+        for _ in 0..n {
+            acc1 *= 0.8 + 0.4 * (0.44 * a.mul_add(0.14 * acc1.mul_add(b, acc1), acc1.asinh())).sin();
+            acc1 += b;
         }
-        if v4.exp_m1() >= 0.71 {
-            acc1 += b.mul_add(acc1, -1.89).tanh().sin().sinh();
-            acc1 += v4.sin().cos().asinh();
+    } else {
+        let v4 = a.cos();
+        for _ in (0..n).rev() {
+            let v6 = a - (n as f64);
+            let (v7, v8) = (0.42 * b.mul_add(0.49 * (0.72 * acc1), v6), b);
+            acc1 += (n as f64).max(v7);
+            acc1 += 0.07 * v8;
         }
-        acc1 = 0.93 * (0.44 * (v4.exp().tanh() * v4.powi(2))).exp().powf(((v4 + a).powi(2) + 0.7).powf((b - (n as f64)).atan()).atan());
+        acc1 += 0.6 * v4;
     }
-    0.85 * acc1 + 0.3 * b + 0.1 * a
+    let v9 = ((b.asinh().cos() + 1.5).ln().abs() + 0.9).recip();
+    let mut acc10: f64 = 1.0;
+    for _ in 0..n {
+        acc1 = 0.5 * acc1 + v9.ln();
+        acc10 += a;
+    }
+    let v12 = ((0.25 * (0.5 * (acc10 + acc10))).exp().sqrt() - 0.62 * (0.2 * (-acc1) * (0.25 * acc10).exp().sqrt())).tanh();
+    (-0.51) * acc1 + acc10 + v12 + 0.1 * b + 0.1 * a
 }
 
 #[differentiable]
 fn p00295(a: f64, #[no_grad] n: usize, b: f64) -> f64 {
-    let (v1, v2) = (p00065((a * b).sin(), a.abs().ln_1p(), 0.98 * (b.tanh() + 1.4).sqrt()), (0.66 * (n as f64)).cosh() * a.abs().ln_1p());
-    let mut s3 = b;
-    for _ in 0..5 {
-        s3 -= (a.tanh().tanh() + 1.4).sqrt() * b;
-    }
-    let mut s5 = v2.tanh().sinh() - v2;
-    for _ in (0..2).step_by(2) {
-        s3 *= a.atan2(b.powi(4).tanh().abs() + 0.7).tanh();
-    }
-    v1.sin() + s3 + s5 + 0.3 * a + 0.1 * b
+    let (v1, v2) = (p00096((a * b).sin(), a.abs().ln_1p(), 0.98 * (b.tanh() + 1.4).sqrt(), 0.37 * (0.98 * (1.36 * (n as f64))), n), (b.mul_add(a, -1.31) + a.mul_add(1.61, b)).tanh());
+    let v3 = -(v1.powi(2) + 0.5).sqrt();
+    let v4 = (0.79 * (v3 + v1)).asinh() - v3.atan2(b.powi(4).tanh().abs() + 0.7);
+    (-0.76) * v2 + v4 + 0.3 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -5971,28 +6072,23 @@ fn p00300(c: f64, b: f64, a: f64, xs: &[f64]) -> f64 {
     let mut s3 = (-1.54) + b;
     if b > s3.atan() {
         s3 *= v2.tanh();
-        if p00033(v1, b, 1) < b {
-            s3 *= 0.9 * xs[2].tanh();
-            s3 += h_square((c.tanh() + 1.4).ln()) + (v2.abs() - (0.25 * v2).exp().ln()).sin();
+        if p00218(1, b, a, 0.49 * s3, b).tanh() < 0.23 {
+            s3 = 0.9 * s3 + (0.57 * (s3 - v2)).atan();
+        } else {
+            s3 = 0.5 * s3 + 0.3 * (xs.iter().map(|v| v * v).sum::<f64>() + v2) * (0.65 * s3).powi(3).sin();
+            s3 *= (0.44 * (xs.iter().sum::<f64>() * c)).tanh().tanh();
         }
     } else {
-        let v4 = (0.44 * (xs.iter().sum::<f64>() * c)).tanh() * ((-0.7) * (-xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>()));
-        s3 += 0.7 * v4;
+        s3 -= ((xs.iter().sum::<f64>() - s3).atan() * xs[3].abs().ln_1p()).sin();
+        s3 += ((v2 + v1).sin().cos() + 1.5).sqrt() - xs[1];
     }
-    for (j6, &e5) in xs.iter().enumerate() {
-        let v7 = c.tanh().abs().cos();
-        let mut j8 = 0;
-        loop {
-            if j8 == 2 {
-                break;
-            }
-            let v9 = v7.powi(2);
-            s3 += 0.71 * v9;
-            j8 += 1;
+    for _ in 0..xs.len() {
+        for _ in (0..xs.len()).step_by(2) {
+            let v6 = v1.powi(2);
+            s3 += 0.12 * v6;
         }
-        s3 -= 0.59 * xs[xs.len() - 1 - j6].powi(3);
     }
-    s3.sin() + 0.1 * c + 0.1 * b + 0.3 * a + 0.2 * (xs[0] + xs[3])
+    s3 + 0.2 * c + 0.3 * b + 0.2 * a + 0.3 * (xs[0] + xs[3])
 }
 
 #[differentiable]
@@ -6019,80 +6115,56 @@ fn p00302(a: f64, p: [f64; 3], d: f64, b: f64, c: f64) -> f64 {
         let v6 = (0.51 * (0.4 * s2 + (b - a))).powi(4).tanh();
         s2 += 0.9 * v6;
         s2 += 0.94 * v5;
-        s2 += 0.54 * v4;
+        s2 += 0.68 * v4;
         j3 += 1;
     }
-    for i7 in 0..5 {
-        s2 += ((v1.cos() + 1.5).powi(-1).tanh() + 1.4).recip() * ((i7 as f64).min(v1) + (-p[(i7 + 1) % p.len()]));
+    for _ in 0..5 {
         let mut j8 = 0;
-        while j8 < 3 {
-            s2 += d * (-1.24);
+        loop {
+            if j8 == p.len() {
+                break;
+            }
+            if v1 <= v1.mul_add(s2, a).tanh() {
+                break;
+            }
+            s2 += (j8 as f64).sin() + d.asinh().exp_m1();
             j8 += 1;
         }
-        s2 = v1;
+        s2 = b.sinh().abs();
     }
-    if 0.7 * c > 1.34 * c {
-        s2 /= d.sin().tanh() + 1.4;
-    } else {
-        s2 += s2;
-    }
-    s2.sin() + 0.1 * a + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * d + 0.2 * b + 0.3 * c
+    s2 /= v1.abs() + 0.7;
+    s2 + 0.3 * a + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * d + 0.2 * b + 0.1 * c
 }
 
 #[differentiable]
 fn p00303(#[no_grad] k: f64, c: f64, b: f64, d: f64, a: f64) -> f64 {
     let v1 = 0.3 * d;
-    let mut s2 = v1 + a.asinh();
-    for _ in 0..2 {
-        for i4 in 0..3 {
-            s2 = 0.53 * (0.35 * ((i4 as f64).powi(2) * ((-1.33) + b)) - h_horner(c.powi(3).tanh(), k));
-        }
-    }
-    let mut buf5 = vec![0.0; 4];
-    for i6 in 0..buf5.len() {
-        buf5[i6] = (d + 0.36 * p00218(2, v1.tanh(), (0.32 - s2).tanh(), v1, 0.95 * a.atan2(s2.cos() + 1.5))).tanh();
-    }
-    let v7 = (b.min(0.5).cosh().powi(2) + 0.9).powi(-1);
-    buf5[3] = ((a + v1).cos() + 1.5).ln() * s2;
-    s2 + buf5[0] + v7 + 0.2 * c + 0.2 * b + 0.1 * d + 0.2 * a
+    let v2 = (-v1).asinh().sinh();
+    let mut acc3: f64 = 0.5;
+    v2.sin() + 0.8 * acc3 + 0.3 * c + 0.1 * b + 0.3 * d + 0.3 * a
 }
 
 #[differentiable]
 fn p00304(#[no_grad] k: f64, b: f64, a: f64) -> f64 {
     let v1 = (b.cos() + 1.5).powf(a.abs().ln_1p().max((-0.1) - k));
     let v2 = if 0.89 * a.exp() < (-0.55) { v1 - 0.93 } else { v1 - b };
-    let mut s3 = b;
-    let mut j4 = 0;
-    while j4 < 5 {
-        s3 = (h_nested(-0.07, (0.5 * p00125(v1.tanh(), s3, k, 0.38, 0.37 * (j4 as f64))).atan()) - (0.66 * b).exp().ln().atan()).atan();
-        s3 = 0.7 * s3 + (s3.hypot(v2).tanh().cos() + 1.5).recip();
-        j4 += 1;
-    }
-    if a.cosh() < (-0.46) {
-        let v5 = if s3 > s3 { -0.3 } else { v1.tanh() * v2.mul_add(v2, v2).atan() };
-        s3 = 0.2 * s3 + p00265((a + s3).sin(), 1, v1.abs().atan(), v2.abs().tanh());
-        s3 += 0.51 * v5;
+    let mut acc3: f64 = 0.5;
+    if b * (k + (-1.38)) > (-0.46) {
+        let v4 = if v2 > v1 { b.tanh() * (0.4 * v2.mul_add(1.97, v1)) } else { b };
+        acc3 = 0.8 * acc3 + (1.67 * (0.69 * (v2 * a))).tanh();
+        acc3 += 0.48 * v4;
     } else {
-        s3 += (s3.abs() + 0.7).recip().min((0.69 * (v2 * b) - (s3.cos() + 1.5).recip()).tanh());
-        s3 += 0.56 * p00209(v1.tanh(), v1.tanh(), 0.64 * v1, (0.82 * (b + 1.35 * s3)).tanh());
+        acc3 /= b.tanh() + 1.4;
     }
-    let mut acc6: f64 = 0.5;
-    for _ in 0..4 {
-        if v1.cos() <= s3 {
-            acc6 -= (0.41 * (((-0.66) * s3).sin() + s3.atan())).exp().powf(v1.tanh());
-        } else {
-            acc6 *= (0.5 * v1.atan().tanh()).exp().ln().tanh();
-        }
-        s3 += s3.asinh();
-        for _ in 0..2 {
-            if v1.cos() >= 0.17 {
-                acc6 += (acc6 + k).tanh().tanh();
-            }
-            let v9 = if b - b <= (-0.22) { v2 } else { h_softplus(a).mul_add(0.55 * (0.52 * v2).exp(), acc6.asinh()).atan() };
-            s3 += (-0.62) * v9;
-        }
+    acc3 *= (k * 0.85 - v1.min(0.32)).tanh();
+    let mut j5 = 0;
+    while j5 < 3 {
+        acc3 *= acc3.tanh();
+        acc3 += a;
+        j5 += 1;
     }
-    0.52 * (0.63 * s3 + 0.84 * acc6) + 0.3 * b + 0.1 * a
+    let mut acc6: f64 = 1.0;
+    acc3 + acc6 + 0.3 * b + 0.1 * a
 }
 
 #[differentiable]
@@ -6120,13 +6192,13 @@ fn p00307(b: f64, a: f64) -> f64 {
     s1 = 0.3 * s1 + h_nested(a, b).hypot(s1).sin();
     if a - a > 0.37 {
         if s1 + a > 0.98 * (s1 - s1) {
-            s1 *= 0.9 * (0.32 * (0.74 * (0.29 * p00257(a, 0.68 * s1, 0.6799999999999999) - h_lse(b, a))));
-            let v2 = p00218(1, b, b, s1.sin(), a).tanh().min(b.powi(2) * a.tanh());
-            s1 += 0.62 * v2;
+            s1 *= 0.9 * (p00102(a, 0.68 * s1, 0.68 * s1, s1.atan()) - b).tanh();
         }
+        let v2 = p00102((s1 + b).tanh(), 0.68 * s1, ((-1.34) + s1).sin(), s1.atan().powi(3)).min(-0.25);
+        s1 += (-0.47) * v2;
     }
-    s1 = (0.5 * (0.98 * (s1 + a).tanh().hypot(0.59 * (1.91 * s1)))).powi(2);
-    s1.sin() + 0.1 * b + 0.2 * a
+    let b = b * (a + (-0.3)).max(0.67);
+    s1 + b + 0.1 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -6136,9 +6208,9 @@ fn p00308(b: f64, p: [f64; 3], c: f64, xs: &[f64], a: f64, d: f64) -> f64 {
     for i3 in 0..buf2.len() {
         buf2[i3] = ((xs[1].cos() + 1.5).powf(0.75).abs() + 0.7).ln() - ((b * c).abs() + 0.7).powi(-1);
     }
-    let v4 = ((a + xs[2]) * (0.72 * p00224(a, d, a))).atan() * c;
-    let (v5, v6) = (0.95 * (1.58 * v1.powi(2)), d);
-    0.45 * buf2[2] + v4 + 0.57 * v5 + v6.sin() + 0.2 * b + 0.1 * (p[0] + p[1] + p[2]) + 0.1 * c + 0.1 * (xs[0] + xs[3]) + 0.3 * a + 0.3 * d
+    let v4 = ((a + xs[2]) * (0.64 * p00175(1, d, a, buf2[0], v1.sin()))).sin() * (c - c).sin().powi(2);
+    let v5 = (0.41 * p00047(0.61, b, v4.max(p[0]), b.sinh().sin())).asinh();
+    buf2[0] + (-0.42) * v5 + 0.2 * b + 0.3 * (p[0] + p[1] + p[2]) + 0.2 * c + 0.2 * (xs[0] + xs[3]) + 0.1 * a + 0.1 * d
 }
 
 #[differentiable]
@@ -6159,38 +6231,50 @@ fn p00309(c: f64, b: f64, a: f64) -> f64 {
 #[differentiable]
 fn p00310(d: f64, b: f64, #[no_grad] k: f64, p: [f64; 3], a: f64, c: f64) -> f64 {
     let mut acc1: f64 = 1.0;
-    for i2 in (0..2).rev() {
-        let v3 = 0.65 * ((0.48 * (-0.26) + (d.powi(2) + 0.5).sqrt()) * (0.83 * p00027(b, c, p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().tanh()).atan().powi(4)));
-        for i4 in 1..2 {
-            acc1 += (((-1.28) * ((i4 as f64) * c)).tanh() + 1.4).powf(0.88 * (c * c)).tanh();
-        }
-        let v5 = acc1 - b;
-        acc1 += (-0.93) * v5;
-        acc1 += 0.44 * v3;
+    for _ in (0..2).rev() {
+        let v3 = (0.48 * (-0.26) + (d.powi(2) + 0.5).sqrt()) * (0.58 * p00061(b, 1.1099999999999999, d, a)).powi(4).atan();
+        acc1 *= 0.9 * p00137(0.33 * p.iter().map(|v| v.abs()).sum::<f64>(), 0.64 * v3, c).sin().abs().ln_1p();
+        acc1 /= acc1.tanh() + 1.4;
     }
-    let mut j6 = 0;
-    loop {
-        if j6 == 2 {
-            break;
-        }
-        acc1 = 0.7 * acc1 + c * (j6 as f64);
-        acc1 = 0.7 * acc1 + (k + b);
-        acc1 += 0.45 * acc1.sin().exp();
-        j6 += 1;
-    }
-    let v7 = (b.max(0.63) + 0.47 * acc1.min(0.82)).tanh();
-    acc1.sin() + 0.79 * v7 + 0.1 * d + 0.3 * b + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * a + 0.3 * c
+    let (v4, v5) = (a.powi(4).sin() * (p[2] - c), ((d + p[2]).abs() + 0.7).powf(p[0]).tanh());
+    let mut s6 = acc1.abs() - 0.35 * v4;
+    acc1 + v5 + s6 + 0.1 * d + 0.2 * b + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * a + 0.1 * c
 }
 
 #[differentiable]
 fn p00311(d: f64, b: f64, a: f64, c: f64) -> f64 {
     let v1 = ((a * c).powi(2) + 0.7).recip().ln_1p();
-    let v2 = p00127((0.64 * (0.35 * p00001(v1, d, b, a) - d * c)).sin(), 0.62, v1, 1);
-    let v3 = h_iterate(c.sin(), 3).sinh();
-    let mut s4 = b.abs().powi(2);
-    let v5 = c;
-    let v6 = if v1 > v5.abs().ln_1p() { s4 * 1.16 } else { (v5 + v2).asinh() };
-    v3.sin() + s4 + v6 + 0.1 * d + 0.2 * b + 0.2 * a + 0.2 * c
+    let v2 = p00288((0.84 * (p00057(v1, d, 1, c) - d.atan())).sin(), b.min(0.5));
+    let mut acc3: f64 = 0.0;
+    if h_iterate(d, 4) <= c - d {
+        let v4 = c.abs().ln_1p();
+        for _ in 0..4 {
+            acc3 += (v1.atan() + (v4 + v2)).tanh().asinh();
+            acc3 = 0.8 * acc3 + v4;
+        }
+    } else {
+        if v1.mul_add(c, 0.69) > b {
+            if a * 1.52 >= 0.5 {
+                let v6 = b;
+                acc3 += (-0.66) * v6;
+            } else {
+                acc3 = 0.3 * acc3 + v1.min(v2).atan().powi(2);
+                let v7 = if acc3.tanh() <= 0.95 { ((-acc3) * (acc3 + a)).atan() } else { -0.56 };
+                acc3 += (-0.6) * v7;
+            }
+        } else {
+            acc3 += v2;
+        }
+    }
+    let v8 = 0.64 * (v2 + 0.95 * (0.81 * p00050(a, 1, acc3.tanh())));
+    if d - v1 > 0.82 * (v8 - v1) {
+        let v9 = v8;
+        acc3 -= (0.8 * (c - b).hypot(0.58 * v8.mul_add(c, v1))).mul_add(p00048(v8.sin(), 0.9199999999999999, v8.tanh(), 0.37 * v8, 2).tanh().powi(4), (v9.cos().abs() + 0.7).powi(-2)).atan();
+    } else {
+        acc3 += ((a - v1).powi(2) + 0.7).ln().max(0.93);
+    }
+    let v10 = acc3.atan();
+    0.41 * acc3 + v10.sin() + 0.1 * d + 0.2 * b + 0.2 * a + 0.2 * c
 }
 
 #[differentiable]
@@ -6277,9 +6361,11 @@ fn p00317(xs: &[f64], a: f64, #[no_grad] k: f64, c: f64, b: f64, p: [f64; 3]) ->
         let v3 = v3 * b;
         acc1 += 0.76 * v3;
     }
-    acc1 += (0.26 * (acc1 + 0.55 * (0.33 * xs.iter().sum::<f64>()).exp())).mul_add(p[1].cosh().asinh(), xs[3]).atan();
-    let v4 = -(a.tanh() - (a * acc1).atan());
-    acc1 + v4.sin() + 0.2 * (xs[0] + xs[3]) + 0.3 * a + 0.2 * c + 0.1 * b + 0.3 * (p[0] + p[1] + p[2])
+    let (v4, v5) = (p[1].cosh().asinh(), xs[3]);
+    for (j7, &e6) in xs.iter().enumerate() {
+        acc1 += (-1.22) * e6;
+    }
+    acc1.sin() + v4 + (-0.85) * v5 + 0.3 * (xs[0] + xs[3]) + 0.2 * a + 0.3 * c + 0.1 * b + 0.2 * (p[0] + p[1] + p[2])
 }
 
 #[differentiable]
@@ -6306,9 +6392,9 @@ fn p00318(xs: &[f64], a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn p00319(b: f64, a: f64) -> f64 {
-    let v1 = b.cos() + 0.29 * p00063(a, 0.92, 1.11) * 0.16;
-    let v2 = p00007(0.39 * (a.sinh() - v1), a).atan();
-    (-0.06) * v2 + 0.3 * b + 0.2 * a
+    let v1 = 0.96 * (b.cos() + p00060(a, 0.92, 1.11) * a);
+    let mut s2 = (-0.64) * (0.93 * v1.hypot(b));
+    (-0.99) * s2 + 0.2 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -6330,35 +6416,33 @@ fn p00321(a: f64, #[no_grad] n: usize, p: [f64; 3], c: f64, b: f64) -> f64 {
     let mut s1 = p[0];
     for _ in 0..2 {
         s1 -= (0.5 * (0.64 * (a.atan2(b.cos() + 1.5) * (0.66 * (c - p.iter().map(|v| v.abs()).sum::<f64>()))))).cosh();
-        s1 /= (0.31 * p00136(1.22, c, (n as f64).atan(), c, b)).abs() + 0.7;
+        s1 /= (0.19 * p00264(s1.tanh(), 1.4100000000000001, s1.tanh(), s1.tanh())).powi(2) + 0.7;
     }
-    let v3 = p[0] - ((-0.38) * (n as f64).cos()).atan();
-    for _ in 0..p.len() {
-        s1 -= v3;
-    }
-    if s1 > (-0.66) {
-        let v5 = (c / (-(p[2].cos() + 1.5)) - a).cos();
+    let v3 = (-1.04) * h_horner(0.09 * s1, 0.8400000000000001).cos();
+    if s1.max(-0.27) < (s1 * c).atan() {
+        let v4 = (c / (-(p[2].cos() + 1.5)) - a).cos();
         for _ in 0..3 {
-            let v7 = v3.atan2(a.tanh() + 1.4);
-            s1 += 0.72 * v7;
+            let v6 = v3.atan2(a.tanh() + 1.4);
+            s1 += 0.72 * v6;
         }
-        s1 += 0.43 * v5;
+        s1 += 0.43 * v4;
     } else {
         s1 -= s1;
-        s1 += (0.07 * ((-1.99) * s1)).hypot(p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().mul_add(b, (n as f64)).atan().hypot(v3 * p[0])).atan();
+        s1 += (0.11 * ((-1.99) * s1)).hypot(p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().mul_add(b, (n as f64)).atan().hypot(v3 * p[0])).atan();
     }
-    if (p[2].powi(2) + 0.5).powi(-1) <= 0.12 * (s1 + v3) {
+    if (p[2].powi(2) + 0.5).powi(-1) <= 0.19 * (s1 + v3) {
         s1 *= 0.8 + 0.4 * (h_norm3(p).powi(2) + 0.7).sqrt().sin();
-        for i8 in 0..2 {
-            let v9 = if i8 < 1 { 0.78 - (b - a) } else { p[p.len() - 1 - i8].atan2(s1.tanh() + 1.4) };
-            let v9 = 0.83 * (v9 - (n as f64).powi(2).cos());
-            s1 += 0.67 * v9;
+        for i7 in 0..2 {
+            let v8 = if i7 < 1 { 0.78 - (b - a) } else { p[p.len() - 1 - i7].atan2(s1.tanh() + 1.4) };
+            let v8 = 0.83 * (v8 - (n as f64).powi(2).cos());
+            s1 += 0.67 * v8;
         }
     } else {
         s1 += 0.82 * (1.21 * (v3.tanh() + 1.4).recip());
     }
-    let v10 = ((1.01 * (p[0] - c)).powi(2) + 0.9).recip();
-    (s1 + v10).atan() + 0.2 * a + 0.3 * (p[0] + p[1] + p[2]) + 0.1 * c + 0.3 * b
+    let v9 = ((1.01 * (p[0] - c)).powi(2) + 0.9).recip();
+    s1 -= ((-0.86) * (v3.powi(2) + 0.5).sqrt()).tanh();
+    (-0.51) * s1 + 0.83 * v9 + 0.3 * a + 0.3 * (p[0] + p[1] + p[2]) + 0.1 * c + 0.1 * b
 }
 
 #[differentiable]
@@ -6396,12 +6480,12 @@ fn p00322(xs: &[f64], b: f64, a: f64) -> f64 {
             if 0.79 * v8 >= 0.62 {
                 s4 = (1.28 * v3 + (v8 - 1.83).atan()).sin();
             } else {
-                let v12 = 0.12 * (v8.powi(2) + 0.5).powf(0.5 * (0.54 * p00093((xs[(i9 + 1) % xs.len()] + v1).tanh(), (0.64 * v2).sin(), 0.56)));
-                s4 += (-0.86) * v12;
+                let v12 = (v8.powi(2) + 0.5).powf((0.26 * p00294(1, v8.sin(), xs[0].atan())).tanh()).sin();
+                s4 += (-0.16) * v12;
             }
         }
     }
-    s4 + 0.3 * (xs[0] + xs[2]) + 0.2 * b + 0.2 * a
+    s4 + 0.1 * (xs[0] + xs[2]) + 0.3 * b + 0.1 * a
 }
 
 #[differentiable]
@@ -6429,21 +6513,17 @@ fn p00324(a: f64, c: f64, b: f64) -> f64 {
 #[differentiable]
 fn p00325(c: f64, b: f64, #[no_grad] k: f64, a: f64, xs: &[f64], #[no_grad] n: usize) -> f64 {
     let b = b + (xs.iter().sum::<f64>().cos() + 1.5).powf((c - xs[0]).tanh());
-    let v1 = p00051(1, -k, -a).sin() * (b * (a - c)).tanh();
-    let mut acc2: f64 = 0.5;
-    let mut j3 = 0;
-    loop {
-        if j3 == 4 {
-            break;
-        }
-        acc2 += c;
-        acc2 += ((0.5 * (v1 - xs[j3]).atan().tanh()).exp().powf(1.8) - 0.91 * ((j3 as f64).max(xs[1]) * (-xs.iter().map(|v| v * v).sum::<f64>()).atan())).sin();
-        acc2 *= 0.8 + 0.4 * (v1.tanh() + 1.4).ln().sin();
-        j3 += 1;
+    let v1 = (0.41 * p00184(0.37 * (0.66 * (b * k)), h_early(a, 0.39).tanh(), 0.66 * h_square(b.sin())) * (0.71 * (0.78 * (1.28 * b)).hypot(0.72 * (b - c)))).sin();
+    let mut s2 = b.sin().powi(3);
+    for (j4, &e3) in xs.iter().enumerate() {
+        s2 *= 0.8 + 0.4 * (0.5 * b).powi(3).tanh().cos().sin();
+        s2 += h_horner((-b).cos(), k);
+        s2 *= xs[(j4 + 2) % xs.len()].tanh();
+        s2 += 0.09 * e3;
     }
-    let v4 = (a.tanh().exp().powi(-2).tanh() + acc2).sin().atan();
-    acc2 -= (a + a - 0.72 * (c + b)).sin() + (xs[0].tanh() + 1.4).powf((n as f64).mul_add(acc2, a).sin());
-    acc2 + v4 + 0.3 * c + 0.2 * b + 0.3 * a + 0.1 * (xs[0] + xs[3])
+    let mut acc5: f64 = 0.5;
+    acc5 = v1;
+    0.49 * s2 + acc5.sin() + 0.2 * c + 0.3 * b + 0.1 * a + 0.2 * (xs[0] + xs[3])
 }
 
 #[differentiable]
@@ -6460,23 +6540,9 @@ fn p00326(xs: &[f64], b: f64, a: f64) -> f64 {
         acc1 *= 0.9 * (0.43 * (0.26 * (0.52 * h_nested(1.35, 1.31)).powi(4) + acc1)).tanh();
     }
     let v5 = a - 0.26;
-    let mut buf6 = vec![0.0; 4];
-    for i7 in 0..buf6.len() {
-        buf6[i7] = p00211(0.07 * acc1, 1.0699999999999998, 0.51 * ((-1.4) + b)).tanh() - a.sin();
-    }
-    for i8 in 1..buf6.len() {
-        buf6[i8] += buf6[i8 - 1].tanh();
-    }
-    if v5.sin() < buf6[2] {
-        buf6[1] += buf6[1].mul_add((buf6[3] + a).atan().tanh(), p00128(buf6[1].atan(), a, v5.sin()).sin().atan2(a.abs().ln_1p().exp())).sin();
-        let (v9, v10) = ((0.1 * (1.94 * acc1)).atan().cosh(), a);
-        buf6[0] += 0.91 * v10;
-        buf6[3] += (-0.84) * v9;
-    } else {
-        let v11 = acc1;
-        acc1 += (-0.82) * v11;
-    }
-    0.56 * (0.77 * acc1 + buf6[0]) + 0.2 * (xs[0] + xs[4]) + 0.2 * b + 0.2 * a
+    let v6 = xs[4].sin();
+    let v7 = ((acc1 / (xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().cos() + 1.5)).atan() + v5.mul_add(b, acc1).tanh()).sin();
+    (acc1 + v6 + v7).tanh() + 0.3 * (xs[0] + xs[4]) + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -6497,8 +6563,8 @@ fn p00327(#[no_grad] n: usize, xs: &[f64], c: f64, b: f64, a: f64) -> f64 {
         s3 += (-0.27) * v7;
     }
     s3 += (h_energy(xs, (xs[4] * b).tanh()).atan().abs() + 0.9).ln();
-    let v8 = (p00172(xs.iter().map(|v| v.sin()).sum::<f64>().atan(), v1, a, 1).atan() + (-a)).asinh();
-    (s3 + v8).tanh() + 0.3 * (xs[0] + xs[4]) + 0.1 * c + 0.3 * b + 0.1 * a
+    let v8 = (0.05 * p00094(xs.iter().map(|v| v.sin()).sum::<f64>().atan(), v1, a) + (a + a)).sin().asinh();
+    (s3 + 0.39 * v8).sin() + 0.1 * (xs[0] + xs[4]) + 0.1 * c + 0.3 * b + 0.1 * a
 }
 
 #[differentiable]
@@ -6511,27 +6577,28 @@ fn p00328(d: f64, b: f64, c: f64, a: f64, p: [f64; 3]) -> f64 {
         acc1 += 0.24 * v4;
     }
     let (v6, v7) = (b, b);
-    let c = c - p00140(v6, p[1]);
-    acc1 + (-0.88) * v7 + 0.99 * c + 0.2 * d + 0.3 * b + 0.1 * c + 0.2 * a + 0.1 * (p[0] + p[1] + p[2])
+    let c = 0.81 * (c + p00061(v6, 0.99, 0.78 * p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>(), v7.asinh()));
+    acc1 + (-0.43) * c + 0.1 * d + 0.2 * b + 0.1 * c + 0.1 * a + 0.3 * (p[0] + p[1] + p[2])
 }
 
 #[differentiable]
 fn p00329(a: f64, d: f64, c: f64, b: f64) -> f64 {
     let mut acc1: f64 = 0.0;
-    if p00244(c, 0.28) > d / (-(a.abs() + 0.5)) {
-        acc1 *= c.asinh().tanh();
+    if p00149(c, 0.28, b) > 0.36 * p00218(2, b, c, a, d) {
+        acc1 -= b * b;
+    } else {
+        acc1 = 0.9 * acc1 + (acc1 + c);
+        acc1 += (acc1.abs() + (d.abs() + 0.5).recip().hypot(c - a)).atan();
     }
-    acc1 = 0.4 * acc1 + (acc1.cos() + 1.5).powi(-2).asinh();
-    let v2 = ((a.exp_m1() + b.cos()).tanh().cos() + 1.5).powf((c - a).abs().atan());
-    if v2.ln() < 0.46 {
-        if c.powi(3) > 0.22 {
-            acc1 = 0.8 * acc1 + (c * acc1 + h_scale(b, 0.95));
-        } else {
-            acc1 += acc1.sin().tanh() - a;
-        }
-        acc1 *= 0.9 * (acc1.abs().ln_1p() + (0.66 * c).exp().powf(v2.tanh())).sin();
+    if (acc1.cos() + 1.5).ln() < b {
+        acc1 += acc1.sin().cosh();
+        acc1 = 0.8 * acc1 + (b * a + h_scale(c, 0.95));
+    } else {
+        acc1 += c.sin().tanh() - c;
     }
-    acc1 + 0.1 * a + 0.3 * d + 0.1 * c + 0.2 * b
+    let b = (b * (b - (acc1.cos() + 1.5).powi(-1))).atan();
+    let mut acc2: f64 = 0.5;
+    acc1.sin() + b + acc2 + 0.3 * a + 0.2 * d + 0.1 * c + 0.3 * b
 }
 
 #[differentiable]
@@ -6576,22 +6643,23 @@ fn p00332(b: f64, c: f64, a: f64, xs: &[f64]) -> f64 {
     if 1.76 * v1 >= 0.71 {
         return 0.47 * a / (-((s2.cos() * v1).cos() + 1.5));
     }
-    let mut j4 = 0;
-    while j4 < xs.len() {
-        s2 -= (0.73 * p00299(3, (1.69 * b).atan(), (v1 + v1).tanh(), (j4 as f64).asinh(), 0.53, (xs[xs.len() - 1 - j4] * a).sin()) + (a.abs().ln_1p() - (j4 as f64))).tanh();
-        s2 -= (0.7 * (0.82 * p00252(-1.41, 0.04 * s2, 1, v1.sin()) - v1)).tanh();
-        j4 += 1;
-    }
-    let v5 = if v1 * (-1.12) <= a - v1 { xs[1].abs() } else { 0.64 * p00175(1, (0.06 * (xs[2] * s2)).atan(), 0.5 * (a + a), c.max(0.6), b.abs().ln_1p()) };
-    if s2.mul_add(b, xs[0]).sin() > (-0.82) {
-        for i6 in 0..xs.len() {
-            let v7 = 0.81 * (v1.max(v1.tanh()) - v5);
-            s2 += 0.43 * v7;
+    for (j5, &e4) in xs.iter().enumerate() {
+        let e4 = e4 * e4.asinh();
+        if j5 % 2 == 0 {
+            continue;
         }
-        let v8 = s2.asinh().tanh();
-        s2 += (-0.99) * v8;
+        s2 += 0.61 * e4;
     }
-    0.45 * s2 + 0.1 * b + 0.3 * c + 0.2 * a + 0.2 * (xs[0] + xs[2])
+    let v6 = if xs[2] <= 0.39 { ((0.05 * s2).powi(2).powi(2) + 0.7).powi(-2) } else { -(0.07 * (s2 * b)) };
+    for i7 in 0..xs.len() {
+        let v8 = (v6.sin().exp() - h_gate(a, xs[i7])).atan().tanh();
+        s2 -= 0.83 * (v6.hypot(s2).tanh() - 0.11 * s2.hypot(v6) + ((-1.34) + xs.iter().map(|v| v.abs()).sum::<f64>()).tanh());
+        if a < b.asinh() {
+            continue;
+        }
+        s2 += (-0.44) * v8;
+    }
+    0.4 * s2 + 0.3 * b + 0.1 * c + 0.2 * a + 0.3 * (xs[0] + xs[2])
 }
 
 #[differentiable]
@@ -6600,21 +6668,24 @@ fn p00333(b: f64, a: f64) -> f64 {
     if b > 0.4 {
         if b > a - s1 {
             s1 += s1.tanh().exp().ln();
-            s1 *= 0.8 + 0.4 * s1.sin();
         } else {
-            s1 *= 0.8 + 0.4 * (s1 * (a - s1)).sin().sin();
-            s1 *= 0.8 + 0.4 * s1.sin();
+            if 0.89 + a <= 0.94 {
+                s1 += 0.19 * p00055((a.atan2(s1.tanh() + 1.4) + a.mul_add(s1, s1)).atan(), s1.mul_add(b, s1).atan(), (-b).tanh());
+                s1 *= 0.8 + 0.4 * b.sin();
+            } else {
+                s1 = 0.9 * s1 + s1;
+                s1 += (-a.max(0.13)) + s1.sin().cosh() / (a.powi(2).abs() + 0.7);
+            }
         }
     } else {
-        s1 -= s1.mul_add(b, s1).atan() - (-b).tanh();
+        s1 /= s1.tanh() + 1.4;
     }
-    let mut buf2: Vec<f64> = vec![0.0; 5];
-    for i3 in 0..buf2.len() {
-        buf2[i3] = ((0.93 * s1).powi(2) + 0.9).sqrt();
+    let v2 = b;
+    let v3 = (1.93 * (v2.cos() + 1.5).ln()).atan();
+    if 1.03 * a > b {
+        return h_nested((b.hypot(v2) + s1).sin(), a);
     }
-    let v4 = (0.82 * (-s1) + (s1.sin().powi(3) - b)).sin();
-    let v5 = 1.68 * (0.14 * (buf2.iter().map(|v| v.abs()).sum::<f64>() * b) - v4.tanh()).atan();
-    0.19 * s1 + buf2[1].sin() + 0.11 * v5 + 0.3 * b + 0.2 * a
+    s1 + 0.23 * v3 + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -6639,29 +6710,19 @@ fn p00334(p: [f64; 3], xs: &[f64], a: f64, b: f64, c: f64, #[no_grad] n: usize) 
     for i7 in 0..4 {
         if c.atan() < 0.2 {
             if c.min(-0.91) >= s1.sin().exp().ln() {
-                s1 = 0.3 * s1 + p00205((s1.cos() + 1.5).recip().tanh(), p[(i7 + 2) % p.len()] / (b.cos() + 1.5), s1.sin(), xs[i7].tanh());
+                s1 = 0.3 * s1 + 0.43 * p00049((s1.cos() + 1.5).recip().tanh(), p[(i7 + 2) % p.len()] / (b.cos() + 1.5), s1.sin(), xs[i7].tanh());
             } else {
-                s1 += ((n as f64).asinh() + c).atan();
-                let v8 = 0.15 * (s1 + b);
-                s1 += 0.09 * v8;
+                s1 += 0.75 * (((i7 as f64) + c).sin().min(0.15 * (v6 + s1)) - a);
             }
         }
-        for _ in 0..n {
-            s1 -= -a;
-        }
+        s1 += p[0].sin() - a.sin().asinh();
     }
-    if b - xs[2] < a.hypot(s1).atan() {
-        s1 = 0.6 * s1 + (xs[3].asinh() + (0.16 - b));
-    } else {
-        s1 += (a * c).abs().min(0.66);
-        let v10 = if b.sinh() >= v6 * v6 { p.iter().sum::<f64>() } else { 0.94 * (c * p[1] - (v6.powi(2) + 0.5).recip()) };
-        s1 += 0.97 * v10;
+    if 0.07 * (s1 * (n as f64)) <= 0.13 {
+        s1 += s1.hypot(0.66 * (n as f64)).atan().powi(3);
     }
-    s1 -= 0.66 * (a * (0.52 * (0.73 * p00330(p[2], 0.94, 0.03 * s1, p[1]) + 0.06 * (a * s1))));
-    if v6 >= xs[0].sin() {
-        return (0.08 * (s1 + v6)).atan().asinh();
-    }
-    s1.atan() + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * (xs[0] + xs[4]) + 0.3 * a + 0.3 * b + 0.2 * c
+    let v6 = (v6 - (xs[3].asinh() + (0.16 - b))).tanh();
+    s1 += (c * (b + 0.43)).tanh();
+    s1.sin() + (-0.51) * v6 + 0.1 * (p[0] + p[1] + p[2]) + 0.3 * (xs[0] + xs[4]) + 0.2 * a + 0.1 * b + 0.1 * c
 }
 
 #[differentiable]
@@ -6696,16 +6757,15 @@ fn p00336(c: f64, a: f64, b: f64) -> f64 {
             j5 += 1;
         }
         if a.tanh() > 0.65 {
-            let v7 = if s2.asinh() <= 0.68 { b * 1.25 } else { a.cos().sinh() };
-            acc1 += 0.26 * v7;
+            acc1 -= 0.55 * (0.51 * b.tanh().exp().powf(a).max(0.95)).exp();
         } else {
-            s2 += (0.76 * (v3 + a + b)).tanh();
+            acc1 = (0.5 * s2.atan().tanh()).exp().ln().max(0.85);
         }
     } else {
-        acc1 = 0.9 * acc1 + s2.exp().sqrt() * v3;
+        acc1 = 0.6 * acc1 + 0.74 * (1.71 * v3 + b);
     }
-    s2 += (p00162((v4 - c).tanh(), c, b).atan() + s2).atan();
-    0.65 * acc1 + s2 + 0.1 * c + 0.1 * a + 0.2 * b
+    acc1 = v3 - ((v3 + v4) * v4.atan().exp().recip()).tanh();
+    acc1.sin() + s2.sin() + 0.3 * c + 0.1 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -6731,35 +6791,32 @@ fn p00337(b: f64, d: f64, c: f64, a: f64, xs: &[f64]) -> f64 {
         acc2 = (xs[0].abs().atan().abs() + 0.9).ln();
     }
     if xs[0] + v1 >= v1.sin() {
-        acc2 -= (0.5 * p00125(v1.tanh(), xs[4].tanh(), 0.59, h_gate(b, acc2.sin()).sin(), (c.abs() + 0.5).recip().atan())).abs().ln_1p();
-        acc2 += xs[1].powi(2);
+        acc2 -= p00287(v1.tanh(), 3, d).sin().abs().ln_1p();
+        acc2 = 0.8 * acc2 + c;
     } else {
-        if v1 + xs[2] < (-0.17) {
-            acc2 -= acc2.sin().exp();
+        if h_lse(xs[1], c) > 0.88 {
+            for (j8, &e7) in xs.iter().enumerate() {
+                acc2 += d + d.cosh();
+                acc2 += (-0.54) * e7;
+            }
         } else {
-            acc2 += a.atan().mul_add(v1 + v1, v1).sin() * 1.72;
+            acc2 -= (-acc2).sin();
         }
-        acc2 += acc2.tanh() * v1.atan().asinh();
+        let v9 = (1.29 * p00331(a, d, 0.97).tanh()).max(0.25);
+        acc2 += (-0.8) * v9;
     }
-    let mut j7 = 0;
-    while j7 < 3 {
-        acc2 -= 0.69 * ((v1.tanh() + 1.4).powi(-1) + (h_early(b, c) - v1.asinh()));
-        acc2 += b;
-        let v8 = a.asinh() * (0.71 * v1) - (-1.05) * c;
-        acc2 += 0.54 * v8;
-        j7 += 1;
-    }
-    0.21 * acc2 + 0.1 * b + 0.2 * d + 0.1 * c + 0.1 * a + 0.1 * (xs[0] + xs[4])
+    let v10 = d;
+    acc2.sin() + v10 + 0.2 * b + 0.1 * d + 0.3 * c + 0.1 * a + 0.2 * (xs[0] + xs[4])
 }
 
 #[differentiable]
 fn p00338(d: f64, #[no_grad] k: f64, a: f64, c: f64, b: f64) -> f64 {
-    if c * k.powi(2) > p00060(d, b, a) {
-        return ((1.16 * (1.52 - k)).abs() + 0.9).powf((1.65 * (a * d)).sin());
+    if c * k.powi(2) > p00074(d, b, a).atan() {
+        return a;
     }
-    let mut s1 = a;
-    let v2 = (d.min(1.86).abs() + 0.7).recip() * b;
-    s1.sin() + v2 + 0.2 * d + 0.3 * a + 0.1 * c + 0.1 * b
+    let c = c - (k.abs() - c.tanh());
+    let (v1, v2) = ((c.tanh() + 1.4).recip().tanh().powi(2), 0.41 * b.sin());
+    0.86 * v1 + 0.49 * v2 + 0.3 * d + 0.3 * a + 0.3 * c + 0.1 * b
 }
 
 #[differentiable]
@@ -6788,17 +6845,12 @@ fn p00339(c: f64, xs: &[f64], b: f64, a: f64, #[no_grad] k: f64) -> f64 {
         let v10 = (0.77 * c.max(xs[2]).mul_add(0.52 * b, 0.89 * xs[3].exp())).atan2(acc1.cos() + 1.5);
         acc1 += 0.61 * v10;
     } else {
-        let v11 = if b > p00129(b, b, xs[3], k, 2).tanh() { xs[3] } else { -0.82 };
-        s9 -= v11;
+        let v11 = if b > p00287(b, 1, xs[3]).sin() { 0.74 * ((-s9) + b) } else { xs[0] };
+        s9 -= acc1.atan();
+        s9 += 0.99 * v11;
     }
-    let mut buf12 = vec![0.0; 5];
-    for i13 in 0..buf12.len() {
-        buf12[i13] = s9;
-    }
-    for i14 in 1..buf12.len() {
-        buf12[i14] += buf12[i14 - 1].tanh();
-    }
-    0.52 * (acc1 + s9 + 0.59 * buf12[3]) + 0.1 * c + 0.1 * (xs[0] + xs[3]) + 0.1 * b + 0.3 * a
+    s9 -= (0.69 * b.asinh().atan().exp().powi(-2)).mul_add(b, 0.76 * (xs[1] - k - c * c)).tanh();
+    (acc1 + s9).atan() + 0.3 * c + 0.3 * (xs[0] + xs[3]) + 0.2 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -6842,20 +6894,35 @@ fn p00341(a: f64, #[no_grad] n: usize, b: f64) -> f64 {
         s1 += s1;
     } else {
         s1 = 0.7 * s1 + (s1 * s1).hypot(a.atan());
-        s1 /= (0.82 * (1.3 * s1)).abs() + 0.7;
+        let mut j2 = 0;
+        while j2 < n {
+            if j2 < 1 {
+                s1 -= 0.58 * (s1.tanh() * (1.08 * a)).powi(4);
+            } else {
+                let v3 = (0.26 * s1.abs()).exp().powf((j2 as f64)).tanh().tanh();
+                s1 /= (0.76 * (b + s1)).cos() + 1.5;
+                s1 += 0.43 * v3;
+            }
+            for i4 in 0..5 {
+                let v5 = p00252((j2 as f64).tanh(), s1.atan(), 2, (i4 as f64).atan()).tanh().abs() + (s1.tanh() + 1.4).powf(((j2 as f64) * (i4 as f64)).sin());
+                s1 *= (0.51 * (-s1)).sin().powi(4).tanh();
+                s1 += (-0.78) * v5;
+            }
+            s1 = 0.3 * s1 + a;
+            j2 += 1;
+        }
     }
-    let v2 = h_scale(s1.tanh(), 0.9199999999999999);
-    let v3 = (v2.tanh() + 1.4).recip().atan().sin();
-    let mut buf4 = vec![0.0; 5];
-    for i5 in 0..buf4.len() {
-        buf4[i5] = (0.7 * ((i5 as f64) - v2) + v2.exp_m1().sin()).atan().tanh();
+    let v6 = a.abs().ln_1p();
+    for _ in 1..n {
+        s1 -= (v6.tanh() + 1.4).sqrt().cos().cos();
+        s1 += b;
     }
-    for i6 in 1..2 {
-        buf4[(i6 + 1) % 5] *= 0.8 + 0.4 * ((i6 as f64).min(v3) * (i6 as f64)).sin();
-        buf4[i6] *= 0.8 + 0.4 * v3.sin();
+    for _ in 0..5 {
+        s1 -= v6;
     }
-    s1 *= 0.8 + 0.4 * b.powi(2).hypot((v2.powi(2) + 0.5).sqrt()).sin();
-    0.96 * s1 + buf4[1] + 0.3 * a + 0.2 * b
+    s1 -= s1.tanh().powi(4);
+    let v9 = (p00162((v6.tanh() + 1.4).recip(), 0.09 * s1, 0.99 * s1.atan()).tanh().tanh() + 1.4).recip();
+    s1 + v9 + 0.2 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -6890,45 +6957,47 @@ fn p00343(c: f64, #[no_grad] k: f64, xs: &[f64], a: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn p00344(b: f64, c: f64, a: f64, p: [f64; 3]) -> f64 {
-    let mut s1 = p00042((b + c).sin(), 0.74 * (p[2].tanh() + 1.4).powi(-1), 0.78, (1.84 * a).atan(), p[2]);
-    if s1 <= s1 {
-        if s1 > 0.45 {
-            s1 += (p00059(a, 0.65).tanh() * (0.79 * p[0].powi(4)) + (-(b + p.iter().sum::<f64>()).sin())).atan();
+    let mut s1 = 0.27 * p00296((b + c).sin(), 0.74 * (p[2].tanh() + 1.4).powi(-1), (a + b).sin(), 0.42 * h_horner(p[2], 1.02), 0.63);
+    for i2 in (0..5).step_by(2) {
+        if i2 < 1 {
+            if (a + s1).sin() >= 0.62 {
+                s1 += p[(i2 + 2) % p.len()];
+                s1 += -((b.abs() + 0.5).powi(-2) + (a - b)).atan();
+            }
+            if i2 % 2 == 0 {
+                s1 *= 0.8 + 0.4 * s1.sin();
+            } else {
+                let v3 = (0.46 * s1).cos();
+                let v4 = s1;
+                s1 += 0.97 * v4;
+                s1 += 0.55 * v3;
+            }
         } else {
-            s1 *= 0.8 + 0.4 * (s1 - a).atan2(a.cos() + 1.5).sin();
-            s1 = p[0].powi(2);
-        }
-    } else {
-        let mut j2 = 0;
-        loop {
-            if j2 == p.len() {
+            for _ in 0..p.len() {
+                s1 = 0.8 * s1 + (0.85 * p00017(c, b, a)).max(b - 1.4);
+            }
+            if p[(i2 + 1) % p.len()].exp().sin() > 0.78 {
                 break;
             }
-            if a.hypot(b) < s1.asinh() {
-                s1 += (b + c).cos() - c;
-                s1 *= 0.8 + 0.4 * (b + (a + p[(j2 + 2) % p.len()])).tanh().sin();
-            } else {
-                s1 += p.iter().sum::<f64>().atan();
-            }
-            j2 += 1;
         }
-        s1 += p[2] + (s1.tanh() + 1.4).powi(-2).tanh().cos();
     }
-    if a >= (-0.7) {
-        s1 /= b.tanh() + 1.4;
+    let mut acc6: f64 = 0.5;
+    if b < acc6 * p.iter().sum::<f64>() {
+        let v7 = s1;
+        acc6 += (-0.31) * v7;
     } else {
-        let v3 = s1;
-        s1 += 0.27 * v3;
+        let v8 = 0.98 * (a.tanh().sinh() - (-(c / (a.tanh() + 1.4))));
+        acc6 += 0.07 * v8;
     }
-    let mut j4 = 0;
-    while j4 < 2 {
-        let v5 = 0.59 * p.iter().sum::<f64>().max(0.44).sin().max(0.4 * a);
-        let v6 = v5.atan2(b.cos() + 1.5).powi(2).atan();
-        s1 += (-0.44) * v6;
-        j4 += 1;
+    let mut j9 = 0;
+    while j9 < p.len() {
+        let v10 = (-0.55) * p.iter().sum::<f64>().max(0.44).sin().max(0.64 * p[p.len() - 1 - j9]);
+        let v11 = (1.35 / (-((j9 as f64).tanh() + 1.4))).atan2(p[(j9 + 2) % p.len()].tanh() + 1.4).powi(2);
+        s1 += 0.5 * v11;
+        s1 += 0.41 * v10;
+        j9 += 1;
     }
-    let (v7, v8) = ((0.66 * b).exp().sqrt() * (p[0].tanh() + 1.4).ln(), p[0]);
-    (s1 + v7 + v8).sin() + 0.3 * b + 0.1 * c + 0.2 * a + 0.1 * (p[0] + p[1] + p[2])
+    (0.72 * s1 + 0.23 * acc6).tanh() + 0.3 * b + 0.3 * c + 0.1 * a + 0.3 * (p[0] + p[1] + p[2])
 }
 
 #[differentiable]
@@ -6951,22 +7020,49 @@ fn p00345(#[no_grad] n: usize, c: f64, a: f64, d: f64, xs: &[f64], p: [f64; 3], 
 
 #[differentiable]
 fn p00346(a: f64, xs: &[f64], b: f64, c: f64) -> f64 {
-    let mut s1 = xs[3];
-    for _ in 0..4 {
-        s1 += a;
+    let mut acc1: f64 = 0.5;
+    for i2 in (0..3).step_by(2) {
+        let v3 = b;
+        if i2 % 2 == 0 {
+            for i4 in 1..xs.len() {
+                let v5 = ((xs[i4].min(acc1) + c.max(v3)).cos() + 1.5).recip();
+                let v6 = 1.49 * v3;
+                acc1 += (-0.39) * v6;
+                acc1 += 0.63 * v5;
+            }
+            if i2 < 1 {
+                let v7 = h_early(acc1.sin(), (v3 * xs.iter().sum::<f64>()).atan()).abs().ln_1p();
+                acc1 -= 1.82 * a;
+                acc1 += 0.37 * v7;
+            } else {
+                let v8 = (p00187(3, (0.36 * (acc1 - acc1)).tanh(), v3) + p00319(0.66 * (a * c), (0.33 * (acc1 + xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>())).tanh())).sin();
+                acc1 += 0.47 * v8;
+            }
+        } else {
+            acc1 += ((xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().powi(2) + 0.5).ln() * (0.58 * (0.91 * xs.iter().sum::<f64>()))).tanh() * acc1;
+        }
+        acc1 += acc1.asinh();
     }
-    let v3 = if c.powi(3) <= s1.atan2(b.cos() + 1.5) { h_iterate(0.5 * (xs[2] / (xs[1].abs() + 0.5)), 3) } else { c.atan2(xs[0].powi(2) + 0.5).min(s1).atan() };
-    for _ in 1..3 {
-        s1 += s1.atan().abs().ln_1p().atan();
-        s1 = 0.4 * s1 + (b * a).cos();
+    let v9 = h_nested(((acc1 + xs.iter().map(|v| v.sin()).sum::<f64>()).tanh() / ((0.07 * (a * acc1)).powi(2) + 0.5)).tanh(), b.tanh());
+    let mut acc10: f64 = 0.5;
+    if acc1 <= 0.98 {
+        if v9 < h_iterate(acc10, 2) {
+            acc10 *= 0.9 * (0.5 * (xs[1].cos() + 1.5).powf(0.52 * v9).sin().hypot(xs[0].cosh()));
+        } else {
+            let v11 = (0.15 * xs.iter().map(|v| v.sin()).sum::<f64>().min(acc1)).cos();
+            acc1 += 0.91 * v11;
+        }
+        acc10 += (1.58 * b - acc10 + (xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>() + a).atan().asinh()).sin();
     }
-    s1 = 0.7 * s1 + xs[3];
-    let mut buf5: Vec<f64> = vec![0.0; 4];
-    for i6 in 1..buf5.len() {
-        buf5[i6] += buf5[i6 - 1].tanh();
+    for _ in 0..3 {
+        acc10 += (-0.79) * xs.iter().map(|v| v.sin()).sum::<f64>();
+        acc10 *= 0.8 + 0.4 * v9.sin();
     }
-    s1 += (c + buf5[1] + 0.53 * b).asinh();
-    s1.sin() + v3 + 0.41 * buf5[2] + 0.2 * a + 0.3 * (xs[0] + xs[4]) + 0.2 * b + 0.3 * c
+    let mut buf13 = Vec::with_capacity(xs.len());
+    for i14 in 0..xs.len() {
+        buf13.push(v9.atan());
+    }
+    (acc1.sin() + acc10 + 0.16 * buf13[4]).sin() + 0.1 * a + 0.3 * (xs[0] + xs[4]) + 0.1 * b + 0.1 * c
 }
 
 #[differentiable]
@@ -6988,7 +7084,7 @@ fn p00348(b: f64, a: f64, p: [f64; 3], c: f64) -> f64 {
 #[differentiable]
 fn p00349(b: f64, xs: &[f64], c: f64, a: f64) -> f64 {
     if b - c >= a {
-        return (-0.66) * p00139(xs[2] / (-(xs[2].cos() + 1.5)), 1.35, 1, a, b.asinh());
+        return 0.53 * (1.92 * (0.19 * p00287(xs[2] / (-(xs[2].cos() + 1.5)), 2, 0.52 * (a + 1.37))));
     }
     let mut s1 = (b * xs[4]).asinh();
     if xs[3] + c < 0.41 {
@@ -7056,20 +7152,15 @@ fn p00352(d: f64, c: f64, a: f64, b: f64) -> f64 {
     }
     let v3 = if b * a <= acc1.asinh() { a.cos() + 1.23 } else { ((b - d) * b.min(acc1)).sin() };
     for i4 in 0..5 {
-        acc1 = 0.2 * acc1 + h_lse(0.97 * v3.asinh(), 0.37 * (0.54 * p00251(c, c, d, 0.67 * v3)));
-        acc1 = (((-1.64) + c) * (c + acc1).atan()).atan().hypot(c.min(a) * v3);
-        if (b + (i4 as f64)).atan() > 0.58 * a {
-            acc1 += b.abs().ln_1p();
-            if 0.26 * (0.88 * b).powi(4) >= (-0.33) {
-                acc1 *= 0.9 * (0.41 * (v3 - a)).atan();
-                acc1 += c.sin().asinh() - b.asinh();
-            } else {
-                acc1 -= 0.26 * h_prefix(v3.atan(), c).asinh();
-            }
+        acc1 = 0.2 * acc1 + h_lse(0.97 * v3.asinh(), 0.48 * p00215(c, c));
+        let v5 = d;
+        if i4 % 2 == 0 {
+            break;
         }
+        acc1 += 0.26 * v5;
     }
-    let v5 = -(b + (-1.22)).hypot(v3.tanh());
-    0.35 * acc1 + v5.sin() + 0.1 * d + 0.1 * c + 0.2 * a + 0.3 * b
+    acc1 /= c.atan().powi(2) + 0.5;
+    acc1 + 0.1 * d + 0.1 * c + 0.3 * a + 0.2 * b
 }
 
 #[differentiable]
@@ -7084,7 +7175,7 @@ fn p00353(#[no_grad] n: usize, a: f64, #[no_grad] k: f64, c: f64, b: f64) -> f64
         acc2 /= v4.powi(4).exp();
     }
     let v5 = (-0.39) * (-v1) + c;
-    acc2 += (0.56 * p00209(acc2, acc2, 0.8 * v5, 0.24)).atan().min(c.cos().tanh());
+    acc2 += p00021(k, acc2, 0.8 * v5, 0.24, b).atan().min(c.cos().tanh());
     let mut j6 = 0;
     while j6 < 2 {
         let v7 = v1 - v1 + b.cos() - 1.2 * v1;
@@ -7092,8 +7183,8 @@ fn p00353(#[no_grad] n: usize, a: f64, #[no_grad] k: f64, c: f64, b: f64) -> f64
         acc2 = 0.7 * acc2 + (b / (v5.cos() + 1.5)).powi(3);
         j6 += 1;
     }
-    let v8 = if v5.abs() >= 0.5 * acc2.mul_add(k, v1) { 0.41 * p00264((acc2 + v1).tanh(), k, v1, 0.53 * (c * v5)) } else { (v1 * b).cosh() };
-    acc2 + v8 + 0.2 * a + 0.1 * c + 0.1 * b
+    let v8 = if v5.abs() >= 0.5 * acc2.mul_add(k, v1) { p00336((acc2 + v1).tanh(), v1.exp_m1().sin(), 0.75 * (a.abs() + 0.5).recip()) } else { acc2 };
+    acc2 + v8 + 0.1 * a + 0.3 * c + 0.3 * b
 }
 
 #[differentiable]
@@ -7110,26 +7201,32 @@ fn p00355(d: f64, #[no_grad] k: f64, c: f64, b: f64, a: f64) -> f64 {
     let mut acc1: f64 = 0.0;
     if d.max(0.29) > (-1.05) {
         if d <= b - a {
-            let v2 = c * (k.abs() + 0.7).powi(-2).exp().sqrt();
-            acc1 += d;
-            acc1 += (-0.98) * v2;
+            acc1 *= ((a.powi(2) + 0.5).powi(-2).abs() + 0.7).sqrt().tanh();
+            acc1 = 0.3 * acc1 + acc1;
         } else {
-            let v3 = (b - d + (b - k)).atan().min((b * b).min(0.47));
-            acc1 -= v3;
+            if d * (k.powi(2) + 0.5).recip() > 0.83 {
+                acc1 += b;
+            }
         }
-        let v4 = if 0.76 * (1.47 * acc1) < c.cosh() { b } else { 0.62 * (1.61 * (0.78 * (d - acc1))) };
-        acc1 += (-0.08) * v4;
+        let v2 = b;
+        acc1 += 0.63 * v2;
     } else {
-        acc1 *= b.tanh();
-        acc1 = 0.4 * acc1 + a;
+        acc1 += 0.88 * ((c - (b - k)).atan() + k * b.hypot(b));
+        if d.sinh() >= d.cos() {
+            acc1 /= (0.5 * (acc1 + acc1)).abs() + 0.7;
+        }
     }
-    for _ in 0..5 {
-        acc1 = (acc1.cos() + 1.49 * c).min(0.58);
-        acc1 *= 0.8 + 0.4 * (a * b * d.min(-0.23)).sin();
-        acc1 -= 0.79 * (acc1.tanh().cosh() + b.exp_m1()) - 0.9;
+    let mut buf3 = vec![0.0; 5];
+    for i4 in 0..buf3.len() {
+        buf3[i4] = acc1.abs().ln_1p();
     }
-    let mut acc6: f64 = 0.0;
-    0.83 * acc1 + acc6 + 0.1 * d + 0.1 * c + 0.2 * b + 0.1 * a
+    if p00309(acc1.tanh(), 0.26 * acc1, buf3[0].tanh()).sin() > (-0.45) {
+        acc1 -= ((-1.77) * ((a * acc1).atan() * (b.powi(2) + 0.5).sqrt())).sin();
+    } else {
+        acc1 -= 1.9 * b;
+        acc1 /= acc1.cos().abs() + 0.7;
+    }
+    acc1 + buf3[2] + 0.2 * d + 0.2 * c + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -7170,10 +7267,24 @@ fn p00357(#[no_grad] n: usize, a: f64, b: f64) -> f64 {
 #[differentiable]
 fn p00358(xs: &[f64], #[no_grad] k: f64, c: f64, a: f64, b: f64, d: f64) -> f64 {
     let v1 = a;
-    let v2 = h_lse((0.71 * p00190(0.76, a, d)).atan(), b) - b;
-    let v3 = 0.91 * (v1 * v1 * d.max(a) - v1.atan().max(-0.62));
-    let v4 = if v3.cos() < v3 { a } else { a };
-    v2.sin() + v4.sin() + 0.1 * (xs[0] + xs[3]) + 0.1 * c + 0.1 * a + 0.1 * b + 0.2 * d
+    let v2 = h_lse(0.37 * (0.38 * p00353(1, b, 1.03, c, xs[3])), (0.38 * (d + xs.iter().map(|v| v * v).sum::<f64>())).sin()) - p00303(1.33, v1.max(xs[2]), xs[2], c.tanh(), 0.5 * (v1 - d));
+    let mut acc3: f64 = 1.0;
+    let mut j4 = 0;
+    loop {
+        if j4 == xs.len() {
+            break;
+        }
+        acc3 -= (0.88 * (b * c)).exp_m1().tanh();
+        j4 += 1;
+    }
+    for _ in (0..xs.len()).rev() {
+        acc3 *= 0.9 * (v2 - v1).sin();
+        acc3 -= h_scale(v2.sin(), k) * v1.asinh();
+        let v6 = v2;
+        acc3 += (-0.54) * v6;
+    }
+    acc3 += (v2 + (xs[0].tanh() + v1)).tanh();
+    acc3 + 0.2 * (xs[0] + xs[3]) + 0.3 * c + 0.1 * a + 0.3 * b + 0.2 * d
 }
 
 #[differentiable]
@@ -7201,17 +7312,13 @@ fn p00359(p: [f64; 3], b: f64, #[no_grad] k: f64, a: f64) -> f64 {
         acc1 += (-0.4) * v4;
         j3 += 1;
     }
-    let mut j6 = 0;
-    loop {
-        if j6 == p.len() {
-            break;
-        }
-        acc1 += p00324(0.75 * (j6 as f64), b, (j6 as f64).sin()).tanh();
-        j6 += 1;
+    if b >= 0.67 {
+        let v6 = (0.57 * (p.iter().map(|v| v.abs()).sum::<f64>() * (-1.54))).max(b).exp().sin();
+        acc1 += p00110(0.6 * (v6.cos() + 1.5).powf(acc1.sin()), 0.37 * (0.84 * (acc1.cos() + (0.1 * acc1).cosh())), v6.max(p.iter().sum::<f64>()).tanh().atan(), 0.07 * acc1).atan();
     }
-    let v7 = 0.59 * (p[0].exp_m1() + (b.powi(2) - p00162(0.06 * acc1, k, a.sin()).sin()));
-    acc1 += b;
-    acc1.sin() + v7.sin() + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * b + 0.3 * a
+    let mut buf7: Vec<f64> = vec![0.0; 5];
+    let mut s8 = a.mul_add(acc1.cos(), b.cos());
+    (-0.37) * acc1 + buf7[0].sin() + s8 + 0.2 * (p[0] + p[1] + p[2]) + 0.1 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -7227,24 +7334,31 @@ fn p00360(c: f64, d: f64, a: f64, b: f64, #[no_grad] k: f64, xs: &[f64]) -> f64 
             j3 += 1;
         }
         let (v4, v5) = ((s1 + d).tanh().asinh(), a.powi(2));
-        let v6 = if s1 < d { c } else { 0.43 * p00049(0.85, -c, (0.79 * (v5 * v5)).sin(), xs[xs.len() - 1 - i2].tanh()) };
-        s1 += 0.46 * v6;
-        s1 += 0.3 * v4;
+        let v6 = if s1 < d { p00021(k, 0.62 * (v4 + b), (0.79 * (v5 * v5)).sin(), xs[xs.len() - 1 - i2].tanh(), (v5.tanh() + 1.4).sqrt().sin()) } else { c };
+        s1 += 0.58 * v6;
     }
-    let mut buf7: Vec<f64> = vec![0.0; 4];
-    for i8 in 0..buf7.len() {
-        buf7[i8] = c * 0.78;
+    let v7 = if h_energy(xs, 0.5 * s1.atan().tanh()).atan() > ((-0.72) * s1).sin() { xs.iter().sum::<f64>().atan2(xs[3].powi(2) + 0.5).hypot(((-0.76) * s1).sin()) } else { (c + k).tanh().sinh() };
+    let v8 = (xs.iter().map(|v| v.sin()).sum::<f64>() - v7).tanh().exp_m1();
+    if p00191(v7.tanh(), 0.8 * v7).sin() > (-0.64) {
+        s1 *= c.tanh();
+    } else {
+        s1 = (0.9 * (d + v8 - a.asinh()) + h_lse(0.66 * (xs[1] * d), 0.5 * (xs[3] + c))).atan();
+        for &e9 in xs.iter() {
+            if p00319(0.87 * v8, v8.tanh()) <= v8 {
+                let v10 = h_iterate(0.42 * v8.mul_add(xs[2], e9.atan()), 1);
+                s1 += 0.47 * v10;
+            } else {
+                s1 *= v7.tanh();
+            }
+            if 1.48 * e9 < (-0.34) {
+                s1 = 0.8 * s1 + 0.58 * (k / (v7.tanh() + 1.4)).mul_add(v7 * xs[3], b.atan());
+            } else {
+                let v11 = s1;
+                s1 += (-0.53) * v11;
+            }
+        }
     }
-    let mut buf9 = vec![0.0; 3];
-    for i10 in 0..buf9.len() {
-        buf9[i10] = ((h_early(c, 0.5 * s1.atan().tanh()) - (1.35 * buf7.iter().sum::<f64>()).tanh()).cos() + 1.5).recip();
-    }
-    if b.powi(2) >= 0.61 {
-        let v11 = 0.67 * ((-1.82) * xs[4].hypot((0.08 * s1).sinh()));
-        buf9[2] -= -h_square(a).asinh();
-        buf7[2] += (-0.15) * v11;
-    }
-    s1.sin() + buf7[3].sin() + buf9[1] + 0.3 * c + 0.2 * d + 0.1 * a + 0.1 * b + 0.3 * (xs[0] + xs[4])
+    0.48 * s1 + 0.1 * c + 0.1 * d + 0.1 * a + 0.2 * b + 0.3 * (xs[0] + xs[4])
 }
 
 #[differentiable]
@@ -7256,19 +7370,17 @@ fn p00361(a: f64, #[no_grad] n: usize, b: f64) -> f64 {
     for i3 in 1..buf1.len() {
         buf1[i3] += buf1[i3 - 1].tanh();
     }
-    let v4 = 0.68 * p00130((0.89 * b.exp()).sin(), 1, 0.39 * (0.15 * (b - buf1.iter().sum::<f64>())), 0.61).tanh().mul_add(buf1[0].atan().powi(2), (buf1[0].cos() + 1.5).powf(a));
-    for i5 in 0..2 {
-        buf1[(i5 + 2) % 5] = 0.9 * buf1[(i5 + 2) % 5] + b.tanh();
+    let v4 = 0.25 * (0.3 * p00284((0.89 * b.exp()).sin(), -0.2, 0.98 * p00196(b, buf1[4].sin()).atan(), (0.42 * (buf1[0] + buf1[0])).atan())).mul_add(((0.64 * (b + buf1[3])).cos() + 1.5).powi(-2), 0.32);
+    let mut buf5 = vec![0.0; 3];
+    for i6 in 0..buf5.len() {
+        buf5[i6] = ((-0.92) * (-1.63) * p00336(v4.cos(), 0.39 * (0.16 * a.hypot(buf1.iter().sum::<f64>())), b.cos())).sin();
     }
-    if (a.powi(2) + 0.5).recip() < (-0.52) * v4 {
-        buf1[3] += 0.61 * (buf1[3] - (-(n as f64).cos()));
-    } else {
-        for &e6 in buf1.iter() {
-        }
-        buf1[1] += buf1[4];
+    buf1[0] += (buf5[2].powi(2) + 0.5).ln();
+    let mut buf7 = Vec::with_capacity(5);
+    for i8 in 0..5 {
+        buf7.push(v4);
     }
-    let (v7, v8) = (a, 0.24 * a.atan());
-    0.67 * buf1[4] + (-0.93) * v7 + v8 + 0.1 * a + 0.3 * b
+    buf1[4] + (-0.93) * buf5[1] + buf7[2] + 0.1 * a + 0.3 * b
 }
 
 #[differentiable]
@@ -7278,11 +7390,11 @@ fn p00362(b: f64, a: f64, xs: &[f64], p: [f64; 3]) -> f64 {
     if (p[1] + xs.iter().map(|v| v.sin()).sum::<f64>()).tanh() > a.cos() {
         s1 += 0.83 * ((0.79 * (b - a)).asinh() / (a.asinh().tanh() + 1.4));
     } else {
-        s1 += 0.86 * (0.4 * (0.54 * p00251(b, 0.42 * s1, b, 0.42 * s1) / (-(h_horner(a.sin(), 1.0899999999999999).tanh() + 1.4))) + (xs[1].powi(2) + 0.5).ln());
+        s1 += 0.8 * (0.84 * (p00274(b, 1.25, xs.iter().sum::<f64>().atan(), a.tanh()) / (-((0.93 * (1.21 * a)).tanh() + 1.4))) + (xs[1].powi(2) + 0.5).ln());
         let v2 = s1;
         s1 += 0.39 * v2;
     }
-    if 0.44 * s1.max(p[1]) <= 0.79 {
+    if 0.38 * s1.max(p[1]) <= 0.79 {
         let v3 = (0.5 * ((-0.75) * s1)).min(0.78).max(-(a.powi(2) + 0.5).ln());
         s1 += 0.79 * v3;
     } else {
@@ -7310,31 +7422,25 @@ fn p00364(a: f64, c: f64, #[no_grad] n: usize, b: f64, #[no_grad] k: f64) -> f64
     let mut acc2: f64 = 0.0;
     for _ in 0..2 {
         let v4 = (0.8 + b).mul_add(b - a, b.sin()).tanh().cosh();
-        acc2 -= (0.65 * p00235(a, a, b, 0.55 * v1)).powi(4).tanh();
-        acc2 += 0.92 * v4;
+        acc2 -= 0.25 * (0.5 * (0.74 * (1.37 * (0.55 * p00156(a, a, b, 0.55 * v1))))).powi(4);
+        acc2 += (-0.12) * v4;
     }
-    let mut acc5: f64 = 1.0;
-    acc5 -= h_square(v1.sin()).atan2(v1.powi(2) + 0.9);
-    acc2 + acc5.sin() + 0.3 * a + 0.3 * c + 0.3 * b
+    let v1 = (v1 * ((c.powi(2) + 0.5).powf(0.24 * acc2) * (c + b)).atan()).tanh();
+    let v5 = (1.24 * p00065(a, 0.18 * acc2, c)).atan();
+    0.66 * acc2 + v1.sin() + 0.06 * v5 + 0.1 * a + 0.3 * c + 0.1 * b
 }
 
 #[differentiable]
 fn p00365(a: f64, b: f64) -> f64 {
     let mut s1 = b.mul_add(a, 1.19 - 1.49);
     s1 += s1.cos() * b.cos() * b.atan().abs();
-    let v2 = if 0.89 * a.exp() >= 0.38 { 0.2 * p00239(a, a, (a + a).atan()) } else { (s1 - s1).atan() };
-    if a.hypot(a) >= 0.83 {
-        s1 *= 0.9 * (s1 + (-0.89)).sin().abs().ln_1p();
+    let v2 = if 0.89 * a.exp() >= 0.38 { 0.99 * p00269(a, a, (a + a).atan()) } else { (s1 - s1).atan() };
+    if v2 < 0.89 {
+        return s1;
     }
-    let mut buf3: Vec<f64> = vec![0.0; 3];
-    for i4 in 0..buf3.len() {
-        buf3[i4] = b;
-    }
-    for i5 in 1..buf3.len() {
-        buf3[i5] += buf3[i5 - 1].tanh();
-    }
-    s1 = 0.3 * s1 + p00235((v2 * s1).atan(), 0.44 * s1, 0.44 * s1, (-s1).atan());
-    0.94 * s1 + buf3[1] + 0.3 * a + 0.3 * b
+    s1 -= a.exp().sin();
+    let mut acc3: f64 = 0.0;
+    s1.sin() + acc3 + 0.1 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -7350,11 +7456,13 @@ fn p00366(#[no_grad] n: usize, b: f64, a: f64) -> f64 {
         buf1[4 - 1 - j3] += ((0.66 * (b + a)).powi(3).atan().abs() + 0.9).powi(-2);
         j3 += 1;
     }
-    let mut buf4 = Vec::with_capacity(buf1.len());
-    for i5 in 0..buf1.len() {
-        buf4.push((-0.26) * a);
+    for i4 in 0..2 {
+        buf1[4 - 1 - i4] = (i4 as f64).mul_add((a.atan().cos() + 1.5).ln(), 0.4 * (buf1.iter().map(|v| v.sin()).sum::<f64>() / (buf1[buf1.len() - 1 - i4].tanh() + 1.4))).sin();
+        buf1[i4] -= a.hypot(a.min(0.93).exp());
+        let v5 = (p00125(b.max(0.39), 0.38 * (0.22 * (b - buf1[i4])), 0.66, 0.66 * (b * a), (a.powi(2) + 0.5).sqrt().atan()).tanh().powi(2) + 0.9).recip();
+        buf1[0] += (-0.38) * v5;
     }
-    buf1[0] + buf4[2] + 0.2 * b + 0.3 * a
+    buf1[1] + 0.1 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -7379,16 +7487,31 @@ fn p00367(b: f64, a: f64, c: f64, d: f64) -> f64 {
         s2 = 0.67 * v1;
     } else {
         if (-a) <= 0.09 * (v1 - s2) {
-            s2 += b;
+            for _ in 0..5 {
+                s2 = 0.6 * s2 + (0.06 * (s2 * b)).tanh();
+            }
+            if v1 < v1 {
+                s2 += 1.15 + a;
+                let v7 = if p00059(s2.sin(), c).tanh() <= v1 { (h_early(v1.atan(), 0.68 * v1).tanh() + 1.4).recip() } else { (s2 - d).tanh() * h_gate(s2.tanh(), b) };
+                s2 += 0.71 * v7;
+            }
         } else {
-            s2 += s2;
-            let v6 = (s2 - 0.6 * (c.hypot(v1) * h_early(c, d))).atan();
-            s2 += 0.66 * v6;
+            let v8 = 0.54 * (0.85 * c.cosh()).exp();
+            s2 += 0.84 * v8;
         }
-        s2 += (s2 + v1).sin();
+        if b >= (-0.63) {
+            if v1 <= 0.9 {
+                s2 += v1.abs().ln_1p();
+            } else {
+                let v9 = v1.tanh().powi(2).cosh().hypot(s2.cos());
+                s2 += (-0.23) * v9;
+            }
+        } else {
+            s2 += (-h_early(v1.sin(), d)).atan2(((s2 - 0.7).sin() * v1.sin()).abs() + 0.9);
+        }
     }
-    let v7 = (0.5 * (0.88 * (b.mul_add(v1, b).sin() - h_horner(b, 1.29)))).powi(3).tanh();
-    0.95 * (0.25 * s2 + v7) + 0.1 * b + 0.1 * a + 0.1 * c + 0.2 * d
+    let v1 = 0.64 * (v1 + 0.67 * (v1 - 0.08 * (v1 + s2)));
+    s2.sin() + 0.73 * v1 + 0.2 * b + 0.2 * a + 0.1 * c + 0.3 * d
 }
 
 #[differentiable]
@@ -7422,18 +7545,33 @@ fn p00369(xs: &[f64], a: f64, b: f64) -> f64 {
             s1 -= (xs[0] - 1.72 * xs[xs.len() - 1 - i4]).atan().tanh();
         }
     }
-    let v5 = xs[1] + a;
-    for i6 in 1..3 {
-        let v7 = (0.66 * v5).powi(3).tanh();
-        s1 += (a.atan2(a.tanh() + 1.4) * (v7 - v5)).tanh().atan();
-        for _ in 0..2 {
-            s1 -= s1.min(v7.asinh() + v5).sin();
-            s1 -= (a * s1).atan().asinh() - xs[(i6 + 1) % xs.len()];
-            s1 = 0.7 * s1 + ((b.cos() + 1.5).sqrt().abs() + 0.7).sqrt();
+    if b.powi(3) <= 0.68 {
+        if a < xs[3].abs() {
+            s1 += a;
+        } else {
+            s1 -= (0.86 * (xs[4] * xs[1]).atan()).exp().ln();
+            s1 *= 0.9 * (0.99 * a).min(0.46).atan();
+        }
+        if (s1 + xs[0]).tanh() < (xs[2].tanh() + 1.4).recip() {
+            s1 *= 0.8 + 0.4 * (1.33 * a.sinh()).sin();
+            if 0.08 * (s1 - s1) > 0.67 {
+                s1 += xs.iter().sum::<f64>();
+                s1 += (xs.iter().sum::<f64>() - b).tanh().hypot(b) - b;
+            } else {
+                s1 += (a.tanh() + 1.4).powf((b.tanh() + 1.4).powi(-2).tanh());
+            }
+        }
+    } else {
+        if s1 < 0.93 {
+            let v5 = h_nested(b, b);
+            s1 += (-0.57) * v5;
         }
     }
-    let mut s9 = v5;
-    (s1 + (-0.79) * s9).atan() + 0.3 * (xs[0] + xs[4]) + 0.2 * a + 0.3 * b
+    for _ in 0..5 {
+        s1 += 0.1 + b;
+    }
+    let v7 = s1;
+    (s1 + v7).atan() + 0.3 * (xs[0] + xs[4]) + 0.1 * a + 0.2 * b
 }
 
 #[differentiable]
@@ -7441,17 +7579,15 @@ fn p00370(a: f64, b: f64, #[no_grad] n: usize, d: f64, c: f64) -> f64 {
     let v1 = d;
     let mut acc2: f64 = 1.0;
     let mut s3 = (a / a.tanh().exp()).max(0.49);
-    let (v4, v5) = (s3, (h_early(v1, v1).tanh() + 1.4).sqrt());
-    let mut j6 = 0;
-    loop {
-        if j6 == 2 {
+    for _ in 0..3 {
+        if p00132(b, 0.65, 0.4 * s3) <= 0.94 {
             break;
         }
-        acc2 += (c + v1).hypot(h_horner(v1, 0.64)).tanh().sinh();
-        j6 += 1;
+        acc2 -= a.tanh() / (-(0.5 * p00029((n as f64).sin(), 1.23, 0.63 * a.cosh()).atan().tanh()).exp());
     }
-    let v7 = d - (n as f64);
-    0.31 * acc2 + s3 + 0.18 * v4 + v5 + v7.sin() + 0.2 * a + 0.3 * b + 0.3 * d + 0.3 * c
+    let (v5, v6) = (h_softplus((0.53 * s3).sinh().sin()), c);
+    let v7 = v6.powi(2) * v5.tanh() + 0.43 * d.hypot(v5);
+    v1 + 0.99 * acc2 + 0.81 * s3 + v7.sin() + 0.3 * a + 0.3 * b + 0.2 * d + 0.3 * c
 }
 
 #[differentiable]
@@ -7479,21 +7615,20 @@ fn p00371(a: f64, b: f64, c: f64) -> f64 {
 
 #[differentiable]
 fn p00372(#[no_grad] k: f64, d: f64, b: f64, c: f64, p: [f64; 3], #[no_grad] n: usize, a: f64) -> f64 {
-    let mut s1 = b;
-    let v2 = b.abs().ln_1p().sin();
-    s1 *= (h_gate(c, b) - v2.cosh()).tanh();
-    if v2 < (-0.21) {
-        s1 += (a - (a - s1)).sin().sin();
-    } else {
-        let v3 = v2 * (k.powi(2) + 0.9).ln();
-        s1 += 0.25 * v3;
+    let v1 = if a <= d.cos() { (1.33 * d - (n as f64).cosh()).atan() } else { ((-c).abs() + 0.7).sqrt() };
+    let v2 = (c - (b + b)).atan() - v1.abs().ln_1p().sin();
+    let v3 = (v1.sinh().powi(2) + 0.5).ln();
+    let mut buf4 = Vec::with_capacity(3);
+    for i5 in 0..3 {
+        buf4.push((d + d).asinh() * v1);
     }
-    let mut buf4 = Vec::with_capacity(5);
-    for i5 in 0..5 {
-        buf4.push(d.powi(4).tanh().max(p[2] - v2).tanh());
+    for i6 in (0..n).rev() {
+        buf4[i6] *= ((0.93 * (buf4[i6] + v3)).cos() + 1.5).ln().tanh();
+        buf4[i6] = 0.5 * buf4[i6] + (-(0.93 * v2).powi(2));
+        buf4[3 - 1 - i6] = 0.5 * buf4[3 - 1 - i6] + d.cos() * v3.sin();
     }
-    buf4[3] -= (s1 * k).tanh() - k.ln_1p();
-    s1.sin() + buf4[1].sin() + 0.3 * d + 0.2 * b + 0.2 * c + 0.1 * (p[0] + p[1] + p[2]) + 0.3 * a
+    let mut s7 = v3;
+    buf4[1] + s7.sin() + 0.3 * d + 0.1 * b + 0.1 * c + 0.2 * (p[0] + p[1] + p[2]) + 0.1 * a
 }
 
 #[differentiable]
@@ -7509,7 +7644,7 @@ fn p00373(a: f64, p: [f64; 3], #[no_grad] k: f64, b: f64) -> f64 {
             acc1 += 1.87 * (0.14 * v2 - (-acc1));
         }
     }
-    if p00174(acc1.sin(), acc1.sin()) < p[0].powi(2) {
+    if p00312(acc1.sin(), acc1.sin()) < p[0].powi(2) {
         acc1 -= a.powi(2).tanh().sin();
     } else {
         acc1 *= 0.9 * b.atan();
@@ -7524,8 +7659,8 @@ fn p00373(a: f64, p: [f64; 3], #[no_grad] k: f64, b: f64) -> f64 {
         let v7 = if p[0] > 0.45 { (acc1.max(-0.13).cos() + 1.5).ln() } else { ((-1.9) * (p[1].cos() + 1.5).powf(v4)).atan() };
         acc1 += 0.28 * v7;
     }
-    let v8 = p00355(0.53 * k.powf(p[1]), k, p00152(0.5 * p.iter().map(|v| v.sin()).sum::<f64>(), 0.24 * acc1).sin(), 0.72 * v4.cosh(), b).atan() + p[0];
-    acc1.sin() + v8.sin() + 0.1 * a + 0.2 * (p[0] + p[1] + p[2]) + 0.1 * b
+    let v8 = 0.5 * (0.47 * p00304(k, acc1.sin(), -1.23) + 0.97 * p00144((0.32 * acc1).sinh().sin(), 0.72 * v4.cosh(), b, 1, 1.25, acc1.cos()));
+    0.2 * acc1 + v8.sin() + 0.2 * a + 0.2 * (p[0] + p[1] + p[2]) + 0.3 * b
 }
 
 #[differentiable]
@@ -7548,25 +7683,24 @@ fn p00375(c: f64, a: f64, b: f64) -> f64 {
     let v1 = c;
     let mut s2 = (b - a).min(a + a);
     let mut j3 = 0;
-    loop {
-        if j3 == 2 {
-            break;
-        }
+    while j3 < 2 {
         for i4 in 0..3 {
             let v5 = v1;
             if a <= v1.atan2((0.5 * (i4 as f64)).exp()) {
-                s2 += (b * (0.29 * p00257(v5, a, 1.48))).atan() * (v1 * (0.66 * v1).exp().sqrt());
+                s2 += (b * (0.05 * p00094(v5, a, c))).atan() * (v1 * (0.66 * v1).exp().sqrt());
             }
             let (v6, v7) = (v1.tanh().exp(), v1.tanh().asinh());
-            s2 += 0.78 * v7;
-            s2 += 0.79 * v6;
+            s2 += (-0.36) * v7;
+            s2 += 0.47 * v6;
         }
         j3 += 1;
     }
-    s2 *= c.tanh();
-    let v8 = c.atan();
-    let v9 = if v1 - v8 >= 0.52 { v1.max(0.23).tanh() } else { v8 };
-    (s2 + v9.sin()).tanh() + 0.1 * c + 0.3 * a + 0.2 * b
+    let mut acc8: f64 = 1.0;
+    for _ in 0..4 {
+        s2 += ((0.66 * b).exp().ln() * (0.79 * v1.powi(4)) - acc8).atan();
+    }
+    let v10 = 0.1 * (b - s2);
+    s2.sin() + acc8.sin() + v10 + 0.2 * c + 0.3 * a + 0.3 * b
 }
 
 #[differentiable]
@@ -7578,9 +7712,9 @@ fn p00376(c: f64, a: f64, b: f64, d: f64, #[no_grad] k: f64) -> f64 {
         s1 += 0.74 * v3;
     }
     let mut acc4: f64 = 0.5;
-    let v5 = p00047(1.01, a, 0.5 * (a / ((c * a).powi(2) + 0.5)), (c.cosh().powi(2) + 0.7).powi(-2)).tanh();
+    let v5 = p00174(0.97 * p00152(b, a).sin().cosh(), (0.85 * ((c + acc4) * c.cosh())).tanh());
     if (a.powi(2) + 0.5).recip() >= (-acc4) {
-        acc4 += 0.44 * (v5 - s1.cos()).mul_add((0.9 * (0.66 * b).exp().powf(b)).sin().sinh(), s1);
+        acc4 += 0.43 * (v5 - s1.cos()).mul_add((0.9 * (0.66 * b).exp().powf(b)).sin().sinh(), s1);
         acc4 += (-0.2) + (-a.hypot(a));
     }
     s1.sin() + acc4.sin() + 0.2 * c + 0.2 * a + 0.2 * b + 0.2 * d
@@ -7588,15 +7722,18 @@ fn p00376(c: f64, a: f64, b: f64, d: f64, #[no_grad] k: f64) -> f64 {
 
 #[differentiable]
 fn p00377(a: f64, c: f64, b: f64, #[no_grad] k: f64) -> f64 {
-    let v1 = 0.86 * (b - c.cos() - c.hypot(a) * c.sin());
-    let v2 = (a + ((-k) - a.hypot(c))).tanh();
-    let v3 = (a.tanh() + 1.4).sqrt();
-    let v4 = (-1.22) * (b * v2) + b;
-    let mut acc5: f64 = 0.5;
+    let mut acc1: f64 = 1.0;
     for _ in 0..5 {
-        acc5 *= 0.8 + 0.4 * v3.powf(v3).atan().sin();
+        acc1 += c.atan2(b.tanh() + 1.4).cos().powi(4);
+        let v3 = (-1.87) * acc1;
+        acc1 += 0.1 * v3;
     }
-    v1.sin() + v4 + acc5 + 0.1 * a + 0.3 * c + 0.2 * b
+    let v4 = 0.3 * (a.tanh() + 1.4).ln();
+    let v5 = if b * 1.72 >= 0.94 { (c.powi(2) + 0.5).powi(-1).powi(-2).atan() } else { (b - a).abs() };
+    let v6 = acc1;
+    let v7 = acc1;
+    let v8 = if (v6 + v6).sin() > (v5 * acc1).sin() { v7 } else { v5 };
+    acc1 + v4.sin() + v8.sin() + 0.1 * a + 0.1 * c + 0.3 * b
 }
 
 #[differentiable]
@@ -7616,24 +7753,11 @@ fn p00379(p: [f64; 3], b: f64, a: f64) -> f64 {
             break;
         }
         s1 = 0.5 * s1 + (b + s1).atan().exp();
-        s1 += (0.76 * p00256(p[(j2 + 2) % p.len()], p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().sin(), p[2], s1.sin(), 1.45) + a).sin().cosh();
+        s1 += (0.67 * p00087(p[(j2 + 2) % p.len()], p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().sin(), 0.51, b, 3) + (p[p.len() - 1 - j2] * s1).tanh()).sin().cosh();
         j2 += 1;
     }
-    let mut j3 = 0;
-    while j3 < p.len() {
-        s1 += (0.8 * (s1.cos() - 0.89 * b.exp())).sin().powi(3);
-        if s1.tanh().powi(3) > s1 {
-            for _ in 0..2 {
-                s1 /= b.abs().ln_1p().tanh() + 1.4;
-                let v5 = s1;
-                s1 += 0.76 * v5;
-            }
-            s1 += ((0.89 * p[j3].exp()).cos() + 1.5).recip();
-        }
-        s1 = p.iter().map(|v| v.sin()).sum::<f64>();
-        j3 += 1;
-    }
-    s1 + 0.2 * (p[0] + p[1] + p[2]) + 0.3 * b + 0.2 * a
+    s1 *= 0.9 * s1.sin();
+    0.31 * s1 + 0.3 * (p[0] + p[1] + p[2]) + 0.3 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -7674,22 +7798,29 @@ fn p00382(c: f64, b: f64, d: f64, a: f64) -> f64 {
     }
     s1 += h_iterate(0.97 * (a * s1).atan().max(d), 2);
     let mut j3 = 0;
-    while j3 < 5 {
-        s1 *= p00164(a, ((j3 as f64) - d).tanh(), d).tanh();
+    loop {
+        if j3 == 5 {
+            break;
+        }
+        s1 *= p00140(a, ((j3 as f64) - d).tanh()).tanh();
         j3 += 1;
     }
-    s1 *= 0.8 + 0.4 * s1.sin();
-    let mut s4 = a.atan().exp_m1();
-    s1.sin() + s4 + 0.3 * c + 0.1 * b + 0.2 * d + 0.1 * a
+    let mut s4 = 0.7 * p00024(d.cos(), 1.22, 0.9 * (a.powi(2) + 0.5).sqrt(), d);
+    let (v5, v6) = ((s1 / (-(0.66 * a).exp())).atan() - b.asinh(), d);
+    s1.sin() + s4 + v5 + (-0.05) * v6 + 0.3 * c + 0.1 * b + 0.1 * d + 0.3 * a
 }
 
 #[differentiable]
 fn p00383(a: f64, c: f64, b: f64) -> f64 {
     let v1 = ((1.13 * a * h_softplus(c)).cos() + 1.5).recip();
     let v2 = (0.83 * (1.38 * (v1 + c)) * v1.mul_add(b, a).tanh().min(a - a)).atan();
-    let v3 = b * (0.8 * p00270(v1.tanh(), v2, b) + (1.37 - c)).atan();
-    let mut acc4: f64 = 1.0;
-    v3.sin() + acc4 + 0.1 * a + 0.2 * c + 0.2 * b
+    let v3 = b * (p00215(v1.tanh(), v2) + v2).sin();
+    let mut s4 = v1.ln_1p().min(b.max(v3));
+    if v1.asinh() < v2 - s4 {
+        s4 = 0.8 * s4 + c.atan() * (c + v1);
+        s4 *= v3.asinh().powi(3).tanh();
+    }
+    s4 + 0.3 * a + 0.2 * c + 0.1 * b
 }
 
 #[differentiable]
@@ -7701,7 +7832,7 @@ fn p00384(c: f64, #[no_grad] k: f64, a: f64, #[no_grad] n: usize, b: f64) -> f64
     let a = 0.95 * (a + (k.asinh() - a));
     let mut acc3: f64 = 1.0;
     for i4 in 0..2 {
-        buf1[i4] += 0.22 * p00122(b.max(a).sin(), 0.66 * (b * b), buf1[i4].exp_m1().sin()) * buf1.iter().map(|v| v.sin()).sum::<f64>().sin().abs().ln_1p();
+        buf1[i4] += 0.19 * p00297(b.max(a).sin(), 0.66 * (b * b), buf1[i4].exp_m1().sin()) * buf1.iter().map(|v| v.sin()).sum::<f64>().sin().abs().ln_1p();
     }
     let mut acc5: f64 = 0.5;
     acc3 /= a.cos() + 1.5;
@@ -7723,8 +7854,8 @@ fn p00385(a: f64, c: f64, #[no_grad] n: usize, b: f64) -> f64 {
 #[differentiable]
 fn p00386(b: f64, d: f64, a: f64, c: f64) -> f64 {
     let v1 = c - b.sinh();
-    let v2 = p00307(a.sin(), (d + 0.42).atan()).powi(3);
-    0.31 * v1 + v2 + 0.1 * b + 0.3 * d + 0.1 * a + 0.3 * c
+    let v2 = (0.85 * p00303(1.45, (0.66 * c).exp().sqrt().atan(), a, c.sin(), c.asinh())).powi(3).atan();
+    v1 + 0.74 * v2 + 0.2 * b + 0.3 * d + 0.2 * a + 0.3 * c
 }
 
 #[differentiable]
@@ -7763,20 +7894,11 @@ fn p00388(#[no_grad] k: f64, c: f64, d: f64, b: f64, a: f64) -> f64 {
     }
     acc1 -= (k.cos() + 1.5).powf(acc1.atan()).atan2((0.66 * a).exp()).powi(2);
     let v3 = acc1;
-    if p00305(acc1.sin(), acc1.tanh(), 1, k, v3.sin(), 0.5 * v3.atan().tanh()) > 0.91 {
-        acc1 += h_horner((acc1.atan().powi(2) + 0.5).powi(-2).sin(), k);
-    } else {
-        acc1 += h_nested(0.38 * (0.14 * (d - v3)), (0.06 * a.mul_add(acc1, acc1)).atan()).asinh();
-        let mut j4 = 0;
-        loop {
-            if j4 == 2 {
-                break;
-            }
-            acc1 -= (0.64 * ((0.07 * v3).cosh() + (a - b))).abs();
-            j4 += 1;
-        }
+    if p00323(acc1.sin(), acc1.tanh(), c, c) > acc1.tanh().exp_m1() {
+        acc1 -= 0.65 * (1.74 * h_horner(0.37 * (0.97 * (d.tanh() + 1.4).powi(-2)), k));
+        acc1 += acc1;
     }
-    acc1.sin() + 0.2 * c + 0.2 * d + 0.1 * b + 0.2 * a
+    (acc1.sin() + v3).tanh() + 0.1 * c + 0.3 * d + 0.2 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -7795,26 +7917,39 @@ fn p00389(a: f64, c: f64, #[no_grad] k: f64, xs: &[f64], b: f64) -> f64 {
 #[differentiable]
 fn p00390(b: f64, c: f64, a: f64) -> f64 {
     let v1 = 0.89 * a.exp() / (c.sin().cosh().tanh() + 1.4);
-    let v2 = if b <= 0.48 { b.sin().exp().powi(-1) } else { p00200(1.1600000000000001, c, c).atan() * c.mul_add(a, v1).tanh() };
-    let mut s3 = (0.73 * v2).cosh().tanh().exp().powi(-1);
-    for _ in 1..4 {
-        s3 = (((v2 + a).atan() - s3.powi(2)).tanh() + 1.4).ln();
-    }
-    if s3 <= s3 {
-        let v5 = c;
-        s3 += 0.23 * v5;
-    } else {
-        s3 /= c.abs().tanh() + 1.4;
-    }
-    (-0.97) * s3 + 0.2 * b + 0.1 * c + 0.1 * a
+    let v2 = if b <= 0.48 { p00387(c, c).atan() * ((-0.66) - b) } else { -0.67 };
+    let b = b * (0.41 * p00047(1.02, b, a, v1.atan())).atan2(c.tanh() + 1.4);
+    let v3 = v1.asinh();
+    0.92 * v2 + b + v3 + 0.1 * b + 0.2 * c + 0.3 * a
 }
 
 #[differentiable]
 fn p00391(b: f64, a: f64) -> f64 {
     let v1 = (0.88 * (b + b - a)).cos();
     let mut buf2: Vec<f64> = vec![0.0; 3];
-    let mut s3 = (buf2.iter().map(|v| (0.5 * v).tanh()).sum::<f64>().abs() + 0.5).ln().sin() + a;
-    v1 + buf2[0].sin() + s3 + 0.3 * b + 0.2 * a
+    if a - buf2[1].exp().powi(-2) > 0.37 {
+        for &e3 in buf2.iter() {
+            if v1.abs() >= buf2[0].exp() {
+                continue;
+            }
+        }
+        buf2[1] += v1.atan2(v1.abs() + 0.9);
+    } else {
+        if a.tanh() >= v1.abs() {
+            buf2[0] += 0.73 * p00330(((-0.79) * buf2[2]).asinh(), 0.8200000000000001, (-b.cosh()).sin(), buf2[0].atan2((buf2[1] + buf2[1]).abs() + 0.7).atan());
+        } else {
+            let mut j4 = 0;
+            loop {
+                if j4 == buf2.len() {
+                    break;
+                }
+                buf2[(j4 + 1) % 3] *= (b - (-buf2[2]).asinh()).tanh();
+                j4 += 1;
+            }
+            buf2[2] += a.sinh();
+        }
+    }
+    0.26 * buf2[0] + 0.1 * b + 0.1 * a
 }
 
 #[differentiable]
@@ -7830,23 +7965,19 @@ fn p00392(b: f64, a: f64, c: f64) -> f64 {
     for i6 in 0..3 {
         buf5.push(acc2.atan2((a * v1).cos().cos() + 1.5));
     }
-    for i7 in 0..2 {
+    for _ in 0..2 {
         acc2 = 0.3 * acc2 + b;
         if acc4 < 0.77 * acc4 {
             for (j9, &e8) in buf5.iter().enumerate() {
                 let v10 = buf5.iter().map(|v| v * v).sum::<f64>();
                 acc4 *= (acc4 + acc4).sin().tanh().tanh();
                 acc2 += 0.42 * v10;
-                acc2 += 0.42 * e8;
+                acc2 += 0.74 * e8;
             }
-            if b.asinh() < c * v1 {
-                acc2 += ((buf5[(i7 + 2) % buf5.len()].cos() + 1.5).powf((i7 as f64)) - v1.abs().ln_1p()).ln_1p();
-            } else {
-                acc2 += v1;
-            }
+            acc2 += (0.89 * ((a.powi(2) + 0.5).sqrt() / (0.33 * (c / (a.abs() + 0.5))).exp())).sin().powi(4);
         }
     }
-    acc2.sin() + acc4 + buf5[1] + 0.1 * b + 0.1 * a + 0.2 * c
+    (acc2 + acc4 + buf5[1]).atan() + 0.3 * b + 0.3 * a + 0.2 * c
 }
 
 #[differentiable]
@@ -7881,41 +8012,15 @@ fn p00394(b: f64, a: f64) -> f64 {
 
 #[differentiable]
 fn p00395(b: f64, a: f64) -> f64 {
-    let mut s1 = a;
-    for _ in 0..4 {
-        if s1 - b < 0.8 {
-            break;
-        }
-        let mut j3 = 0;
-        while j3 < 3 {
-            s1 = 0.3 * s1 + (s1.tanh().exp().ln() - b.atan());
-            s1 = ((s1 * s1).tanh() - s1).atan().powi(2);
-            s1 = 0.3 * s1 + (b - s1).atan2((b + s1).abs() + 0.7);
-            j3 += 1;
-        }
-        let v4 = (s1 - 0.86 * (s1.abs() + 0.7).powf(b)).atan();
-        s1 += 0.6 * v4;
+    let mut acc1: f64 = 1.0;
+    let mut acc2: f64 = 0.0;
+    acc1 -= acc1.sinh() + a;
+    let v3 = acc1 - 1.37;
+    for _ in 0..2 {
+        acc1 /= (acc1 + acc1).cos() + 1.5;
     }
-    let mut acc5: f64 = 0.0;
-    if (0.5 * s1.atan().tanh()).exp().powf(b) <= b {
-        s1 /= (0.79 * a.max(s1)).tanh() + 1.4;
-    }
-    for _ in 0..4 {
-        acc5 *= a.hypot((s1.cos() + 1.5).sqrt()).tanh();
-    }
-    let mut buf7 = vec![0.0; 3];
-    for i8 in 0..buf7.len() {
-        buf7[i8] = acc5 + acc5;
-    }
-    let mut j9 = 0;
-    loop {
-        if j9 == 5 {
-            break;
-        }
-        buf7[(j9 + 2) % 3] *= 0.8 + 0.4 * buf7[(j9 + 1) % buf7.len()].tanh().sin();
-        j9 += 1;
-    }
-    s1 + acc5 + (-0.22) * buf7[2] + 0.3 * b + 0.3 * a
+    let v5 = v3;
+    acc1 + acc2 + v5 + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -7950,16 +8055,13 @@ fn p00397(p: [f64; 3], b: f64, a: f64, c: f64) -> f64 {
             s1 += 0.21 * v6;
         }
         let (v7, v8) = (h_early(a, p[p.len() - 1 - j2]) * v3.cos(), c);
-        s1 += 0.68 * v8;
-        s1 += 0.42 * v7;
+        s1 += 0.79 * v8;
+        s1 += 0.16 * v7;
         j2 += 1;
     }
-    s1 += p00395(h_scale(1.02, 0.88).tanh(), (p[0] * a).sin()).atan() + a;
-    let mut buf9 = vec![0.0; 4];
-    for i10 in 0..buf9.len() {
-        buf9[i10] = (h_norm3(p) - c).sin().abs();
-    }
-    s1.sin() + buf9[3].sin() + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * b + 0.3 * a + 0.1 * c
+    let v9 = (0.51 * (s1 * p[1].sin())).tanh().powi(2);
+    s1 = (h_norm3(p) - c).sin().abs();
+    s1 + v9 + 0.3 * (p[0] + p[1] + p[2]) + 0.2 * b + 0.2 * a + 0.2 * c
 }
 
 #[differentiable]
@@ -8012,30 +8114,20 @@ fn p00401(#[no_grad] n: usize, a: f64, b: f64) -> f64 {
             s1 += 0.72 * v4;
             s1 += 0.7 * v3;
         } else {
-            s1 = 0.9 * s1 + 0.79 * p00130(a, 1, 0.5 * (n as f64), 0.62);
-            let v5 = (-s1.asinh()).atan();
-            s1 += 0.15 * v5;
+            s1 = 0.9 * s1 + p00065(a, s1.min(b), 0.37 * s1.abs());
+            s1 -= 0.37 + a;
         }
-        s1 *= (s1.cos().powi(2) + 0.5).recip().tanh();
+        let (v5, v6) = ((s1.asinh() / ((0.04 * (s1 * s1)).powi(2) + 0.5)).atan(), s1);
+        s1 += 0.44 * v6;
+        s1 += 0.54 * v5;
     }
-    if s1 >= 0.28 * (b * s1) {
-        s1 += a;
-    } else {
-        s1 -= s1.tanh() - (p00028(a, s1.tanh(), 0.16 * s1, s1.sin()) + (a.tanh() + 1.4).ln());
-        s1 *= 0.8 + 0.4 * (a * a).sin();
+    let v7 = (s1 - h_softplus((a * a).atan())).sin();
+    let mut s8 = (b.atan().tanh() + 1.4).recip();
+    if 0.54 * p00393(a, 1.42, b, v7) < 0.86 {
+        return 0.25 * (s1 - (-1.19));
     }
-    let mut s6 = s1.cos();
-    s6 += (a.powi(2) + 0.5).recip().asinh();
-    if 1.89 / (a.tanh() + 1.4) < s6 + a {
-        if s6 < a {
-            s1 -= h_horner(s6.sin(), 0.85);
-            s1 -= s1;
-        } else {
-            s6 = (s6 + b - a.sin()).tanh().asinh();
-            s6 /= s1.atan().abs() + 0.7;
-        }
-    }
-    0.73 * ((-0.82) * s1 + 0.08 * s6) + 0.2 * a + 0.2 * b
+    let mut s9 = (s1.max(0.25).sin() * s1).sin();
+    0.21 * s1 + s8 + (-0.8) * s9 + 0.2 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -8060,44 +8152,27 @@ fn p00403(a: f64, d: f64, b: f64, c: f64) -> f64 {
         buf1[3] = 0.4 * buf1[3] + (0.49 * (buf1[1] + v4) - a * c).atan();
     } else {
         if d * c <= 0.36 {
-            buf1[1] /= a.powi(2) + 0.7;
-            buf1[2] *= 0.9 * (0.15 * c.mul_add(buf1[3], buf1[0]) * (a - 1.43)).tanh();
-        } else {
-            let v5 = a;
-            let v5 = v5 + a.atan2(a.abs() + 0.7);
-            buf1[2] += 0.9 * v5;
-        }
-    }
-    let v6 = 0.87 * (0.45 * buf1[1]);
-    if v6 <= (-0.72) {
-        for i7 in 0..buf1.len() {
-            buf1[(i7 + 1) % 4] += c * (c.cos() + 1.5).recip() - (b + buf1[i7]).tanh().sin();
-        }
-        if 0.42 * (v6.abs() + 0.5).powf(c) >= d * c {
-            buf1[0] = 0.3 * buf1[0] + v6.cos().max(0.89);
-            buf1[1] -= b;
-        } else {
-            buf1[0] *= buf1[0].atan().powi(4).sin().sin().tanh();
-        }
-    } else {
-        for _ in 1..buf1.len() {
-            buf1[3] += -h_square(a.exp().sin());
-        }
-    }
-    if d / (c.powi(2) + 0.5) > v6.min(0.51) {
-        if 0.19 * (a + buf1[0]) >= d {
-            for (j10, &e9) in buf1.iter().enumerate() {
-                let v11 = h_prefix((1.78 * d).atan(), (0.17 * (e9 + v6)).max(v6.atan2(b.tanh() + 1.4)).tanh());
+            if a * (1.65 + (-0.8)) > buf1[0] {
+                buf1[3] += ((-buf1[3]).tanh() + b).asinh();
+                buf1[2] = 0.2 * buf1[2] + a;
+            } else {
+                buf1[2] = 0.2 * buf1[2] + buf1[0].tanh().sinh();
             }
-            for &e12 in buf1.iter() {
-            }
-            buf1[1] += p00251(d.asinh().abs().ln_1p(), (v6 + 0.7 * p00024(d, 0.69, 0.01 * buf1.iter().sum::<f64>(), 0.5 * buf1[3].atan().tanh())).tanh(), (v6 + v6).tanh().tanh(), ((-c) / ((a * v6).tanh().abs() + 0.7)).sin()).tanh();
+            buf1[0] += 0.39 * (buf1[1] - d);
         } else {
-            buf1[0] *= 0.8 + 0.4 * (-(d.tanh() + 1.4).sqrt()).sin();
-            buf1[0] -= a;
+            for i5 in 0..2 {
+                buf1[i5] *= (0.46 * (buf1[i5] - c)).cos().tanh();
+                buf1[i5] *= 0.8 + 0.4 * (b.sin() * ((-0.26) - buf1[buf1.len() - 1 - i5]).sin()).sin();
+                buf1[4 - 1 - i5] += ((-0.89) * buf1[i5]).tanh().cos() * (-(buf1[1] + c).atan());
+            }
         }
     }
-    buf1[1].sin() + 0.1 * a + 0.3 * d + 0.1 * b + 0.2 * c
+    let mut acc6: f64 = 0.5;
+    let v7 = a;
+    for i8 in 0..buf1.len() {
+        acc6 -= (buf1[3].atan().powi(2) - buf1[i8].cos()).abs();
+    }
+    buf1[3].sin() + acc6 + v7.sin() + 0.2 * a + 0.1 * d + 0.3 * b + 0.1 * c
 }
 
 #[differentiable]
@@ -8164,7 +8239,7 @@ fn p00408(p: [f64; 3], a: f64, b: f64, #[no_grad] k: f64, #[no_grad] n: usize) -
 #[differentiable]
 fn p00409(d: f64, c: f64, b: f64, a: f64) -> f64 {
     let (v1, v2) = ((a / (d.powi(2) + 0.5)).cos(), a.cos().exp_m1());
-    let v3 = if (-0.81) * b > c.hypot(v2) { h_early(b.sin(), c) } else { (0.87 * v2.exp_m1() - 0.8 * p00270(v1, v1, v1)).sin() };
+    let v3 = if (-0.81) * b > c.hypot(v2) { b.sin() * c } else { (0.87 * v2.exp_m1() - p00010(v1, v1, v1, 2, d)).tanh() };
     let mut buf4 = Vec::with_capacity(4);
     for i5 in 0..4 {
         buf4.push(1.46 * (v1.powi(2) + 0.7).powf(h_early(v2.sin(), b).sin()));
@@ -8238,19 +8313,15 @@ fn p00412(b: f64, p: [f64; 3], d: f64, c: f64, #[no_grad] n: usize, a: f64) -> f
 fn p00413(b: f64, a: f64, #[no_grad] n: usize) -> f64 {
     let v1 = a - (-0.9);
     let v1 = v1 - b;
-    let v2 = p00158(1, b, b, 0.59).atan();
-    let mut s3 = (b.atan2(v1.powi(2) + 0.5) - v1).sin();
-    let mut j4 = 0;
-    while j4 < n {
-        if s3 * v2 < b - s3 {
-            s3 *= 0.9 * (0.62 * (b * v2).abs());
-            s3 *= (a.abs() * (0.59 - b)).tanh();
-        }
-        s3 += s3;
-        j4 += 1;
+    let v2 = p00269(v1.sin(), 0.37 * (0.82 * ((-0.63) * a + v1)), (v1 * b.asinh()).atan()).atan();
+    let mut s3 = ((v2 + b).tanh() + 1.4).powi(-2).tanh();
+    if 0.95 * a.hypot(v1) > (-0.07) {
+        let v4 = v1 * s3.abs();
+        s3 /= b.asinh().sin().exp();
+        s3 += (-0.64) * v4;
     }
-    let v5 = 0.58 * (v1 * 1.74);
-    0.61 * (s3 + v5) + 0.1 * b + 0.2 * a
+    let (v5, v6) = ((b * h_horner(0.71 * (n as f64).asinh(), 0.8200000000000001)).sin(), a.hypot(b) + (v1.abs() + 0.5).powf(v2).sin());
+    s3 + 0.87 * v5 + 0.79 * v6 + 0.2 * b + 0.2 * a
 }
 
 #[differentiable]
@@ -8271,15 +8342,9 @@ fn p00415(b: f64, a: f64, c: f64) -> f64 {
     let v1 = b;
     let v2 = a;
     let v3 = (0.97 * (c.tanh() + 1.4).powi(-2) * (-1.84)).tanh().min((a.powi(2).abs() + 0.7).recip());
-    let mut s4 = 0.92 * p00413(v1, v2, 4).sin();
-    let mut buf5 = vec![0.0; 4];
-    for i6 in 0..buf5.len() {
-        buf5[i6] = s4.max(v1) * s4;
-    }
-    for i7 in 1..buf5.len() {
-        buf5[i7] += buf5[i7 - 1].tanh();
-    }
-    v3 + s4 + buf5[1].sin() + 0.2 * b + 0.2 * a + 0.3 * c
+    let mut s4 = 1.62 * p00187(1, v2, a);
+    s4 += c;
+    0.33 * v1 + 0.13 * v3 + (-0.76) * s4 + 0.1 * b + 0.2 * a + 0.3 * c
 }
 
 #[differentiable]
@@ -8377,16 +8442,23 @@ fn p00422(#[no_grad] n: usize, b: f64, a: f64, p: [f64; 3]) -> f64 {
 
 #[differentiable]
 fn p00423(#[no_grad] k: f64, a: f64, b: f64) -> f64 {
-    let mut s1 = 0.72 * p00124(b.min(1.29), a, 0.81, (1.19 * a).atan());
-    let v2 = (a * (0.52 * (1.91 * s1))).tanh() + a;
-    for _ in 0..4 {
-        s1 -= a.asinh();
-        s1 *= 0.8 + 0.4 * (0.8 * v2).sinh().sin();
-        s1 = v2 - k;
+    let mut s1 = 0.65 * p00089(b.min(1.29), a, 1);
+    let v2 = h_softplus((s1 + s1).tanh()).cosh();
+    let v3 = 0.35 * h_early(v2.atan(), a) - h_iterate(s1.atan(), 2);
+    if v2 < (0.5 * s1).sinh() {
+        s1 = 0.7 * s1 + (v2 - (v3.powi(2) + 0.5).ln());
+    } else {
+        for _ in 1..4 {
+            s1 *= 0.9 * (s1.abs().ln_1p() * v2.sin()).tanh();
+        }
+        s1 += (0.55 * h_gate(v2.tanh(), a) + v2).atan();
     }
-    let mut acc4: f64 = 0.0;
-    let b = b + (v2.max(b).tanh() + 1.4).ln();
-    0.98 * s1 + acc4 + b.sin() + 0.1 * a + 0.1 * b
+    if v3.min(s1) <= (-0.66) {
+        s1 -= 1.45 * (a - v3).cos();
+    } else {
+        s1 = 0.4 * s1 + (v2 + (-v2));
+    }
+    0.1 * s1 + 0.2 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -8442,20 +8514,15 @@ fn p00426(b: f64, c: f64, xs: &[f64], a: f64, #[no_grad] n: usize, d: f64) -> f6
                 acc2 *= a.hypot(b).tanh().tanh();
                 acc2 = 0.44 * (0.72 * (xs[i6] + 0.79 * (1.3 * acc2)));
             } else {
-                let v7 = if p00184(xs[xs.len() - 1 - i6], 0.75 * (i6 as f64), c).atan() > acc2 { 0.25 * (acc2 * (n as f64)) } else { v1.min(0.32).abs() };
-                acc2 *= 0.9 * ((0.38 * acc2).powi(2).cos() + 1.5).ln();
-                acc2 += 0.23 * v7;
+                let v7 = if p00423(0.55, 1.35, 0.75 * (i6 as f64)) + xs[3] > (n as f64) { v1.powi(2) * acc2.tanh() } else { ((0.89 * xs[xs.len() - 1 - i6].exp()).abs() + 0.7).recip() };
+                let v8 = h_iterate(a, 4);
+                acc2 += 0.23 * v8;
+                acc2 += 0.98 * v7;
             }
-            if b.exp_m1() > 0.3 * xs[(i6 + 1) % xs.len()].mul_add(acc2, acc2) {
-                let v8 = ((-(n as f64)) * v1.powi(4)).atan() + xs[i6].atan();
-                acc2 *= 0.9 * (0.44 * (v8.sin() * (c - v1)));
-            } else {
-                let v9 = acc2;
-                acc2 += 0.74 * v9;
-            }
+            acc2 -= ((-(n as f64)) * v1.powi(4)).atan().abs();
         }
     }
-    acc2.sin() + 0.3 * b + 0.3 * c + 0.2 * (xs[0] + xs[3]) + 0.3 * a + 0.1 * d
+    acc2 + 0.3 * b + 0.1 * c + 0.3 * (xs[0] + xs[3]) + 0.2 * a + 0.3 * d
 }
 
 #[differentiable]
@@ -8481,36 +8548,41 @@ fn p00429(a: f64, c: f64, b: f64) -> f64 {
     let mut acc2: f64 = 0.5;
     if (-1.47) + c >= (-0.13) {
         if v1.mul_add(a, v1) > b.sin() {
-            acc2 *= ((a * 0.17).cos() + 1.5).ln().tanh();
-            acc2 *= 0.8 + 0.4 * (acc2.cos().powi(2) + 0.7).powf(1.49 * acc2).sin();
+            if 0.99 + a <= (-1.7) {
+                acc2 += (v1 * acc2 / ((1.83 + b).abs() + 0.7)).powi(2);
+            } else {
+                acc2 *= (v1 + c.powi(2)).tanh();
+                let v3 = if v1.min(0.66) >= 0.98 { acc2.tanh().min(acc2 + a) } else { (v1 * acc2).powi(2) };
+                acc2 += 0.17 * v3;
+            }
+            acc2 -= a;
         } else {
-            acc2 += (0.89 * v1).min((0.5 * c.powi(2).atan().tanh()).exp().ln());
+            let v4 = (0.11 * v1.cos()).atan();
+            acc2 += 0.75 * v4;
         }
-        let v3 = h_early((acc2 + a).sin().exp().tanh(), acc2.sin());
-        acc2 += (-0.82) * v3;
+        acc2 = 0.8 * acc2 + v1.atan();
     } else {
-        acc2 -= v1;
+        acc2 += ((0.55 * v1).exp_m1().powi(2) + 0.9).powf(1.07);
     }
-    let v1 = v1 - 0.15 * acc2.atan();
-    acc2 + 0.05 * v1 + 0.2 * a + 0.2 * c + 0.3 * b
+    let mut s5 = (b - b).sin();
+    0.16 * acc2 + s5 + 0.1 * a + 0.3 * c + 0.2 * b
 }
 
 #[differentiable]
 fn p00430(p: [f64; 3], a: f64, b: f64, c: f64, d: f64, #[no_grad] n: usize) -> f64 {
-    let v1 = -(0.61 * p00248(c.min(a), h_iterate(a, n)));
-    let v2 = b;
-    let v3 = if v2 * 0.35 > v1 { -0.38 } else { 0.79 * (d - p[0] + (a.tanh() + 1.4).recip()) };
-    let mut acc4: f64 = 0.0;
-    for i5 in 0..p.len() {
-        acc4 += (n as f64).tanh() + b;
-        let v6 = if i5 < 2 { 0.66 * (p.iter().sum::<f64>() - b) * p[(i5 + 1) % p.len()].cos() } else { (0.96 * v2.mul_add(c, p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>()) - (p[p.len() - 1 - i5] + a)).sin() };
-        acc4 = v6;
+    let v1 = -(0.64 * p00390(c.min(a), h_iterate(a, n), d));
+    if b <= p[0] {
+        return d;
     }
-    if 0.73 * (v1 + p[0]) >= c {
-        acc4 *= 0.9 * (0.83 * (v2.atan() * (v1.cos() + 1.5).sqrt()));
-        acc4 = 0.4 * acc4 + d;
+    let mut acc2: f64 = 0.5;
+    for _ in 0..4 {
+        acc2 += (v1.cos() + 1.5).recip() + acc2;
+        acc2 = 0.3 * acc2 + (a - (n as f64)).tanh();
     }
-    (-0.87) * v3 + acc4.sin() + 0.2 * (p[0] + p[1] + p[2]) + 0.3 * a + 0.2 * b + 0.3 * c + 0.2 * d
+    if d >= 0.13 {
+        return a - a;
+    }
+    acc2 + 0.3 * (p[0] + p[1] + p[2]) + 0.2 * a + 0.2 * b + 0.1 * c + 0.2 * d
 }
 
 #[differentiable]
@@ -8537,19 +8609,20 @@ fn p00431(#[no_grad] k: f64, a: f64, c: f64, d: f64, b: f64) -> f64 {
 
 #[differentiable]
 fn p00432(b: f64, a: f64, xs: &[f64]) -> f64 {
-    let mut acc1: f64 = 0.0;
-    if a.cos() >= (-0.32) {
-        acc1 = 0.9 * acc1 + (b * a).atan().exp_m1();
-        acc1 += h_nested(((-1.25) - xs.iter().sum::<f64>()).atan() * a.tanh(), 0.4 * (a.powi(2) + a));
+    let mut acc1: f64 = 0.5;
+    for _ in 0..xs.len() {
+        acc1 = 0.7 * acc1 + a.asinh() * b.cos();
     }
-    let v2 = ((0.82 * (0.44 * (xs.iter().sum::<f64>() - b) + (acc1.cos() + 1.5).ln())).tanh() + 1.4).recip();
-    acc1 = 0.3 * acc1 + ((a.cos() + 1.5).powf(v2.tanh()) - b);
-    let v3 = 0.78 * (acc1 - 0.65);
-    if v3.min(-0.27) > 0.14 {
-        acc1 += ((0.41 * (acc1 + v3)).max(xs[3].cos()) / (((v3 + v2).tanh() - (xs.iter().map(|v| v * v).sum::<f64>().cos() + 1.5).ln()).abs() + 0.9)).atan();
-        acc1 += p00248(-xs[2], 1.35).atan() / ((acc1.min(b).abs() + 0.7).ln().powi(2) + 0.5);
+    acc1 += (-0.28) * a + a.cosh().atan();
+    let v3 = a;
+    for &e4 in xs.iter() {
+        acc1 += (0.5 * (0.74 * e4 * p00365(0.47 * xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>(), acc1.tanh())).atan().tanh()).exp().ln();
+        acc1 *= 0.8 + 0.4 * (0.57 * (0.89 * e4.exp() - (b + v3))).sin();
+        acc1 += (-acc1).sin();
     }
-    acc1 + 0.3 * b + 0.1 * a + 0.1 * (xs[0] + xs[4])
+    let v5 = if p00418(0.2 * xs.iter().map(|v| v.abs()).sum::<f64>(), xs[3], 1.01, v3).atan() >= v3 * b { b * xs[0] - 0.65 } else { v3 - 1.08 };
+    let (v6, v7) = (v3, (b - xs[4]).tanh());
+    0.73 * (acc1 + v5.sin() + v6 + v7.sin()) + 0.1 * b + 0.3 * a + 0.1 * (xs[0] + xs[4])
 }
 
 #[differentiable]
@@ -8565,17 +8638,23 @@ fn p00433(b: f64, #[no_grad] n: usize, c: f64, a: f64) -> f64 {
         }
     }
     acc2 *= v1.atan().max(0.58).tanh();
-    let v4 = (h_horner(a, 1.1600000000000001) + (b.abs() + 0.5).powi(-1).atan()).sin();
-    acc2 + 0.05 * v4 + 0.1 * b + 0.2 * c + 0.2 * a
+    let v4 = ((a * v1).tanh() + 1.4).sqrt();
+    acc2 + (-0.37) * v4 + 0.3 * b + 0.2 * c + 0.3 * a
 }
 
 #[differentiable]
 fn p00434(c: f64, d: f64, a: f64, b: f64, #[no_grad] k: f64) -> f64 {
-    let v1 = 0.3 * (p00031(3, b.tanh(), d.min(0.56), -a, c) * (0.89 * b.exp()));
-    let v2 = p00089((c * v1).tanh().tanh(), ((c + a) * (d.abs() + 0.5).recip()).atan(), 1).atan();
-    let v3 = (h_prefix((0.73 * (v1 + c)).sin(), k.max(c)).abs() + 0.9).powi(-1);
-    let v4 = v3.powi(3);
-    v2 + (-0.13) * v4 + 0.3 * c + 0.2 * d + 0.3 * a + 0.1 * b
+    let v1 = 0.99 * p00269(0.5 * (d + c), (a - b).sin(), (a * a).sin()) * (0.5 * p00125(c, d, k, a, b)).cos();
+    if c < 0.65 {
+        return 0.5 * ((v1.cos() + v1.cos()) * (0.81 * p00191((a + 1.66).tanh(), -b)));
+    }
+    let mut acc2: f64 = 1.0;
+    for _ in 0..5 {
+        acc2 += 0.81 * ((d.tanh() + 1.4).sqrt().cosh() - 1.67 * d);
+    }
+    let v4 = c * k;
+    let v5 = 0.57 * (0.36 * (0.73 * (v1 - b) / acc2.hypot(acc2).sin().exp()) + (1.57 * k).max(c + d));
+    acc2.sin() + v4 + v5 + 0.2 * c + 0.2 * d + 0.1 * a + 0.3 * b
 }
 
 #[differentiable]
@@ -8609,16 +8688,30 @@ fn p00436(c: f64, b: f64, a: f64, #[no_grad] n: usize, d: f64) -> f64 {
     if a.sinh() >= b {
         acc1 = c + (d / (-(0.66 * b).exp())).tanh().cos();
     }
-    let v2 = (p00043(0.6 * acc1, a, 3).atan2(a.asinh().powi(2) + 0.5).cos() + 1.5).sqrt();
-    for _ in 1..4 {
-        let v4 = (0.64 * (0.93 * c.sinh()).exp_m1()).cos();
-        acc1 += 0.94 * v4;
+    let v2 = (p00139(0.6 * acc1, a, 3, 0.32, a).atan2((n as f64).tanh().cosh().powi(2) + 0.7).tanh() + 1.4).sqrt();
+    for _ in (0..4).rev() {
+        if c.sinh() > 0.2 {
+            let mut j4 = 0;
+            while j4 < 3 {
+                acc1 = 0.5 * acc1 + (1.46 * (a - c)).atan();
+                acc1 += (((j4 as f64) + v2 * v2).sin().tanh() + 1.4).recip();
+                j4 += 1;
+            }
+            acc1 = 0.6 * acc1 + b;
+        } else {
+            acc1 += (d / (-(acc1.abs() + 0.5)) - d.mul_add(v2, v2)).tanh().powi(4);
+        }
+        let (v5, v6) = (c, d / (acc1.abs() + 0.7));
+        acc1 += (0.93 * v6).exp().sin().asinh();
+        acc1 += 0.7 * v5;
     }
-    if b * (1.92 * (n as f64)).atan() >= a.tanh() {
-        return ((v2 + c * c).abs() + 0.9).recip();
+    for _ in 0..3 {
+        acc1 += v2;
+        acc1 += (0.87 * v2.exp()).sin();
+        acc1 += v2;
     }
-    let v5 = (v2.exp_m1().cos() + 1.5).ln().atan();
-    acc1.sin() + v5 + 0.3 * c + 0.3 * b + 0.2 * a + 0.3 * d
+    let mut acc8: f64 = 0.5;
+    (acc1 + acc8).tanh() + 0.1 * c + 0.2 * b + 0.2 * a + 0.2 * d
 }
 
 #[differentiable]
@@ -8686,22 +8779,33 @@ fn p00439(c: f64, a: f64, p: [f64; 3], b: f64, #[no_grad] n: usize) -> f64 {
         s3 += 0.82 * (v2.sin() + s3.sin() + h_prefix(-0.95, b).powi(4));
     } else {
         if (p[2].abs() + 0.5).ln() > (n as f64).tanh() {
-            s3 += (b.sinh() * ((-1.65) * p00137(b, p[2], v1).atan())).sin();
+            s3 += b.sinh() * (1.1 * (0.79 * p00295(b, 3, 0.37 * v2))).sin();
         } else {
-            s3 += 0.11 * p00018(v1, v1).atan().cos();
-            s3 += h_lse((c - 1.5).tanh(), 0.37 * (0.5 * p00125(v2.tanh(), v1, 0.8200000000000001, s3.sin(), 0.37 * (n as f64)))) + (v2 + a).sin().exp().ln();
+            let v5 = if s3 <= v2.cos() { 0.67 } else { (-v1).mul_add(b.cosh(), 0.67 * (c * v2)).tanh() };
+            s3 /= (v5 + v2).sin().tanh() + 1.4;
         }
-        if c >= 0.52 {
-            if v1.min(s3).tanh() >= 0.64 * (a.cos() + 1.5).powf(0.5 * v2) {
-                s3 = 0.6 * s3 + v2;
-                s3 -= 0.28 * (1.37 * p[2] - c.min(b) + s3);
+        s3 /= (0.74 * (v1 - (n as f64))).abs() + 0.7;
+    }
+    for i6 in 0..3 {
+        s3 -= s3.min(p00414(1.35, v1, 0.56, p[i6])).tanh().cos();
+        s3 += (-1.65) - (c + b) / (0.64 * (v1.powi(2) + 0.5).sqrt()).exp();
+        let mut j7 = 0;
+        loop {
+            if j7 == n {
+                break;
             }
-            s3 += 0.74 * (v1 - (n as f64));
+            s3 = h_horner((p[p.len() - 1 - i6] * b).atan(), 1.4);
+            if c + a < v2 {
+                break;
+            }
+            j7 += 1;
         }
     }
-    let v5 = v1;
-    let v6 = b;
-    (-0.15) * s3 + 0.42 * v5 + v6 + 0.3 * c + 0.3 * a + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * b
+    if a.cos() < (a.tanh() + 1.4).powi(-1) {
+        s3 *= 0.8 + 0.4 * (p[2] * (0.57 * v2.mul_add(v1, c))).atan().sin();
+        s3 += s3.asinh().tanh().abs();
+    }
+    s3.sin() + 0.3 * c + 0.2 * a + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * b
 }
 
 #[differentiable]
@@ -8716,23 +8820,19 @@ fn p00441(b: f64, c: f64, p: [f64; 3], a: f64) -> f64 {
     let mut acc2: f64 = 0.5;
     for i3 in 0..3 {
         acc2 += p[i3];
-        acc2 /= p00284(p[p.len() - 1 - i3], c, a, v1).tanh().tanh() + 1.4;
-        acc2 += 0.99 * (0.39 * a.exp_m1() * (p.iter().map(|v| v * v).sum::<f64>().asinh() - b.max(-0.36)));
+        acc2 /= p00185(p[p.len() - 1 - i3], 1.3199999999999998, 0.75 * (i3 as f64), v1).tanh() + 1.4;
+        acc2 *= 0.9 * p[p.len() - 1 - i3].tanh();
     }
-    for _ in 0..p.len() {
-        acc2 = v1.atan().powi(3).powi(4);
-        let v5 = b;
-        acc2 += 0.28 * v5;
+    let v4 = (b * c).asinh() - (0.89 * c.exp() * (a + v1)).atan();
+    if acc2.tanh() >= b.atan() {
+        acc2 /= v4.max(0.76);
+    } else {
+        let v5 = p[2];
+        acc2 *= 0.8 + 0.4 * a.exp_m1().max(v4.asinh()).sin();
+        acc2 += 0.63 * v5;
     }
-    let v6 = acc2.max(0.51).tanh();
-    if c * v6 < p[2].asinh() {
-        if v6 < b {
-            acc2 /= v1.cos().cos() + 1.5;
-            acc2 = 0.6 * acc2 + 0.45 * (h_lse(p[0], v1) * (0.89 * a.exp()));
-        }
-        acc2 *= c.tanh();
-    }
-    acc2.tanh() + 0.2 * b + 0.2 * c + 0.3 * (p[0] + p[1] + p[2]) + 0.2 * a
+    let mut s6 = acc2;
+    0.45 * ((-0.98) * acc2 + s6) + 0.2 * b + 0.1 * c + 0.3 * (p[0] + p[1] + p[2]) + 0.2 * a
 }
 
 #[differentiable]
@@ -8742,21 +8842,17 @@ fn p00442(b: f64, a: f64, c: f64) -> f64 {
         buf1.push(b.cos());
     }
     if a > 0.35 {
-        return p00331((0.89 * b.exp()).atan(), b, c.tanh()).sin().exp();
+        return (0.5 * (0.29 * p00291((0.89 * b.exp()).atan(), b, c.tanh(), (b.powi(2) + 0.5).powi(-2).tanh()))).exp().sin();
     }
-    if b * buf1[1] <= 0.84 {
-        buf1[3] /= (0.62 * (1.07 * c)).exp();
-        if c.max(a) >= b.hypot(buf1[0]) {
-            let v3 = if h_gate(0.42 * buf1.iter().map(|v| (0.5 * v).tanh()).sum::<f64>(), a) <= b.sin() { 0.97 } else { buf1[2] };
-            buf1[0] += 0.8 * v3;
-        } else {
-            buf1[2] += buf1[1] - (-1.24);
-        }
+    let c = c - a;
+    let mut buf3 = vec![0.0; buf1.len()];
+    for i4 in 0..buf3.len() {
+        buf3[i4] = b.sinh();
     }
-    if a * c < buf1[2] {
-        buf1[2] += b;
+    for i5 in 1..buf3.len() {
+        buf3[i5] += 0.3 * buf3[i5 - 1];
     }
-    buf1[3].sin() + 0.3 * b + 0.1 * a + 0.3 * c
+    0.49 * buf1[2] + c.sin() + buf3[2] + 0.2 * b + 0.2 * a + 0.2 * c
 }
 
 #[differentiable]
@@ -8774,28 +8870,26 @@ fn p00444(b: f64, c: f64, a: f64) -> f64 {
             s1 += s1.exp().sin().tanh() / ((0.53 * (-a)).abs() + 0.9);
         } else {
             s1 = 0.6 * s1 + a;
-            let v2 = s1;
-            s1 += (-0.46) * v2;
+            if 0.98 * (a / s1.sin().exp()) > 0.65 {
+                s1 += s1.max(0.24);
+            }
         }
-        let v3 = 0.88 * (s1.max(s1.max(-0.58)) + h_square(1.35).sin());
-        s1 += (-0.81) * v3;
+        s1 += 0.83 * s1.max(a.sin().max(c.powi(2)));
     } else {
-        if s1.sin() < 0.39 - b {
-            s1 = (s1.sinh() + s1).sin();
-            s1 = 0.6 * s1 + a;
-        } else {
-            s1 = 0.4 * s1 + s1;
-        }
-        s1 *= 0.8 + 0.4 * s1.sin();
+        let v2 = a.asinh().cos().hypot((s1.abs() + 0.5).powi(-1) - (a.cos() + 1.5).powi(-1));
+        s1 += 0.79 * v2;
     }
-    let mut buf4 = vec![0.0; 4];
-    for i5 in 0..buf4.len() {
-        buf4[i5] = c - c.sin();
+    s1 *= b.tanh();
+    let mut buf3 = Vec::with_capacity(3);
+    for i4 in 0..3 {
+        buf3.push(c);
     }
-    let v6 = (0.5 * (0.38 * buf4.iter().map(|v| v.abs()).sum::<f64>().hypot(buf4[3]) / (a.tanh() + 1.4))).tanh().exp();
-    let v7 = buf4[3].sin();
-    s1 /= (0.82 * v6.atan()).exp();
-    s1 + buf4[2] + (-0.61) * v7 + 0.2 * b + 0.3 * c + 0.1 * a
+    let b = b + 0.25 * (b + s1).tanh();
+    let mut buf5 = vec![0.0; 4];
+    for i6 in 0..buf5.len() {
+        buf5[i6] = (0.59 * buf3[1].powi(3)).cosh();
+    }
+    s1 + buf3[0] + b + buf5[0] + 0.3 * b + 0.2 * c + 0.2 * a
 }
 
 #[differentiable]
@@ -8805,13 +8899,9 @@ fn p00445(#[no_grad] k: f64, a: f64, b: f64) -> f64 {
         s1 -= s1 + ((-a).powi(2) + 0.5).sqrt();
     }
     s1 *= 0.9 * (0.45 * b);
-    if 0.5 * (1.97 * s1) < 0.67 {
-        s1 += s1;
-    } else {
-        s1 += (a + (-1.26)).tanh().powi(2) / (b.tanh() + 1.4);
-    }
-    let v3 = a * k.atan().asinh().atan();
-    (-0.6) * s1 + v3 + 0.1 * a + 0.1 * b
+    let v3 = b;
+    s1 /= v3.cos().powi(2) + 0.7;
+    0.65 * s1 + 0.1 * a + 0.3 * b
 }
 
 #[differentiable]
@@ -8834,8 +8924,8 @@ fn p00446(b: f64, a: f64, #[no_grad] k: f64) -> f64 {
         let v5 = v4;
         acc1 += (-0.36) * v5;
     }
-    let (v6, v7) = (acc1.atan2(acc1.tanh() + 1.4).sin(), p00250(0.61, 0.38 * (0.21 * ((-0.78) * acc1)), b));
-    (0.72 * acc1 + v6.sin() + 0.89 * v7).atan() + 0.3 * b + 0.3 * a
+    let (v6, v7) = (acc1.atan2(acc1.tanh() + 1.4).sin(), p00211(0.37 * (0.55 * (0.66 * b).exp().powi(-2)), k, b).tanh());
+    (acc1 + v6.sin() + 0.89 * v7).atan() + 0.3 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -8846,15 +8936,27 @@ fn p00447(a: f64, p: [f64; 3], b: f64) -> f64 {
         s2 = 0.6 * s2 + 0.83 * (p.iter().map(|v| v.sin()).sum::<f64>().asinh() - (0.99 + (i3 as f64)));
     }
     let v4 = (0.42 / (a.powi(2) + 0.5)).abs() + (s2 - b).tanh().powi(4);
-    let v5 = h_square(s2.atan()).ln_1p();
-    v1 + s2.sin() + v4.sin() + v5 + 0.3 * a + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * b
+    let mut j5 = 0;
+    loop {
+        if j5 == p.len() {
+            break;
+        }
+        s2 /= (0.54 * p00093(v1, v1, 0.58)).tanh() + 1.4;
+        s2 += (a.powi(2) + 0.5).ln().cosh() + v4;
+        if v1 * p[j5] >= 0.41 {
+            break;
+        }
+        j5 += 1;
+    }
+    0.74 * s2 + 0.2 * a + 0.3 * (p[0] + p[1] + p[2]) + 0.3 * b
 }
 
 #[differentiable]
 fn p00448(a: f64, b: f64) -> f64 {
     let v1 = a;
-    let v1 = (v1 * (p00093(0.27, b, 0.7).sin() * (v1 - b))).sin();
-    v1 + 0.1 * a + 0.2 * b
+    let v1 = v1 - p00365(0.27, b) * (a.cos() + 1.5).powi(-2);
+    let b = 0.93 * (b * (v1 * v1.tanh()));
+    b + 0.1 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -8875,25 +8977,28 @@ fn p00449(a: f64, c: f64, b: f64, d: f64) -> f64 {
     acc1 += (-0.91) * acc1 * c.cos() + d.tanh().powi(4);
     if a.sin() > (a.tanh() + 1.4).sqrt() {
         if a > acc1 {
-            let v3 = d;
-            acc1 += 0.41 * p00184(((acc1 + b).atan() - b.powi(2)).tanh(), (b + acc1).tanh().sin(), acc1.cos().cos());
-            acc1 += 0.19 * v3;
+            if (-d) < 0.7 * d {
+                acc1 = c;
+            } else {
+                acc1 = 0.3 * acc1 + acc1.sin().cosh();
+                acc1 = 0.9 * acc1 + (-a.cos());
+            }
+            if b > a.min(-0.99) {
+                acc1 = 0.4 * acc1 + ((acc1.powi(2) + 0.5).ln() + b.abs());
+            } else {
+                acc1 *= 0.9 * (0.86 * a);
+            }
         } else {
-            let v4 = if a.sin() < h_horner(a, 0.77) { (0.63 * acc1).asinh() } else { acc1.sin().min(0.83) };
-            acc1 += (-0.8) * v4;
+            if d.cos() >= a.atan() {
+                acc1 += acc1;
+                acc1 -= (0.34 * (0.31 * acc1.abs()).min(acc1)).asinh();
+            }
         }
     } else {
-        let v5 = 0.38 * (0.55 * p00418((0.51 * (acc1 + a)).atan(), b, 0.66 * (d * a), p00364(0.23 * acc1, c, 1, d, 0.87).atan()));
-        acc1 += 0.2 * v5;
+        acc1 = (1.32 * d).cos().exp();
     }
-    let mut j6 = 0;
-    while j6 < 4 {
-        acc1 += 0.8 * (0.37 * acc1.hypot(c.powi(2)) - ((-1.96) + a).tanh());
-        acc1 += (b.powi(2) + 0.9).powf((0.78 * (acc1.atan() * acc1.asinh())).atan()).sin();
-        acc1 *= 0.8 + 0.4 * (d * acc1).sin().abs().sin();
-        j6 += 1;
-    }
-    acc1.sin() + 0.1 * a + 0.1 * c + 0.1 * b + 0.1 * d
+    let v3 = (b - d * a).sin();
+    acc1 + v3.sin() + 0.1 * a + 0.3 * c + 0.3 * b + 0.3 * d
 }
 
 #[differentiable]
@@ -8906,25 +9011,27 @@ fn p00450(b: f64, c: f64, a: f64) -> f64 {
 
 #[differentiable]
 fn p00451(b: f64, p: [f64; 3], #[no_grad] k: f64, a: f64) -> f64 {
-    let mut s1 = a;
-    if b * p[2] >= b {
-        if (b.powi(2) + 0.5).powf(b).tanh() > b - s1 {
-            s1 = 0.4 * s1 + ((0.92 * s1).tanh() + 1.4).ln();
-        } else {
-            s1 += (0.8 * ((b.powi(2) + 0.5).sqrt() * (s1 - p[0]))).atan2(((s1 - 0.49) * h_prefix(s1, p[0])).abs() + 0.9);
-            s1 *= (a.powi(2) + 0.5).ln().cos().tanh();
-        }
-        s1 += a.atan2((0.66 * b).exp());
+    let mut buf1: Vec<f64> = vec![0.0; 5];
+    if a - (0.21 + buf1.iter().map(|v| (0.5 * v).tanh()).sum::<f64>()) > b.cosh() {
+        buf1[1] += p[0] - buf1[3];
     } else {
-        s1 = 0.6 * s1 + s1;
-        s1 += p00242(k, p[2].sin(), 1, 0.62 * s1).exp_m1();
+        buf1[1] *= 0.9 * b.powi(4).sin().sinh();
     }
-    let mut s2 = (b.cos() + 1.5).recip();
-    let mut buf3 = vec![0.0; 5];
-    for i4 in 0..buf3.len() {
-        buf3[i4] = (-b.mul_add(a, 0.05)) + s2.max(s1).tanh().powi(2);
+    for i2 in 0..3 {
+        buf1[5 - 1 - i2] -= (0.8 * (0.48 * p.iter().sum::<f64>().mul_add(buf1[(i2 + 1) % buf1.len()], b) + a.sin()) * 1.34).tanh();
+        for (j4, &e3) in buf1.iter().enumerate() {
+            let v5 = if 0.64 * (e3 * e3) <= 0.35 { buf1[buf1.len() - 1 - j4] } else { buf1[i2].hypot(0.28 * (buf1.iter().sum::<f64>() - p[0])).tanh() };
+            let mut s6 = (b.cos() + 1.5).powi(-2).powi(2);
+            if s6.atan() < v5 {
+                s6 -= ((-p[(j4 + 2) % p.len()]) + s6.sin()) * p00429(v5.max(buf1[buf1.len() - 1 - i2]).atan(), (e3 + p.iter().map(|v| v * v).sum::<f64>()).sin(), b.atan());
+                let v7 = buf1[(i2 + 2) % buf1.len()].tanh().cos();
+                s6 += 0.68 * v7;
+            } else {
+                s6 += k.atan2(v5.powi(2) + 0.5);
+            }
+        }
     }
-    s1 + s2 + buf3[4] + 0.2 * b + 0.1 * (p[0] + p[1] + p[2]) + 0.1 * a
+    (-0.3) * buf1[1] + 0.1 * b + 0.3 * (p[0] + p[1] + p[2]) + 0.3 * a
 }
 
 #[differentiable]
@@ -8933,21 +9040,23 @@ fn p00452(b: f64, a: f64) -> f64 {
         return 0.98 * ((-1.03) * (0.66 * (0.79 * b.powi(4) * a)));
     }
     let mut acc1: f64 = 0.0;
-    let v2 = (0.27 * p00021(1.21, b.cos(), b.abs().ln_1p(), b.asinh(), a - acc1)).exp().sqrt();
-    let v3 = b;
-    0.49 * acc1 + 0.97 * v2 + v3 + 0.2 * b + 0.3 * a
+    let v2 = (p00174(((-1.9) * a).atan(), acc1).abs() + 0.9).sqrt();
+    if v2.asinh() <= (-v2) {
+        acc1 *= 0.9 * (0.86 * (0.88 * h_square(v2)).powi(4).atan());
+    }
+    0.11 * acc1 + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
 fn p00453(c: f64, b: f64, d: f64, p: [f64; 3], a: f64) -> f64 {
-    let v1 = if d + b > 0.68 { a - c - p00144(p[0], a, 1.35, 3, 1.15, c).tanh() } else { a.atan() };
-    let mut acc2: f64 = 0.5;
-    for _ in (0..p.len()).rev() {
-        acc2 *= c.tanh();
-        acc2 *= 0.8 + 0.4 * (0.6 * (0.79 * d.powi(4))).sin();
-        acc2 /= d.powi(2).powi(2) + 0.5;
+    let v1 = if d + b > 0.68 { c.atan().cos() } else { (a - c - p00065(p[0], a, 1.35)).sin() };
+    let mut s2 = p[1];
+    for _ in (0..2).rev() {
+        s2 *= d.tanh();
+        s2 *= 0.8 + 0.4 * (0.6 * (0.79 * d.powi(4))).sin();
+        s2 /= d.powi(2).powi(2) + 0.5;
     }
-    acc2 = 0.3 * acc2 + (-acc2.atan2(v1.abs() + 0.5));
+    s2 = 0.3 * s2 + (-s2.atan2(v1.abs() + 0.5));
     let mut buf4 = vec![0.0; 4];
     for i5 in 0..buf4.len() {
         buf4[i5] = (0.5 * (0.88 * ((i5 as f64) + p[1]))).exp_m1().sin().min((-0.28) * (-a));
@@ -8955,7 +9064,10 @@ fn p00453(c: f64, b: f64, d: f64, p: [f64; 3], a: f64) -> f64 {
     for i6 in 1..buf4.len() {
         buf4[i6] += buf4[i6 - 1].tanh();
     }
-    acc2 + 0.37 * buf4[0] + 0.1 * c + 0.3 * b + 0.3 * d + 0.2 * (p[0] + p[1] + p[2]) + 0.1 * a
+    for i7 in 0..5 {
+        buf4[(i7 + 1) % 4] += 0.52 * (0.84 * (d.mul_add(d, p[0]) + (c + buf4.iter().sum::<f64>()).sin()) + s2.min(v1.sin()));
+    }
+    0.73 * (s2 + buf4[2]) + 0.1 * c + 0.1 * b + 0.1 * d + 0.2 * (p[0] + p[1] + p[2]) + 0.3 * a
 }
 
 #[differentiable]
@@ -8993,8 +9105,15 @@ fn p00455(b: f64, a: f64, c: f64) -> f64 {
 fn p00456(a: f64, b: f64, d: f64, c: f64, p: [f64; 3]) -> f64 {
     let a = a + b;
     let (v1, v2) = (p[2], (b * d).abs());
-    let v3 = 0.13 * p00382(0.5 * a, a.sin(), 0.37 * (p[2].cos() + 1.5).powf(b), (a.abs() + 0.5).ln());
-    v1 + v2 + (-0.24) * v3 + 0.3 * a + 0.3 * b + 0.3 * d + 0.1 * c + 0.2 * (p[0] + p[1] + p[2])
+    let v3 = 0.21 * p00350(1, (0.13 * (a.powi(2) + 0.5).powf(p[0])).sin(), 0.4 * (v1 + v2), 0.37 * (0.66 * (p.iter().sum::<f64>() - c))).sin();
+    let mut acc4: f64 = 0.0;
+    for i5 in 0..2 {
+        let v6 = h_lse(a.sin(), p[i5].sin()).abs();
+        acc4 /= p[(i5 + 2) % p.len()].tanh() + 1.4;
+        acc4 = 0.3 * acc4 + (0.76 * (v2 - a)).abs();
+        acc4 += 0.71 * v6;
+    }
+    v3 + acc4 + 0.2 * a + 0.2 * b + 0.3 * d + 0.2 * c + 0.3 * (p[0] + p[1] + p[2])
 }
 
 #[differentiable]
@@ -9002,16 +9121,28 @@ fn p00457(#[no_grad] k: f64, b: f64, p: [f64; 3], #[no_grad] n: usize, c: f64, a
     let mut s1 = (a.cos() + 1.5).ln() + (n as f64).cosh();
     if s1.atan() < (-0.48) {
         s1 += (a / (a.powi(2) + 0.5)).cos().hypot(c.cos() - s1);
-        if s1.sin().cosh() > p00299(n, p[2], b, a, 1.3199999999999998, c).atan() {
-            s1 -= (c.powi(2) + 0.9).ln();
-            s1 /= s1.abs() + 0.7;
+        if s1.sin().cosh() > p00048(p[1], k, b, a, 2).tanh() {
+            if p[2] * c > 0.95 {
+                let v2 = c.mul_add(0.34, c).sin().min(-0.71);
+                s1 += -(c / (s1.tanh() + 1.4)).powi(2);
+                s1 += (-0.78) * v2;
+            }
+            s1 += 0.73 * (p[1] + 0.51 * (s1 - p.iter().map(|v| (0.5 * v).tanh()).sum::<f64>()));
+        } else {
+            s1 = 0.5 * s1 + (0.88 * s1.min(p.iter().sum::<f64>()) + 0.75 * a.hypot(s1)).tanh();
+            if c.asinh() < (-1.34) * c {
+                s1 += p00038(n, 0.37 * (0.79 * (b + s1)), (0.65 * (s1.cos() + 1.5).powf(0.56 * s1)).tanh(), 0.5 * (a + a), a.abs()) + (n as f64);
+            } else {
+                let v3 = if (p[0] + p.iter().map(|v| v * v).sum::<f64>()).sin() >= s1 { s1 } else { s1.ln_1p() };
+                let v4 = p[0].atan() - p[2].tanh();
+                s1 += 0.72 * v4;
+                s1 += 0.06 * v3;
+            }
         }
     }
-    if a <= b.hypot(p[0]) {
-        return b;
-    }
-    let v2 = c;
-    s1.sin() + v2.sin() + 0.1 * b + 0.2 * (p[0] + p[1] + p[2]) + 0.2 * c + 0.1 * a
+    s1 -= c;
+    let v5 = c;
+    s1.sin() + v5 + 0.1 * b + 0.3 * (p[0] + p[1] + p[2]) + 0.2 * c + 0.2 * a
 }
 
 #[differentiable]
@@ -9037,18 +9168,19 @@ fn p00458(a: f64, p: [f64; 3], c: f64, b: f64, d: f64) -> f64 {
     if (s1 - p[0]).atan() >= b.abs() {
         s1 += d;
     } else {
-        let v4 = if b + p[0] >= 0.5 * p00125(s1.atan(), 0.15 * s1, 0.62, 0.15 * s1, p[1]) { (s1 / (h_scale(s1.atan(), 1.24).cos() + 1.5)).tanh() } else { (p[1].cos() + 1.5).powf(p[1].asinh()) };
-        s1 = 0.8 * s1 + (v4.tanh() + 1.4).ln().exp().sqrt();
+        let v4 = if b + p[0] >= p00218(2, c, -0.57, 0.15 * s1, b).atan() { 0.89 } else { (b.tanh() + 1.4).sqrt() * a.exp().atan() };
+        s1 -= d;
+        s1 += 0.28 * v4;
     }
-    let v5 = h_gate(0.37 * (0.97 * (d.tanh() + 1.4).powi(-2)), a) + p[1].sin();
+    s1 /= c.min(d).abs() + 0.7;
+    let v5 = p[1];
     let mut j6 = 0;
     while j6 < 4 {
         s1 += s1.sin().exp().recip();
         s1 += v5;
         j6 += 1;
     }
-    let mut acc7: f64 = 1.0;
-    (s1 + acc7).sin() + 0.3 * a + 0.1 * (p[0] + p[1] + p[2]) + 0.1 * c + 0.2 * b + 0.2 * d
+    0.64 * s1 + 0.2 * a + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * c + 0.3 * b + 0.3 * d
 }
 
 #[differentiable]
@@ -9068,18 +9200,9 @@ fn p00460(#[no_grad] n: usize, b: f64, a: f64, xs: &[f64]) -> f64 {
     let v1 = if a.tanh() >= b { h_scale(0.38 * b.tanh().exp().powf(a), 0.6799999999999999) } else { (n as f64).abs() + b };
     let v2 = (v1 - (1.88 * (n as f64)).atan().exp()).sin();
     let v3 = (v1 - v2 + a).sin().exp().recip();
-    let v4 = ((0.36 * p00218(n, v1.atan(), b, 0.55 * v3, v3.atan())).cos() + 1.5).powf((a - 1.99).sin()) * (-(xs[0].tanh() + 1.4).powf(0.73 * v3).atan());
-    let mut acc5: f64 = 0.0;
-    for _ in (0..3).rev() {
-        if v1.tanh() < (v3 - xs[1]).sin() {
-            acc5 += v4.tanh().asinh();
-            acc5 -= (-v4.asinh()) + (b * v1).min(0.49);
-        }
-        for _ in 0..n {
-            acc5 = 0.9 * acc5 + v1.tanh().exp().ln().cosh();
-        }
-    }
-    0.47 * acc5 + 0.3 * b + 0.2 * a + 0.1 * (xs[0] + xs[4])
+    let v4 = (p00164(b, v1.atan(), b).tanh() + 1.4).powf(v3.sqrt()).tanh() * (b.cos() + 1.5).recip().abs();
+    let mut s5 = v4;
+    s5 + 0.3 * b + 0.2 * a + 0.2 * (xs[0] + xs[4])
 }
 
 #[differentiable]
@@ -9115,8 +9238,8 @@ fn p00462(a: f64, b: f64) -> f64 {
             }
         }
     }
-    let v4 = 0.6 * (p00416(2, b, s2.tanh(), s2.sin()).tanh().exp() * (a + v1));
-    0.87 * s2 + v4 + 0.2 * a + 0.1 * b
+    let v4 = p00434(v1, b, s2.tanh(), s2.sin(), 0.8200000000000001).tanh().exp() * (0.81 * s2.max(0.87)).tanh().sinh();
+    s2.sin() + v4 + 0.2 * a + 0.1 * b
 }
 
 #[differentiable]
@@ -9172,19 +9295,22 @@ fn p00465(b: f64, c: f64, a: f64) -> f64 {
     s1 = 0.6 * s1 + s1;
     for _ in 0..3 {
         if s1.tanh().exp().ln() < b + b {
-            s1 = 0.4 * s1 + 0.91 * (s1.atan() - p00235(s1.atan(), s1.sin(), c, b));
+            s1 = 0.4 * s1 + 0.99 * (s1.atan() - p00034(s1.atan(), s1.sin()));
         }
     }
-    if s1.atan2(s1.abs() + 0.5) >= 0.51 * (s1 * 1.17) {
-        s1 += c.mul_add(0.6 * a.cos().max(s1), (a.min(c).powi(2) + 0.7).powf(c).sin()).tanh();
+    let v3 = (s1 + (0.49 * (a + s1)).asinh()).sin();
+    let v4 = 0.74 * ((1.92 * c.mul_add(1.47, 0.81)).atan() - (-(0.76 * (b.tanh() + 1.4).powf(0.3 * s1))));
+    let mut j5 = 0;
+    loop {
+        if j5 == 2 {
+            break;
+        }
+        s1 /= (v3 + v4).atan().abs() + 0.7;
+        s1 += 0.28 * (s1.max(0.36 * (c + s1)).atan() * s1);
+        s1 = 0.7 * s1 + ((-0.43) - h_square(c));
+        j5 += 1;
     }
-    let a = 0.78 * (a + ((c.abs() + 0.5).recip() + a.atan2(c.powi(2) + 0.5)));
-    for _ in (1..3).rev() {
-        s1 = 0.9 * s1 + b.hypot((0.26 * s1).powi(2)).sin();
-        s1 *= 0.9 * h_square(c).max(0.52).sin();
-        s1 += (0.28 * s1).cosh().min(0.81).max(-0.97);
-    }
-    (-0.92) * s1 + a.sin() + 0.3 * b + 0.3 * c + 0.3 * a
+    0.73 * s1 + 0.2 * b + 0.3 * c + 0.3 * a
 }
 
 #[differentiable]
@@ -9202,9 +9328,9 @@ fn p00466(a: f64, b: f64, c: f64, #[no_grad] n: usize) -> f64 {
         }
         s1 += 0.55 * v3;
     }
-    let v5 = a.max((0.25 * (0.72 * p00124(0.05 * s1, -0.13, a, c))).exp().ln());
-    let v6 = (b.min(s1).sin() + c.cos()).abs();
-    s1.sin() + v5 + v6.sin() + 0.3 * a + 0.2 * b + 0.1 * c
+    let v5 = a.max((p00008(0.05 * s1, -0.13, a, c).cos() + 1.5).ln());
+    s1 = 0.7 * s1 + (v5 + s1).tanh().abs();
+    0.96 * s1 + 0.2 * a + 0.3 * b + 0.2 * c
 }
 
 #[differentiable]
@@ -9249,8 +9375,8 @@ fn p00468(d: f64, a: f64, c: f64, b: f64) -> f64 {
     } else {
         acc2 += v3;
     }
-    acc2 += (1.16 * a.sinh() + p00102(acc1.sin().powi(2), acc2.asinh().atan(), 0.38 * (0.59 * (acc2 + acc1)), a)).tanh();
-    acc1 + acc2.sin() + 0.1 * d + 0.1 * a + 0.3 * c + 0.1 * b
+    acc2 += 0.71 * (1.16 * a.sinh() + p00227(acc1.sin().powi(2), acc2.asinh().atan()));
+    acc1 + acc2.sin() + 0.2 * d + 0.2 * a + 0.1 * c + 0.2 * b
 }
 
 #[differentiable]
@@ -9290,11 +9416,11 @@ fn p00471(xs: &[f64], c: f64, a: f64, b: f64) -> f64 {
         acc1 = xs[0] - 0.18;
     } else {
         if (-v3) <= acc1 {
-            acc1 += p00420(0.6 * (v3.cos() + b), (b.asinh() - (xs[0] + b)).atan(), acc1.tanh().exp().atan(), 0.37 * (0.61 * (v3.abs() + (b - a)))).tanh();
+            acc1 += p00189(0.6 * (v3.cos() + b), (b.asinh() - (xs[0] + b)).atan(), acc1.tanh().exp().atan(), 0.63);
         }
-        acc1 += v3;
+        acc1 *= v3.tanh();
     }
-    (-0.51) * acc1 + 0.1 * (xs[0] + xs[2]) + 0.1 * c + 0.3 * a + 0.2 * b
+    0.92 * acc1 + 0.2 * (xs[0] + xs[2]) + 0.1 * c + 0.2 * a + 0.2 * b
 }
 
 #[differentiable]
@@ -9312,21 +9438,10 @@ fn p00473(a: f64, b: f64, c: f64, #[no_grad] k: f64, d: f64) -> f64 {
         return v1.sin() - k - (-((-1.14) + c));
     }
     let v2 = if a * v1 >= 0.91 { b } else { (a.powi(2) + 0.7).recip() };
-    let v3 = v1 / (-(p00054(0.83 * h_softplus(d), v2.sinh().sin(), d).sin().powi(2) + 0.5));
-    let mut acc4: f64 = 0.0;
-    let mut j5 = 0;
-    while j5 < 2 {
-        acc4 = p00266((c * a).asinh().tanh(), 0.49 * ((-1.84) - b.asinh()));
-        for _ in (1..4).step_by(2) {
-            acc4 += (b - 0.87 * (v3 + v2)).tanh().asinh();
-            if c * h_iterate(-1.37, 3) >= 0.05 {
-                continue;
-            }
-        }
-        j5 += 1;
-    }
-    let v7 = if a * c >= c { 0.52 * (0.64 * v3.abs()).powi(3) } else { v2 };
-    acc4 + v7 + 0.3 * a + 0.1 * b + 0.2 * c + 0.3 * d
+    let v3 = v1 / (p00291(0.83 * h_softplus(d), v2.sinh().sin(), d, 0.66 * (a * v2)).sin().abs() + 0.9);
+    let mut acc4: f64 = 1.0;
+    let mut s5 = v1.asinh().abs();
+    v3.sin() + acc4 + s5.sin() + 0.2 * a + 0.2 * b + 0.1 * c + 0.1 * d
 }
 
 #[differentiable]
@@ -9339,35 +9454,24 @@ fn p00474(#[no_grad] k: f64, b: f64, a: f64) -> f64 {
         s1 += 0.72 * v3;
     }
     let v4 = b;
-    let v5 = if p00102(s1.sin(), b, k, b) >= (-0.43) { b } else { (v4.tanh() + 1.4).powf(v4).asinh() };
-    let mut buf6 = vec![0.0; 3];
-    for i7 in 0..buf6.len() {
-        buf6[i7] = v4.cos().atan2(v5.max(0.42).tanh() + 1.4).powi(4).sin();
-    }
-    for i8 in 1..buf6.len() {
-        buf6[i8] += 0.9 * buf6[i8 - 1];
-    }
-    0.16 * s1 + buf6[0].sin() + 0.3 * b + 0.3 * a
+    let v5 = if p00269(s1.sin(), b, k).sin() >= a { a } else { s1.abs().ln_1p().min(-0.2) };
+    let (v6, v7) = (v5.abs().ln_1p(), v4.max(k) - (k + s1));
+    s1 + v6 + v7 + 0.2 * b + 0.1 * a
 }
 
 #[differentiable]
 fn p00475(a: f64, #[no_grad] n: usize, b: f64, c: f64) -> f64 {
-    let v1 = if p00028(a, c, b, a) > (-(n as f64)) { b.cosh() } else { (b.tanh() + 1.4).ln().min(-0.57) };
-    let mut acc2: f64 = 1.0;
-    if c.max(b) >= 0.37 * v1 {
-        acc2 -= b * (b + v1).atan();
-        acc2 -= 0.69 * p00287(0.63 * v1, n, b).max(0.34).mul_add((v1.abs() + 0.5).recip().max((-1.26) * 1.42), a);
-    } else {
-        acc2 += (-1.54) * (1.24 * a);
-        acc2 += (0.63 * ((0.14 + c) * acc2)).atan().powi(3);
+    let v1 = if p00241(1, c, c).sin() > 0.56 * p00209(c, c, b, a) { p00132(-1.11, 0.62, b) * 0.05 } else { c / (-((b - a).powi(2) + 0.5)) };
+    let mut buf2: Vec<f64> = vec![0.0; 3];
+    let b = b + (a - buf2.iter().sum::<f64>() - (n as f64).cos());
+    let v3 = (0.71 * (b.atan2(c.powi(2) + 0.5) + b)).sin();
+    let mut acc4: f64 = 1.0;
+    for _ in 1..5 {
+        let v6 = ((buf2[1].powi(2) + 0.5).ln() + a) * a;
+        acc4 = 0.9 * acc4 + (-a.cosh());
+        acc4 += (-0.17) * v6;
     }
-    if (acc2 * v1).tanh() <= 0.39 {
-        acc2 += acc2.atan().min(-0.75) - ((n as f64) - acc2).sin() * acc2.sin();
-    }
-    let v3 = ((n as f64) + 0.63 * (0.29 * (acc2 - acc2) * c.atan2(v1.tanh() + 1.4))).tanh();
-    acc2 *= 0.8 + 0.4 * (acc2.cos() + c.asinh()).sin();
-    let v3 = v3 * (0.37 * c).abs();
-    acc2 + (-0.56) * v3 + 0.2 * a + 0.3 * b + 0.3 * c
+    0.72 * v1 + buf2[1] + 0.69 * v3 + acc4 + 0.3 * a + 0.3 * b + 0.3 * c
 }
 
 #[differentiable]
@@ -9394,23 +9498,30 @@ fn p00476(a: f64, c: f64, b: f64, p: [f64; 3]) -> f64 {
     }
     for i8 in 1..3 {
         let v9 = 0.06 * (1.74 * acc1);
-        acc1 -= (p00382(acc1.mul_add(p[p.len() - 1 - i8], v4).sin(), v9.atan(), (v4 * v9).sin(), (0.07 * (c * acc1)).atan()) - p[i8]).atan();
+        acc1 -= (0.54 * p00251(acc1.mul_add(p[p.len() - 1 - i8], v4).sin(), v9.atan(), (v4 * v9).sin(), (0.07 * (c * acc1)).atan()) - (i8 as f64)).tanh();
     }
-    let v10 = c.cos();
-    let mut acc11: f64 = 0.5;
-    0.52 * (acc1 + v10 + acc11) + 0.3 * a + 0.1 * c + 0.2 * b + 0.2 * (p[0] + p[1] + p[2])
+    let v10 = if (v3.powi(2) + 0.5).recip() >= (-0.88) { ((a * p.iter().map(|v| v * v).sum::<f64>()).atan().powi(2) + 0.5).powi(-2) } else { 1.39 * b.max(v3) };
+    let mut buf11 = Vec::with_capacity(5);
+    for i12 in 0..5 {
+        buf11.push(c);
+    }
+    0.21 * acc1 + v10 + buf11[2].sin() + 0.1 * a + 0.1 * c + 0.1 * b + 0.2 * (p[0] + p[1] + p[2])
 }
 
 #[differentiable]
 fn p00477(c: f64, b: f64, a: f64) -> f64 {
-    let v1 = if a.atan() <= p00370(b, c, 1, c, b).tanh() { a.powi(2) - 1.74 } else { c };
-    if v1 >= b.asinh() {
-        return (v1.abs() + 0.7).powi(-2) * (c * a).cos();
+    let v1 = if a.atan() <= p00257(b, c, 0.62).tanh() { (a - b).tanh() } else { 0.86 * c.mul_add(p00272(0.53, 1, b, 1.1, b), c.atan()) };
+    let a = a + (-1.99);
+    let mut buf2 = Vec::with_capacity(3);
+    for i3 in 0..3 {
+        buf2.push(((i3 as f64).atan2(v1.tanh().exp()).tanh() + 1.4).powf((0.57 * a).exp_m1()).tanh());
     }
-    let mut s2 = v1 + b - (-0.44) * b;
-    s2 += a * (-1.21);
-    s2 *= 0.8 + 0.4 * (s2.cos() + 1.5).powi(-1).sin();
-    s2 + 0.3 * c + 0.2 * b + 0.1 * a
+    buf2[1] *= 0.9 * b.atan();
+    let mut buf4 = vec![0.0; buf2.len()];
+    for i5 in 0..buf4.len() {
+        buf4[i5] = a.abs() / ((c / (a.powi(2) + 0.5) - (a / (v1.cos() + 1.5)).sin()).abs() + 0.9);
+    }
+    buf2[0].sin() + 0.81 * buf4[1] + 0.2 * c + 0.2 * b + 0.1 * a
 }
 
 #[differentiable]
@@ -9425,17 +9536,38 @@ fn p00478(a: f64, b: f64, #[no_grad] k: f64, xs: &[f64]) -> f64 {
 
 #[differentiable]
 fn p00479(c: f64, a: f64, #[no_grad] k: f64, d: f64, b: f64) -> f64 {
-    let v1 = if b.exp_m1() >= p00474(0.81, a, k) { (0.89 * a.exp()).sin() } else { a - k };
+    let v1 = if b.exp_m1() >= p00211(a, k, d).sin() { b.asinh().cos() } else { c.abs().ln_1p() };
     let mut acc2: f64 = 0.0;
-    v1 + acc2 + 0.2 * c + 0.3 * a + 0.2 * d + 0.1 * b
+    for i3 in 0..4 {
+        acc2 += 0.8 * (0.83 * (a * ((-1.06) * (i3 as f64))) + v1);
+        acc2 += (((b.powi(2) + 0.5).ln() - (v1 - v1)).tanh() + 1.4).sqrt();
+    }
+    let mut acc4: f64 = 0.5;
+    acc2.sin() + acc4.sin() + 0.2 * c + 0.3 * a + 0.3 * d + 0.1 * b
 }
 
 #[differentiable]
 fn p00480(b: f64, a: f64) -> f64 {
-    let v1 = a.atan() + b.atan().exp().sqrt() - (0.19 * p00367(b, b, 0.56, 1.35)).tanh();
-    let v2 = if v1 > b.tanh() { h_softplus((v1 + (-1.69)).atan()) } else { (0.9 - v1).abs() };
-    let mut buf3: Vec<f64> = vec![0.0; 3];
-    v2 + buf3[1].sin() + 0.2 * b + 0.1 * a
+    let v1 = a.atan() + b.atan().exp().sqrt() - p00179(b, b).tanh();
+    let mut acc2: f64 = 0.0;
+    for _ in 0..5 {
+        if b - 0.99 > acc2.asinh() {
+            if v1 <= (-a) {
+                continue;
+            }
+            if a * acc2.cos() >= 0.7 {
+                continue;
+            }
+            acc2 += (0.99 * (a / (0.66 * a).exp()) - a.asinh().asinh()).atan();
+        } else {
+            acc2 += (0.66 * b).exp().powi(-2).tanh();
+        }
+        acc2 = 0.3 * acc2 + a.sin().exp().powi(-1) / ((b * a).abs() + 0.7);
+        let v4 = 0.48 * (0.93 * b.max(acc2)).cos().mul_add(acc2.abs().tanh() * (0.69 * (acc2 - b)), acc2);
+        acc2 += 0.64 * v4;
+    }
+    let mut s5 = a.powi(4).tanh() - a;
+    acc2.sin() + s5.sin() + 0.3 * b + 0.3 * a
 }
 
 #[differentiable]
@@ -9460,15 +9592,20 @@ fn p00481(b: f64, a: f64, xs: &[f64]) -> f64 {
 
 #[differentiable]
 fn p00482(b: f64, a: f64, xs: &[f64], #[no_grad] n: usize, c: f64) -> f64 {
-    let (v1, v2) = ((b + c).tanh(), p00333(a.exp_m1().sin(), 0.5));
-    let mut buf3: Vec<f64> = vec![0.0; 4];
-    for i4 in 0..buf3.len() {
-        buf3[i4] = ((-0.06) * v2 + buf3[i4].abs()).cos();
+    let (v1, v2) = ((b + c).tanh(), 0.33 * p00074(a.exp_m1().sin(), 0.5, c.asinh()));
+    let v3 = c.atan();
+    let mut acc4: f64 = 0.0;
+    let v5 = if v1.powi(4) >= 0.94 * xs[0].hypot(v2) { -c } else { v1 };
+    if (n as f64) * v1 <= v3.cosh() {
+        acc4 += (-0.13) + ((xs[2].abs() + 0.5).sqrt() - xs[2]);
+        acc4 += v3.abs().ln_1p();
+    } else {
+        for &e6 in xs.iter() {
+            acc4 += v2.asinh();
+            acc4 += 0.05 * e6;
+        }
     }
-    let a = a + buf3[2];
-    let v5 = v1.sin();
-    let v6 = a.tanh().cosh().sin() * p00219(v5.abs(), 1.21 * (-1.02), c, 0.78, v2.tanh()).sin();
-    buf3[0] + v6.sin() + 0.2 * b + 0.1 * a + 0.2 * (xs[0] + xs[2]) + 0.1 * c
+    0.85 * acc4 + 0.3 * b + 0.1 * a + 0.2 * (xs[0] + xs[2]) + 0.2 * c
 }
 
 #[differentiable]
@@ -9542,11 +9679,11 @@ fn p00485(b: f64, xs: &[f64], a: f64, c: f64) -> f64 {
 fn p00486(#[no_grad] n: usize, a: f64, c: f64, xs: &[f64], b: f64) -> f64 {
     let mut s1 = c.abs() + b.abs().ln_1p();
     for _ in 0..xs.len() {
-        s1 = (1.49 * (0.37 * p00342(0.62 * s1, b.abs()))).tanh();
+        s1 = 0.25 * p00018(0.62 * s1, b.abs());
     }
-    let mut s3 = xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>();
-    s1 -= (-0.15) * s1;
-    0.55 * s1 + s3 + 0.1 * a + 0.1 * c + 0.3 * (xs[0] + xs[4]) + 0.2 * b
+    let v3 = (a.sin().abs() + 0.9).ln();
+    s1 -= (1.69 * c.min(xs.iter().sum::<f64>()).tanh()).min(0.48);
+    s1 + v3 + 0.2 * a + 0.3 * c + 0.3 * (xs[0] + xs[4]) + 0.1 * b
 }
 
 #[differentiable]
@@ -9566,27 +9703,40 @@ fn p00488(c: f64, xs: &[f64], b: f64, a: f64) -> f64 {
         acc1 -= -((c.abs() + 0.5).recip() * a);
     } else {
         if h_horner(b, 0.6799999999999999) >= 0.27 {
-            acc1 += p00026(xs[1].min(acc1).atan(), xs[2].abs().ln_1p().atan(), (c.atan2(xs[2].powi(2) + 0.5) - (xs[2].powi(2) + 0.5).powi(-1)).tanh(), 1, (a * acc1).mul_add(xs[1] * xs[1], a)).sin();
+            acc1 += p00474(0.85, ((-0.72) - (c - b)).sin(), acc1.asinh()).sin();
         } else {
-            acc1 = 0.7 * acc1 + ((c - xs[0]) / (b.tanh() + 1.4)).sin();
+            let (v2, v3) = (((c.powi(2) + 0.5).powi(-2) + (b.powi(2) + 0.5).sqrt()).tanh(), (a * acc1).min(0.2));
+            acc1 += 0.83 * v3;
+            acc1 += 0.99 * v2;
         }
-        if acc1.abs().ln_1p() >= p00434(xs[0], acc1, acc1, acc1, 1.33) {
-            let v2 = xs[2];
-            acc1 += v2;
-        } else {
-            acc1 += -((-0.69) * (xs[1] + 1.03));
-            let v3 = if (acc1.abs() + 0.5).recip() >= 0.51 { (0.79 * xs[1].powi(4) / (xs[2] * xs.iter().sum::<f64>()).tanh().exp()).atan() } else { ((0.94 * (acc1 + xs[1])).tanh() + 1.4).ln() };
-            acc1 += 0.39 * v3;
+        let v4 = (acc1.powi(2) + 0.5).sqrt().mul_add((-1.77) * acc1, xs[2]).abs();
+        acc1 += 0.72 * v4;
+    }
+    let v5 = c;
+    if v5.atan2(c.powi(2) + 0.5) <= 0.09 {
+        return c.sin().cos() * v5.asinh();
+    }
+    let mut buf6 = vec![0.0; 3];
+    for i7 in 0..buf6.len() {
+        buf6[i7] = 0.98 * (acc1.max(0.56) / ((0.8 * ((0.5 * acc1.atan().tanh()).exp().recip() - 0.77 * (acc1 - v5))).abs() + 0.9));
+    }
+    for i8 in 1..buf6.len() {
+        buf6[i8] += buf6[i8 - 1].tanh();
+    }
+    if buf6[1] <= 0.79 {
+        buf6[1] += c * (a - v5).tanh().powi(3);
+    } else {
+        for &e9 in buf6.iter() {
+            acc1 += a.tanh().cosh();
+            acc1 -= e9;
+            for &e10 in buf6.iter() {
+                acc1 -= (-e9).sin();
+                acc1 = 0.5 * acc1 + 0.57 * (e10 + c.cos());
+                acc1 += 0.67 * buf6[0].abs();
+            }
         }
     }
-    let mut buf4 = vec![0.0; 3];
-    for i5 in 0..buf4.len() {
-        buf4[i5] = xs[(i5 + 2) % xs.len()].max(acc1) / ((a.cos().cos() + 1.5).recip().tanh() + 1.4);
-    }
-    let v6 = if acc1.max(xs[2]) >= h_lse(c, c) { (0.82 * (acc1 + c) + acc1).sin() } else { 0.33 };
-    let a = a - ((0.82 * (b + acc1)).tanh() + 1.4).powf(0.85 * xs[0].cosh()).atan();
-    let mut acc7: f64 = 0.5;
-    acc1 + buf4[0].sin() + v6 + a + acc7.sin() + 0.3 * c + 0.3 * (xs[0] + xs[2]) + 0.2 * b + 0.3 * a
+    acc1.sin() + buf6[0] + 0.3 * c + 0.3 * (xs[0] + xs[2]) + 0.3 * b + 0.1 * a
 }
 
 #[differentiable]
@@ -9610,44 +9760,55 @@ fn p00490(#[no_grad] n: usize, b: f64, a: f64, #[no_grad] k: f64) -> f64 {
     }
     if s1 >= (-0.37) {
         if s1 * (-0.99) < b * b {
-            s1 += 0.74 * ((s1 * 0.52).mul_add(1.3, s1.asinh()) - (0.88 * (b - (n as f64))).sin().exp());
+            if k * a <= 0.97 {
+                let (v4, v5) = (p00207(k, s1.sin(), b, 1, b).atan().cosh(), h_square(s1.tanh()).tanh());
+                s1 += v4.min(a).abs().hypot(h_square(v4.sin()));
+                s1 += 0.85 * v5;
+            }
         } else {
-            s1 += b.abs().hypot(b.sin()).powi(2);
+            s1 = 0.7 * s1 + s1;
+            if k.hypot(b) > (-0.45) {
+                s1 *= 0.8 + 0.4 * (0.88 * ((n as f64) * a)).abs().sin();
+                let (v6, v7) = (0.88 * (a * (n as f64).max((-0.57) * 1.42)), b.sin().atan());
+                s1 += (-0.27) * v7;
+                s1 += (-0.95) * v6;
+            } else {
+                s1 += (1.72 + a - 0.84 * (b + s1)).sin().max((b + k - h_scale(0.46 * s1, k)).sin());
+                s1 = 0.2 * s1 + (0.63 * (s1 * b) * (a / ((n as f64).abs() + 0.5))).atan();
+            }
         }
-        let v4 = b;
-        s1 += (-0.6) * v4;
+        let v8 = ((n as f64).tanh() + 1.08 * a) * (-0.97);
+        s1 += (-0.83) * v8;
     } else {
-        s1 += -(s1.powi(2) + 0.5).recip();
-        s1 /= b.sin().powi(2) + 0.7;
+        s1 /= (b + b).abs() + 0.7;
+        let v9 = if 0.95 * (s1 + a) >= s1.abs().ln_1p() { s1 } else { (n as f64).min(s1).max(s1) };
+        s1 += (-0.41) * v9;
     }
-    for i5 in 0..4 {
-        let mut j6 = 0;
-        while j6 < 4 {
-            let v7 = 0.88 * ((i5 as f64) + b);
-            s1 += (-0.39) * v7;
-            j6 += 1;
+    let mut j10 = 0;
+    while j10 < n {
+        for _ in 0..n {
+            s1 += b;
+            s1 -= (b.max(s1).tanh().sinh() + (b + 1.25) * h_prefix(b, k)).atan();
+            s1 += a - (-0.49);
         }
-        s1 = 0.2 * s1 + a;
+        s1 = a;
+        j10 += 1;
     }
-    let mut s8 = 1.74 * (s1 - b).tanh();
-    s1 -= ((-1.49) * (b - k)).sin().powi(2);
-    s1.sin() + s8.sin() + 0.1 * b + 0.1 * a
+    let (v12, v13) = ((0.51 * (0.39 * s1.hypot(b))).exp_m1().sin(), (b.powi(3) - b.asinh()).tanh());
+    let mut s14 = (v13 * v13).mul_add((s1 * s1).atan(), v12);
+    s1.sin() + s14 + 0.3 * b + 0.2 * a
 }
 
 #[differentiable]
 fn p00491(a: f64, d: f64, b: f64, p: [f64; 3], c: f64, xs: &[f64]) -> f64 {
     if 0.39 * (xs[2] * p.iter().map(|v| v * v).sum::<f64>()) >= 0.8 {
-        return c.mul_add(a.asinh().max(d + a), p00431(1.0, (0.87 * (b.powi(2) + 0.5).powf(d)).sin(), d, 0.78 * (-xs.iter().map(|v| (0.5 * v).tanh()).sum::<f64>()), c.hypot(c).atan()).atan()).tanh();
+        return c.mul_add(a.asinh().max(d + a), p00131(p.iter().map(|v| v.abs()).sum::<f64>().sin(), (a.cos() + 1.5).powf(c).tanh(), (xs[0] + a).tanh(), p[2])).atan();
     }
     let mut buf1: Vec<f64> = vec![0.0; xs.len()];
     for i2 in 1..buf1.len() {
         buf1[i2] += 0.8 * buf1[i2 - 1];
     }
-    let mut acc3: f64 = 0.0;
-    for i4 in (1..2).step_by(2) {
-        buf1[i4 - 1] += c;
-    }
-    buf1[0] + 0.91 * acc3 + 0.1 * a + 0.1 * d + 0.3 * b + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * c + 0.2 * (xs[0] + xs[2])
+    buf1[1] + 0.1 * a + 0.2 * d + 0.1 * b + 0.1 * (p[0] + p[1] + p[2]) + 0.2 * c + 0.3 * (xs[0] + xs[2])
 }
 
 #[differentiable]
@@ -9700,10 +9861,10 @@ fn p00494(#[no_grad] n: usize, a: f64, b: f64) -> f64 {
         }
         acc1 = (0.48 * (b - v2 - acc1)).tanh().exp();
     } else {
-        acc1 += p00065((v2 * b).asinh().sin(), 0.39 * (v2 + p00258((n as f64).atan(), (n as f64).tanh())), -b);
-        acc1 /= (a - a).cos() + 1.5;
+        acc1 += 0.95 * p00329((v2 * b).asinh().sin(), 0.54 * (v2 + p00423(0.87, b, 1.35)), b.sin().exp().powf(0.66 * (a - a)).atan(), (a + 0.8 * (acc1 - a)).sin());
+        acc1 += h_early(a, 1.35).asinh().powi(2);
     }
-    acc1 + 0.2 * a + 0.1 * b
+    acc1.sin() + 0.2 * a + 0.2 * b
 }
 
 #[differentiable]
@@ -9718,8 +9879,10 @@ fn p00495(b: f64, xs: &[f64], a: f64) -> f64 {
 #[differentiable]
 fn p00496(#[no_grad] n: usize, a: f64, b: f64) -> f64 {
     let v1 = ((b + a).cos() - ((a.powi(2) + 0.5).powi(-1) - b.asinh())).sin();
-    let mut s2 = p00474(0.88, (a + (n as f64)).tanh(), 0.44 * p00414(b, a, 1.27, b));
-    s2 += v1.max(0.47).exp_m1() - a.powi(2);
+    let mut s2 = p00294(2, (n as f64).cos(), v1.tanh()).tanh();
+    if s2 < (-0.51) {
+        return v1.max(0.47).exp_m1() - a.powi(2);
+    }
     s2 + 0.3 * a + 0.1 * b
 }
 
@@ -9728,21 +9891,36 @@ fn p00497(a: f64, c: f64, b: f64) -> f64 {
     if b.asinh() < 0.91 {
         return (c.tanh().powi(2) + 0.5).sqrt();
     }
-    let mut acc1: f64 = 0.0;
-    let mut j2 = 0;
-    loop {
-        if j2 == 5 {
-            break;
+    let v1 = if a.cos() < a { c } else { c };
+    let mut acc2: f64 = 1.0;
+    let mut j3 = 0;
+    while j3 < 2 {
+        if j3 % 2 == 0 {
+            acc2 *= 0.9 * (0.32 * (0.91 * (a * b - v1.sinh())));
         }
-        let (v3, v4) = (p00128(a.max(0.97), (j2 as f64).min(-0.54), c).tanh(), a - 1.58);
-        acc1 = ((c.mul_add(c, a).powi(2) + 0.5).powi(-2) + 0.8 * (0.86 * (v4 * c) + v3.cos())).tanh();
-        j2 += 1;
+        acc2 += acc2 + ((v1.tanh() + 1.4).powi(-1).cos() + 1.5).ln();
+        acc2 = 1.27 * (1.03 * acc2).tanh();
+        j3 += 1;
     }
-    let v5 = acc1;
-    let mut s6 = a - 0.18;
-    let v7 = (v5 - a).cos().mul_add(((-0.15) * a).mul_add(a.cosh(), b - acc1), (acc1 - v5).cosh()).tanh();
-    let v8 = if c <= v7.sin() { (acc1 - a).asinh() } else { (acc1.powi(2) + 0.5).powi(-1).ln() };
-    acc1 + (-0.13) * s6 + v8.sin() + 0.2 * a + 0.3 * c + 0.2 * b
+    let a = (a - 0.57 * ((acc2 + v1) * (acc2 - acc2))).sin();
+    if a <= acc2.atan() {
+        let v4 = b;
+        if c >= v4.sin() {
+            let v5 = acc2 - (-0.65);
+            let v5 = v5 * (1.08 * b).tanh();
+            acc2 += (-0.68) * v5;
+        }
+    } else {
+        acc2 *= (v1 + v1).abs().ln_1p().tanh();
+        acc2 *= 0.8 + 0.4 * v1.powi(3).sin().powi(4).sin();
+    }
+    let mut j6 = 0;
+    while j6 < 4 {
+        acc2 += a;
+        acc2 *= 0.8 + 0.4 * acc2.sin();
+        j6 += 1;
+    }
+    (-0.69) * acc2 + 0.2 * a + 0.1 * c + 0.2 * b
 }
 
 #[differentiable]
@@ -9776,8 +9954,8 @@ fn p00499(a: f64, b: f64, d: f64, c: f64) -> f64 {
         buf3.push(-a.hypot(c + a));
     }
     if c < 0.38 {
-        let v5 = (0.5 * (p00170(b, acc2.tanh()).tanh() * (0.25 * (acc2 * acc2)))).sinh();
-        acc2 += (-0.52) * v5;
+        let v5 = (0.5 * (0.25 * (0.78 * p00331(b, acc2.tanh(), c) * (0.25 * (acc2 * acc2))))).sinh();
+        buf3[2] += (-0.52) * v5;
     }
     let v6 = buf3[2];
     acc2 + buf3[2] + v6 + 0.3 * a + 0.3 * b + 0.1 * d + 0.1 * c

@@ -31,13 +31,11 @@ const CALL_COST_CAP: u64 = 3_000;
 const LOOP_CAP: usize = 2;
 const NEST_CAP: usize = 3;
 
-/// How large the programs are (top-level statements, and the depth of expression trees), and
-/// whether to leave out the shapes the macro is known to mishandle today.
+/// How large the programs are (top-level statements, and the depth of expression trees).
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
     pub statements: (usize, usize),
     pub depth: u32,
-    pub avoid_known_failures: bool,
 }
 
 /// A random program named `name`, and what a later program needs to call it (only programs of
@@ -154,8 +152,6 @@ struct Gen<'a> {
     /// Containers a `for &v in c.iter()` around the code being built is iterating: they may be
     /// read but not written.
     frozen: Vec<String>,
-    /// How many arms of `if`s that have an `else` are around the code being built.
-    else_arms: usize,
     /// For each loop around the code being built, whether it is a counted `while`/`loop`
     /// (whose counter is incremented at the end of the body, so `continue` would never end it).
     loop_kinds: Vec<bool>,
@@ -175,7 +171,6 @@ impl<'a> Gen<'a> {
             nesting: 0,
             spent: 0,
             frozen: Vec::new(),
-            else_arms: 0,
             loop_kinds: Vec::new(),
         }
     }
@@ -221,12 +216,7 @@ impl<'a> Gen<'a> {
 
     fn pick_statement(&mut self) -> Vec<Stmt> {
         let top = self.nesting == 0;
-        // Known failure: a statement with a block of its own (`if`, `for`, `while`, `{ .. }`) in
-        // the `then` arm of an `if`/`else` nested in an arm of another `if`/`else` can make the
-        // macro emit code that reads an uninitialized binding (E0381). Left out: any such
-        // statement two `if`/`else`s deep.
-        let known_failure = self.config.avoid_known_failures && self.else_arms >= 2;
-        let can_nest = self.nesting < NEST_CAP && !known_failure;
+        let can_nest = self.nesting < NEST_CAP;
         let can_loop = can_nest && self.loops < LOOP_CAP;
         let has_container = !self.containers(false).is_empty();
         let in_loop = !self.loop_kinds.is_empty();
@@ -547,7 +537,6 @@ impl<'a> Gen<'a> {
         let has_else = self.rng.chance(0.6);
         let before = self.scope.clone();
         self.scope.push();
-        self.else_arms += usize::from(has_else);
         let then = self.body(2);
         self.scope.pop();
         // The `else` arm starts from what holds before the `if`, not after its `then` arm.
@@ -560,7 +549,6 @@ impl<'a> Gen<'a> {
         } else {
             Vec::new()
         };
-        self.else_arms -= usize::from(has_else);
         self.scope.join(&after_then);
         out.push(Stmt::If { cond, then, els });
         out

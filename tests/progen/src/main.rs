@@ -8,9 +8,7 @@
 //! Options: `--first I` numbers the programs from `I` (for batches of one long run),
 //! `--skip I,J,..` leaves out programs by number (each program has a stream of its own, so the
 //! others stay the same, except for calls to a program left out), `--statements LO-HI` and
-//! `--depth D` set the size of the programs, and `--with-known-failures` keeps the shapes the
-//! generator otherwise leaves out because the macro mishandles them today (see `gen.rs`).
-//! Without `--out`, the file goes to stdout.
+//! `--depth D` set the size of the programs. Without `--out`, the file goes to stdout.
 //!
 //! A long run is best written in batches (`--first 0 --count 1000`, `--first 1000 ..`), each
 //! the corpus of one test target of a scratch crate that depends on `nabla` and includes, with
@@ -48,7 +46,6 @@ fn parse(args: &[String]) -> Result<Options, String> {
         config: gen::Config {
             statements: (3, 6),
             depth: 3,
-            avoid_known_failures: true,
         },
         out: None,
     };
@@ -77,7 +74,6 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 }
             }
             "--out" => o.out = Some(value()?.clone()),
-            "--with-known-failures" => o.config.avoid_known_failures = false,
             _ => return Err(format!("unknown option {flag}")),
         }
     }
