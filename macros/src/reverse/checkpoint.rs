@@ -94,13 +94,17 @@ impl<'a> Generator<'a> {
             let ident = self.ident(v).clone();
             restore.extend(quote!(#ident = #tape.pop();));
         }
-        // The rerun reads what the iteration read when it first ran: a variable from outside
-        // that is overwritten after the loop must be restored before the rerun, as a value the
-        // reverse sweep needs.
+        // The rerun reads what the iteration read when it first ran. The variables the body
+        // overwrites are restored from the checkpoint; any other variable from outside that
+        // is overwritten after the loop must be restored as a value the reverse sweep needs.
+        let restored = self.checkpoint_vars(body);
         let mut outside = Vec::new();
         collect_primal_reads(body, &mut outside);
-        self.reads
-            .extend(outside.into_iter().filter(|v| !defines(body, *v)));
+        self.reads.extend(
+            outside
+                .into_iter()
+                .filter(|v| !defines(body, *v) && !restored.contains(v)),
+        );
         // Forward and reverse share one scope here: the iteration's values need no saving at
         // its end, the reverse reads them where they are.
         let forward = self.forward_block(body, false);

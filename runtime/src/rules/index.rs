@@ -23,10 +23,10 @@ impl<T: Real> IndexRule<usize> for Vec<T> {
     type Elem = T;
     #[inline(always)]
     fn index_accumulate(&mut self, index: usize, d: T) {
-        if index >= self.len() {
-            self.resize(index + 1, T::ZERO);
+        match self.get_mut(index) {
+            Some(element) => *element += d,
+            None => grow_and_add(self, index, d),
         }
-        self[index] += d;
     }
     #[inline(always)]
     fn index_take(&mut self, index: usize) -> T {
@@ -35,6 +35,14 @@ impl<T: Real> IndexRule<usize> for Vec<T> {
             None => T::ZERO,
         }
     }
+}
+
+/// Out of the hot path: where the element read lies past the gradient's end.
+#[cold]
+#[inline(never)]
+fn grow_and_add<T: Real>(gradient: &mut Vec<T>, index: usize, d: T) {
+    gradient.resize(index + 1, T::ZERO);
+    gradient[index] += d;
 }
 
 impl<T: Real, const N: usize> IndexRule<usize> for [T; N] {
