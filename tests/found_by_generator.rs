@@ -115,11 +115,24 @@ fn buffer_written_after_checkpointed_loop(x: f64, y: f64) -> f64 {
     s + buf[1] + y
 }
 
+/// A copy of an `if` value, then updated: the update must not reach the original.
+#[differentiable]
+fn copy_of_branch_value(a: f64, b: f64) -> f64 {
+    let v1 = if b <= 0.45 * a {
+        b
+    } else {
+        0.94 * b.abs().powf(a)
+    };
+    let mut s3 = v1;
+    s3 *= 0.9 * s3;
+    s3 + v1
+}
+
 #[test]
 fn every_found_program_against_finite_differences() {
     type Grad = fn(f64, f64) -> (f64, (f64, f64));
     type Primal = fn(f64, f64) -> f64;
-    let programs: [(&str, Primal, Grad); 6] = [
+    let programs: [(&str, Primal, Grad); 7] = [
         ("self_assigned", self_assigned, self_assigned_grad),
         (
             "nested_block_in_branch",
@@ -140,6 +153,11 @@ fn every_found_program_against_finite_differences() {
             "continue_then_branch",
             continue_then_branch,
             continue_then_branch_grad,
+        ),
+        (
+            "copy_of_branch_value",
+            copy_of_branch_value,
+            copy_of_branch_value_grad,
         ),
         (
             "buffer_written_after_checkpointed_loop",

@@ -115,7 +115,10 @@ impl Lowerer<'_> {
         let key = name.to_string();
         let is_location = self.locations.contains(&key);
         if let (Operand::Var(v), None, false) = (&op, &ty, is_location) {
-            if self.vars[v.0].origin == Origin::Temp {
+            // Only an unnamed value: `let s = v;` of a named one (or of the location an
+            // `if` value lives in) is a copy, which later assignments to `s` must not reach.
+            let var = &self.vars[v.0];
+            if var.origin == Origin::Temp && var.user_name.is_none() && !var.is_location {
                 let var = &mut self.vars[v.0];
                 var.user_name = Some(key.clone());
                 self.bind(&key, *v);
