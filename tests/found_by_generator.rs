@@ -6,7 +6,8 @@
     clippy::self_assignment,
     clippy::needless_return,
     clippy::assign_op_pattern,
-    clippy::needless_range_loop
+    clippy::needless_range_loop,
+    clippy::misrefactored_assign_op
 )]
 
 mod common;
