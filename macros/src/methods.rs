@@ -139,10 +139,10 @@ const fn reads(name: &str) -> Reads {
 }
 
 /// Methods whose derivative is zero almost everywhere, undefined, or not known to nabla: on a
-/// value that carries gradient they would silently stop it. The comparisons among them
-/// (`total_cmp`, `lt`, ..) are allowed where a comparison is (in conditions); the checks reject
-/// the others outright (see `check.rs`).
-pub const STEP_METHODS: &[&str] = &[
+/// value that carries gradient they would silently stop it. The checks allow the orderings where
+/// a comparison is (in conditions), the rounding methods where they only gate a value that
+/// carries gradient, and reject the others (see `check/`).
+pub const ROUNDING_METHODS: &[&str] = &[
     "round",
     "round_ties_even",
     "floor",
@@ -154,6 +154,10 @@ pub const STEP_METHODS: &[&str] = &[
     "rem_euclid",
     "div_euclid",
     "to_int_unchecked",
+];
+
+/// Step methods that compare: allowed where comparisons are (conditions).
+pub const ORDERING_METHODS: &[&str] = &[
     "total_cmp",
     "partial_cmp",
     "lt",
@@ -164,20 +168,30 @@ pub const STEP_METHODS: &[&str] = &[
     "ne",
 ];
 
+/// Step methods whose result may scale or select a value that carries gradient (`x.signum() * x`,
+/// `x.floor() * x`): the gradient then flows through the other value, piece by piece.
+pub const GATING_STEP_METHODS: &[&str] = &[
+    "signum",
+    "round",
+    "round_ties_even",
+    "floor",
+    "ceil",
+    "trunc",
+];
+
+/// Whether a method is a step function of its receiver (see [`ROUNDING_METHODS`]).
+pub fn is_step(name: &str) -> bool {
+    ROUNDING_METHODS.contains(&name) || ORDERING_METHODS.contains(&name)
+}
+
 /// Methods that return their receiver's value unchanged.
 pub const IDENTITY_METHODS: &[&str] = &["clone", "to_owned", "into_owned", "clone_owned"];
 
-/// Methods whose results carry no gradient and are fine on anything: questions about shape
-/// (`len`, `nrows`), tests of a value (`is_nan`), and positions (`argmax`, `imax`, ..), which are
-/// indices for selecting (`v[i]`). The checks reject a test or a position of a value that carries
-/// gradient where it is turned into a number (see `check.rs`).
-pub const QUERY_METHODS: &[&str] = &[
-    "len",
-    "is_empty",
-    "nrows",
-    "ncols",
-    "shape",
-    "capacity",
+/// Questions about shape: fine on anything, carry no gradient.
+pub const SHAPE_QUERIES: &[&str] = &["len", "is_empty", "nrows", "ncols", "shape", "capacity"];
+
+/// Tests of a value: a bool, a step value where the value carries gradient.
+pub const VALUE_TESTS: &[&str] = &[
     "is_nan",
     "is_finite",
     "is_infinite",
@@ -186,6 +200,11 @@ pub const QUERY_METHODS: &[&str] = &[
     "is_normal",
     "is_subnormal",
     "classify",
+];
+
+/// Positions (`argmax`, `imax`, ..): indices for selecting (`v[i]`), step values where they are
+/// turned into a number.
+pub const POSITION_METHODS: &[&str] = &[
     "argmax",
     "argmin",
     "imax",
@@ -199,6 +218,16 @@ pub const QUERY_METHODS: &[&str] = &[
     "rposition",
 ];
 
+/// Positions returned together with the value: `(index, value)`.
+pub const POSITION_VALUE_METHODS: &[&str] = &["argmax", "argmin"];
+
+/// Whether a method's result carries no gradient and is fine on anything: a question about
+/// shape, a test of a value, or a position. The checks reject a test or a position of a value
+/// that carries gradient where it is turned into a number (see `check/`).
+pub fn is_query(name: &str) -> bool {
+    SHAPE_QUERIES.contains(&name) || VALUE_TESTS.contains(&name) || POSITION_METHODS.contains(&name)
+}
+
 /// Looks up a float method taking `args` arguments besides the receiver.
 pub fn float_method(name: &str, args: usize) -> Option<usize> {
     FLOAT_METHODS
@@ -210,5 +239,5 @@ pub fn float_method(name: &str, args: usize) -> Option<usize> {
 pub fn is_float_method_name(name: &str) -> bool {
     FLOAT_METHODS.iter().any(|m| m.name == name)
         || TRAIT_METHODS.iter().any(|m| m.name == name)
-        || STEP_METHODS.contains(&name)
+        || is_step(name)
 }

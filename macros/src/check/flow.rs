@@ -7,10 +7,10 @@ use syn::Type;
 
 use super::kinds::{kind_of_const, kind_of_type, Kind};
 use super::origins::{is_stop_gradient, StepOrigin};
-use super::INDEX_VALUE_METHODS;
 use crate::activity::{differentiable_operands, Activity};
 use crate::gating::Gates;
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
+use crate::methods::POSITION_VALUE_METHODS;
 use crate::parse::Signature;
 
 /// Facts about every variable of a body, computed to a fixed point before any error is reported.
@@ -220,7 +220,7 @@ impl<'a> Flow<'a> {
         match value {
             Value::Method {
                 method, receiver, ..
-            } if INDEX_VALUE_METHODS.contains(&method.to_string().as_str())
+            } if POSITION_VALUE_METHODS.contains(&method.to_string().as_str())
                 && self.varied(receiver) =>
             {
                 Some(value)

@@ -6,9 +6,10 @@ use syn::{BinOp, Type};
 use super::messages::{params_names, step_method_message};
 use super::render::tokens_text;
 use super::report::Checker;
-use super::{foreign_callee, Callee, GATING_STEP_METHODS, ORDERING_METHODS};
+use super::{foreign_callee, Callee};
 use crate::errors::Place;
 use crate::ir::{MethodKind, Operand, Stmt, Value, VarId};
+use crate::methods::{GATING_STEP_METHODS, ORDERING_METHODS};
 
 impl Checker<'_, '_> {
     /// Constructs that lose gradient wherever they meet a value that carries it.

@@ -5,8 +5,8 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::{BinOp, Type};
 
 use super::flow::Flow;
-use super::{INDEX_METHODS, INDEX_VALUE_METHODS, ORDERING_METHODS, VALUE_TESTS};
 use crate::ir::{MethodKind, Value};
+use crate::methods::{ORDERING_METHODS, POSITION_METHODS, POSITION_VALUE_METHODS, VALUE_TESTS};
 use crate::parse::float_bearing;
 
 // ----- what the analysis knows about values ---------------------------------------------------
@@ -156,8 +156,8 @@ impl Flow<'_> {
                         "is_empty" => Kind::Bool,
                         "classify" => Kind::Unknown,
                         _ if VALUE_TESTS.contains(&name.as_str()) => Kind::Bool,
-                        _ if INDEX_VALUE_METHODS.contains(&name.as_str()) => Kind::Unknown,
-                        _ if INDEX_METHODS.contains(&name.as_str()) => Kind::Int,
+                        _ if POSITION_VALUE_METHODS.contains(&name.as_str()) => Kind::Unknown,
+                        _ if POSITION_METHODS.contains(&name.as_str()) => Kind::Int,
                         _ => Kind::Unknown,
                     },
                     MethodKind::Unknown => Kind::Unknown,

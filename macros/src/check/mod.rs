@@ -46,59 +46,6 @@ use flow::Flow;
 use kinds::{kind_of_primitive, Kind};
 use report::Checker;
 
-/// Step methods whose result may scale or select a value that carries gradient (`x.signum() * x`,
-/// `x.floor() * x`): the gradient then flows through the other value, piece by piece.
-const GATING_STEP_METHODS: &[&str] = &[
-    "signum",
-    "round",
-    "round_ties_even",
-    "floor",
-    "ceil",
-    "trunc",
-];
-
-/// Step methods that compare: allowed where comparisons are (conditions).
-const ORDERING_METHODS: &[&str] = &[
-    "total_cmp",
-    "partial_cmp",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "eq",
-    "ne",
-];
-
-/// Query methods that test a value (as opposed to asking about shape).
-const VALUE_TESTS: &[&str] = &[
-    "is_nan",
-    "is_finite",
-    "is_infinite",
-    "is_sign_positive",
-    "is_sign_negative",
-    "is_normal",
-    "is_subnormal",
-    "classify",
-];
-
-/// Query methods that return a position.
-const INDEX_METHODS: &[&str] = &[
-    "argmax",
-    "argmin",
-    "imax",
-    "imin",
-    "iamax",
-    "iamin",
-    "icamax",
-    "iamax_full",
-    "icamax_full",
-    "position",
-    "rposition",
-];
-
-/// Positions returned together with the value: `(index, value)`.
-const INDEX_VALUE_METHODS: &[&str] = &["argmax", "argmin"];
-
 /// Path prefixes of functions that are certainly not `#[differentiable]`.
 const LIBRARY_ROOTS: &[&str] = &["std", "core", "alloc"];
 

@@ -7,9 +7,9 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 use super::flow::{stmt_key, Flow};
 use super::kinds::{is_comparison, kind_of_type, Kind};
-use super::{INDEX_METHODS, ORDERING_METHODS, VALUE_TESTS};
 use crate::errors::Place;
 use crate::ir::{Block, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
+use crate::methods::{ORDERING_METHODS, POSITION_METHODS, VALUE_TESTS};
 
 /// Why a value is a step function of a value that carries gradient.
 #[derive(Clone, Debug)]
@@ -86,7 +86,9 @@ impl<'a> Flow<'a> {
                     MethodKind::Step if ORDERING_METHODS.contains(&name.as_str()) => Cause::Test,
                     MethodKind::Step => Cause::Rounding,
                     MethodKind::Query if VALUE_TESTS.contains(&name.as_str()) => Cause::Test,
-                    MethodKind::Query if INDEX_METHODS.contains(&name.as_str()) => Cause::Position,
+                    MethodKind::Query if POSITION_METHODS.contains(&name.as_str()) => {
+                        Cause::Position
+                    }
                     _ => return None,
                 };
                 (cause, Place::at(method.span()), ops)

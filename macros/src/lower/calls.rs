@@ -120,11 +120,11 @@ fn method_kind(name: &str, args: usize) -> MethodKind {
         MethodKind::Trait(index)
     } else if let Some(index) = methods::float_method(name, args) {
         MethodKind::Float(index)
-    } else if methods::STEP_METHODS.contains(&name) {
+    } else if methods::is_step(name) {
         MethodKind::Step
     } else if methods::IDENTITY_METHODS.contains(&name) && args == 0 {
         MethodKind::Identity
-    } else if methods::QUERY_METHODS.contains(&name) {
+    } else if methods::is_query(name) {
         MethodKind::Query
     } else {
         MethodKind::Unknown
