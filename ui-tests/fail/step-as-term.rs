@@ -20,4 +20,15 @@ fn sign_only(x: f64, y: f64) -> f64 {
     y * x.signum()
 }
 
+// The help's example computes with the compared value, `x`, not the whole parameter `w`.
+#[differentiable]
+fn element(w: [f64; 2]) -> f64 {
+    let x = w[0];
+    if x > 0.5 {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 fn main() {}
