@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr, Pat};
@@ -17,11 +17,7 @@ impl Lowerer<'_> {
     pub(super) fn lower_for(&mut self, e: &syn::ExprForLoop) -> Value {
         let span = e.for_token.span;
         if e.label.is_some() {
-            return Value::Use(self.unsupported(
-                span,
-                "a labeled loop",
-                "remove the label; `break` leaves the innermost loop",
-            ));
+            return self.labeled_loop(span);
         }
         let source = if is_range(&e.expr) {
             None
@@ -137,14 +133,19 @@ impl Lowerer<'_> {
         self.scopes.pop();
     }
 
+    /// The error for a loop with a label, which `break` and `continue` cannot name here.
+    fn labeled_loop(&mut self, span: Span) -> Value {
+        Value::Use(self.unsupported(
+            span,
+            "a labeled loop",
+            "remove the label; `break` leaves the innermost loop",
+        ))
+    }
+
     pub(super) fn lower_while(&mut self, e: &syn::ExprWhile) -> Value {
         let span = e.while_token.span;
         if e.label.is_some() {
-            return Value::Use(self.unsupported(
-                span,
-                "a labeled loop",
-                "remove the label; `break` leaves the innermost loop",
-            ));
+            return self.labeled_loop(span);
         }
         if let Expr::Let(l) = &*e.cond {
             return Value::Use(self.unsupported(
@@ -195,11 +196,7 @@ impl Lowerer<'_> {
     pub(super) fn lower_loop(&mut self, e: &syn::ExprLoop) -> Value {
         let span = e.loop_token.span;
         if e.label.is_some() {
-            return Value::Use(self.unsupported(
-                span,
-                "a labeled loop",
-                "remove the label; `break` leaves the innermost loop",
-            ));
+            return self.labeled_loop(span);
         }
         let (_, continues) = loop_jumps(&e.body);
         let go = self.new_flag(true, span);
