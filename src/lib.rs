@@ -28,7 +28,7 @@
 //! [`errors`] lists every error the macro reports, the silent-gradient bug it prevents, and the
 //! fix.
 
-pub use nabla_macros::{custom_gradient, differentiable};
+pub use nabla_macros::{custom_gradient, differentiable, Parameters};
 pub use nabla_runtime::*;
 
 #[doc = include_str!("../docs/guide.md")]

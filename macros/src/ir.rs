@@ -36,6 +36,11 @@ pub struct Var {
     /// Holds a value where the user's code holds a reference to it (a loop element `x` of
     /// `xs.iter()`, `let x = &xs[i]`): passed on as `&v` where the user passes `x` along.
     pub user_ref: bool,
+    /// Holds a reference to a field or element the user reads as a place (`net.w`, `self.k`,
+    /// `net.layers[i]`): set with `&place`, read by value as a clone, so that a non-`Copy` field
+    /// of a borrowed struct is never moved. With `user_ref`, the user holds it as a reference
+    /// (`for l in &net.layers`) and it is passed on as it is.
+    pub place: bool,
 }
 
 #[derive(Clone)]

@@ -1,5 +1,6 @@
-//! Procedural macros of [nabla](https://docs.rs/nabla): `#[differentiable]` and
-//! `#[custom_gradient]`. Use them through the `nabla` crate, which documents them.
+//! Procedural macros of [nabla](https://docs.rs/nabla): `#[differentiable]`,
+//! `#[custom_gradient]` and `#[derive(Parameters)]`. Use them through the `nabla` crate, which
+//! documents them.
 //!
 //! The pipeline, one stage per module: `parse` reads the signature, `lower` turns the body
 //! into the three-address `ir`, `activity` finds what carries gradient, `check` rejects
@@ -11,6 +12,7 @@ mod cfg;
 mod check;
 mod closure;
 mod custom;
+mod derive;
 mod emit;
 mod errors;
 mod fallback;
@@ -39,6 +41,13 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn custom_gradient(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into(), Mode::CustomGradient).into()
+}
+
+/// Makes a struct a model parameter whose gradient is a value of the same struct; see the
+/// `nabla` crate.
+#[proc_macro_derive(Parameters, attributes(no_grad))]
+pub fn derive_parameters(item: TokenStream) -> TokenStream {
+    derive::expand(item.into()).into()
 }
 
 /// Expands either attribute, on a stack of its own. syn parses nested expressions recursively, and

@@ -19,6 +19,7 @@
 
 use core::fmt;
 
+use crate::parameters::Parameters;
 use crate::Real;
 
 /// The outcome of [`check_gradient`]: the coordinate where the given gradient and the numeric
@@ -176,6 +177,41 @@ where
         }
     }
     report
+}
+
+/// [`check_gradient`] for any [`Parameters`] value: a model struct deriving `Parameters`, a
+/// tuple, a matrix. Checks `gradient` against central differences of `f` in every float of
+/// `params`, in the order an optimizer walks them (which [`GradientReport::worst_index`] counts
+/// in). A gradient whose shape does not match the parameters' is reported as an infinite error.
+///
+/// ```
+/// use nabla_runtime::check_parameters;
+/// use nalgebra::Vector2;
+///
+/// let loss = |p: &(f64, Vector2<f64>)| p.0 * p.1.norm_squared();
+/// let p = (2.0, Vector2::new(1.0, -3.0));
+/// let gradient = (10.0, Vector2::new(4.0, -12.0)); // (|v|², 2·s·v)
+/// check_parameters(loss, &p, &gradient).assert_below(1e-8);
+/// ```
+pub fn check_parameters<P, F>(f: F, params: &P, gradient: &P::Gradient) -> GradientReport
+where
+    P: Parameters + Clone,
+    F: Fn(&P) -> f64,
+{
+    let Some((x, g)) = crate::flat::flatten(params, gradient) else {
+        return GradientReport {
+            worst_error: f64::INFINITY,
+            worst_index: 0,
+            analytic: f64::NAN,
+            numeric: f64::NAN,
+        };
+    };
+    let at = |values: &[f64]| {
+        let mut point = params.clone();
+        crate::flat::write_flat(&mut point, gradient, values);
+        f(&point)
+    };
+    check_gradient(at, &x, &g)
 }
 
 /// The gradient of `f` at `x` estimated from function values alone (Ridders' method, see the

@@ -10,6 +10,9 @@
 //! - [`gradcheck`]: a finite-difference gradient check for users.
 //! - `parallel` (feature `rayon`): `par_grad`, data-parallel gradients over chunks of a data set.
 
+pub mod elements;
+pub mod fields;
+pub mod flat;
 pub mod gradcheck;
 mod operand;
 pub mod optim;
@@ -23,7 +26,7 @@ pub mod stop_gradient;
 pub mod tangent;
 pub mod tape;
 
-pub use gradcheck::{check_gradient, numeric_gradient, GradientReport};
+pub use gradcheck::{check_gradient, check_parameters, numeric_gradient, GradientReport};
 pub use optim::{Adam, Convention, OptimError};
 #[cfg(feature = "rayon")]
 pub use parallel::{par_grad, par_grad_chunked};
@@ -35,7 +38,10 @@ pub use stop_gradient::stop_gradient;
 /// Items used by generated code. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::elements::{ParameterElement, TangentElement};
+    pub use crate::fields::{accumulate_field, visit_field, zero_field, ParameterField};
     pub use crate::operand::{ByCopy, ByRef, Operand};
+    pub use crate::parameters::{BlockVisitor, Parameters};
     pub use crate::rules;
     pub use crate::tangent::{
         gradient_from_call, parameter_carries_gradient, take_tangent, Accumulate, Tangent,

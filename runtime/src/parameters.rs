@@ -7,10 +7,12 @@
 //!
 //! Implemented for `f32`, `f64`, `[T; N]`, `Vec<T>`, `[T]`, `&mut P`, nalgebra matrices and
 //! vectors with contiguous storage (`SMatrix`, `SVector`, `DMatrix`, `DVector`, …) and tuples of
-//! up to eight of these, where `T` is `f32` or `f64` (see [`Element`]). The gradient type is the
+//! up to eight of these, where `T` is `f32` or `f64` (see [`Element`]) or, for `Vec`s, slices and
+//! arrays, a struct deriving `Parameters` (see [`ParameterElement`]). The gradient type is the
 //! owned form of the parameter type, exactly what a generated `NAME_grad` returns: `Vec<T>` for
 //! `[T]`, the same type for everything else.
 
+use crate::elements::ParameterElement;
 use crate::real::Real;
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, IsContiguous, Matrix, OMatrix, RawStorageMut};
@@ -122,31 +124,31 @@ macro_rules! impl_scalar {
 
 impl_scalar!(f32 f64);
 
-impl<T: Element, const N: usize> Parameters for [T; N] {
+impl<T: ParameterElement, const N: usize> Parameters for [T; N] {
     type Gradient = [T; N];
 
     #[inline]
     fn visit_blocks<V: BlockVisitor + ?Sized>(&mut self, grads: &[T; N], visitor: &mut V) {
-        T::visit_block(visitor, self, grads);
+        T::visit_elements(self, grads, visitor);
     }
 }
 
-impl<T: Element> Parameters for Vec<T> {
+impl<T: ParameterElement> Parameters for Vec<T> {
     type Gradient = Vec<T>;
 
     #[inline]
     fn visit_blocks<V: BlockVisitor + ?Sized>(&mut self, grads: &Vec<T>, visitor: &mut V) {
-        T::visit_block(visitor, self, grads);
+        T::visit_elements(self, grads, visitor);
     }
 }
 
 /// A slice's gradient is a `Vec`, as generated gradients of `&[T]` parameters are.
-impl<T: Element> Parameters for [T] {
+impl<T: ParameterElement> Parameters for [T] {
     type Gradient = Vec<T>;
 
     #[inline]
     fn visit_blocks<V: BlockVisitor + ?Sized>(&mut self, grads: &Vec<T>, visitor: &mut V) {
-        T::visit_block(visitor, self, grads);
+        T::visit_elements(self, grads, visitor);
     }
 }
 

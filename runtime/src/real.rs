@@ -33,6 +33,8 @@ pub trait Real:
     + MulAssign
     + DivAssign
     + nalgebra::Scalar
+    + crate::elements::TangentElement
+    + crate::elements::ParameterElement
 {
     const ZERO: Self;
     const ONE: Self;

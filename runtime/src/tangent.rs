@@ -6,12 +6,14 @@
 //! | `f32`, `f64`                       | the same           |
 //! | `[T; N]`                           | `[T; N]`           |
 //! | `[T]`, `Vec<T>`                    | `Vec<T>`           |
+//! | a struct deriving `Parameters`     | the same struct    |
 //! | nalgebra `Matrix<T, R, C, S>`      | `OMatrix<T, R, C>` |
 //! | `&V`                               | `V`'s tangent      |
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, Scalar};
 
+use crate::elements::{add_float_slices, TangentElement};
 use crate::Real;
 
 /// A value that can carry a gradient; `Tangent` is the owned type its gradient has.
@@ -150,10 +152,10 @@ impl<T: Real, const N: usize> TangentValue for [T; N] {
     }
 }
 
-impl<T: Real> TangentValue for Vec<T> {
+impl<T: TangentElement> TangentValue for Vec<T> {
     #[inline]
     fn zeroed(&self) -> Vec<T> {
-        vec![T::ZERO; self.len()]
+        T::zeros_like(self)
     }
 }
 
@@ -177,45 +179,35 @@ impl<T: Real, const N: usize> ZeroTangent for [T; N] {
     }
 }
 
-impl<T: Real> Tangent for [T] {
+impl<T: TangentElement> Tangent for [T] {
     type Tangent = Vec<T>;
     #[inline]
     fn zero_tangent(&self) -> Vec<T> {
-        vec![T::ZERO; self.len()]
+        T::zeros_like(self)
     }
 }
 
-impl<T: Real> Tangent for Vec<T> {
+impl<T: TangentElement> Tangent for Vec<T> {
     type Tangent = Vec<T>;
     #[inline]
     fn zero_tangent(&self) -> Vec<T> {
-        vec![T::ZERO; self.len()]
+        T::zeros_like(self)
     }
 }
 
-impl<T: Real> Accumulate for Vec<T> {
+/// A buffer's gradient takes contributions of any length: see
+/// [`TangentElement::add_elements`].
+impl<T: TangentElement> Accumulate for Vec<T> {
     #[inline]
     fn accumulate(&mut self, contribution: Vec<T>) {
-        add_slices(self, &contribution);
+        T::add_elements(self, contribution);
     }
 }
 
 impl<T: Real> Accumulate<&[T]> for Vec<T> {
     #[inline]
     fn accumulate(&mut self, contribution: &[T]) {
-        add_slices(self, contribution);
-    }
-}
-
-/// Adds `contribution` into the gradient of a `Vec`. A local buffer changes length (`push`,
-/// `truncate`, `v = w`), and its gradient is that of the buffer at one point of the program: an
-/// element the gradient does not hold yet has gradient zero, so a longer contribution extends it.
-fn add_slices<T: Real>(acc: &mut Vec<T>, contribution: &[T]) {
-    if contribution.len() > acc.len() {
-        acc.resize(contribution.len(), T::ZERO);
-    }
-    for (a, &b) in acc.iter_mut().zip(contribution) {
-        *a += b;
+        add_float_slices(self, contribution);
     }
 }
 
@@ -249,6 +241,36 @@ where
         }
     }
 }
+
+/// A tuple's gradient is the tuple of its members' gradients: fields of tuples read in
+/// differentiable code (`pair.0`) send their cotangents there. (No `TangentValue`: `()` must not
+/// count as a gradient, see [`CallGradient`].)
+macro_rules! impl_tuple {
+    ($($name:ident $idx:tt),+) => {
+        // Kept out of the suggestions rustc lists when a type carries no gradient: those
+        // name the types a parameter can have.
+        #[diagnostic::do_not_recommend]
+        impl<$($name: Tangent),+> Tangent for ($($name,)+) {
+            type Tangent = ($($name::Tangent,)+);
+            #[inline]
+            fn zero_tangent(&self) -> Self::Tangent {
+                ($(self.$idx.zero_tangent(),)+)
+            }
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<$($name: Accumulate),+> Accumulate for ($($name,)+) {
+            #[inline]
+            fn accumulate(&mut self, contribution: Self) {
+                $(self.$idx.accumulate(contribution.$idx);)+
+            }
+        }
+    };
+}
+
+impl_tuple!(A 0, B 1);
+impl_tuple!(A 0, B 1, C 2);
+impl_tuple!(A 0, B 1, C 2, D 3);
 
 #[cfg(test)]
 mod tests {

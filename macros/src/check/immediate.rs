@@ -141,19 +141,7 @@ impl Checker<'_, '_> {
                 self.blame(&params);
             }
             Value::Field { base, member } => {
-                let field = tokens_text(&member.to_token_stream());
-                let rejected = base
-                    .var()
-                    .is_some_and(|v| self.rejected_values.contains(&v));
-                if self.varied(base) && !rejected {
-                    let base_text = self.flow.render_operand(base, 2);
-                    self.errors.push(
-                        span,
-                        format!("field access `{base_text}.{field}` on a value that carries gradient is not supported in #[differentiable] functions"),
-                        "pass the fields as separate parameters, or bind a tuple with `let (a, b) = ..`",
-                    );
-                    self.blame(&self.flow.deps_of(&[base]));
-                } else if let Some(Value::Method {
+                if let Some(Value::Method {
                     receiver, method, ..
                 }) = self.flow.position_with_value(base)
                 {

@@ -176,13 +176,27 @@ impl Lowerer<'_> {
             Expr::Index(i) => {
                 let base = self.lower_expr(&i.expr);
                 let index = self.lower_expr(&i.index);
-                Value::Index { base, index }
+                let of_place = base.var().is_some_and(|b| self.vars[b.0].place);
+                let value = Value::Index { base, index };
+                if of_place {
+                    Value::Use(self.place_read(value, span))
+                } else {
+                    value
+                }
             }
             Expr::Field(f) => {
                 let base = self.lower_expr(&f.base);
-                Value::Field {
-                    base,
+                let value = Value::Field {
+                    base: base.clone(),
                     member: f.member.clone(),
+                };
+                // A field of a location is read by value: a reference into it could not live
+                // across the location's next assignment.
+                match base.var() {
+                    Some(b) if !self.vars[b.0].is_location => {
+                        Value::Use(self.place_read(value, span))
+                    }
+                    _ => value,
                 }
             }
             Expr::Tuple(t) => {

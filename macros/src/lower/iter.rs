@@ -46,6 +46,15 @@ impl Lowerer<'_> {
                     place: false,
                 })
             }
+            // A field or element that is itself a container: `&net.layers`, `self.xs.iter()`.
+            Expr::Field(_) => {
+                let var = self.lower_expr(expr).var()?;
+                Some(Source::Container {
+                    var,
+                    by_ref: self.vars[var.0].is_ref,
+                    place: false,
+                })
+            }
             Expr::MethodCall(m) => {
                 let name = m.method.to_string();
                 match (name.as_str(), m.args.len()) {
@@ -136,7 +145,12 @@ impl Lowerer<'_> {
                     base: Operand::Var(*var),
                     index: Operand::Var(index),
                 };
-                let elem = self.operand_of(elem, span);
+                let elem = if self.vars[var.0].place {
+                    // An element of a field (`for l in &net.layers`): a place, held by reference.
+                    self.place_read(elem, span)
+                } else {
+                    self.operand_of(elem, span)
+                };
                 match pat {
                     Pat::Reference(r) => self.bind_pattern(&r.pat, elem, None),
                     // A reference to an element reads as the element: `*x`, `x * w` and

@@ -158,6 +158,7 @@ impl Lowerer<'_> {
             is_ref,
             is_location: false,
             user_ref: false,
+            place: false,
         });
         id
     }
@@ -197,6 +198,16 @@ impl Lowerer<'_> {
             help,
         );
         Operand::Const(quote_spanned!(span=> ()))
+    }
+
+    /// A field or element read as a place (see `Var::place`): a temporary holding a reference.
+    fn place_read(&mut self, value: Value, span: Span) -> Operand {
+        let op = self.operand_of(value, span);
+        if let Some(v) = op.var() {
+            self.vars[v.0].place = true;
+            self.vars[v.0].is_ref = true;
+        }
+        op
     }
 
     /// Binds a value to a fresh temporary, or passes a plain operand through.

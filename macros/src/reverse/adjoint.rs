@@ -111,7 +111,7 @@ impl<'a> Generator<'a> {
                         .is_none_or(|n| n.contains(var));
                     if self.recomputed.contains_key(var) && in_scope {
                         let ident = self.ident(*var).clone();
-                        let value = self.forward_value(value, stmt.span);
+                        let value = self.forward_let_value(*var, value, stmt.span);
                         let ty = ty.as_ref().map(|t| quote!(: #t));
                         out.extend(quote_spanned!(stmt.span=> let #ident #ty = #value;));
                     }
@@ -155,14 +155,22 @@ impl<'a> Generator<'a> {
                 let mut out = TokenStream::new();
                 let active = self.activity.is_active(*var) && self.declared.contains(var);
                 let taken = Ident::new("__d_new", Span::mixed_site());
-                if active {
-                    let d = self.adjoint(*var);
-                    out.extend(quote!(let #taken = #rt::take_tangent(&mut #d);));
-                }
-                if self.saves_on_assign(*var) {
+                let restores = self.saves_on_assign(*var);
+                if restores {
                     let tape = self.stmt_tape(stmt);
                     let ident = self.ident(*var).clone();
                     out.extend(quote!(#ident = #tape.pop();));
+                }
+                if active {
+                    let d = self.adjoint(*var);
+                    if restores {
+                        // The old value's adjoint starts at zero in the old value's shape, which
+                        // may differ from the new one's (`h = &l.w * &h` between layers).
+                        let old = self.as_reference(*var);
+                        out.extend(quote!(let #taken = ::core::mem::replace(&mut #d, #rt::Tangent::zero_tangent(#old));));
+                    } else {
+                        out.extend(quote!(let #taken = #rt::take_tangent(&mut #d);));
+                    }
                 }
                 if active {
                     out.extend(self.reverse_value(value, *var, &taken, span));
@@ -174,7 +182,7 @@ impl<'a> Generator<'a> {
                 if self.activity.is_active(*base) && self.declared.contains(base) {
                     let d = self.adjoint(*base);
                     let i = self.read_value(index);
-                    let taken = quote!(#rt::rules::IndexRule::index_take(&mut #d, #i));
+                    let taken = quote!(#rt::rules::IndexTakeRule::index_take(&mut #d, #i));
                     if self.activity.operand_active(value) {
                         out.extend(self.contribute_to(value, taken));
                     } else {

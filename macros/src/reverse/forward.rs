@@ -34,7 +34,7 @@ impl<'a> Generator<'a> {
                 let ident = self.ident(*var).clone();
                 let value = match &self.given_result {
                     Some((given, holder)) if given == var => quote!(#holder),
-                    _ => self.forward_value(value, span),
+                    _ => self.forward_let_value(*var, value, span),
                 };
                 let mutability = self.body.var(*var).is_location.then(|| quote!(mut));
                 let ty = ty.as_ref().map(|t| quote!(: #t));
@@ -169,6 +169,14 @@ impl<'a> Generator<'a> {
     /// floats), anything else is moved.
     pub(super) fn forward_operand_by_value(&self, op: &Operand) -> TokenStream {
         match op {
+            Operand::Var(v) if self.body.var(*v).place => {
+                let ident = self.ident(*v);
+                if self.body.var(*v).user_ref {
+                    quote!(#ident)
+                } else {
+                    quote!(::core::clone::Clone::clone(#ident))
+                }
+            }
             Operand::Var(v) if self.body.var(*v).user_ref => {
                 let ident = self.ident(*v);
                 quote!(&#ident)
@@ -223,6 +231,16 @@ impl<'a> Generator<'a> {
                 quote!((&#ident))
             }
             Operand::Const(c) => quote!((#c)),
+        }
+    }
+
+    /// The value a `let` gives `var`: a reference to the place for place reads.
+    pub(super) fn forward_let_value(&self, var: VarId, value: &Value, span: Span) -> TokenStream {
+        let tokens = self.forward_value(value, span);
+        if self.body.var(var).place {
+            quote_spanned!(span=> &(#tokens))
+        } else {
+            tokens
         }
     }
 

@@ -183,7 +183,12 @@ impl<'a> Generator<'a> {
                             // The argument as the user passed it (a reference stays one).
                             self.reads.insert(*v);
                             let ident = self.ident(*v);
-                            if self.body.var(*v).user_ref {
+                            let var = self.body.var(*v);
+                            if var.place && var.user_ref {
+                                quote!(#ident)
+                            } else if var.place {
+                                quote!(::core::clone::Clone::clone(#ident))
+                            } else if var.user_ref {
                                 quote!(&#ident)
                             } else {
                                 quote!(::core::clone::Clone::clone(&#ident))
@@ -244,7 +249,24 @@ impl<'a> Generator<'a> {
                 );
                 out
             }
-            Value::Field { .. } | Value::Tuple(_) | Value::Opaque { .. } => TokenStream::new(),
+            Value::Field { base, member } => {
+                // The field's cotangent goes into the same field of the base's gradient, which
+                // is a value of the base's own type (a struct deriving `Parameters`, a tuple).
+                let Some(b) = base.var().filter(|b| self.activity.is_active(*b)) else {
+                    return TokenStream::new();
+                };
+                let mut out = TokenStream::new();
+                if !self.declared.contains(&b) {
+                    let base_ref = self.shape_ref(b);
+                    out.extend(self.contribute(b, quote!(#rt::Tangent::zero_tangent(#base_ref))));
+                }
+                let adj = self.adjoint(b);
+                out.extend(
+                    quote_spanned!(span=> #rt::Accumulate::accumulate(&mut #adj.#member, #d);),
+                );
+                out
+            }
+            Value::Tuple(_) | Value::Opaque { .. } => TokenStream::new(),
         }
     }
 }

@@ -6,28 +6,39 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
+use crate::elements::TangentElement;
 use crate::Real;
 
 /// Scatter-adds the cotangent of an element read into the gradient of the container.
 pub trait IndexRule<I> {
     type Elem;
     fn index_accumulate(&mut self, index: I, d: Self::Elem);
-    /// Takes the adjoint of one element out, leaving zero (the element is being overwritten).
+}
+
+/// Takes the adjoint of one element out, leaving zero: the element is being overwritten
+/// (`buf[i] = v`). Float containers only: an element of a `Vec` of model structs has no zero
+/// the reverse sweep could leave in its place without knowing its shape.
+#[diagnostic::on_unimplemented(
+    message = "an element of `{Self}` cannot be overwritten in a #[differentiable] function",
+    label = "elements of a `Vec` of model structs are read-only here",
+    note = "build the new elements into a new `Vec` (`let mut next = Vec::new(); next.push(..)`) instead of writing into the old one"
+)]
+pub trait IndexTakeRule<I>: IndexRule<I> {
     fn index_take(&mut self, index: I) -> Self::Elem;
 }
 
 /// The gradient of a local buffer may be shorter than the buffer was at the element read: the
 /// buffer changed length since (see `Accumulate for Vec`), and elements past the gradient's end
-/// have gradient zero.
-impl<T: Real> IndexRule<usize> for Vec<T> {
+/// have gradient zero. Elements are floats or derived model structs (`net.layers[i]`).
+impl<T: TangentElement> IndexRule<usize> for Vec<T> {
     type Elem = T;
     #[inline(always)]
     fn index_accumulate(&mut self, index: usize, d: T) {
-        match self.get_mut(index) {
-            Some(element) => *element += d,
-            None => grow_and_add(self, index, d),
-        }
+        T::add_element(self, index, d);
     }
+}
+
+impl<T: Real> IndexTakeRule<usize> for Vec<T> {
     #[inline(always)]
     fn index_take(&mut self, index: usize) -> T {
         match self.get_mut(index) {
@@ -37,55 +48,35 @@ impl<T: Real> IndexRule<usize> for Vec<T> {
     }
 }
 
-/// Out of the hot path: where the element read lies past the gradient's end.
-#[cold]
-#[inline(never)]
-fn grow_and_add<T: Real>(gradient: &mut Vec<T>, index: usize, d: T) {
-    gradient.resize(index + 1, T::ZERO);
-    gradient[index] += d;
+/// Arrays and matrices read and overwrite their elements alike.
+macro_rules! impl_fixed_container {
+    ([$($generics:tt)*] $container:ty, $index:ty $(, where $($bounds:tt)*)?) => {
+        impl<$($generics)*> IndexRule<$index> for $container $(where $($bounds)*)? {
+            type Elem = T;
+            #[inline(always)]
+            fn index_accumulate(&mut self, index: $index, d: T) {
+                self[index] += d;
+            }
+        }
+
+        impl<$($generics)*> IndexTakeRule<$index> for $container $(where $($bounds)*)? {
+            #[inline(always)]
+            fn index_take(&mut self, index: $index) -> T {
+                core::mem::replace(&mut self[index], T::ZERO)
+            }
+        }
+    };
 }
 
-impl<T: Real, const N: usize> IndexRule<usize> for [T; N] {
-    type Elem = T;
-    #[inline(always)]
-    fn index_accumulate(&mut self, index: usize, d: T) {
-        self[index] += d;
-    }
-    #[inline(always)]
-    fn index_take(&mut self, index: usize) -> T {
-        core::mem::replace(&mut self[index], T::ZERO)
-    }
-}
-
-impl<T: Real, R: Dim, C: Dim> IndexRule<usize> for OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    type Elem = T;
-    #[inline(always)]
-    fn index_accumulate(&mut self, index: usize, d: T) {
-        self[index] += d;
-    }
-    #[inline(always)]
-    fn index_take(&mut self, index: usize) -> T {
-        core::mem::replace(&mut self[index], T::ZERO)
-    }
-}
-
-impl<T: Real, R: Dim, C: Dim> IndexRule<(usize, usize)> for OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    type Elem = T;
-    #[inline(always)]
-    fn index_accumulate(&mut self, index: (usize, usize), d: T) {
-        self[index] += d;
-    }
-    #[inline(always)]
-    fn index_take(&mut self, index: (usize, usize)) -> T {
-        core::mem::replace(&mut self[index], T::ZERO)
-    }
-}
+impl_fixed_container!([T: Real, const N: usize] [T; N], usize);
+impl_fixed_container!(
+    [T: Real, R: Dim, C: Dim] OMatrix<T, R, C>, usize,
+    where DefaultAllocator: Allocator<R, C>
+);
+impl_fixed_container!(
+    [T: Real, R: Dim, C: Dim] OMatrix<T, R, C>, (usize, usize),
+    where DefaultAllocator: Allocator<R, C>
+);
 
 #[cfg(test)]
 mod tests {

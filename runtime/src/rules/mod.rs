@@ -17,7 +17,7 @@ pub mod scalar;
 
 pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
-pub use index::{push_adjoint, IndexRule, NewRule};
+pub use index::{push_adjoint, IndexRule, IndexTakeRule, NewRule};
 pub use linalg::{
     ColumnRule, ComponentDivRule, ComponentMulRule, DotRule, MaxRule, MinRule, NormRule,
     NormSquaredRule, NormalizeRule, RowRule, SumRule, TraceRule, TransposeRule,

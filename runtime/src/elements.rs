@@ -1,0 +1,122 @@
+//! Elements of `Vec`s and slices that carry gradient: floats, and model structs that derive
+//! [`Parameters`](crate::Parameters).
+//!
+//! A `Vec<T>` of either kind has the gradient `Vec<T>`: one gradient element per element, of
+//! the element's own type. The two kinds differ only in how that is done fast: a `Vec<f64>`
+//! gradient is zeroed by one allocation and walked by an optimizer as one block, while a
+//! `Vec<Layer>` gradient is built and walked layer by layer. [`TangentElement`] and
+//! [`ParameterElement`] carry that difference; their default methods are the element-by-element
+//! forms, which `#[derive(Parameters)]` uses as they are.
+
+use crate::parameters::{BlockVisitor, Element, Parameters};
+use crate::tangent::{Accumulate, Tangent, TangentValue};
+
+/// An element type of a `Vec` or slice whose gradient is a `Vec` of the same type.
+pub trait TangentElement: Tangent<Tangent = Self> + TangentValue + Accumulate + Sized {
+    /// A gradient of the shape of `elements`, holding zeros.
+    fn zeros_like(elements: &[Self]) -> Vec<Self> {
+        elements.iter().map(Tangent::zero_tangent).collect()
+    }
+
+    /// Adds `contribution` into `gradient`, element by element. A local buffer changes length
+    /// (`push`, `truncate`, `v = w`), and its gradient is that of the buffer at one point of the
+    /// program: elements the gradient does not hold yet have gradient zero, so a longer
+    /// contribution extends it.
+    fn add_elements(gradient: &mut Vec<Self>, contribution: Vec<Self>) {
+        let mut contribution = contribution.into_iter();
+        for (a, b) in gradient.iter_mut().zip(contribution.by_ref()) {
+            a.accumulate(b);
+        }
+        gradient.extend(contribution);
+    }
+
+    /// Adds `d` into the gradient of element `index`, growing the gradient to reach it.
+    fn add_element(gradient: &mut Vec<Self>, index: usize, d: Self) {
+        if index >= gradient.len() {
+            grow_to(gradient, index, &d);
+        }
+        gradient[index].accumulate(d);
+    }
+}
+
+/// Out of the hot path: where an element read lies past the gradient's end. The missing elements
+/// have gradient zero, shaped like the contribution.
+#[cold]
+#[inline(never)]
+fn grow_to<T: TangentElement>(gradient: &mut Vec<T>, index: usize, like: &T) {
+    while gradient.len() <= index {
+        gradient.push(like.zeroed());
+    }
+}
+
+macro_rules! impl_float_element {
+    ($($t:ty)*) => {$(
+        impl TangentElement for $t {
+            #[inline]
+            fn zeros_like(elements: &[$t]) -> Vec<$t> {
+                vec![0.0; elements.len()]
+            }
+
+            #[inline]
+            fn add_elements(gradient: &mut Vec<$t>, contribution: Vec<$t>) {
+                add_float_slices(gradient, &contribution);
+            }
+
+            #[inline(always)]
+            fn add_element(gradient: &mut Vec<$t>, index: usize, d: $t) {
+                match gradient.get_mut(index) {
+                    Some(element) => *element += d,
+                    None => {
+                        grow_to(gradient, index, &d);
+                        gradient[index] += d;
+                    }
+                }
+            }
+        }
+
+        impl ParameterElement for $t {
+            #[inline]
+            fn visit_elements<V: BlockVisitor + ?Sized>(
+                params: &mut [$t],
+                grads: &[$t],
+                visitor: &mut V,
+            ) {
+                Element::visit_block(visitor, params, grads);
+            }
+        }
+    )*};
+}
+
+impl_float_element!(f32 f64);
+
+/// Adds a float contribution of any length into a float gradient (see
+/// [`TangentElement::add_elements`]).
+#[inline]
+pub(crate) fn add_float_slices<T: crate::Real>(gradient: &mut Vec<T>, contribution: &[T]) {
+    if contribution.len() > gradient.len() {
+        gradient.resize(contribution.len(), T::ZERO);
+    }
+    for (a, &b) in gradient.iter_mut().zip(contribution) {
+        *a += b;
+    }
+}
+
+/// An element type of `Vec`, slice and array parameters an optimizer updates: floats as one
+/// block, derived model structs one after another.
+pub trait ParameterElement: Parameters<Gradient = Self> + Sized {
+    /// Walks `params` and `grads` together, element by element. Gradients of another length
+    /// than the parameters are reported as a shape mismatch `(length, 1)` and not walked.
+    fn visit_elements<V: BlockVisitor + ?Sized>(
+        params: &mut [Self],
+        grads: &[Self],
+        visitor: &mut V,
+    ) {
+        if params.len() != grads.len() {
+            visitor.shape_mismatch((params.len(), 1), (grads.len(), 1));
+            return;
+        }
+        for (p, g) in params.iter_mut().zip(grads) {
+            p.visit_blocks(g, visitor);
+        }
+    }
+}

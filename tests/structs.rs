@@ -1,0 +1,168 @@
+//! Models as structs: `#[derive(Parameters)]`, field reads at any depth, `Vec`s of layers,
+//! structs by value, tuple structs, and passing fields and structs to other differentiable
+//! functions. Every gradient against central finite differences (`check_parameters`).
+
+use nabla::{check_parameters, differentiable, Adam, Convention, Parameters};
+use nalgebra::{DMatrix, DVector, SVector, Vector2};
+
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Layer {
+    pub w: DMatrix<f64>,
+    pub b: DVector<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Net {
+    pub layers: Vec<Layer>,
+    pub scale: f64,
+    #[no_grad]
+    pub depth: usize,
+}
+
+fn layer(rows: usize, cols: usize, seed: f64) -> Layer {
+    Layer {
+        w: DMatrix::from_fn(rows, cols, |i, j| {
+            (seed + 0.7 * i as f64 - 0.4 * j as f64).sin() * 0.8
+        }),
+        b: DVector::from_fn(rows, |i, _| (seed * 1.3 + i as f64).cos() * 0.3),
+    }
+}
+
+fn net() -> Net {
+    Net {
+        layers: vec![layer(3, 2, 0.2), layer(4, 3, 1.1), layer(2, 4, -0.6)],
+        scale: 1.5,
+        depth: 3,
+    }
+}
+
+fn input() -> DVector<f64> {
+    DVector::from_vec(vec![0.7, -1.2])
+}
+
+#[differentiable]
+fn net_loss(net: &Net, #[no_grad] x: &DVector<f64>) -> f64 {
+    let mut h = x.clone();
+    for l in &net.layers {
+        h = (&l.w * &h + &l.b).map(|v| v.tanh());
+    }
+    net.scale * h.norm_squared()
+}
+
+#[test]
+fn a_vec_of_layers_and_a_scalar_field() {
+    let (net, x) = (net(), input());
+    let (value, g) = net_loss_grad(&net, &x);
+    assert_eq!(value, net_loss(&net, &x));
+    // `#[no_grad]` fields are carried over unchanged.
+    assert_eq!(g.depth, 3);
+    check_parameters(|n: &Net| net_loss(n, &x), &net, &g).assert_below(1e-7);
+}
+
+/// The same network, indexed: `net.layers[i].w` at depth three.
+#[differentiable]
+fn indexed_loss(net: &Net, #[no_grad] x: &DVector<f64>) -> f64 {
+    let mut h = x.clone();
+    for i in 0..net.layers.len() {
+        h = (&net.layers[i].w * &h + &net.layers[i].b).map(|v| v.tanh());
+    }
+    let first = net.layers[0].b[1];
+    net.scale * h.norm_squared() + first * first
+}
+
+#[test]
+fn fields_of_indexed_elements() {
+    let (net, x) = (net(), input());
+    let (_, g) = indexed_loss_grad(&net, &x);
+    check_parameters(|n: &Net| indexed_loss(n, &x), &net, &g).assert_below(1e-7);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Parameters)]
+pub struct State {
+    pub x: f64,
+    pub v: f64,
+}
+
+/// A `Copy` struct by value, beside a plain parameter.
+#[differentiable]
+fn energy(s: State, k: f64) -> f64 {
+    let kinetic = 0.5 * s.v * s.v;
+    kinetic + 0.5 * k * s.x * s.x
+}
+
+#[test]
+fn a_copy_struct_by_value() {
+    let s = State { x: 0.3, v: -1.2 };
+    let (_, (ds, dk)) = energy_grad(s, 2.0);
+    assert_eq!(
+        ds,
+        State {
+            x: 2.0 * 0.3,
+            v: -1.2
+        }
+    );
+    assert_eq!(dk, 0.5 * 0.3 * 0.3);
+}
+
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Affine(pub SVector<f64, 2>, pub f64, #[no_grad] pub &'static str);
+
+#[differentiable]
+fn affine(a: &Affine, #[no_grad] x: Vector2<f64>) -> f64 {
+    let y = a.0.dot(&x) + a.1;
+    y.sin()
+}
+
+#[test]
+fn a_tuple_struct() {
+    let a = Affine(Vector2::new(0.4, -0.9), 0.25, "affine");
+    let x = Vector2::new(1.5, 0.5);
+    let (_, g) = affine_grad(&a, x);
+    assert_eq!(g.2, "affine");
+    check_parameters(|a: &Affine| affine(a, x), &a, &g).assert_below(1e-8);
+}
+
+#[differentiable]
+fn layer_energy(l: &Layer) -> f64 {
+    l.w.norm_squared() + l.b.sum()
+}
+
+#[differentiable]
+fn squared(s: f64) -> f64 {
+    s * s
+}
+
+/// A struct, an element of its `Vec` and a field passed to other differentiable functions.
+#[differentiable]
+fn composed(net: &Net) -> f64 {
+    let mut total = squared(net.scale);
+    for l in &net.layers {
+        total += layer_energy(l);
+    }
+    total + layer_energy(&net.layers[1]) * net.scale
+}
+
+#[test]
+fn fields_and_elements_passed_on() {
+    let net = net();
+    let (_, g) = composed_grad(&net);
+    check_parameters(composed, &net, &g).assert_below(1e-7);
+}
+
+#[test]
+fn adam_steps_a_struct_in_each_convention() {
+    for (convention, decay) in [(Convention::PyTorch, 0.0), (Convention::Keras, 1e-3)] {
+        let mut net = net();
+        let x = input();
+        let mut opt = Adam::new(0.01)
+            .convention(convention)
+            .decoupled_weight_decay(decay);
+        let before = net_loss(&net, &x);
+        for _ in 0..50 {
+            let (_, g) = net_loss_grad(&net, &x);
+            opt.step(&mut net, &g).unwrap();
+        }
+        assert!(net_loss(&net, &x) < 0.5 * before, "{convention:?}");
+        assert_eq!(net.depth, 3);
+    }
+}
