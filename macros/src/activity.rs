@@ -109,7 +109,9 @@ pub fn differentiable_operands(value: &Value) -> Vec<&Operand> {
             MethodKind::Identity | MethodKind::Map(_) => vec![receiver],
             // Unknown methods propagate so that the check reports the call itself, not a
             // parameter that seems unused further on.
-            MethodKind::Unknown => std::iter::once(receiver).chain(args).collect(),
+            MethodKind::Unknown | MethodKind::User => {
+                std::iter::once(receiver).chain(args).collect()
+            }
             MethodKind::Step | MethodKind::Query => vec![],
         },
         Value::Call { args, .. } | Value::Construct { args, .. } => args.iter().collect(),

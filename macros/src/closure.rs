@@ -28,6 +28,7 @@ pub fn element_signature(closure: &Closure) -> Signature {
             pattern: None,
             is_ref: false,
         }],
+        in_impl: false,
         result_ty: syn::parse_quote!(f64),
         result: ResultKind::Scalar,
     }

@@ -12,13 +12,18 @@ use crate::emit::Expansion;
 /// of every callee that would be differentiated through (`callees`), so a callee that is not
 /// `#[differentiable]` is reported in the same build as the other errors.
 pub fn items(expansion: &Expansion<'_>, errors: TokenStream, callees: &[syn::Path]) -> TokenStream {
-    let companions = callees.iter().map(|path| {
-        let mut path = path.clone();
-        if let Some(last) = path.segments.last_mut() {
-            last.arguments = syn::PathArguments::None;
-        }
-        quote_spanned!(path.span()=> let _: #path;)
-    });
+    // An associated function's pullback is a function, not a type, and cannot be named without
+    // its generic arguments: those calls are left for the build after the errors are fixed.
+    let companions = callees
+        .iter()
+        .filter(|path| crate::emit::associated_pullback(path).is_none())
+        .map(|path| {
+            let mut path = path.clone();
+            if let Some(last) = path.segments.last_mut() {
+                last.arguments = syn::PathArguments::None;
+            }
+            quote_spanned!(path.span()=> let _: #path;)
+        });
     // The errors stand inside a constant, not at item level: rustc stops after expanding an
     // item-level `compile_error!`, before it would resolve the callees named above.
     expansion.items(

@@ -82,6 +82,10 @@ pub enum MethodKind {
     Query,
     /// Element-wise `map(|x| ..)` with the closure at this index of `Body::closures`.
     Map(usize),
+    /// A method of a user's model type (`self.accel(x)`, `layer.forward(x)` on an element of
+    /// `net.layers`), differentiated through its `#[differentiable]` companion
+    /// `__NAME_pullback`.
+    User,
     /// Anything else: only allowed when nothing involved carries gradient.
     Unknown,
 }

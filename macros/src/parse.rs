@@ -40,6 +40,9 @@ pub struct Signature {
     pub params: Vec<Param>,
     pub result_ty: Type,
     pub result: ResultKind,
+    /// An associated function in an `impl` block (it takes `self`, or names `Self`): the
+    /// generated items are associated functions beside it instead of free items.
+    pub in_impl: bool,
 }
 
 impl Signature {
@@ -73,16 +76,44 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
         );
     }
 
+    let in_impl = sig.receiver().is_some() || names_self(item);
     let data_generics = type_parameters_not_real(&sig.generics);
     let mut params = Vec::new();
     for (index, input) in sig.inputs.iter().enumerate() {
         match input {
             FnArg::Receiver(receiver) => {
-                errors.push(
-                    receiver.span(),
-                    "methods (`self` parameters) are not supported in #[differentiable] functions",
-                    "write a free function that takes the fields it differentiates as parameters",
-                );
+                let no_grad = receiver.attrs.iter().any(|a| a.path().is_ident(NO_GRAD));
+                let (ty, mut_ref): (Type, bool) = match &receiver.kind {
+                    syn::ReceiverKind::Reference(_, lifetime, mutability) => (
+                        syn::parse_quote_spanned!(receiver.self_token.span=> &#lifetime #mutability Self),
+                        mutability.is_some(),
+                    ),
+                    syn::ReceiverKind::Typed(_, ty) => (
+                        (**ty).clone(),
+                        matches!(&**ty, Type::Reference(r) if r.mutability.is_some()),
+                    ),
+                    _ => (
+                        syn::parse_quote_spanned!(receiver.self_token.span=> Self),
+                        false,
+                    ),
+                };
+                if mut_ref && !no_grad {
+                    errors.push(
+                        receiver.span(),
+                        "`&mut self` methods are not supported in #[differentiable] functions",
+                        "take `&self` and return the new value, or a struct of the new values",
+                    );
+                }
+                let active = !no_grad && !mut_ref;
+                params.push(Param {
+                    tangent: active.then(|| tangent_type(&ty)),
+                    pattern: None,
+                    is_ref: matches!(ty, Type::Reference(_)),
+                    ident: Ident::new("self", receiver.self_token.span),
+                    ty,
+                    active,
+                    span: receiver.span(),
+                });
             }
             FnArg::Typed(pat_type) => {
                 let no_grad = pat_type.attrs.iter().any(|a| a.path().is_ident(NO_GRAD));
@@ -137,9 +168,32 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
         }
     }
 
+    let real_generics: Vec<Ident> = sig
+        .generics
+        .type_params()
+        .map(|p| p.ident.clone())
+        .filter(|p| !data_generics.contains(p))
+        .collect();
+    let all_generics: Vec<Ident> = sig
+        .generics
+        .type_params()
+        .map(|p| p.ident.clone())
+        .collect();
     let (result_ty, result) = match &sig.output {
-        ReturnType::Type(_, ty) if is_float(ty) => ((**ty).clone(), ResultKind::Scalar),
-        ReturnType::Type(_, ty) if float_bearing(ty) && !matches!(**ty, Type::Reference(_)) => {
+        ReturnType::Type(_, ty) if is_float(ty) || is_plain_type_parameter(ty, &real_generics) => {
+            let scalar = !matches!(**ty, Type::Reference(_) | Type::Array(_) | Type::Slice(_))
+                && (is_float(ty) || matches!(&**ty, Type::Path(p) if p.path.get_ident().is_some()));
+            let kind = if scalar {
+                ResultKind::Scalar
+            } else {
+                ResultKind::Tensor
+            };
+            ((**ty).clone(), kind)
+        }
+        ReturnType::Type(_, ty)
+            if (float_bearing(ty) || is_model_type(ty, &all_generics))
+                && !matches!(**ty, Type::Reference(_)) =>
+        {
             ((**ty).clone(), ResultKind::Tensor)
         }
         ReturnType::Type(_, ty) => {
@@ -175,6 +229,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             params,
             result_ty,
             result,
+            in_impl,
         };
     }
     // The parameter list, or its parentheses when it is empty.
@@ -195,6 +250,47 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
         params,
         result_ty,
         result,
+        in_impl,
+    }
+}
+
+/// Whether the function names `Self` anywhere: then it is an associated function of an `impl`.
+fn names_self(item: &ItemFn) -> bool {
+    fn walk(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "Self",
+            proc_macro2::TokenTree::Group(g) => walk(g.stream()),
+            _ => false,
+        })
+    }
+    walk(quote::ToTokens::to_token_stream(&item.sig))
+        || walk(quote::ToTokens::to_token_stream(&item.block))
+}
+
+/// Whether a parameter type is a user's model type (a struct deriving `Parameters`, `Self`), by
+/// its spelling: a path that is not a float, a nalgebra matrix, a standard container or one of
+/// the function's type parameters. Methods called on such values are differentiated through
+/// their `#[differentiable]` companions.
+pub fn is_model_type(ty: &Type, type_params: &[Ident]) -> bool {
+    match ty {
+        Type::Reference(r) => is_model_type(&r.elem, type_params),
+        Type::Paren(p) => is_model_type(&p.elem, type_params),
+        Type::Group(g) => is_model_type(&g.elem, type_params),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            let single = p.path.segments.len() == 1;
+            let container = matches!(
+                name.as_str(),
+                "Vec" | "Box" | "Option" | "Rc" | "Arc" | "Cow"
+            );
+            let type_param = single && type_params.contains(&last.ident);
+            let known = is_float(ty) || is_nalgebra_type(&name) || is_data_primitive(&name);
+            !(known || container || type_param)
+        }
+        _ => false,
     }
 }
 

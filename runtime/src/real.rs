@@ -35,6 +35,13 @@ pub trait Real:
     + nalgebra::Scalar
     + crate::elements::TangentElement
     + crate::elements::ParameterElement
+    // The scalar derivative rules, so that generic code (`fn f<T: Real>`) finds them.
+    + crate::rules::AddRule<Output = Self>
+    + crate::rules::SubRule<Output = Self>
+    + crate::rules::MulRule<Output = Self>
+    + crate::rules::DivRule<Output = Self>
+    + crate::rules::NegRule<Output = Self>
+    + crate::rules::scalar::AbsRule
 {
     const ZERO: Self;
     const ONE: Self;

@@ -1,6 +1,7 @@
-// Calls the macro can tell have no derivative from the path alone: the standard library,
-// associated functions of types (`#[differentiable]` applies to free functions), nalgebra
-// constructors other than `new`, and tuple-struct constructors.
+// Calls the macro can tell have no derivative from the path alone: the standard library, nalgebra
+// constructors other than `new`, and tuple-struct constructors. An associated function of a type
+// (`Model::forward`) is differentiated through its `#[differentiable]` companion: when it has
+// none, rustc says so at the function's name.
 use nabla::differentiable;
 use nalgebra::DVector;
 

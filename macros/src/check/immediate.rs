@@ -106,10 +106,6 @@ impl Checker<'_, '_> {
                         format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
                         format!("build vectors and matrices from their elements with `::new(..)` (`Vector3::new(a, b, c)`), or take them as parameters; {stop}"),
                     ),
-                    Callee::Associated => (
-                        format!("`{path}` is an associated function, and nabla differentiates calls only to free functions that are #[differentiable] or #[custom_gradient]; gradient would flow into it from {from}"),
-                        format!("make it a free #[differentiable] function; {stop}"),
-                    ),
                     Callee::Constructor => (
                         format!("`{path}(..)` builds a value nabla cannot differentiate through, and gradient would flow into it from {from}"),
                         "pass the values that carry gradient separately".to_string(),

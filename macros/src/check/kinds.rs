@@ -160,7 +160,7 @@ impl Flow<'_> {
                         _ if POSITION_METHODS.contains(&name.as_str()) => Kind::Int,
                         _ => Kind::Unknown,
                     },
-                    MethodKind::Unknown => Kind::Unknown,
+                    MethodKind::Unknown | MethodKind::User => Kind::Unknown,
                 }
             }
             Value::Call { func, .. } => {

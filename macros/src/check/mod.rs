@@ -55,9 +55,6 @@ enum Callee {
     FloatConversion(String),
     /// `DVector::from_vec(..)`: a nalgebra constructor other than `new`.
     Matrix,
-    /// `Model::forward(x)`: an associated function (`#[differentiable]` applies to free
-    /// functions only).
-    Associated,
     /// `Some(x)`, `Wrapper(x)`: a tuple struct or variant.
     Constructor,
     /// `std::..`, `i64::..`.
@@ -78,7 +75,8 @@ fn foreign_callee(path: &syn::Path) -> Option<Callee> {
         }
         [.., ty, _] if kind_of_primitive(ty) != Kind::Unknown => Some(Callee::Library),
         [.., ty, _] if crate::parse::is_nalgebra_type(ty) => Some(Callee::Matrix),
-        [.., ty, _] if upper(ty) => Some(Callee::Associated),
+        // `Shape::Circle(r)`: a variant or a tuple struct in a module.
+        [.., _, last] if upper(last) => Some(Callee::Constructor),
         _ => None,
     }
 }

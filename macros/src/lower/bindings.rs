@@ -142,6 +142,9 @@ impl Lowerer<'_> {
             Operand::Const(_) => false,
         } || matches!(ty, Some(Type::Reference(_)));
         let var = self.new_local(name, is_ref, is_location);
+        if op.var().is_some_and(|v| self.model_values.contains(&v)) {
+            self.model_values.insert(var);
+        }
         self.push(
             StmtKind::Let {
                 var,

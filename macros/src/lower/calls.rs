@@ -92,7 +92,14 @@ impl Lowerer<'_> {
         let receiver = self.lower_expr(&m.receiver);
         let args: Vec<Operand> = m.args.iter().map(|a| self.lower_expr(a)).collect();
         let name = m.method.to_string();
-        let kind = method_kind(&name, args.len());
+        let mut kind = method_kind(&name, args.len());
+        if kind == MethodKind::Unknown
+            && receiver
+                .var()
+                .is_some_and(|r| self.model_values.contains(&r))
+        {
+            kind = MethodKind::User;
+        }
         Value::Method {
             receiver,
             method: m.method.clone(),

@@ -179,7 +179,9 @@ impl Lowerer<'_> {
                 let of_place = base.var().is_some_and(|b| self.vars[b.0].place);
                 let value = Value::Index { base, index };
                 if of_place {
-                    Value::Use(self.place_read(value, span))
+                    let element = self.place_read(value, span);
+                    self.note_model_element(&element);
+                    Value::Use(element)
                 } else {
                     value
                 }

@@ -147,7 +147,9 @@ impl Lowerer<'_> {
                 };
                 let elem = if self.vars[var.0].place {
                     // An element of a field (`for l in &net.layers`): a place, held by reference.
-                    self.place_read(elem, span)
+                    let element = self.place_read(elem, span);
+                    self.note_model_element(&element);
+                    element
                 } else {
                     self.operand_of(elem, span)
                 };

@@ -76,6 +76,7 @@ impl Lowerer<'_> {
             outer,
             captures: Vec::new(),
             closures: Vec::new(),
+            model_values: HashSet::new(),
         };
         let x = inner.new_var(
             param.clone(),

@@ -46,7 +46,14 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         outer: HashMap::new(),
         captures: Vec::new(),
         closures: Vec::new(),
+        model_values: HashSet::new(),
     };
+    let type_params: Vec<Ident> = item
+        .sig
+        .generics
+        .type_params()
+        .map(|p| p.ident.clone())
+        .collect();
     for (index, param) in sig.params.iter().enumerate() {
         let id = lowerer.new_var(
             param.ident.clone(),
@@ -54,6 +61,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
             Origin::Param(index),
             param.is_ref,
         );
+        if crate::parse::is_model_type(&param.ty, &type_params) {
+            lowerer.model_values.insert(id);
+        }
         lowerer.bind(&param.ident.to_string(), id);
         if lowerer.locations.contains(&param.ident.to_string()) {
             // A parameter overwritten inside a branch gets a location of its own.
@@ -140,6 +150,10 @@ struct Lowerer<'e> {
     /// Enclosing variables this closure reads.
     captures: Vec<(VarId, Span)>,
     closures: Vec<Closure>,
+    /// Values of a user's model type (see `parse::is_model_type`), and elements of `Vec`s read
+    /// from fields (`net.layers[i]`): methods on them that nabla has no rule for are the user's
+    /// own, differentiated through their companions.
+    model_values: HashSet<VarId>,
 }
 
 impl Lowerer<'_> {
@@ -208,6 +222,15 @@ impl Lowerer<'_> {
             self.vars[v.0].is_ref = true;
         }
         op
+    }
+
+    /// An element of a `Vec` read from a field (`net.layers[i]`, `for l in &net.layers`) may be
+    /// a model struct: its own methods are then differentiated through (see `model_values`).
+    /// A `Vec<f64>` field's element is a float, and float methods are in the table first.
+    fn note_model_element(&mut self, element: &Operand) {
+        if let Some(v) = element.var() {
+            self.model_values.insert(v);
+        }
     }
 
     /// Binds a value to a fresh temporary, or passes a plain operand through.

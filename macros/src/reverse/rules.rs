@@ -81,6 +81,8 @@ impl<'a> Generator<'a> {
                 receiver,
                 args,
                 kind,
+                method,
+                turbofish,
                 ..
             } => match kind {
                 MethodKind::Float(index) => {
@@ -157,6 +159,26 @@ impl<'a> Generator<'a> {
                         quote_spanned!(span=> #rules::MapRule::map_adjoint(#r, #y, &#d, #pullback));
                     self.contribute_to(receiver, c)
                 }
+                MethodKind::User => {
+                    let operands: Vec<&Operand> = std::iter::once(receiver).chain(args).collect();
+                    if !operands.iter().any(|a| self.activity.operand_active(a)) {
+                        return TokenStream::new();
+                    }
+                    let Some(r) = receiver.var() else {
+                        return TokenStream::new();
+                    };
+                    self.reads.insert(r);
+                    let recv = self.ident(r).clone();
+                    let call_args = self.call_arguments(args);
+                    let pullback = crate::emit::method_pullback_name(method);
+                    let g = Ident::new("__g", Span::mixed_site());
+                    // Method syntax, so that auto-referencing finds `&self` and `self` methods
+                    // alike; a method that is not `#[differentiable]` has no pullback, and rustc
+                    // says so at the user's method name.
+                    let mut out = quote_spanned!(span=> let (_, #g) = #recv.#pullback #turbofish(#(#call_args,)* #d););
+                    out.extend(self.call_gradients(&operands, span));
+                    out
+                }
                 MethodKind::Step | MethodKind::Unknown | MethodKind::Query => TokenStream::new(),
             },
             Value::Call { func, args } => {
@@ -176,48 +198,20 @@ impl<'a> Generator<'a> {
                     }
                     other => quote!(#other),
                 });
-                let call_args: Vec<TokenStream> = args
-                    .iter()
-                    .map(|a| match a {
-                        Operand::Var(v) => {
-                            // The argument as the user passed it (a reference stays one).
-                            self.reads.insert(*v);
-                            let ident = self.ident(*v);
-                            let var = self.body.var(*v);
-                            if var.place && var.user_ref {
-                                quote!(#ident)
-                            } else if var.place {
-                                quote!(::core::clone::Clone::clone(#ident))
-                            } else if var.user_ref {
-                                quote!(&#ident)
-                            } else {
-                                quote!(::core::clone::Clone::clone(&#ident))
-                            }
-                        }
-                        Operand::Ref(..) => self.read_ref(a),
-                        Operand::Const(c) => c.clone(),
-                    })
-                    .collect();
+                let call_args = self.call_arguments(args);
                 let g = Ident::new("__g", Span::mixed_site());
                 // `<path>::__vjp`, not `path::__vjp`: when the callee is a plain function with no
                 // companion, rustc then says "expected type, found function `path`" at the user's
                 // callee (rather than "cannot find module or crate"); see docs/errors.md.
-                let mut out = quote_spanned!(span=> let (_, #g) = <#path>::#pullback #generics(#(#call_args,)* #d););
-                for (k, a) in args.iter().enumerate() {
-                    let k = syn::Index::from(k);
-                    if !self.activity.operand_active(a) {
-                        continue;
+                let mut out = match crate::emit::associated_pullback(&path) {
+                    Some(associated) => {
+                        quote_spanned!(span=> let (_, #g) = #associated #generics(#(#call_args,)* #d);)
                     }
-                    // Bound on its own through `gradient_from_call`, so that a callee taking this
-                    // argument without gradient (its entry is `()`) is reported at the call, in
-                    // words, before anything else expects a float.
-                    let g_here = Ident::new("__g", Span::mixed_site().located_at(span));
-                    let taken = format_ident!("__call_gradient{}", k, span = Span::mixed_site());
-                    out.extend(
-                        quote_spanned!(span=> let #taken = #rt::gradient_from_call(#g_here.#k);),
-                    );
-                    out.extend(self.contribute_to(a, quote!(#taken)));
-                }
+                    None => {
+                        quote_spanned!(span=> let (_, #g) = <#path>::#pullback #generics(#(#call_args,)* #d);)
+                    }
+                };
+                out.extend(self.call_gradients(&args.iter().collect::<Vec<_>>(), span));
                 out
             }
             Value::Construct { args, .. } => {
@@ -268,6 +262,53 @@ impl<'a> Generator<'a> {
             }
             Value::Tuple(_) | Value::Opaque { .. } => TokenStream::new(),
         }
+    }
+}
+
+impl Generator<'_> {
+    /// The arguments of a call as the user passed them (a reference stays one), for the
+    /// callee's pullback.
+    fn call_arguments(&mut self, args: &[Operand]) -> Vec<TokenStream> {
+        args.iter()
+            .map(|a| match a {
+                Operand::Var(v) => {
+                    self.reads.insert(*v);
+                    let ident = self.ident(*v);
+                    let var = self.body.var(*v);
+                    if var.place && var.user_ref {
+                        quote!(#ident)
+                    } else if var.place {
+                        quote!(::core::clone::Clone::clone(#ident))
+                    } else if var.user_ref {
+                        quote!(&#ident)
+                    } else {
+                        quote!(::core::clone::Clone::clone(&#ident))
+                    }
+                }
+                Operand::Ref(..) => self.read_ref(a),
+                Operand::Const(c) => c.clone(),
+            })
+            .collect()
+    }
+
+    /// Sends entry `k` of the gradient tuple `__g` a pullback returned to operand `k`.
+    fn call_gradients(&mut self, operands: &[&Operand], span: Span) -> TokenStream {
+        let rt = rt();
+        let mut out = TokenStream::new();
+        for (k, a) in operands.iter().enumerate() {
+            let k = syn::Index::from(k);
+            if !self.activity.operand_active(a) {
+                continue;
+            }
+            // Bound on its own through `gradient_from_call`, so that a callee taking this
+            // argument without gradient (its entry is `()`) is reported at the call, in
+            // words, before anything else expects a float.
+            let g_here = Ident::new("__g", Span::mixed_site().located_at(span));
+            let taken = format_ident!("__call_gradient{}", k, span = Span::mixed_site());
+            out.extend(quote_spanned!(span=> let #taken = #rt::gradient_from_call(#g_here.#k);));
+            out.extend(self.contribute_to(a, quote!(#taken)));
+        }
+        out
     }
 }
 

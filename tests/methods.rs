@@ -1,0 +1,165 @@
+//! `#[differentiable]` on methods (`&self`, `self`, associated functions), calls of such methods
+//! from differentiable code, and generic functions over `T: Real`. Every gradient against
+//! central finite differences.
+
+mod common;
+
+use common::check_fd;
+use nabla::{check_parameters, differentiable, Parameters, Real};
+use nalgebra::{DMatrix, DVector};
+
+#[derive(Clone, Copy, Debug, PartialEq, Parameters)]
+pub struct Oscillator {
+    pub k: f64,
+    pub c: f64,
+}
+
+impl Oscillator {
+    #[differentiable]
+    pub fn accel(&self, x: f64, v: f64) -> f64 {
+        -self.k * x - self.c * v
+    }
+
+    /// Energy after integrating to `t`: calls `self.accel` in a loop.
+    #[differentiable]
+    pub fn energy(&self, #[no_grad] t: f64) -> f64 {
+        let dt = t / 50.0;
+        let mut x = 1.0;
+        let mut v = 0.0;
+        for _ in 0..50 {
+            let a = self.accel(x, v);
+            v += dt * a;
+            x += dt * v;
+        }
+        0.5 * v * v + 0.5 * self.k * x * x
+    }
+
+    #[differentiable]
+    pub fn by_value(self, s: f64) -> f64 {
+        self.k * s.sin() + self.c * s
+    }
+
+    /// An associated function without `self`, calling another through `Self::`.
+    #[differentiable]
+    pub fn scaled(s: f64, o: &Self) -> f64 {
+        Self::by_value(*o, s) * s + Oscillator::accel(o, s, 1.0)
+    }
+}
+
+fn osc() -> Oscillator {
+    Oscillator { k: 2.5, c: 0.3 }
+}
+
+#[test]
+fn a_method_calling_a_method() {
+    let o = osc();
+    let (value, g) = o.energy_grad(1.7);
+    assert_eq!(value, o.energy(1.7));
+    check_parameters(|o: &Oscillator| o.energy(1.7), &o, &g).assert_below(1e-7);
+    let (_, scaled) = o.energy_vjp(1.7, 2.0);
+    assert_eq!(
+        scaled,
+        Oscillator {
+            k: 2.0 * g.k,
+            c: 2.0 * g.c
+        }
+    );
+}
+
+#[test]
+fn self_first_then_the_other_parameters() {
+    let o = osc();
+    let (_, (d_self, dx, dv)) = o.accel_grad(0.4, -0.7);
+    assert_eq!(d_self, Oscillator { k: -0.4, c: 0.7 });
+    assert_eq!((dx, dv), (-2.5, -0.3));
+}
+
+#[test]
+fn self_by_value_and_associated_functions() {
+    let o = osc();
+    let (_, (d_self, ds)) = o.by_value_grad(0.9);
+    assert_eq!(
+        d_self,
+        Oscillator {
+            k: 0.9f64.sin(),
+            c: 0.9
+        }
+    );
+    assert!((ds - (2.5 * 0.9f64.cos() + 0.3)).abs() < 1e-15);
+
+    let (_, (ds, d_o)) = Oscillator::scaled_grad(0.6, &o);
+    check_fd(
+        |[s, k, c]| Oscillator::scaled(s, &Oscillator { k, c }),
+        [0.6, o.k, o.c],
+        [ds, d_o.k, d_o.c],
+        "scaled",
+    );
+}
+
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Layer {
+    pub w: DMatrix<f64>,
+    pub b: DVector<f64>,
+}
+
+impl Layer {
+    #[differentiable]
+    pub fn forward(&self, x: &DVector<f64>) -> DVector<f64> {
+        (&self.w * x + &self.b).map(|v| v.tanh())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Mlp {
+    pub layers: Vec<Layer>,
+}
+
+impl Mlp {
+    /// `layer.forward(..)` on each element of a field.
+    #[differentiable]
+    pub fn loss(&self, #[no_grad] x: &DVector<f64>, #[no_grad] y: f64) -> f64 {
+        let mut h = x.clone();
+        for layer in &self.layers {
+            h = layer.forward(&h);
+        }
+        let e = h.sum() - y;
+        e * e
+    }
+}
+
+#[test]
+fn methods_of_the_elements_of_a_field() {
+    let layer = |rows: usize, cols: usize, seed: f64| Layer {
+        w: DMatrix::from_fn(rows, cols, |i, j| (seed + i as f64 - 0.5 * j as f64).sin()),
+        b: DVector::from_fn(rows, |i, _| 0.1 * (seed + i as f64).cos()),
+    };
+    let mlp = Mlp {
+        layers: vec![layer(4, 3, 0.3), layer(2, 4, -1.0)],
+    };
+    let x = DVector::from_vec(vec![0.5, -0.25, 1.0]);
+    let (_, g) = mlp.loss_grad(&x, 0.4);
+    check_parameters(|m: &Mlp| m.loss(&x, 0.4), &mlp, &g).assert_below(1e-7);
+
+    // A vector result through `_vjp`: the gradient is a `Layer`, and one of `x`.
+    let cotangent = DVector::from_vec(vec![1.0, -2.0, 0.5, 0.25]);
+    let (_, (d_layer, dx)) = mlp.layers[0].forward_vjp(&x, cotangent.clone());
+    let dot = |l: &Layer, x: &DVector<f64>| l.forward(x).dot(&cotangent);
+    check_parameters(|l: &Layer| dot(l, &x), &mlp.layers[0], &d_layer).assert_below(1e-8);
+    check_parameters(|x: &DVector<f64>| dot(&mlp.layers[0], x), &x, &dx).assert_below(1e-8);
+}
+
+#[differentiable]
+fn rosen<T: Real>(x: T, y: T) -> T {
+    let a = T::ONE - x;
+    let b = y - x * x;
+    a * a + T::from_f64(100.0) * b * b
+}
+
+#[test]
+fn one_generic_gradient_for_f32_and_f64() {
+    let (_, (dx, dy)) = rosen_grad(0.3f64, -0.4);
+    check_fd(|[x, y]| rosen(x, y), [0.3, -0.4], [dx, dy], "rosen f64");
+    let (_, (dx32, dy32)) = rosen_grad(0.3f32, -0.4);
+    assert!((f64::from(dx32) - dx).abs() < 1e-3 * dx.abs());
+    assert!((f64::from(dy32) - dy).abs() < 1e-3 * dy.abs());
+}
