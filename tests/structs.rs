@@ -2,6 +2,8 @@
 //! structs by value, tuple structs, and passing fields and structs to other differentiable
 //! functions. Every gradient against central finite differences (`check_parameters`).
 
+mod common;
+
 use nabla::{check_parameters, differentiable, Adam, Convention, Parameters};
 use nalgebra::{DMatrix, DVector, SVector, Vector2};
 
@@ -165,4 +167,50 @@ fn adam_steps_a_struct_in_each_convention() {
         assert!(net_loss(&net, &x) < 0.5 * before, "{convention:?}");
         assert_eq!(net.depth, 3);
     }
+}
+
+/// One explicit Euler step, returning a new state: a struct result through `_vjp`.
+#[differentiable]
+fn euler_step(s: State, k: f64, #[no_grad] dt: f64) -> State {
+    State {
+        x: s.x + dt * s.v,
+        v: s.v - dt * k * s.x,
+    }
+}
+
+/// Many steps, with the state rebuilt as a struct literal in a loop.
+#[differentiable]
+fn final_energy(s0: State, k: f64) -> f64 {
+    let mut s = s0;
+    for _ in 0..20 {
+        s = State {
+            x: s.x + 0.05 * s.v,
+            v: s.v - 0.05 * k * s.x,
+        };
+    }
+    let step = euler_step(s, k, 0.05);
+    0.5 * step.v * step.v + 0.5 * k * step.x * step.x
+}
+
+#[test]
+fn struct_literals_as_values_and_results() {
+    let s = State { x: 0.8, v: -0.3 };
+    let cotangent = State { x: 1.5, v: -2.0 };
+    let (next, (ds, dk)) = euler_step_vjp(s, 3.0, 0.1, cotangent);
+    assert_eq!(next, euler_step(s, 3.0, 0.1));
+    // d<c, step>/ds and /dk, from the two linear update formulas.
+    let want = State {
+        x: cotangent.x - 0.1 * 3.0 * cotangent.v,
+        v: 0.1 * cotangent.x + cotangent.v,
+    };
+    assert!((ds.x - want.x).abs() < 1e-14 && (ds.v - want.v).abs() < 1e-14);
+    assert!((dk - (-0.1 * s.x * cotangent.v)).abs() < 1e-14);
+
+    let (_, (ds, dk)) = final_energy_grad(s, 3.0);
+    common::check_fd(
+        |[x, v, k]| final_energy(State { x, v }, k),
+        [s.x, s.v, 3.0],
+        [ds.x, ds.v, dk],
+        "final energy",
+    );
 }

@@ -120,6 +120,7 @@ pub fn differentiable_operands(value: &Value) -> Vec<&Operand> {
         Value::Index { base, .. } => vec![base],
         Value::Field { base, .. } => vec![base],
         Value::Tuple(items) => items.iter().collect(),
+        Value::Struct { fields, .. } => fields.iter().map(|(_, op)| op).collect(),
         Value::Opaque { .. } => vec![],
     }
 }

@@ -136,6 +136,11 @@ pub enum Value {
         member: Member,
     },
     Tuple(Vec<Operand>),
+    /// `State { x: a, v: b }`: a struct literal, its fields in the order written.
+    Struct {
+        path: syn::Path,
+        fields: Vec<(Member, Operand)>,
+    },
     /// User tokens evaluated as written (with variables renamed): `stop_gradient(..)` contents and
     /// expressions that only compute with values that carry no gradient.
     Opaque {
@@ -159,6 +164,7 @@ impl Value {
             }
             Value::Index { base, index } => vec![base, index],
             Value::Field { base, .. } => vec![base],
+            Value::Struct { fields, .. } => fields.iter().map(|(_, op)| op).collect(),
             Value::Opaque { .. } => vec![],
         }
     }

@@ -182,7 +182,7 @@ impl Flow<'_> {
                 (Some(_), syn::Member::Unnamed(i)) if i.index == 1 => Kind::Float,
                 _ => Kind::Unknown,
             },
-            Value::Tuple(_) => Kind::Unknown,
+            Value::Tuple(_) | Value::Struct { .. } => Kind::Unknown,
             Value::Opaque {
                 tokens,
                 stopped: false,

@@ -88,6 +88,17 @@ impl Flow<'_> {
                 format!("{}.{}", r(base), tokens_text(&member.to_token_stream()))
             }
             Value::Tuple(items) => format!("({})", list(items)),
+            Value::Struct { path, fields } => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|(m, op)| format!("{}: {}", tokens_text(&m.to_token_stream()), r(op)))
+                    .collect();
+                format!(
+                    "{} {{ {} }}",
+                    tokens_text(&path.to_token_stream()),
+                    fields.join(", ")
+                )
+            }
             Value::Opaque { tokens, .. } if is_stop_gradient(tokens) => {
                 format!("stop_gradient{}", tokens_text(tokens))
             }

@@ -25,6 +25,34 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `State { x: .., v: .. }`: a value of a struct deriving `Parameters`, whose gradient
+    /// sends each field's part to the field's value.
+    fn lower_struct(&mut self, s: &syn::ExprStruct) -> Value {
+        if let Some(rest) = &s.rest {
+            return Value::Use(self.unsupported(
+                rest.span(),
+                "struct update syntax (`..base`)",
+                "write every field out: `State { x: .., v: base.v }`",
+            ));
+        }
+        if s.qself.is_some() {
+            return Value::Use(self.unsupported(
+                s.span(),
+                "a struct literal with a qualified path",
+                "name the struct by its path: `State { .. }`",
+            ));
+        }
+        let fields = s
+            .fields
+            .iter()
+            .map(|f| (f.member.clone(), self.lower_expr(&f.expr)))
+            .collect();
+        Value::Struct {
+            path: s.path.clone(),
+            fields,
+        }
+    }
+
     fn lower_value(&mut self, expr: &Expr) -> Value {
         let span = expr_span(expr);
         match expr {
@@ -284,11 +312,7 @@ impl Lowerer<'_> {
             Expr::Continue(e) => self.lower_continue(e),
             Expr::Return(e) => self.lower_return(e),
             Expr::Match(m) => self.lower_match(m),
-            Expr::Struct(_) => Value::Use(self.unsupported(
-                span,
-                "a struct literal",
-                "pass the fields as separate parameters",
-            )),
+            Expr::Struct(s) => self.lower_struct(s),
             Expr::Range(_) => Value::Use(self.unsupported(
                 span,
                 "a range outside a `for` loop",

@@ -260,6 +260,17 @@ impl<'a> Generator<'a> {
                 );
                 out
             }
+            Value::Struct { fields, .. } => {
+                // Each field's value receives that field of the struct's gradient, moved out of
+                // it field by field.
+                let mut out = TokenStream::new();
+                for (member, op) in fields {
+                    if self.activity.operand_active(op) {
+                        out.extend(self.contribute_to(op, quote_spanned!(span=> #d.#member)));
+                    }
+                }
+                out
+            }
             Value::Tuple(_) | Value::Opaque { .. } => TokenStream::new(),
         }
     }
