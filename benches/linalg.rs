@@ -1,5 +1,6 @@
 //! nalgebra gradients: a two-layer MLP loss over a batch (static shapes) and a least-squares loss
-//! (dynamic, 200 × 50), each as primal, generated gradient and hand-written gradient.
+//! (dynamic, 200 × 50), each as primal, generated gradient and hand-written gradient; the MLP also
+//! with its parameters as one struct deriving `Parameters`.
 //!
 //! The figures that matter are the ratios within one run: gradient / primal and generated /
 //! hand-written.
@@ -7,7 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use nabla::differentiable;
+use nabla::{differentiable, Parameters};
 use nalgebra::{DMatrix, DVector, SMatrix, SVector};
 
 type W1 = SMatrix<f64, 16, 8>;
@@ -28,6 +29,26 @@ fn mlp_loss(
     for i in 0..xs.len() {
         let h = (w1 * xs[i] + b1).map(|v| v.tanh());
         let e = w2.dot(&h) - ys[i];
+        total += e * e;
+    }
+    total / (xs.len() as f64)
+}
+
+/// The same network as one model struct: its gradient is an `Mlp` too.
+#[derive(Clone, Debug, Parameters)]
+struct Mlp {
+    w1: W1,
+    b1: V16,
+    w2: V16,
+}
+
+/// `mlp_loss` reading the parameters as fields of one struct.
+#[differentiable]
+fn mlp_struct_loss(m: &Mlp, #[no_grad] xs: &[X], #[no_grad] ys: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..xs.len() {
+        let h = (m.w1 * xs[i] + m.b1).map(|v| v.tanh());
+        let e = m.w2.dot(&h) - ys[i];
         total += e * e;
     }
     total / (xs.len() as f64)
@@ -102,6 +123,13 @@ fn bench_mlp(c: &mut Criterion) {
     assert!(g2.iter().zip(h2.iter()).all(|(a, b)| close(*a, *b)));
     assert!(g3.iter().zip(h3.iter()).all(|(a, b)| close(*a, *b)));
 
+    let model = Mlp { w1, b1, w2 };
+    let (struct_value, g) = mlp_struct_loss_grad(&model, &xs, &ys);
+    assert!(close(struct_value, value));
+    assert!(g.w1.iter().zip(g1.iter()).all(|(a, b)| close(*a, *b)));
+    assert!(g.b1.iter().zip(g2.iter()).all(|(a, b)| close(*a, *b)));
+    assert!(g.w2.iter().zip(g3.iter()).all(|(a, b)| close(*a, *b)));
+
     let mut group = c.benchmark_group("mlp 16x8 batch 32");
     group.bench_function("primal", |b| {
         b.iter(|| {
@@ -124,6 +152,9 @@ fn bench_mlp(c: &mut Criterion) {
                 black_box(&ys),
             )
         })
+    });
+    group.bench_function("generated gradient, struct of parameters", |b| {
+        b.iter(|| mlp_struct_loss_grad(black_box(&model), black_box(&xs), black_box(&ys)))
     });
     group.bench_function("hand-written gradient", |b| {
         b.iter(|| {

@@ -1,17 +1,18 @@
 //! Trains a two-layer perceptron to tell three interleaved spirals apart, with `nabla::Adam`
 //! and a gradient from `#[differentiable]`.
 //!
-//! The model is `logits = W₂·tanh(W₁·x + b₁) + b₂` on 2-D points, 16 hidden units, 3 classes.
-//! The loss — the mean softmax cross-entropy over the whole data set — is one
-//! `#[differentiable]` function of the four parameter matrices, looping over the samples, which
-//! are marked `#[no_grad]`. `loss_grad` returns the loss and the tuple `(∂W₁, ∂b₁, ∂W₂, ∂b₂)`,
-//! which has the type of the parameter tuple, so `Adam::step` applies it as it is.
+//! The model is `logits = W₂·tanh(W₁·x + b₁) + b₂` on 2-D points, 16 hidden units, 3 classes: a
+//! `Network` struct of two `Dense` layers, each deriving `Parameters`, with `#[differentiable]`
+//! methods. The loss — the mean softmax cross-entropy over the whole data set — is a
+//! `#[differentiable]` function of the network, looping over the samples, which are marked
+//! `#[no_grad]`. `loss_grad` returns the loss and the gradient as a `Network` value, so
+//! `Adam::step` applies it as it is.
 //!
 //! Spirals are not linearly separable, so this only works if the hidden layer learns.
 //!
 //! Run with `cargo run --release --example classify`.
 
-use nabla::{check_gradient, differentiable, softmax_cross_entropy, Adam};
+use nabla::{check_parameters, differentiable, softmax_cross_entropy, Adam, Parameters};
 use nalgebra::{SMatrix, SVector};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -21,20 +22,43 @@ const HIDDEN: usize = 16;
 const CLASSES: usize = 3;
 const PER_CLASS: usize = 100;
 
-/// The network's class scores for one point.
-///
-/// Differentiable too, so the loss below differentiates through the call, and training and
-/// prediction share one definition of the model.
-#[differentiable]
-fn logits(
-    w1: &SMatrix<f64, HIDDEN, 2>,
-    b1: &SVector<f64, HIDDEN>,
-    w2: &SMatrix<f64, CLASSES, HIDDEN>,
-    b2: &SVector<f64, CLASSES>,
-    #[no_grad] x: &SVector<f64, 2>,
-) -> SVector<f64, CLASSES> {
-    let hidden = (w1 * x + b1).map(|v| v.tanh());
-    w2 * hidden + b2
+/// A fully connected layer `y = W·x + b` from `IN` to `OUT` units.
+#[derive(Clone, Debug, Parameters)]
+struct Dense<const IN: usize, const OUT: usize> {
+    w: SMatrix<f64, OUT, IN>,
+    b: SVector<f64, OUT>,
+}
+
+/// The network: a tanh hidden layer and a linear output layer. Its gradient is a `Network` too,
+/// so `Adam::step` applies it as it is.
+#[derive(Clone, Debug, Parameters)]
+struct Network {
+    hidden: Dense<2, HIDDEN>,
+    output: Dense<HIDDEN, CLASSES>,
+}
+
+impl Network {
+    /// The class scores for one point.
+    ///
+    /// Differentiable too, so the loss below differentiates through the call, and training and
+    /// prediction share one definition of the model. (Each differentiated call runs its callee
+    /// once more in the reverse sweep, so the layers are written out here rather than called as
+    /// methods of their own: calls nested two deep would run the layers three times.)
+    #[differentiable]
+    fn logits(&self, #[no_grad] x: &SVector<f64, 2>) -> SVector<f64, CLASSES> {
+        let hidden = (self.hidden.w * x + self.hidden.b).map(|v| v.tanh());
+        self.output.w * hidden + self.output.b
+    }
+
+    /// The fraction of points whose highest logit is their label.
+    fn accuracy(&self, xs: &[SVector<f64, 2>], labels: &[usize]) -> f64 {
+        let correct = xs
+            .iter()
+            .zip(labels)
+            .filter(|&(x, &label)| self.logits(x).imax() == label)
+            .count();
+        correct as f64 / xs.len() as f64
+    }
 }
 
 /// Mean cross-entropy of the network's softmax against the labels, over the whole data set.
@@ -42,40 +66,13 @@ fn logits(
 /// `softmax_cross_entropy` works from the logits with a max shift, so it stays finite however
 /// confident the network gets; `ln(softmax(..))` would not.
 #[differentiable]
-fn loss(
-    w1: &SMatrix<f64, HIDDEN, 2>,
-    b1: &SVector<f64, HIDDEN>,
-    w2: &SMatrix<f64, CLASSES, HIDDEN>,
-    b2: &SVector<f64, CLASSES>,
-    #[no_grad] xs: &[SVector<f64, 2>],
-    #[no_grad] labels: &[usize],
-) -> f64 {
+fn loss(net: &Network, #[no_grad] xs: &[SVector<f64, 2>], #[no_grad] labels: &[usize]) -> f64 {
     let mut total = 0.0;
     for (x, label) in xs.iter().zip(labels) {
-        let z = logits(w1, b1, w2, b2, x);
+        let z = net.logits(x);
         total += softmax_cross_entropy(&z, *label);
     }
     total / xs.len() as f64
-}
-
-/// The parameters, in the order (and with the types) of `loss`'s gradient. Only for code outside
-/// the differentiable functions: their signatures spell the types out, because the macro decides
-/// from the written type whether a parameter carries gradient and does not look through aliases.
-type Params = (
-    SMatrix<f64, HIDDEN, 2>,
-    SVector<f64, HIDDEN>,
-    SMatrix<f64, CLASSES, HIDDEN>,
-    SVector<f64, CLASSES>,
-);
-
-/// The fraction of points whose highest logit is their label.
-fn accuracy(p: &Params, xs: &[SVector<f64, 2>], labels: &[usize]) -> f64 {
-    let correct = xs
-        .iter()
-        .zip(labels)
-        .filter(|&(x, &label)| logits(&p.0, &p.1, &p.2, &p.3, x).imax() == label)
-        .count();
-    correct as f64 / xs.len() as f64
 }
 
 /// Three spiral arms, one per class, each turning once around the origin and rotated a third
@@ -99,34 +96,19 @@ fn spirals(rng: &mut StdRng) -> (Vec<SVector<f64, 2>>, Vec<usize>) {
 
 /// Small random weights scaled by 1/√fan-in (Xavier/Glorot-like), so tanh starts in its linear
 /// range; zero biases.
-fn init(rng: &mut StdRng) -> Params {
+fn init(rng: &mut StdRng) -> Network {
     let w1 = SMatrix::from_fn(|_, _| rng.sample::<f64, _>(StandardNormal) / 2f64.sqrt());
     let w2 = SMatrix::from_fn(|_, _| rng.sample::<f64, _>(StandardNormal) / (HIDDEN as f64).sqrt());
-    (w1, SVector::zeros(), w2, SVector::zeros())
-}
-
-/// All parameters in one flat vector, for the finite-difference check.
-fn flatten(p: &Params) -> Vec<f64> {
-    [
-        p.0.as_slice(),
-        p.1.as_slice(),
-        p.2.as_slice(),
-        p.3.as_slice(),
-    ]
-    .concat()
-}
-
-/// The inverse of [`flatten`].
-fn unflatten(v: &[f64]) -> Params {
-    let (w1, rest) = v.split_at(HIDDEN * 2);
-    let (b1, rest) = rest.split_at(HIDDEN);
-    let (w2, b2) = rest.split_at(CLASSES * HIDDEN);
-    (
-        SMatrix::from_column_slice(w1),
-        SVector::from_column_slice(b1),
-        SMatrix::from_column_slice(w2),
-        SVector::from_column_slice(b2),
-    )
+    Network {
+        hidden: Dense {
+            w: w1,
+            b: SVector::zeros(),
+        },
+        output: Dense {
+            w: w2,
+            b: SVector::zeros(),
+        },
+    }
 }
 
 fn main() -> Result<(), nabla::OptimError> {
@@ -137,23 +119,15 @@ fn main() -> Result<(), nabla::OptimError> {
     // Fresh points from the same spirals, never trained on: they show whether the network
     // learned the arms or memorized the training points.
     let (test_xs, test_labels) = spirals(&mut rng);
-    let mut params = init(&mut rng);
+    let mut net = init(&mut rng);
 
     // Trust, but verify: compare the generated gradient with finite differences of the plain
-    // loss once, at the random starting point, over all parameters.
-    let (_, grads) = loss_grad(&params.0, &params.1, &params.2, &params.3, &xs, &labels);
-    let point = flatten(&params);
-    let report = check_gradient(
-        |v| {
-            let p = unflatten(v);
-            loss(&p.0, &p.1, &p.2, &p.3, &xs, &labels)
-        },
-        &point,
-        &flatten(&grads),
-    );
+    // loss once, at the random starting point, in every parameter.
+    let (_, grads) = loss_grad(&net, &xs, &labels);
+    let report = check_parameters(|n: &Network| loss(n, &xs, &labels), &net, &grads);
+    let count = HIDDEN * 2 + HIDDEN + CLASSES * HIDDEN + CLASSES;
     println!(
-        "gradient check over {} parameters: worst relative error {:.1e}",
-        point.len(),
+        "gradient check over {count} parameters: worst relative error {:.1e}",
         report.worst_error
     );
     report.assert_below(1e-6);
@@ -166,25 +140,24 @@ fn main() -> Result<(), nabla::OptimError> {
     let mut adam = Adam::new(0.02);
     let epochs = 3000;
     for epoch in 0..epochs {
-        let (value, grads) = loss_grad(&params.0, &params.1, &params.2, &params.3, &xs, &labels);
+        let (value, grads) = loss_grad(&net, &xs, &labels);
         if epoch % 200 == 0 {
-            let acc = accuracy(&params, &xs, &labels);
+            let acc = net.accuracy(&xs, &labels);
             println!("{epoch:>6}  {value:>10.6}  {:>8.1}%", 100.0 * acc);
         }
         // Full-batch steps: the data set is small enough that a whole pass is cheap.
-        adam.step(&mut params, &grads)?;
+        adam.step(&mut net, &grads)?;
     }
     // `loss` itself is still the plain function: no gradient needed for the last report.
-    let (w1, b1, w2, b2) = &params;
-    let final_loss = loss(w1, b1, w2, b2, &xs, &labels);
-    let train = accuracy(&params, &xs, &labels);
+    let final_loss = loss(&net, &xs, &labels);
+    let train = net.accuracy(&xs, &labels);
     println!("{epochs:>6}  {final_loss:>10.6}  {:>8.1}%", 100.0 * train);
 
     println!();
     println!(
         "final accuracy: training {:.1}%, held-out {:.1}% (chance {:.1}%); {:.2} s in all",
         100.0 * train,
-        100.0 * accuracy(&params, &test_xs, &test_labels),
+        100.0 * net.accuracy(&test_xs, &test_labels),
         100.0 / CLASSES as f64,
         start.elapsed().as_secs_f64()
     );

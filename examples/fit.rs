@@ -1,9 +1,10 @@
 //! Fits a damped oscillator `x(t) = A·e^(-γt)·cos(ωt + φ)` to noisy samples with plain gradient
 //! descent, the gradient coming from `#[differentiable]`.
 //!
-//! The loss — the mean squared residual over all samples — is one `#[differentiable]` function
-//! of the parameter array, looping over the data, which is marked `#[no_grad]`. `loss_grad`
-//! returns the loss and its gradient, shaped like the parameters.
+//! The parameters are a struct deriving `Parameters`, whose `model` method is `#[differentiable]`.
+//! The loss — the mean squared residual over all samples — is a `#[differentiable]` function of
+//! the parameters that calls `model` in a loop over the data, which is marked `#[no_grad]`.
+//! `loss_grad` returns the loss and its gradient: a `Params` value, one derivative per field.
 //!
 //! The samples' noise comes from a seeded `rand` generator, so every run prints the same
 //! numbers; the data, the first guess and the fitted curve are plotted to a PNG (`plotters`,
@@ -14,7 +15,7 @@
 use std::error::Error;
 use std::path::Path;
 
-use nabla::differentiable;
+use nabla::{differentiable, Parameters};
 use plotters::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -23,21 +24,8 @@ use rand_distr::{Distribution, Normal};
 /// Where the plot goes.
 const PLOT: &str = "target/nabla-fit.png";
 
-/// Mean squared residual of the model `p[0]·e^(-p[1]·t)·cos(p[2]·t + p[3])` over the samples.
-#[differentiable]
-fn loss(p: [f64; 4], #[no_grad] ts: &[f64], #[no_grad] xs: &[f64]) -> f64 {
-    let (amplitude, damping, frequency, phase) = (p[0], p[1], p[2], p[3]);
-    let mut total = 0.0;
-    for (t, x) in ts.iter().zip(xs) {
-        let model = amplitude * (-damping * t).exp() * (frequency * t + phase).cos();
-        let r = model - x;
-        total += r * r;
-    }
-    total / ts.len() as f64
-}
-
-/// The oscillator's parameters.
-#[derive(Clone, Copy, Debug)]
+/// The oscillator's parameters: the model, and (derived) the shape of its gradient.
+#[derive(Clone, Copy, Debug, Parameters)]
 struct Params {
     amplitude: f64,
     damping: f64,
@@ -46,20 +34,30 @@ struct Params {
 }
 
 impl Params {
-    fn model(&self, t: f64) -> f64 {
+    /// The displacement at time `t`.
+    #[differentiable]
+    fn model(&self, #[no_grad] t: f64) -> f64 {
         self.amplitude * (-self.damping * t).exp() * (self.frequency * t + self.phase).cos()
+    }
+
+    /// One step of plain gradient descent.
+    fn descend(&mut self, gradient: &Params, learning_rate: f64) {
+        self.amplitude -= learning_rate * gradient.amplitude;
+        self.damping -= learning_rate * gradient.damping;
+        self.frequency -= learning_rate * gradient.frequency;
+        self.phase -= learning_rate * gradient.phase;
     }
 }
 
-impl From<[f64; 4]> for Params {
-    fn from(p: [f64; 4]) -> Params {
-        Params {
-            amplitude: p[0],
-            damping: p[1],
-            frequency: p[2],
-            phase: p[3],
-        }
+/// Mean squared residual of the model over the samples.
+#[differentiable]
+fn loss(p: &Params, #[no_grad] ts: &[f64], #[no_grad] xs: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for (t, x) in ts.iter().zip(xs) {
+        let r = p.model(*t) - x;
+        total += r * r;
     }
+    total / ts.len() as f64
 }
 
 /// Plots the samples, the first guess and the fitted curve to a PNG file.
@@ -154,8 +152,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(|&t| truth.model(t) + gaussian.sample(&mut rng))
         .collect();
 
-    // A rough first guess, as one would read it off a plot: [A, γ, ω, φ].
-    let guess = [1.0, 0.1, 1.4, 0.0];
+    // A rough first guess, as one would read it off a plot.
+    let guess = Params {
+        amplitude: 1.0,
+        damping: 0.1,
+        frequency: 1.4,
+        phase: 0.0,
+    };
     let mut p = guess;
     let learning_rate = 0.05;
     let report_at = [
@@ -172,34 +175,33 @@ fn main() -> Result<(), Box<dyn Error>> {
         "step", "loss", "A", "γ", "ω", "φ"
     );
     for step in 0..=steps {
-        let (value, gradient) = loss_grad(p, &ts, &xs);
+        let (value, gradient) = loss_grad(&p, &ts, &xs);
         if report_at.contains(&step) {
             println!(
                 "{step:>6}  {value:>12.6e}  {:>8.4}  {:>8.4}  {:>8.4}  {:>8.4}",
-                p[0], p[1], p[2], p[3]
+                p.amplitude, p.damping, p.frequency, p.phase
             );
         }
-        for (parameter, g) in p.iter_mut().zip(gradient) {
-            *parameter -= learning_rate * g;
-        }
+        p.descend(&gradient, learning_rate);
     }
 
     // The function itself is still the plain primal: evaluate the fit with it.
     println!();
     println!(
         "final loss {:.6e} (noise variance {:.6e})",
-        loss(p, &ts, &xs),
+        loss(&p, &ts, &xs),
         noise * noise
     );
     println!("{:>10}  {:>10}  {:>10}", "", "recovered", "true");
+    let got = [p.amplitude, p.damping, p.frequency, p.phase];
     let want = [truth.amplitude, truth.damping, truth.frequency, truth.phase];
-    for ((name, got), want) in ["A", "γ", "ω", "φ"].iter().zip(p).zip(want) {
+    for ((name, got), want) in ["A", "γ", "ω", "φ"].iter().zip(got).zip(want) {
         println!("{name:>10}  {got:>10.4}  {want:>10.4}");
     }
 
     let plot = Path::new(PLOT);
     std::fs::create_dir_all(plot.parent().expect("the plot path has a folder"))?;
-    plot_fit(plot, &ts, &xs, guess.into(), p.into())?;
+    plot_fit(plot, &ts, &xs, guess, p)?;
     println!();
     println!("plot: {}", plot.display());
     Ok(())

@@ -53,8 +53,14 @@ fn fields(input: &DeriveInput) -> syn::Result<Vec<Field>> {
         let mut trained = true;
         for attr in &field.attrs {
             if attr.path().is_ident(NO_GRAD) {
-                if let Err(error) = attr.meta.require_path_only() {
-                    combine(&mut errors, error);
+                if !matches!(attr.meta, syn::Meta::Path(_)) {
+                    combine(
+                        &mut errors,
+                        syn::Error::new(
+                            attr.meta.span(),
+                            "`#[no_grad]` on a field takes no arguments\n\nhelp: write `#[no_grad]`: the field is then not trained, and copied into the gradient value unchanged",
+                        ),
+                    );
                 }
                 trained = false;
             }
@@ -112,7 +118,7 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let zero_fields = fields.iter().map(|f| {
         let (member, ty) = (&f.member, &f.ty);
         if f.trained {
-            quote_spanned!(ty.span()=> #member: #rt::zero_field::<#ty>(&self.#member))
+            quote_spanned!(ty.span()=> #member: (#rt::trained::<#ty>().zero)(&self.#member))
         } else {
             quote_spanned!(ty.span()=> #member: ::core::clone::Clone::clone(&self.#member))
         }
@@ -120,11 +126,11 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let trained: Vec<&Field> = fields.iter().filter(|f| f.trained).collect();
     let accumulate = trained.iter().map(|f| {
         let (member, ty) = (&f.member, &f.ty);
-        quote_spanned!(ty.span()=> #rt::accumulate_field::<#ty>(&mut self.#member, #other.#member);)
+        quote_spanned!(ty.span()=> (#rt::trained::<#ty>().accumulate)(&mut self.#member, #other.#member);)
     });
     let visit = trained.iter().map(|f| {
         let (member, ty) = (&f.member, &f.ty);
-        quote_spanned!(ty.span()=> #rt::visit_field::<#ty, _>(&mut self.#member, &#other.#member, #visitor);)
+        quote_spanned!(ty.span()=> (#rt::trained::<#ty>().visit)(&mut self.#member, &#other.#member, &mut #visitor);)
     });
     let self_ty = quote!(#name #ty_generics);
 
@@ -161,7 +167,8 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                 type Gradient = #self_ty;
                 #[inline]
                 #[allow(unused_variables)]
-                fn visit_blocks<__V: #rt::BlockVisitor + ?Sized>(&mut self, #other: &#self_ty, #visitor: &mut __V) {
+                fn visit_blocks<__V: #rt::BlockVisitor + ?Sized>(&mut self, #other: &#self_ty, __walker: &mut __V) {
+                    let mut #visitor = #rt::Forwarding(__walker);
                     #(#visit)*
                 }
             }

@@ -37,26 +37,48 @@ where
 {
 }
 
-/// The zero gradient of one field.
-#[inline(always)]
-pub fn zero_field<F: ParameterField>(field: &F) -> F {
-    field.zero_tangent()
+/// What the derive does with one trained field of type `F`: zero it, add into it, walk it.
+///
+/// One function, [`trained`], hands these out, so that a field of a type that cannot be trained
+/// is one error (rustc reports identical errors once), not one per operation.
+pub struct TrainedField<F> {
+    /// The zero gradient of the field.
+    pub zero: fn(&F) -> F,
+    /// Adds a contribution into the field of an accumulated gradient.
+    pub accumulate: fn(&mut F, F),
+    /// Walks the field of the parameters together with the same field of the gradient.
+    pub visit: fn(&mut F, &F, &mut dyn BlockVisitor),
 }
 
-/// Adds a field's gradient contribution into the field of the accumulated gradient.
+/// The operations on a trained field of type `F`; requires `F` to be trainable.
 #[inline(always)]
-pub fn accumulate_field<F: ParameterField>(field: &mut F, contribution: F) {
-    field.accumulate(contribution);
+pub fn trained<F: ParameterField>() -> TrainedField<F> {
+    TrainedField {
+        zero: |field| field.zero_tangent(),
+        accumulate: |field, contribution| field.accumulate(contribution),
+        visit: |field, gradient, visitor| field.visit_blocks(gradient, visitor),
+    }
 }
 
-/// Walks one field of the parameters together with the same field of the gradient.
-#[inline(always)]
-pub fn visit_field<F: ParameterField, V: BlockVisitor + ?Sized>(
-    field: &mut F,
-    gradient: &F,
-    visitor: &mut V,
-) {
-    field.visit_blocks(gradient, visitor);
+/// Passes a walk on to a visitor of any type, as a visitor of a known size: what a
+/// [`TrainedField::visit`] takes as `&mut dyn BlockVisitor`.
+pub struct Forwarding<'a, V: ?Sized>(pub &'a mut V);
+
+impl<V: BlockVisitor + ?Sized> BlockVisitor for Forwarding<'_, V> {
+    #[inline(always)]
+    fn f32_block(&mut self, params: &mut [f32], grads: &[f32]) {
+        self.0.f32_block(params, grads);
+    }
+
+    #[inline(always)]
+    fn f64_block(&mut self, params: &mut [f64], grads: &[f64]) {
+        self.0.f64_block(params, grads);
+    }
+
+    #[inline(always)]
+    fn shape_mismatch(&mut self, expected: (usize, usize), found: (usize, usize)) {
+        self.0.shape_mismatch(expected, found);
+    }
 }
 
 #[cfg(test)]
@@ -77,10 +99,13 @@ mod tests {
     }
 
     #[test]
-    fn field_helpers_zero_add_and_walk() {
+    fn field_operations_zero_add_and_walk() {
+        let field = trained::<Vec<f64>>();
         let mut w = vec![1.0f64, 2.0];
-        assert_eq!(zero_field(&w), vec![0.0, 0.0]);
-        accumulate_field(&mut w, vec![0.5, 0.5]);
+        assert_eq!((field.zero)(&w), vec![0.0, 0.0]);
+        (field.accumulate)(&mut w, vec![0.5, 0.5]);
         assert_eq!(w, vec![1.5, 2.5]);
+        let flat = crate::flat::flatten(&w, &vec![3.0, 4.0]);
+        assert_eq!(flat, Some((vec![1.5, 2.5], vec![3.0, 4.0])));
     }
 }

@@ -39,7 +39,7 @@ pub use stop_gradient::stop_gradient;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::elements::{ParameterElement, TangentElement};
-    pub use crate::fields::{accumulate_field, visit_field, zero_field, ParameterField};
+    pub use crate::fields::{trained, Forwarding, ParameterField};
     pub use crate::operand::{ByCopy, ByRef, Operand};
     pub use crate::parameters::{BlockVisitor, Parameters};
     pub use crate::rules;

@@ -224,7 +224,12 @@ impl Lowerer<'_> {
                 // across the location's next assignment.
                 match base.var() {
                     Some(b) if !self.vars[b.0].is_location => {
-                        Value::Use(self.place_read(value, span))
+                        let field = self.place_read(value, span);
+                        // A field of a model struct may be a model struct (`self.hidden`).
+                        if self.model_values.contains(&b) {
+                            self.note_model_element(&field);
+                        }
+                        Value::Use(field)
                     }
                     _ => value,
                 }

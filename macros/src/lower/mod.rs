@@ -224,9 +224,10 @@ impl Lowerer<'_> {
         op
     }
 
-    /// An element of a `Vec` read from a field (`net.layers[i]`, `for l in &net.layers`) may be
-    /// a model struct: its own methods are then differentiated through (see `model_values`).
-    /// A `Vec<f64>` field's element is a float, and float methods are in the table first.
+    /// A field of a model struct (`self.hidden`) or an element of a `Vec` read from a field
+    /// (`net.layers[i]`, `for l in &net.layers`) may be a model struct: its own methods are then
+    /// differentiated through (see `model_values`). A float or matrix field's methods are in the
+    /// table first.
     fn note_model_element(&mut self, element: &Operand) {
         if let Some(v) = element.var() {
             self.model_values.insert(v);
