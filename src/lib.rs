@@ -28,7 +28,35 @@
 //! [`errors`] lists every error the macro reports, the silent-gradient bug it prevents, and the
 //! fix.
 
-pub use nabla_macros::{custom_gradient, differentiable, Parameters};
+pub use nabla_macros::{custom_gradient, differentiable};
+
+/// Derives [`Parameters`](trait@crate::Parameters) and the gradient traits for a model struct,
+/// whose gradient is then a value of the same struct. Fields are trained unless marked
+/// `#[no_grad]` (those are cloned into the gradient value unchanged); the [`guide`]
+/// shows models, methods and training.
+///
+/// ```
+/// use nabla::{differentiable, Parameters};
+///
+/// #[derive(Clone, Debug, PartialEq, Parameters)]
+/// struct Line {
+///     slope: f64,
+///     intercept: f64,
+///     #[no_grad]
+///     name: &'static str,
+/// }
+///
+/// #[differentiable]
+/// fn squared_error(line: &Line, #[no_grad] x: f64, #[no_grad] y: f64) -> f64 {
+///     let e = line.slope * x + line.intercept - y;
+///     e * e
+/// }
+///
+/// let line = Line { slope: 2.0, intercept: 1.0, name: "fit" };
+/// let (_, g) = squared_error_grad(&line, 3.0, 4.0);
+/// assert_eq!(g, Line { slope: 18.0, intercept: 6.0, name: "fit" });
+/// ```
+pub use nabla_macros::Parameters;
 pub use nabla_runtime::*;
 
 #[doc = include_str!("../docs/guide.md")]

@@ -1,5 +1,5 @@
 //! Elements of `Vec`s and slices that carry gradient: floats, and model structs that derive
-//! [`Parameters`](crate::Parameters).
+//! [`Parameters`].
 //!
 //! A `Vec<T>` of either kind has the gradient `Vec<T>`: one gradient element per element, of
 //! the element's own type. The two kinds differ only in how that is done fast: a `Vec<f64>`
