@@ -163,3 +163,88 @@ fn one_generic_gradient_for_f32_and_f64() {
     assert!((f64::from(dx32) - dx).abs() < 1e-3 * dx.abs());
     assert!((f64::from(dy32) - dy).abs() < 1e-3 * dy.abs());
 }
+
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Linear<T: Real> {
+    pub w: Vec<T>,
+    pub b: T,
+    #[no_grad]
+    pub inputs: usize,
+}
+
+/// A generic model in a generic function (indexed on purpose: `l.w[i]` reads an element of a
+/// field).
+#[differentiable]
+#[allow(clippy::needless_range_loop)]
+fn linear_loss<T: Real>(l: &Linear<T>, #[no_grad] x: &[T]) -> T {
+    let mut y = l.b;
+    for i in 0..l.inputs {
+        y += l.w[i] * x[i];
+    }
+    y * y / T::from_usize(l.inputs)
+}
+
+/// A `#[no_grad]` count of a model, cast to a float.
+#[differentiable]
+fn mean_weight(l: &Linear<f64>) -> f64 {
+    let mut total = 0.0;
+    for w in &l.w {
+        total += w;
+    }
+    total / l.inputs as f64 + l.b
+}
+
+#[test]
+fn generic_models_and_counts() {
+    let x = [0.5, -1.5, 2.0];
+    let l = Linear {
+        w: vec![0.3, 0.2, -0.4],
+        b: 0.1,
+        inputs: 3,
+    };
+    let (_, g) = linear_loss_grad(&l, &x);
+    assert_eq!(g.inputs, 3);
+    check_parameters(|l: &Linear<f64>| linear_loss(l, &x), &l, &g).assert_below(1e-9);
+
+    let l32 = Linear {
+        w: vec![0.3f32, 0.2, -0.4],
+        b: 0.1f32,
+        inputs: 3,
+    };
+    let x32 = [0.5f32, -1.5, 2.0];
+    let (_, g32) = linear_loss_grad(&l32, &x32);
+    assert!((f64::from(g32.b) - g.b).abs() < 1e-5);
+
+    let (_, g) = mean_weight_grad(&l);
+    assert_eq!(g.w, vec![1.0 / 3.0; 3]);
+    assert_eq!((g.b, g.inputs), (1.0, 3));
+}
+
+/// A method result that is a model, then its own method: `t.energy(x)` on a local.
+impl Oscillator {
+    #[differentiable]
+    pub fn stiffer(&self, by: f64) -> Oscillator {
+        Oscillator {
+            k: self.k * by,
+            c: self.c,
+        }
+    }
+
+    #[differentiable]
+    pub fn stiffer_energy(&self, by: f64) -> f64 {
+        let t = self.stiffer(by);
+        t.accel(1.0, 0.5) * by
+    }
+}
+
+#[test]
+fn methods_of_local_models() {
+    let o = osc();
+    let (_, (d_o, d_by)) = o.stiffer_energy_grad(1.5);
+    check_fd(
+        |[k, c, by]| Oscillator { k, c }.stiffer_energy(by),
+        [o.k, o.c, 1.5],
+        [d_o.k, d_o.c, d_by],
+        "stiffer energy",
+    );
+}

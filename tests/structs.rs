@@ -214,3 +214,55 @@ fn struct_literals_as_values_and_results() {
         "final energy",
     );
 }
+
+/// A `#[no_grad]` field holds the field's value in a gradient value, never a gradient: reads of
+/// it send nothing back, and a struct literal's cotangent has nothing for it.
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Tagged {
+    pub x: f64,
+    #[no_grad]
+    pub e: f64,
+    #[no_grad]
+    pub count: usize,
+}
+
+#[differentiable]
+fn make_tagged(k: f64) -> Tagged {
+    Tagged {
+        x: k,
+        e: k * k,
+        count: 3,
+    }
+}
+
+#[differentiable]
+fn through_tagged(k: f64) -> f64 {
+    let t = make_tagged(k);
+    t.x + t.e
+}
+
+#[differentiable]
+fn read_tagged(t: &Tagged) -> f64 {
+    t.x * t.e / t.count as f64
+}
+
+#[test]
+fn no_grad_fields_carry_no_gradient() {
+    // d/dk of `t.x + t.e` where `e` is not differentiated: 1.
+    let (_, dk) = through_tagged_grad(3.0);
+    assert_eq!(dk, 1.0);
+    let t = Tagged {
+        x: 2.0,
+        e: 5.0,
+        count: 4,
+    };
+    let (_, g) = read_tagged_grad(&t);
+    assert_eq!(
+        g,
+        Tagged {
+            x: 5.0 / 4.0,
+            e: 5.0,
+            count: 4
+        }
+    );
+}

@@ -27,6 +27,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
 struct Field {
     member: Member,
     ty: syn::Type,
+    vis: syn::Visibility,
     trained: bool,
 }
 
@@ -75,6 +76,7 @@ fn fields(input: &DeriveInput) -> syn::Result<Vec<Field>> {
         out.push(Field {
             member,
             ty: field.ty.clone(),
+            vis: field.vis.clone(),
             trained,
         });
     }
@@ -133,8 +135,16 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         quote_spanned!(ty.span()=> (#rt::trained::<#ty>().visit)(&mut self.#member, &#other.#member, &mut #visitor);)
     });
     let self_ty = quote!(#name #ty_generics);
+    let field_methods = fields.iter().map(|f| field_methods(f, &rt));
 
     Ok(quote! {
+        #[automatically_derived]
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code)]
+        impl #impl_generics #self_ty #where_clause {
+            #(#field_methods)*
+        }
+
         const _: () = {
             #[automatically_derived]
             impl #impl_generics #rt::Tangent for #self_ty #where_clause {
@@ -183,6 +193,54 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             impl #impl_generics #rt::ParameterField for #self_ty #where_clause {}
         };
     })
+}
+
+/// The methods through which differentiable code reaches one field of a gradient value, as
+/// visible as the field itself: `__nabla_slot_F` lends the field to add a read's cotangent into,
+/// `__nabla_add_F` adds one, and `__nabla_part_F` takes the field's part out of a struct
+/// literal's cotangent. For a `#[no_grad]` field, whose place in a gradient value holds the
+/// field's value and no gradient, the first lends nothing, the second ignores what it is given
+/// and the third returns a zero shaped like the field's value in the literal (`like`). The macro
+/// cannot see which fields are trained; these let rustc decide.
+fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
+    let (member, ty, vis) = (&field.member, &field.ty, &field.vis);
+    let suffix = match member {
+        Member::Named(ident) => syn::ext::IdentExt::unraw(ident).to_string(),
+        Member::Unnamed(index) => index.index.to_string(),
+    };
+    let add = quote::format_ident!("__nabla_add_{}", suffix);
+    let part = quote::format_ident!("__nabla_part_{}", suffix);
+    let slot = quote::format_ident!("__nabla_slot_{}", suffix);
+    if field.trained {
+        quote! {
+            #[inline(always)]
+            #vis fn #slot(&mut self) -> ::core::option::Option<&mut #ty> {
+                ::core::option::Option::Some(&mut self.#member)
+            }
+            #[inline(always)]
+            #vis fn #add(&mut self, contribution: #ty) {
+                (#rt::trained::<#ty>().accumulate)(&mut self.#member, contribution);
+            }
+            #[inline(always)]
+            #vis fn #part<__L: ?Sized>(&mut self, _like: &__L) -> #ty {
+                let zero = (#rt::trained::<#ty>().zero)(&self.#member);
+                ::core::mem::replace(&mut self.#member, zero)
+            }
+        }
+    } else {
+        quote! {
+            #[inline(always)]
+            #vis fn #slot<__T>(&mut self) -> ::core::option::Option<&mut __T> {
+                ::core::option::Option::None
+            }
+            #[inline(always)]
+            #vis fn #add<__D>(&mut self, _contribution: __D) {}
+            #[inline(always)]
+            #vis fn #part<__L: #rt::Tangent + ?Sized>(&mut self, like: &__L) -> __L::Tangent {
+                #rt::Tangent::zero_tangent(like)
+            }
+        }
+    }
 }
 
 /// Whether `ty` names one of `params` anywhere (`T`, `Vec<T>`, `DMatrix<T>`).

@@ -44,8 +44,8 @@ pub mod __private {
     pub use crate::parameters::{BlockVisitor, Parameters};
     pub use crate::rules;
     pub use crate::tangent::{
-        gradient_from_call, parameter_carries_gradient, take_tangent, Accumulate, Tangent,
-        TangentValue, ZeroTangent,
+        add_to_slot, gradient_from_call, parameter_carries_gradient, take_tangent, Accumulate,
+        Tangent, TangentValue, TupleField0, TupleField1, TupleField2, TupleField3, ZeroTangent,
     };
     pub use crate::tape::{Slot, Tape};
 }

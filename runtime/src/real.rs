@@ -35,6 +35,7 @@ pub trait Real:
     + nalgebra::Scalar
     + crate::elements::TangentElement
     + crate::elements::ParameterElement
+    + crate::fields::ParameterField
     // The scalar derivative rules, so that generic code (`fn f<T: Real>`) finds them.
     + crate::rules::AddRule<Output = Self>
     + crate::rules::SubRule<Output = Self>

@@ -76,6 +76,13 @@ pub fn gradient_from_call<G: CallGradient>(gradient: G) -> G {
     gradient
 }
 
+/// Adds a contribution into the field of a gradient value it belongs to. The slot's type is the
+/// contribution's: a `#[no_grad]` field lends no slot, and its type is then inferred from here.
+#[inline(always)]
+pub fn add_to_slot<T: Accumulate>(slot: &mut T, contribution: T) {
+    slot.accumulate(contribution);
+}
+
 /// Builds the zero gradient of a tangent type from nothing, for shapes known at compile time.
 pub trait ZeroTangent {
     fn zero() -> Self;
@@ -271,6 +278,57 @@ macro_rules! impl_tuple {
 impl_tuple!(A 0, B 1);
 impl_tuple!(A 0, B 1, C 2);
 impl_tuple!(A 0, B 1, C 2, D 3);
+
+/// How differentiable code adds a field read's cotangent into a gradient value, for tuples:
+/// `pair.0` adds into `d_pair.__nabla_add_0(..)`. Structs deriving `Parameters` have inherent
+/// methods of the same names (which also know their `#[no_grad]` fields); these are the tuples'.
+macro_rules! tuple_field {
+    ($trait:ident $method:ident $slot:ident $idx:tt: $($tuple:ident)+ => $field:ident) => {
+        impl<$($tuple: Accumulate),+> $trait for ($($tuple,)+) {
+            type Field = $field;
+            #[inline(always)]
+            fn $method(&mut self, contribution: $field) {
+                self.$idx.accumulate(contribution);
+            }
+            #[inline(always)]
+            fn $slot(&mut self) -> Option<&mut $field> {
+                Some(&mut self.$idx)
+            }
+        }
+    };
+}
+
+macro_rules! tuple_field_trait {
+    ($trait:ident $method:ident $slot:ident) => {
+        #[doc(hidden)]
+        pub trait $trait {
+            type Field;
+            fn $method(&mut self, contribution: Self::Field);
+            fn $slot(&mut self) -> Option<&mut Self::Field>;
+        }
+    };
+}
+
+tuple_field_trait!(TupleField0 __nabla_add_0 __nabla_slot_0);
+tuple_field_trait!(TupleField1 __nabla_add_1 __nabla_slot_1);
+tuple_field_trait!(TupleField2 __nabla_add_2 __nabla_slot_2);
+tuple_field_trait!(TupleField3 __nabla_add_3 __nabla_slot_3);
+tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 0: A B => A);
+tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 1: A B => B);
+tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 0: A B C => A);
+tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 1: A B C => B);
+tuple_field!(TupleField2 __nabla_add_2 __nabla_slot_2 2: A B C => C);
+tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 0: A B C D => A);
+tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 1: A B C D => B);
+tuple_field!(TupleField2 __nabla_add_2 __nabla_slot_2 2: A B C D => C);
+tuple_field!(TupleField3 __nabla_add_3 __nabla_slot_3 3: A B C D => D);
+
+/// The gradient of a value that carries none (an integer field of a model, cast to a float):
+/// adding it changes nothing.
+impl Accumulate for () {
+    #[inline(always)]
+    fn accumulate(&mut self, _contribution: ()) {}
+}
 
 #[cfg(test)]
 mod tests {

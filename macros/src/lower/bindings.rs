@@ -137,12 +137,19 @@ impl Lowerer<'_> {
             }
         }
         let is_ref = match &op {
-            Operand::Var(v) => self.vars[v.0].is_ref,
+            // A place read by value is a clone of the field (see `Var::place`).
+            Operand::Var(v) => {
+                let var = &self.vars[v.0];
+                var.is_ref && (!var.place || var.user_ref)
+            }
             Operand::Ref(..) => true,
             Operand::Const(_) => false,
         } || matches!(ty, Some(Type::Reference(_)));
         let var = self.new_local(name, is_ref, is_location);
-        if op.var().is_some_and(|v| self.model_values.contains(&v)) {
+        let ascribed_model = ty
+            .as_ref()
+            .is_some_and(|t| crate::parse::is_model_type(t, &[]));
+        if ascribed_model || op.var().is_some_and(|v| self.model_values.contains(&v)) {
             self.model_values.insert(var);
         }
         self.push(

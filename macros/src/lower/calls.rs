@@ -42,6 +42,16 @@ impl Lowerer<'_> {
                 stopped: true,
             };
         }
+        // `T::from_usize(n)`, `f64::from_i32(k)`: a float made from an integer, which carries no
+        // gradient whatever it is read from (a count in a `#[no_grad]` field of a model).
+        if matches!(last.as_str(), "from_usize" | "from_i32") && segments.len() >= 2 {
+            let (tokens, reads) = self.rename(call.to_token_stream());
+            return Value::Opaque {
+                tokens: quote_spanned!(span=> (#tokens)),
+                reads,
+                stopped: true,
+            };
+        }
         // `f64::exp(x)` is `x.exp()`.
         if segments.len() == 2
             && matches!(segments[0].as_str(), "f32" | "f64")

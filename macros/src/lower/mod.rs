@@ -25,7 +25,9 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::errors::Errors;
-use crate::ir::{Block, Body, Closure, Operand, Origin, Stmt, StmtKind, Value, Var, VarId};
+use crate::ir::{
+    Block, Body, Closure, MethodKind, Operand, Origin, Stmt, StmtKind, Value, Var, VarId,
+};
 use crate::parse::Signature;
 
 use jumps::{jumps, JumpScope, LoopFrame};
@@ -214,6 +216,26 @@ impl Lowerer<'_> {
         Operand::Const(quote_spanned!(span=> ()))
     }
 
+    /// Values that are model structs when their operands are: the result of a model's own
+    /// method (`s.stiffer(2.0)`), a struct literal, and a copy of a model value (`self.clone()`).
+    fn yields_model_value(&self, value: &Value) -> bool {
+        match value {
+            Value::Method {
+                kind: MethodKind::User,
+                ..
+            }
+            | Value::Struct { .. } => true,
+            Value::Method {
+                kind: MethodKind::Identity,
+                receiver,
+                ..
+            } => receiver
+                .var()
+                .is_some_and(|r| self.model_values.contains(&r)),
+            _ => false,
+        }
+    }
+
     /// A field or element read as a place (see `Var::place`): a temporary holding a reference.
     fn place_read(&mut self, value: Value, span: Span) -> Operand {
         let op = self.operand_of(value, span);
@@ -240,6 +262,9 @@ impl Lowerer<'_> {
             Value::Use(op) => op,
             value => {
                 let var = self.new_temp();
+                if self.yields_model_value(&value) {
+                    self.model_values.insert(var);
+                }
                 self.push(
                     StmtKind::Let {
                         var,

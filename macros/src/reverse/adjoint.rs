@@ -69,6 +69,10 @@ impl<'a> Generator<'a> {
 
     /// Adds `contribution` to the adjoint of `v`: the first contribution declares it.
     pub(super) fn contribute(&mut self, v: VarId, contribution: TokenStream) -> TokenStream {
+        if self.is_slot(v) {
+            let rt = rt();
+            return self.add_into(v, |slot| quote!(#rt::add_to_slot(#slot, #contribution);));
+        }
         let d = self.adjoint(v);
         if self.declared.insert(v) {
             quote!(let mut #d = #contribution;)
@@ -167,9 +171,9 @@ impl<'a> Generator<'a> {
                         // The old value's adjoint starts at zero in the old value's shape, which
                         // may differ from the new one's (`h = &l.w * &h` between layers).
                         let old = self.as_reference(*var);
-                        out.extend(quote!(let #taken = ::core::mem::replace(&mut #d, #rt::Tangent::zero_tangent(#old));));
+                        out.extend(quote!(let mut #taken = ::core::mem::replace(&mut #d, #rt::Tangent::zero_tangent(#old));));
                     } else {
-                        out.extend(quote!(let #taken = #rt::take_tangent(&mut #d);));
+                        out.extend(quote!(let mut #taken = #rt::take_tangent(&mut #d);));
                     }
                 }
                 if active {
@@ -291,7 +295,9 @@ impl<'a> Generator<'a> {
         used.dedup();
         let mut out = TokenStream::new();
         for v in used {
-            if self.activity.is_active(v)
+            if self.is_slot(v) && !blocks.iter().any(|b| defines(b, v)) {
+                out.extend(self.ensure_declared(v));
+            } else if self.activity.is_active(v)
                 && !self.declared.contains(&v)
                 && !blocks.iter().any(|b| defines(b, v))
             {

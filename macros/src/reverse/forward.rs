@@ -210,6 +210,13 @@ impl<'a> Generator<'a> {
     /// chosen by the runtime's `Operand` (see `nabla_runtime::operand`). Nothing is moved.
     fn forward_operand_borrowed(&self, op: &Operand) -> TokenStream {
         match op {
+            // A place holds a reference already: the field itself is the operand, by value
+            // when it is `Copy` (`net.scale * x`, also for a generic `T: Real`).
+            Operand::Var(v) if self.body.var(*v).place => {
+                let ident = self.ident(*v);
+                let rt = rt();
+                quote!((&#rt::Operand(#ident)).value())
+            }
             Operand::Var(v) | Operand::Ref(v, _) => {
                 let ident = self.ident(*v);
                 let rt = rt();
@@ -331,7 +338,13 @@ impl<'a> Generator<'a> {
                 quote_spanned!(span=> #func(#(#args),*))
             }
             Value::Cast { arg, ty } => {
-                let a = self.forward_receiver(arg);
+                let a = match arg {
+                    Operand::Var(v) if self.body.var(*v).place => {
+                        let ident = self.ident(*v);
+                        quote!((*#ident))
+                    }
+                    _ => self.forward_receiver(arg),
+                };
                 quote_spanned!(span=> #a as #ty)
             }
             Value::Index { base, index } if !self.activity.operand_varied(base) => {

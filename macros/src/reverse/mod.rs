@@ -10,6 +10,7 @@ mod checkpoint;
 mod forward;
 mod recompute;
 mod rules;
+mod slots;
 mod tape;
 mod walk;
 
@@ -101,6 +102,8 @@ struct Generator<'a> {
     needed_in_scope: Option<HashSet<VarId>>,
     /// Generating the forward sweep of a checkpointed loop: the primal only, nothing saved.
     primal_only: bool,
+    /// Field reads whose adjoint is the base's adjoint's field (see `slots.rs`).
+    slots: HashMap<VarId, (VarId, syn::Member)>,
 }
 
 impl<'a> Generator<'a> {
@@ -130,6 +133,7 @@ impl<'a> Generator<'a> {
                 once
             },
             recomputed: recomputable(body, activity),
+            slots: slots::find_slots(body, activity),
             scope_reads: HashSet::new(),
             needed_in_scope: None,
             primal_only: false,
@@ -198,7 +202,7 @@ impl<'a> Generator<'a> {
         Sweeps {
             body: quote! {
                 #[allow(unused_imports)]
-                use #rt::{ByCopy as _, ByRef as _};
+                use #rt::{ByCopy as _, ByRef as _, TupleField0 as _, TupleField1 as _, TupleField2 as _, TupleField3 as _};
                 #(#tapes)*
                 #forward
                 let #value = #result;
