@@ -246,6 +246,13 @@ fn read_tagged(t: &Tagged) -> f64 {
     t.x * t.e / t.count as f64
 }
 
+/// Integer arithmetic on a `#[no_grad]` count.
+#[differentiable]
+fn counted(t: &Tagged) -> f64 {
+    let next = t.count + 1;
+    t.x * next as f64
+}
+
 #[test]
 fn no_grad_fields_carry_no_gradient() {
     // d/dk of `t.x + t.e` where `e` is not differentiated: 1.
@@ -256,6 +263,7 @@ fn no_grad_fields_carry_no_gradient() {
         e: 5.0,
         count: 4,
     };
+    assert_eq!(counted_grad(&t).1.x, 5.0);
     let (_, g) = read_tagged_grad(&t);
     assert_eq!(
         g,

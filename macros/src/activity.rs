@@ -41,7 +41,7 @@ pub fn analyze(body: &Body, sig: &Signature) -> Activity {
     // Iterate to a fixed point: a location assigned late may feed a use earlier in a loop.
     loop {
         let before = varied.len();
-        forward(&body.block, &mut varied);
+        forward(body, &body.block, &mut varied);
         if varied.len() == before {
             break;
         }
@@ -52,7 +52,7 @@ pub fn analyze(body: &Body, sig: &Signature) -> Activity {
     }
     loop {
         let before = useful.len();
-        backward(&body.block, &mut useful);
+        backward(body, &body.block, &mut useful);
         // A `map` closure's result depends on what it captures: those count as reaching the
         // result (whether their gradient can flow is the closure check's to say).
         for_each_map(&body.block, &mut |dst, index| {
@@ -69,6 +69,26 @@ pub fn analyze(body: &Body, sig: &Signature) -> Activity {
     Activity { varied, useful }
 }
 
+fn is_place(body: &Body, op: &Operand) -> bool {
+    op.var().is_some_and(|v| body.var(v).place)
+}
+
+/// `1`, `2usize`, `(3)`: an integer literal (`1f64` is a float).
+fn is_integer_literal(op: &Operand) -> bool {
+    fn literal(tokens: proc_macro2::TokenStream) -> bool {
+        let trees: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+        match trees.as_slice() {
+            [proc_macro2::TokenTree::Literal(lit)] => matches!(
+                syn::parse_str::<syn::Lit>(&lit.to_string()),
+                Ok(syn::Lit::Int(i)) if !matches!(i.suffix(), "f32" | "f64")
+            ),
+            [proc_macro2::TokenTree::Group(g)] => literal(g.stream()),
+            _ => false,
+        }
+    }
+    matches!(op, Operand::Const(c) if literal(c.clone()))
+}
+
 fn is_arith(op: &BinOp) -> bool {
     matches!(
         op,
@@ -78,9 +98,17 @@ fn is_arith(op: &BinOp) -> bool {
 
 /// The operands through which gradient flows into a value (varied operands make it varied;
 /// a useful value makes them useful).
-pub fn differentiable_operands(value: &Value) -> Vec<&Operand> {
+pub fn differentiable_operands<'a>(body: &Body, value: &'a Value) -> Vec<&'a Operand> {
     match value {
         Value::Use(op) => vec![op],
+        // `m.count + 1` on a field of a model: Rust has no arithmetic between integer literals
+        // and floats, so this is integer arithmetic on a `#[no_grad]` count.
+        Value::Binary { lhs, rhs, .. }
+            if (is_integer_literal(lhs) && is_place(body, rhs))
+                || (is_integer_literal(rhs) && is_place(body, lhs)) =>
+        {
+            vec![]
+        }
         Value::Binary { op, lhs, rhs } if is_arith(op) => vec![lhs, rhs],
         Value::Binary { .. } => vec![],
         Value::Unary {
@@ -130,11 +158,11 @@ fn any_varied(ops: &[&Operand], varied: &HashSet<VarId>) -> bool {
         .any(|op| op.var().is_some_and(|v| varied.contains(&v)))
 }
 
-fn forward(block: &Block, varied: &mut HashSet<VarId>) {
+fn forward(ir: &Body, block: &Block, varied: &mut HashSet<VarId>) {
     for stmt in block {
         match &stmt.kind {
             StmtKind::Let { var, value, .. } | StmtKind::Assign { var, value } => {
-                if any_varied(&differentiable_operands(value), varied) {
+                if any_varied(&differentiable_operands(ir, value), varied) {
                     varied.insert(*var);
                 }
             }
@@ -148,10 +176,10 @@ fn forward(block: &Block, varied: &mut HashSet<VarId>) {
                 else_block,
                 ..
             } => {
-                forward(then_block, varied);
-                forward(else_block, varied);
+                forward(ir, then_block, varied);
+                forward(ir, else_block, varied);
             }
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => forward(body, varied),
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => forward(ir, body, varied),
             StmtKind::Push { base, value } => {
                 if any_varied(&[value], varied) {
                     varied.insert(*base);
@@ -162,12 +190,12 @@ fn forward(block: &Block, varied: &mut HashSet<VarId>) {
     }
 }
 
-fn backward(block: &Block, useful: &mut HashSet<VarId>) {
+fn backward(ir: &Body, block: &Block, useful: &mut HashSet<VarId>) {
     for stmt in block.iter().rev() {
         match &stmt.kind {
             StmtKind::Let { var, value, .. } | StmtKind::Assign { var, value } => {
                 if useful.contains(var) {
-                    for op in differentiable_operands(value) {
+                    for op in differentiable_operands(ir, value) {
                         if let Some(v) = op.var() {
                             useful.insert(v);
                         }
@@ -186,10 +214,10 @@ fn backward(block: &Block, useful: &mut HashSet<VarId>) {
                 else_block,
                 ..
             } => {
-                backward(then_block, useful);
-                backward(else_block, useful);
+                backward(ir, then_block, useful);
+                backward(ir, else_block, useful);
             }
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => backward(body, useful),
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => backward(ir, body, useful),
             StmtKind::Push { base, value } => {
                 if useful.contains(base) {
                     if let Some(v) = value.var() {

@@ -332,7 +332,7 @@ impl<'a> Flow<'a> {
         };
         self.set_kind(var, kind);
 
-        let deps = self.deps_of(&differentiable_operands(value));
+        let deps = self.deps_of(&differentiable_operands(self.body, value));
         let mut touch = self.touch_of(&value.operands());
         if let Value::Opaque { reads, .. } = value {
             for v in reads {

@@ -289,7 +289,7 @@ impl<'a> Generator<'a> {
         let rt = rt();
         let mut used = Vec::new();
         for block in blocks {
-            collect_operand_vars(block, &mut used);
+            collect_operand_vars(self.body, block, &mut used);
         }
         used.sort();
         used.dedup();

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::activity::differentiable_operands;
-use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
 
 pub(super) fn defines(block: &Block, v: VarId) -> bool {
     block.iter().any(|s| match &s.kind {
@@ -20,12 +20,12 @@ pub(super) fn defines(block: &Block, v: VarId) -> bool {
 }
 
 /// Every variable a block's statements read as a differentiable operand.
-pub(super) fn collect_operand_vars(block: &Block, out: &mut Vec<VarId>) {
+pub(super) fn collect_operand_vars(ir: &Body, block: &Block, out: &mut Vec<VarId>) {
     for stmt in block {
         match &stmt.kind {
             StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
                 out.extend(
-                    differentiable_operands(value)
+                    differentiable_operands(ir, value)
                         .into_iter()
                         .filter_map(|o| o.var()),
                 );
@@ -39,11 +39,11 @@ pub(super) fn collect_operand_vars(block: &Block, out: &mut Vec<VarId>) {
                 else_block,
                 ..
             } => {
-                collect_operand_vars(then_block, out);
-                collect_operand_vars(else_block, out);
+                collect_operand_vars(ir, then_block, out);
+                collect_operand_vars(ir, else_block, out);
             }
             StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
-                collect_operand_vars(body, out)
+                collect_operand_vars(ir, body, out)
             }
             StmtKind::Push { base, value } => {
                 out.push(*base);

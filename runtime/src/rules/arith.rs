@@ -5,6 +5,11 @@
 use crate::tangent::{Accumulate, Tangent};
 
 /// `y = lhs + rhs`.
+#[diagnostic::on_unimplemented(
+    message = "nabla has no derivative rule for `{Self} + {Rhs}`",
+    label = "this operation's operands do not carry gradient together",
+    note = "an integer read from a model (a `#[no_grad]` count) is data: read it through `stop_gradient(..)`; matrices must have matching shapes"
+)]
 pub trait AddRule<Rhs: Tangent + ?Sized = Self>: Tangent {
     type Output;
     fn add_adjoint_lhs(&self, rhs: &Rhs, d: &Self::Output) -> Self::Tangent;
@@ -29,6 +34,11 @@ pub trait AddRule<Rhs: Tangent + ?Sized = Self>: Tangent {
 }
 
 /// `y = lhs - rhs`.
+#[diagnostic::on_unimplemented(
+    message = "nabla has no derivative rule for `{Self} - {Rhs}`",
+    label = "this operation's operands do not carry gradient together",
+    note = "an integer read from a model (a `#[no_grad]` count) is data: read it through `stop_gradient(..)`; matrices must have matching shapes"
+)]
 pub trait SubRule<Rhs: Tangent + ?Sized = Self>: Tangent {
     type Output;
     fn sub_adjoint_lhs(&self, rhs: &Rhs, d: &Self::Output) -> Self::Tangent;
@@ -53,6 +63,11 @@ pub trait SubRule<Rhs: Tangent + ?Sized = Self>: Tangent {
 }
 
 /// `y = lhs * rhs`.
+#[diagnostic::on_unimplemented(
+    message = "nabla has no derivative rule for `{Self} * {Rhs}`",
+    label = "this operation's operands do not carry gradient together",
+    note = "an integer read from a model (a `#[no_grad]` count) is data: read it through `stop_gradient(..)`; matrices must have matching shapes"
+)]
 pub trait MulRule<Rhs: Tangent + ?Sized = Self>: Tangent {
     type Output;
     fn mul_adjoint_lhs(&self, rhs: &Rhs, d: &Self::Output) -> Self::Tangent;
@@ -77,6 +92,11 @@ pub trait MulRule<Rhs: Tangent + ?Sized = Self>: Tangent {
 }
 
 /// `y = lhs / rhs`.
+#[diagnostic::on_unimplemented(
+    message = "nabla has no derivative rule for `{Self} / {Rhs}`",
+    label = "this operation's operands do not carry gradient together",
+    note = "an integer read from a model (a `#[no_grad]` count) is data: read it through `stop_gradient(..)`; matrices must have matching shapes"
+)]
 pub trait DivRule<Rhs: Tangent + ?Sized = Self>: Tangent {
     type Output;
     fn div_adjoint_lhs(&self, rhs: &Rhs, d: &Self::Output) -> Self::Tangent;
