@@ -185,7 +185,7 @@ pub fn is_step(name: &str) -> bool {
 }
 
 /// Methods that return their receiver's value unchanged.
-pub const IDENTITY_METHODS: &[&str] = &["clone", "to_owned", "into_owned", "clone_owned"];
+pub const IDENTITY_METHODS: &[&str] = &["clone", "to_owned", "into_owned", "clone_owned", "to_vec"];
 
 /// Questions about shape: fine on anything, carry no gradient.
 pub const SHAPE_QUERIES: &[&str] = &["len", "is_empty", "nrows", "ncols", "shape", "capacity"];

@@ -22,9 +22,4 @@ fn volume(v: &SVector<f64, 3>) -> f64 {
     v.product()
 }
 
-#[differentiable]
-fn product(xs: &[f64]) -> f64 {
-    xs.iter().product()
-}
-
 fn main() {}

@@ -35,7 +35,7 @@ pub(super) struct Flow<'a> {
     pub(super) flags: HashSet<VarId>,
     /// How many times each variable is read.
     pub(super) reads: Vec<usize>,
-    /// Receivers of methods nabla does not know: in `xs.iter().product()` only `product` is
+    /// Receivers of methods nabla does not know: in `xs.iter().cycle()` only `cycle` is
     /// reported.
     pub(super) feeds_unknown: HashSet<VarId>,
     /// Step values that only scale or select values that carry gradient (see `gating.rs`).

@@ -152,8 +152,16 @@ impl Lowerer<'_> {
                     ty: (*c.ty).clone(),
                 }
             }
-            Expr::MethodCall(m) if m.method == "sum" && m.args.is_empty() => {
-                match self.lower_reduction(&m.receiver) {
+            Expr::MethodCall(m)
+                if (m.method == "sum" || m.method == "product") && m.args.is_empty() =>
+            {
+                match self.lower_reduction(&m.receiver, m.method == "product") {
+                    Some(value) => value,
+                    None => self.lower_method(m),
+                }
+            }
+            Expr::MethodCall(m) if m.method == "fold" && m.args.len() == 2 => {
+                match self.lower_fold(m) {
                     Some(value) => value,
                     None => self.lower_method(m),
                 }

@@ -1,39 +1,41 @@
-//! Iterator chains as element sources of loops, and reductions such as `.iter().sum()`.
+//! Iterator chains as element sources of loops and reductions (`for x in xs.iter().zip(ys)`).
 
-use std::collections::HashMap;
-
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
 use syn::spanned::Spanned;
-use syn::{BinOp, Expr, Pat};
+use syn::{Expr, Pat};
 
+use super::windows::{as_range, Window};
 use super::Lowerer;
-use crate::ir::{Operand, StmtKind, Value, VarId};
+use crate::ir::{Operand, Value, VarId};
 
 /// Where the elements of an element loop come from.
 pub(super) enum Source {
     /// A slice, array, `Vec` or nalgebra storage; `by_ref` when its elements are references,
-    /// `place` for `iter_mut()`.
+    /// `place` for `iter_mut()`; `window` for a part of it (`xs[1..]`, `.skip(k)`, `.rev()`).
     Container {
         var: VarId,
         by_ref: bool,
         place: bool,
+        window: Option<Window>,
     },
     Enumerate(Box<Source>),
     Zip(Box<Source>, Box<Source>),
 }
 
 impl Lowerer<'_> {
-    /// Reads an iterator chain over containers: `xs`, `&xs`, `xs.iter()`, `xs.iter_mut()`,
-    /// `.enumerate()`, `.zip(ys)`, `.copied()`/`.cloned()`.
+    /// Reads an iterator chain over containers: `xs`, `&xs`, `xs[a..b]`, `xs.iter()`,
+    /// `xs.iter_mut()`, `.enumerate()`, `.zip(ys)`, `.copied()`/`.cloned()`, and the window
+    /// adaptors `.skip(k)`, `.take(k)`, `.step_by(k)`, `.rev()` (see `windows.rs`).
     pub(super) fn element_source(&mut self, expr: &Expr) -> Option<Source> {
         match expr {
             Expr::Paren(p) => self.element_source(&p.expr),
             Expr::Reference(r) if r.mutability.is_none() => match self.element_source(&r.expr)? {
-                Source::Container { var, .. } => Some(Source::Container {
+                Source::Container { var, window, .. } => Some(Source::Container {
                     var,
                     by_ref: true,
                     place: false,
+                    window,
                 }),
                 _ => None,
             },
@@ -44,6 +46,7 @@ impl Lowerer<'_> {
                     var,
                     by_ref,
                     place: false,
+                    window: None,
                 })
             }
             // A field or element that is itself a container: `&net.layers`, `self.xs.iter()`.
@@ -53,37 +56,80 @@ impl Lowerer<'_> {
                     var,
                     by_ref: self.vars[var.0].is_ref,
                     place: false,
+                    window: None,
+                })
+            }
+            // `w[1..]`, `w[..n - 1]`, `w[a..=b]`: a part of a container.
+            Expr::Index(i) => {
+                let range = as_range(&i.index)?;
+                let Source::Container {
+                    var,
+                    by_ref,
+                    window: None,
+                    ..
+                } = self.element_source(&i.expr)?
+                else {
+                    return None;
+                };
+                let window = self.range_window(var, range, expr.span());
+                Some(Source::Container {
+                    var,
+                    by_ref,
+                    place: false,
+                    window: Some(window),
                 })
             }
             Expr::MethodCall(m) => {
                 let name = m.method.to_string();
                 match (name.as_str(), m.args.len()) {
-                    ("iter", 0) => match self.element_source(&m.receiver)? {
-                        Source::Container { var, .. } => Some(Source::Container {
+                    ("iter", 0) | ("iter_mut", 0) => match self.element_source(&m.receiver)? {
+                        Source::Container { var, window, .. } => Some(Source::Container {
                             var,
                             by_ref: true,
-                            place: false,
-                        }),
-                        _ => None,
-                    },
-                    ("iter_mut", 0) => match self.element_source(&m.receiver)? {
-                        Source::Container { var, .. } => Some(Source::Container {
-                            var,
-                            by_ref: true,
-                            place: true,
+                            place: name == "iter_mut",
+                            window,
                         }),
                         _ => None,
                     },
                     ("copied" | "cloned", 0) => match self.element_source(&m.receiver)? {
                         Source::Container {
-                            var, place: false, ..
+                            var,
+                            place: false,
+                            window,
+                            ..
                         } => Some(Source::Container {
                             var,
                             by_ref: false,
                             place: false,
+                            window,
                         }),
                         _ => None,
                     },
+                    ("skip" | "take" | "step_by", 1) | ("rev", 0) => {
+                        match self.element_source(&m.receiver)? {
+                            Source::Container {
+                                var,
+                                by_ref,
+                                place,
+                                window,
+                            } => {
+                                let span = m.span();
+                                let window = match window {
+                                    Some(w) => w,
+                                    None => self.whole_window(var, span),
+                                };
+                                let window =
+                                    self.adapt_window(window, &name, m.args.first(), span)?;
+                                Some(Source::Container {
+                                    var,
+                                    by_ref,
+                                    place,
+                                    window: Some(window),
+                                })
+                            }
+                            _ => None,
+                        }
+                    }
                     ("enumerate", 0) => Some(Source::Enumerate(Box::new(
                         self.element_source(&m.receiver)?,
                     ))),
@@ -92,11 +138,21 @@ impl Lowerer<'_> {
                         let b = self.element_source(&m.args[0])?;
                         // `a.zip(b)` takes `b` by `IntoIterator`: a container yields references.
                         let b = match b {
-                            Source::Container { var, by_ref, place } => {
+                            Source::Container {
+                                var,
+                                by_ref,
+                                place,
+                                window,
+                            } => {
                                 let by_ref = by_ref
                                     || self.vars[var.0].is_ref
                                     || !matches!(&m.args[0], Expr::Path(_));
-                                Source::Container { var, by_ref, place }
+                                Source::Container {
+                                    var,
+                                    by_ref,
+                                    place,
+                                    window,
+                                }
                             }
                             other => other,
                         };
@@ -112,6 +168,13 @@ impl Lowerer<'_> {
     /// The number of elements a source yields, as tokens, and the variables it reads.
     pub(super) fn source_len(&self, source: &Source) -> (TokenStream, Vec<VarId>) {
         match source {
+            Source::Container {
+                window: Some(window),
+                ..
+            } => {
+                let len = &self.vars[window.len.0].ident;
+                (quote!(#len), vec![window.len])
+            }
             Source::Container { var, .. } => {
                 let ident = &self.vars[var.0].ident;
                 (quote!(#ident.len()), vec![*var])
@@ -134,16 +197,29 @@ impl Lowerer<'_> {
             (_, Pat::Paren(p)) => self.bind_source(source, &p.pat, index),
             (
                 Source::Container {
-                    var, place: true, ..
+                    var,
+                    place: true,
+                    window,
+                    ..
                 },
                 Pat::Ident(pi),
             ) => {
-                self.places.insert(pi.ident.to_string(), (*var, index));
+                let at = self.element_index(*window, index, span);
+                self.places.insert(pi.ident.to_string(), (*var, at));
             }
-            (Source::Container { var, by_ref, .. }, _) => {
+            (
+                Source::Container {
+                    var,
+                    by_ref,
+                    window,
+                    ..
+                },
+                _,
+            ) => {
+                let at = self.element_index(*window, index, span);
                 let elem = Value::Index {
                     base: Operand::Var(*var),
-                    index: Operand::Var(index),
+                    index: Operand::Var(at),
                 };
                 let elem = if self.vars[var.0].place {
                     // An element of a field (`for l in &net.layers`): a place, held by reference.
@@ -183,6 +259,19 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The container index of the element at position `counter` of a source.
+    pub(super) fn element_index(
+        &mut self,
+        window: Option<Window>,
+        counter: VarId,
+        span: Span,
+    ) -> VarId {
+        match window {
+            Some(window) => self.window_index(window, counter, span),
+            None => counter,
+        }
+    }
+
     /// The buffer element an `iter_mut()` loop variable stands for.
     pub(super) fn place_of(&self, expr: &Expr) -> Option<(VarId, VarId)> {
         match expr {
@@ -194,86 +283,13 @@ impl Lowerer<'_> {
             _ => None,
         }
     }
-
-    /// `xs.iter().sum()`, `xs.iter().map(|x| ..).sum()`, `xs.iter().zip(ys).map(|(a, b)| ..).sum()`
-    /// as a loop that accumulates.
-    pub(super) fn lower_reduction(&mut self, receiver: &Expr) -> Option<Value> {
-        let (source_expr, closure) = match receiver {
-            Expr::MethodCall(m) if m.method == "map" && m.args.len() == 1 => match &m.args[0] {
-                Expr::Closure(c) if c.inputs.len() == 1 => (&*m.receiver, Some(c)),
-                _ => return None,
-            },
-            other => (other, None),
-        };
-        if !matches!(source_expr, Expr::MethodCall(_)) {
-            return None;
-        }
-        let source = self.element_source(source_expr)?;
-        let span = receiver.span();
-        let (len, reads) = self.source_len(&source);
-        let range = Value::Opaque {
-            tokens: quote_spanned!(span=> (0..#len)),
-            reads,
-            stopped: true,
-        };
-        let range_var = self.operand_of(range, span);
-        let acc = self.new_temp();
-        self.vars[acc.0].is_location = true;
-        self.push(
-            StmtKind::Let {
-                var: acc,
-                ty: None,
-                value: Value::Use(Operand::Const(quote_spanned!(span=> 0.0))),
-            },
-            span,
-        );
-        let counter = self.new_temp();
-        self.blocks.push(Vec::new());
-        self.scopes.push(HashMap::new());
-        let term = match closure {
-            Some(c) => {
-                self.bind_source(&source, &c.inputs[0], counter);
-                self.lower_expr(&c.body)
-            }
-            None => {
-                let elem = Value::Index {
-                    base: Operand::Var(source_var(&source)),
-                    index: Operand::Var(counter),
-                };
-                self.operand_of(elem, span)
-            }
-        };
-        let sum = Value::Binary {
-            op: BinOp::Add(syn::Token![+](span)),
-            lhs: Operand::Var(acc),
-            rhs: term,
-        };
-        let sum = self.operand_of(sum, span);
-        self.push(
-            StmtKind::Assign {
-                var: acc,
-                value: Value::Use(sum),
-            },
-            span,
-        );
-        self.scopes.pop();
-        let body = self.blocks.pop().unwrap_or_default();
-        self.push(
-            StmtKind::For {
-                var: counter,
-                range: range_var,
-                body,
-            },
-            span,
-        );
-        Some(Value::Use(Operand::Var(acc)))
-    }
 }
 
-fn source_var(source: &Source) -> VarId {
+/// The container (and window) of a source's first element.
+pub(super) fn source_container(source: &Source) -> (VarId, Option<Window>) {
     match source {
-        Source::Container { var, .. } => *var,
-        Source::Enumerate(inner) => source_var(inner),
-        Source::Zip(a, _) => source_var(a),
+        Source::Container { var, window, .. } => (*var, *window),
+        Source::Enumerate(inner) => source_container(inner),
+        Source::Zip(a, _) => source_container(a),
     }
 }

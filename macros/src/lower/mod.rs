@@ -16,6 +16,8 @@ mod loops;
 mod macros;
 mod map_closure;
 mod names;
+mod reduce;
+mod windows;
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,0 +1,166 @@
+//! Reductions of element sources, as loops that accumulate: `.sum()`, `.product()` and
+//! `.fold(init, |acc, x| ..)`, of a source or of a `.map(|x| ..)` of one.
+
+use std::collections::HashMap;
+
+use quote::quote_spanned;
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, Pat};
+
+use super::iter::{source_container, Source};
+use super::Lowerer;
+use crate::ir::{Operand, StmtKind, Value, VarId};
+
+/// What a reduction does with each element.
+enum Step<'e> {
+    /// `acc + term` (`sum`) or `acc * term` (`product`).
+    Operator(BinOp),
+    /// `acc = body`, with the closure's parameters bound to `acc` and the element.
+    Fold {
+        acc: &'e Pat,
+        element: &'e Pat,
+        body: &'e Expr,
+    },
+}
+
+impl Lowerer<'_> {
+    /// `.sum()` and `.product()` of a source (possibly mapped); `None` when the receiver is no
+    /// source nabla reads.
+    pub(super) fn lower_reduction(&mut self, receiver: &Expr, product: bool) -> Option<Value> {
+        let span = receiver.span();
+        let (op, init) = if product {
+            (BinOp::Mul(syn::Token![*](span)), quote_spanned!(span=> 1.0))
+        } else {
+            (BinOp::Add(syn::Token![+](span)), quote_spanned!(span=> 0.0))
+        };
+        let init = Operand::Const(init);
+        self.reduce(receiver, init, Step::Operator(op))
+    }
+
+    /// `source.fold(init, |acc, x| body)`.
+    pub(super) fn lower_fold(&mut self, m: &syn::ExprMethodCall) -> Option<Value> {
+        let Expr::Closure(c) = &m.args[1] else {
+            return None;
+        };
+        let [acc, element] = [c.inputs.first()?, c.inputs.get(1)?];
+        if c.inputs.len() != 2 || !matches!(strip_type(acc), Pat::Ident(_)) {
+            return None;
+        }
+        let init = self.lower_expr(&m.args[0]);
+        self.reduce(
+            &m.receiver,
+            init,
+            Step::Fold {
+                acc,
+                element,
+                body: &c.body,
+            },
+        )
+    }
+
+    fn reduce(&mut self, receiver: &Expr, init: Operand, step: Step<'_>) -> Option<Value> {
+        let (source_expr, map) = match receiver {
+            Expr::MethodCall(m) if m.method == "map" && m.args.len() == 1 => match &m.args[0] {
+                Expr::Closure(c) if c.inputs.len() == 1 => (&*m.receiver, Some(c)),
+                _ => return None,
+            },
+            other => (other, None),
+        };
+        if !matches!(
+            source_expr,
+            Expr::MethodCall(_) | Expr::Index(_) | Expr::Reference(_)
+        ) {
+            return None;
+        }
+        if map.is_some() && matches!(step, Step::Fold { .. }) {
+            return None;
+        }
+        let source = self.element_source(source_expr)?;
+        let span = receiver.span();
+        let (len, reads) = self.source_len(&source);
+        let range = Value::Opaque {
+            tokens: quote_spanned!(span=> (0..#len)),
+            reads,
+            stopped: true,
+        };
+        let range_var = self.operand_of(range, span);
+        let acc = self.new_temp();
+        self.vars[acc.0].is_location = true;
+        self.push(
+            StmtKind::Let {
+                var: acc,
+                ty: None,
+                value: Value::Use(init),
+            },
+            span,
+        );
+        let counter = self.new_temp();
+        self.blocks.push(Vec::new());
+        self.scopes.push(HashMap::new());
+        let next = match step {
+            Step::Operator(op) => {
+                let term = match map {
+                    Some(c) => {
+                        self.bind_source(&source, &c.inputs[0], counter);
+                        self.lower_expr(&c.body)
+                    }
+                    None => self.element(&source, counter, span),
+                };
+                let value = Value::Binary {
+                    op,
+                    lhs: Operand::Var(acc),
+                    rhs: term,
+                };
+                self.operand_of(value, span)
+            }
+            Step::Fold {
+                acc: acc_pat,
+                element,
+                body,
+            } => {
+                if let Pat::Ident(pi) = strip_type(acc_pat) {
+                    self.bind(&pi.ident.to_string(), acc);
+                }
+                self.bind_source(&source, element, counter);
+                self.lower_expr(body)
+            }
+        };
+        self.push(
+            StmtKind::Assign {
+                var: acc,
+                value: Value::Use(next),
+            },
+            span,
+        );
+        self.scopes.pop();
+        let body = self.blocks.pop().unwrap_or_default();
+        self.push(
+            StmtKind::For {
+                var: counter,
+                range: range_var,
+                body,
+            },
+            span,
+        );
+        Some(Value::Use(Operand::Var(acc)))
+    }
+
+    /// The element at position `counter` of a source's first container.
+    fn element(&mut self, source: &Source, counter: VarId, span: proc_macro2::Span) -> Operand {
+        let (var, window) = source_container(source);
+        let at = self.element_index(window, counter, span);
+        let elem = Value::Index {
+            base: Operand::Var(var),
+            index: Operand::Var(at),
+        };
+        self.operand_of(elem, span)
+    }
+}
+
+/// `acc: f64` is `acc`.
+fn strip_type(pat: &Pat) -> &Pat {
+    match pat {
+        Pat::Type(t) => strip_type(&t.pat),
+        other => other,
+    }
+}

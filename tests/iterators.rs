@@ -1,0 +1,135 @@
+//! Parts of containers as element sources: subslices `w[a..b]`, `.skip`, `.take`, `.step_by`,
+//! `.rev()`, combined with `.zip`, `.enumerate` and reductions. Every gradient against central
+//! finite differences.
+
+use nabla::{check_gradient, differentiable};
+
+const W: [f64; 7] = [0.3, -1.2, 0.8, 2.1, -0.4, 1.5, 0.9];
+
+fn check(f: impl Fn(&[f64]) -> f64, g: &[f64], what: &str) {
+    let report = check_gradient(f, &W, g);
+    assert!(report.passes(1e-8), "{what}: {report}");
+}
+
+/// The smoothness penalty of a parameter vector: squared differences of neighbours.
+#[differentiable]
+fn smoothness(w: &[f64]) -> f64 {
+    let n = w.len();
+    w[1..]
+        .iter()
+        .zip(&w[..n - 1])
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum()
+}
+
+#[test]
+fn neighbour_differences_through_subslices() {
+    let (value, g) = smoothness_grad(&W);
+    let want: f64 = W.windows(2).map(|p| (p[1] - p[0]).powi(2)).sum();
+    assert!((value - want).abs() < 1e-12);
+    check(smoothness, &g, "smoothness");
+}
+
+/// Horner's rule from the highest coefficient, with `.rev()`.
+#[differentiable]
+fn horner(c: &[f64], #[no_grad] x: f64) -> f64 {
+    let mut y = 0.0;
+    for a in c.iter().rev() {
+        y = y * x + a;
+    }
+    y
+}
+
+#[test]
+fn reversed_iteration() {
+    let (value, g) = horner_grad(&W, 0.7);
+    let want: f64 = W
+        .iter()
+        .enumerate()
+        .map(|(i, a)| a * 0.7f64.powi(i as i32))
+        .sum();
+    assert!((value - want).abs() < 1e-12);
+    check(|c| horner(c, 0.7), &g, "horner");
+}
+
+/// Every adaptor, and combinations of them, in one function.
+#[differentiable]
+fn adapted(w: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for (i, x) in w.iter().skip(1).enumerate() {
+        total += (i as f64 + 1.0) * x * x;
+    }
+    for x in w.iter().take(3) {
+        total += x.sin();
+    }
+    for x in w.iter().step_by(2) {
+        total += 2.0 * x;
+    }
+    for x in w.iter().skip(1).step_by(3).rev() {
+        total += x * x * x;
+    }
+    for x in &w[2..=4] {
+        total += x.exp();
+    }
+    let evens: f64 = w.iter().step_by(2).map(|x| x * x).sum();
+    total + evens + w[..2].iter().sum::<f64>()
+}
+
+#[test]
+fn skip_take_step_by_rev_and_ranges() {
+    let (_, g) = adapted_grad(&W);
+    check(adapted, &g, "adapted");
+}
+
+/// A window over a local buffer, written through `iter_mut`, inside a loop.
+#[differentiable]
+fn damped(w: &[f64]) -> f64 {
+    let mut buf = w.to_vec();
+    for _ in 0..3 {
+        for v in buf[1..].iter_mut() {
+            *v *= 0.5;
+        }
+        for v in buf.iter_mut().rev().take(2) {
+            *v += 1.0;
+        }
+    }
+    let mut total = 0.0;
+    for v in &buf {
+        total += v * v;
+    }
+    total
+}
+
+#[test]
+fn windows_of_local_buffers_written_in_place() {
+    let (_, g) = damped_grad(&W);
+    check(damped, &g, "damped");
+}
+
+/// Horner's rule with `fold`, and a product.
+#[differentiable]
+fn folded(c: &[f64], #[no_grad] x: f64) -> f64 {
+    let p = c.iter().rev().fold(0.0, |acc, a| acc * x + a);
+    let q: f64 = c[..3].iter().product();
+    let r = c.iter().map(|v| 1.0 + 0.1 * v).product::<f64>();
+    let s = c
+        .iter()
+        .zip(&c[1..])
+        .fold(1.0, |acc: f64, (a, b)| acc + a * b);
+    p + q + r + s
+}
+
+#[test]
+fn fold_and_product() {
+    let (value, g) = folded_grad(&W, 0.7);
+    let horner: f64 = W
+        .iter()
+        .enumerate()
+        .map(|(i, a)| a * 0.7f64.powi(i as i32))
+        .sum();
+    let q = W[0] * W[1] * W[2];
+    let r: f64 = W.iter().map(|v| 1.0 + 0.1 * v).product();
+    let s = 1.0 + W.windows(2).map(|p| p[0] * p[1]).sum::<f64>();
+    assert!((value - (horner + q + r + s)).abs() < 1e-12);
+    check(|c| folded(c, 0.7), &g, "folded");
+}
