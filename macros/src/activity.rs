@@ -147,7 +147,7 @@ pub fn differentiable_operands<'a>(body: &Body, value: &'a Value) -> Vec<&'a Ope
         Value::Cast { .. } => vec![],
         Value::Index { base, .. } => vec![base],
         Value::Field { base, .. } => vec![base],
-        Value::Tuple(items) => items.iter().collect(),
+        Value::Tuple(items) | Value::Array(items) => items.iter().collect(),
         Value::Struct { fields, .. } => fields.iter().map(|(_, op)| op).collect(),
         Value::Opaque { .. } => vec![],
     }

@@ -136,6 +136,8 @@ pub enum Value {
         member: Member,
     },
     Tuple(Vec<Operand>),
+    /// `[a, b, c]`: an array literal.
+    Array(Vec<Operand>),
     /// `State { x: a, v: b }`: a struct literal, its fields in the order written.
     Struct {
         path: syn::Path,
@@ -159,9 +161,10 @@ impl Value {
             Value::Binary { lhs, rhs, .. } => vec![lhs, rhs],
             Value::Unary { arg, .. } | Value::Cast { arg, .. } => vec![arg],
             Value::Method { receiver, args, .. } => std::iter::once(receiver).chain(args).collect(),
-            Value::Call { args, .. } | Value::Construct { args, .. } | Value::Tuple(args) => {
-                args.iter().collect()
-            }
+            Value::Call { args, .. }
+            | Value::Construct { args, .. }
+            | Value::Tuple(args)
+            | Value::Array(args) => args.iter().collect(),
             Value::Index { base, index } => vec![base, index],
             Value::Field { base, .. } => vec![base],
             Value::Struct { fields, .. } => fields.iter().map(|(_, op)| op).collect(),

@@ -135,29 +135,32 @@ impl<V: Tangent + ?Sized> Tangent for &mut V {
     }
 }
 
-impl<T: Real, const N: usize> Tangent for [T; N] {
+/// Arrays of floats, and of arrays of floats (`[[w, 1.0], [1.0, w]]`): element by element.
+impl<T: TangentElement, const N: usize> Tangent for [T; N] {
     type Tangent = [T; N];
     #[inline(always)]
     fn zero_tangent(&self) -> [T; N] {
-        [T::ZERO; N]
+        self.each_ref().map(TangentValue::zeroed)
     }
 }
 
-impl<T: Real, const N: usize> Accumulate for [T; N] {
+impl<T: TangentElement, const N: usize> Accumulate for [T; N] {
     #[inline(always)]
     fn accumulate(&mut self, contribution: [T; N]) {
         for (a, b) in self.iter_mut().zip(contribution) {
-            *a += b;
+            a.accumulate(b);
         }
     }
 }
 
-impl<T: Real, const N: usize> TangentValue for [T; N] {
+impl<T: TangentElement, const N: usize> TangentValue for [T; N] {
     #[inline(always)]
     fn zeroed(&self) -> [T; N] {
-        [T::ZERO; N]
+        self.each_ref().map(TangentValue::zeroed)
     }
 }
+
+impl<T: TangentElement, const N: usize> TangentElement for [T; N] {}
 
 impl<T: TangentElement> TangentValue for Vec<T> {
     #[inline]

@@ -183,6 +183,13 @@ impl Flow<'_> {
                 _ => Kind::Unknown,
             },
             Value::Tuple(_) | Value::Struct { .. } => Kind::Unknown,
+            // An array of floats: its elements are floats (`c[0]` of a Butcher table).
+            Value::Array(items)
+                if !items.is_empty() && items.iter().all(|i| self.kind(i) == Kind::Float) =>
+            {
+                Kind::Float
+            }
+            Value::Array(_) => Kind::Unknown,
             Value::Opaque {
                 tokens,
                 stopped: false,

@@ -88,6 +88,7 @@ impl Flow<'_> {
                 format!("{}.{}", r(base), tokens_text(&member.to_token_stream()))
             }
             Value::Tuple(items) => format!("({})", list(items)),
+            Value::Array(items) => format!("[{}]", list(items)),
             Value::Struct { path, fields } => {
                 let fields: Vec<String> = fields
                     .iter()

@@ -8,6 +8,60 @@ use super::Lowerer;
 use crate::ir::{Operand, StmtKind, Value, VarId};
 
 impl Lowerer<'_> {
+    /// `(a, b) = (b, a + h * b)` and `(a, b) = f(x)`: every value on the right is computed, and
+    /// copied, before anything on the left is assigned, so a swap swaps.
+    pub(super) fn lower_tuple_assign(&mut self, left: &Expr, right: &Expr, span: Span) {
+        let Expr::Tuple(targets) = left else {
+            return;
+        };
+        let values: Vec<Operand> = match super::expr::strip_parens(right) {
+            Expr::Tuple(values) if values.elems.len() == targets.elems.len() => {
+                values.elems.iter().map(|e| self.lower_expr(e)).collect()
+            }
+            other => {
+                let whole = self.lower_expr(other);
+                (0..targets.elems.len())
+                    .map(|i| {
+                        let member = syn::Member::Unnamed(syn::Index {
+                            index: i as u32,
+                            span: right.span(),
+                        });
+                        let field = Value::Field {
+                            base: whole.clone(),
+                            member,
+                        };
+                        self.operand_of(field, right.span())
+                    })
+                    .collect()
+            }
+        };
+        // Copies: `(a, b) = (b, a)` must not read `a` after assigning it.
+        let copies: Vec<Operand> = values
+            .into_iter()
+            .map(|value| match value {
+                Operand::Var(v) if self.vars[v.0].is_location => {
+                    let copy = self.new_temp();
+                    self.push(
+                        StmtKind::Let {
+                            var: copy,
+                            ty: None,
+                            value: Value::Use(value),
+                        },
+                        span,
+                    );
+                    Operand::Var(copy)
+                }
+                other => other,
+            })
+            .collect();
+        for (target, value) in targets.elems.iter().zip(copies) {
+            if matches!(target, Expr::Infer(_)) {
+                continue;
+            }
+            self.lower_assign(target, |_, _| Value::Use(value), span);
+        }
+    }
+
     pub(super) fn lower_assign(
         &mut self,
         left: &Expr,

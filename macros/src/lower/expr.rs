@@ -160,6 +160,17 @@ impl Lowerer<'_> {
                     None => self.lower_method(m),
                 }
             }
+            // `w.first().unwrap()`, `w.last().expect(..)`: the element itself (an empty `w`
+            // panics in both forms).
+            Expr::MethodCall(m)
+                if (m.method == "unwrap" && m.args.is_empty())
+                    || (m.method == "expect" && m.args.len() == 1) =>
+            {
+                match end_element(&m.receiver) {
+                    Some(element) => self.lower_value(&element),
+                    None => self.lower_method(m),
+                }
+            }
             Expr::MethodCall(m) if m.method == "fold" && m.args.len() == 2 => {
                 match self.lower_fold(m) {
                     Some(value) => value,
@@ -261,6 +272,10 @@ impl Lowerer<'_> {
                 Value::Use(op.unwrap_or(Operand::Const(quote_spanned!(span=> ()))))
             }
             Expr::If(e) => self.lower_if(e),
+            Expr::Assign(a) if matches!(strip_parens(&a.left), Expr::Tuple(_)) => {
+                self.lower_tuple_assign(strip_parens(&a.left), &a.right, span);
+                Value::Use(Operand::Const(quote_spanned!(span=> ())))
+            }
             Expr::Assign(a) => {
                 let rhs_expr = &*a.right;
                 self.lower_assign(
@@ -331,11 +346,16 @@ impl Lowerer<'_> {
                 "a range outside a `for` loop",
                 "use ranges only as `for` loop bounds",
             )),
-            Expr::Array(_) | Expr::Repeat(_) => Value::Use(self.unsupported(
-                span,
-                "an array literal",
-                "build the values with separate `let`s",
-            )),
+            Expr::Array(a) => Value::Array(a.elems.iter().map(|e| self.lower_expr(e)).collect()),
+            // `[0.0; 4]`: as written; the checks reject it if its element carries gradient.
+            Expr::Repeat(_) => {
+                let (tokens, reads) = self.rename(expr.to_token_stream());
+                Value::Opaque {
+                    tokens: quote_spanned!(span=> (#tokens)),
+                    reads,
+                    stopped: false,
+                }
+            }
             Expr::Let(_) => Value::Use(self.unsupported(
                 span,
                 "`let` in a condition",
@@ -397,5 +417,29 @@ impl Lowerer<'_> {
             span,
         );
         Value::Use(Operand::Var(result))
+    }
+}
+
+/// `(a, b)` inside any number of parentheses.
+pub(super) fn strip_parens(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(p) => strip_parens(&p.expr),
+        other => other,
+    }
+}
+
+/// `w.first()` as `w[0]`, `w.last()` as `w[w.len() - 1]`.
+fn end_element(option: &Expr) -> Option<Expr> {
+    let Expr::MethodCall(m) = strip_parens(option) else {
+        return None;
+    };
+    if !m.args.is_empty() || m.turbofish.is_some() {
+        return None;
+    }
+    let base = &m.receiver;
+    match m.method.to_string().as_str() {
+        "first" => Some(syn::parse_quote_spanned!(m.method.span()=> (#base)[0])),
+        "last" => Some(syn::parse_quote_spanned!(m.method.span()=> (#base)[(#base).len() - 1])),
+        _ => None,
     }
 }

@@ -34,6 +34,12 @@ impl LocationScan {
                 other => self.target(other, true),
             },
             Expr::Paren(p) => self.target(&p.expr, whole),
+            // `(a, b) = ..`: each target is assigned.
+            Expr::Tuple(t) => {
+                for element in &t.elems {
+                    self.target(element, whole);
+                }
+            }
             _ => {}
         }
     }

@@ -368,6 +368,10 @@ impl<'a> Generator<'a> {
                 let items = items.iter().map(|i| self.forward_operand_by_value(i));
                 quote_spanned!(span=> (#(#items,)*))
             }
+            Value::Array(items) => {
+                let items = items.iter().map(|i| self.forward_operand_by_value(i));
+                quote_spanned!(span=> [#(#items),*])
+            }
             Value::Struct { path, fields } => {
                 let fields = fields.iter().map(|(member, op)| {
                     let value = self.forward_operand_by_value(op);

@@ -266,6 +266,17 @@ impl<'a> Generator<'a> {
                 }
                 out
             }
+            Value::Array(items) => {
+                // Element `k`'s value receives element `k` of the array's gradient.
+                let mut out = TokenStream::new();
+                for (k, op) in items.iter().enumerate() {
+                    if self.activity.operand_active(op) {
+                        let part = quote_spanned!(span=> ::core::clone::Clone::clone(&#d[#k]));
+                        out.extend(self.contribute_to(op, part));
+                    }
+                }
+                out
+            }
             Value::Tuple(_) | Value::Opaque { .. } => TokenStream::new(),
         }
     }

@@ -68,7 +68,21 @@ macro_rules! impl_fixed_container {
     };
 }
 
-impl_fixed_container!([T: Real, const N: usize] [T; N], usize);
+/// An element of an array of arrays (`table[i]`) receives a whole row.
+impl<T: TangentElement, const N: usize> IndexRule<usize> for [T; N] {
+    type Elem = T;
+    #[inline(always)]
+    fn index_accumulate(&mut self, index: usize, d: T) {
+        self[index].accumulate(d);
+    }
+}
+
+impl<T: Real, const N: usize> IndexTakeRule<usize> for [T; N] {
+    #[inline(always)]
+    fn index_take(&mut self, index: usize) -> T {
+        core::mem::replace(&mut self[index], T::ZERO)
+    }
+}
 impl_fixed_container!(
     [T: Real, R: Dim, C: Dim] OMatrix<T, R, C>, usize,
     where DefaultAllocator: Allocator<R, C>

@@ -1,0 +1,108 @@
+//! Array literals (constant and carrying gradient, nested), tuple assignment and
+//! `first`/`last`. Every gradient against central finite differences or closed forms.
+
+mod common;
+
+use common::check_fd;
+use nabla::differentiable;
+
+/// One classical Runge-Kutta step of `y' = -k·y`, with the Butcher table as array literals.
+#[differentiable]
+fn rk4(y0: f64, k: f64) -> f64 {
+    let a = [
+        [0.0, 0.0, 0.0],
+        [0.5, 0.0, 0.0],
+        [0.0, 0.5, 0.0],
+        [0.0, 0.0, 1.0],
+    ];
+    let b = [1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0];
+    let h = 0.1;
+    let mut stages = [0.0; 4];
+    let mut y = y0;
+    for _ in 0..10 {
+        for i in 0..4 {
+            let mut yi = y;
+            for j in 0..3 {
+                yi += h * a[i][j] * stages[j];
+            }
+            stages[i] = -k * yi;
+        }
+        let mut next = y;
+        for i in 0..4 {
+            next += h * b[i] * stages[i];
+        }
+        y = next;
+    }
+    y
+}
+
+#[test]
+fn runge_kutta_with_a_constant_table() {
+    let (value, (dy0, dk)) = rk4_grad(1.5, 0.8);
+    // RK4 on a linear equation multiplies by the degree-4 Taylor polynomial of e^(-kh) per step.
+    let z: f64 = -0.8 * 0.1;
+    let r = 1.0 + z + z * z / 2.0 + z.powi(3) / 6.0 + z.powi(4) / 24.0;
+    assert!((value - 1.5 * r.powi(10)).abs() < 1e-12);
+    assert!((dy0 - r.powi(10)).abs() < 1e-12);
+    check_fd(|[y0, k]| rk4(y0, k), [1.5, 0.8], [dy0, dk], "rk4");
+}
+
+/// Arrays built from values that carry gradient, read back by index and by loop.
+#[differentiable]
+fn features(w: &[f64]) -> f64 {
+    let f = [w[0], 2.0 * w[1], w[0] * w[1]];
+    let pairs = [[w[0], 1.0], [w[1], w[0]]];
+    let mut total = 0.0;
+    for v in f {
+        total += v * v;
+    }
+    total + pairs[1][1] * pairs[0][0] + f[2]
+}
+
+#[test]
+fn arrays_of_values_that_carry_gradient() {
+    let (_, g) = features_grad(&[0.7, -1.3]);
+    check_fd(
+        |[a, b]| features(&[a, b]),
+        [0.7, -1.3],
+        [g[0], g[1]],
+        "features",
+    );
+}
+
+/// Symplectic Euler with tuple assignment, and a swap.
+#[differentiable]
+fn oscillate(q0: f64, p0: f64, #[no_grad] h: f64) -> f64 {
+    let (mut q, mut p) = (q0, p0);
+    for _ in 0..20 {
+        (q, p) = (q + h * p, p - h * (q + h * p));
+    }
+    let (mut a, mut b) = (q, 2.0 * p);
+    (a, b) = (b, a);
+    a * a + 3.0 * b
+}
+
+#[test]
+fn tuple_assignment_computes_the_right_side_first() {
+    let (_, (dq, dp)) = oscillate_grad(0.4, -0.9, 0.1);
+    check_fd(
+        |[q, p]| oscillate(q, p, 0.1),
+        [0.4, -0.9],
+        [dq, dp],
+        "oscillate",
+    );
+}
+
+#[differentiable]
+fn ends(w: &[f64]) -> f64 {
+    let first = w.first().unwrap();
+    let last = *w.last().expect("a non-empty vector");
+    first * last + w.last().unwrap() * w.first().unwrap()
+}
+
+#[test]
+fn first_and_last() {
+    let (value, g) = ends_grad(&[0.5, 2.0, -1.5]);
+    assert_eq!(value, 2.0 * 0.5 * -1.5);
+    assert_eq!(g, vec![2.0 * -1.5, 0.0, 2.0 * 0.5]);
+}
