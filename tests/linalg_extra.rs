@@ -296,3 +296,61 @@ fn loop_elements_passed_on_by_reference() {
         }
     }
 }
+
+/// `map` closures that read values carrying gradient: a bias, a scale and an element of a
+/// vector, each summed over the elements in the reverse sweep.
+#[differentiable]
+fn captured_map(p: &DVector<f64>, b: f64, w: &[f64]) -> f64 {
+    let scale = 2.0 * w[1];
+    let h = p.map(|v| (v + b).tanh() * scale);
+    let g = p.map(|v| v * w[0] + b * b);
+    h.sum() + g.norm_squared()
+}
+
+#[test]
+fn map_closures_read_values_that_carry_gradient() {
+    let p = DVector::from_vec(vec![0.3, -0.7, 1.1]);
+    let (_, (dp, db, dw)) = captured_map_grad(&p, 0.4, &[0.9, -0.5]);
+    let f = |x: &[f64]| captured_map(&DVector::from_column_slice(&x[..3]), x[3], &[x[4], x[5]]);
+    let x = [0.3, -0.7, 1.1, 0.4, 0.9, -0.5];
+    let g = [dp[0], dp[1], dp[2], db, dw[0], dw[1]];
+    nabla::check_gradient(f, &x, &g).assert_below(1e-8);
+}
+
+/// A closure whose pullback computes an intermediate value from the element again.
+#[differentiable]
+fn recomputed_in_closure(p: &DVector<f64>) -> f64 {
+    p.map(|v| (v + 1.0).tanh() * 2.0).sum()
+}
+
+#[test]
+fn closure_pullbacks_that_recompute_from_the_element() {
+    let p = DVector::from_vec(vec![0.3, -0.7, 1.1]);
+    let (_, dp) = recomputed_in_closure_grad(&p);
+    for i in 0..3 {
+        let want = 2.0 * (1.0 - (p[i] + 1.0).tanh().powi(2));
+        assert!((dp[i] - want).abs() < 1e-14, "{i}: {} vs {want}", dp[i]);
+    }
+}
+
+/// Scalars spread over vectors, vectors built from slices, and a mean.
+#[differentiable]
+fn broadcast(w: &[f64], b: f64, #[no_grad] x: &DVector<f64>) -> f64 {
+    let v = DVector::from_column_slice(w);
+    let shifted = v.component_mul(x).add_scalar(b);
+    let bias = DVector::from_element(w.len(), b * b);
+    let m = Matrix2::from_row_slice(w);
+    let s = SVector::<f64, 2>::repeat(b);
+    (shifted + bias).map(|t| t.tanh()).sum() + m[(0, 1)] * s.mean() + v.mean()
+}
+
+#[test]
+fn scalars_spread_over_vectors_and_vectors_from_slices() {
+    let x = DVector::from_vec(vec![0.5, -1.0, 2.0, 0.25]);
+    let w = [0.3, -0.7, 1.1, 0.2];
+    let (_, (dw, db)) = broadcast_grad(&w, 0.4, &x);
+    let f = |p: &[f64]| broadcast(&p[..4], p[4], &x);
+    let point = [w[0], w[1], w[2], w[3], 0.4];
+    let g = [dw[0], dw[1], dw[2], dw[3], db];
+    nabla::check_gradient(f, &point, &g).assert_below(1e-8);
+}

@@ -244,6 +244,9 @@ pub struct Closure {
     /// Variables of the enclosing function that the closure reads.
     /// Each with the span of its first use in the closure.
     pub captures: Vec<(VarId, Span)>,
+    /// The enclosing variables the closure's body reads as its parameters `1..`, in order
+    /// (parameter 0 is the element).
+    pub capture_params: Vec<VarId>,
 }
 
 impl Body {

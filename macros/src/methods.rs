@@ -116,7 +116,20 @@ trait_methods! {
     abs => AbsRule [abs_adjoint];
     column => ColumnRule [column_adjoint, _];
     row => RowRule [row_adjoint, _];
+    add_scalar => AddScalarRule [add_scalar_adjoint_self, add_scalar_adjoint_scalar];
+    mean => MeanRule [mean_adjoint];
+    // `DVector::from_column_slice(w)` and its kin, lowered with `w` as the receiver.
+    from_column_slice => FromSliceRule [from_column_slice_adjoint];
+    from_row_slice => FromSliceRule [from_row_slice_adjoint];
+    from_vec => FromSliceRule [from_vec_adjoint];
 }
+
+/// nalgebra constructors from one slice or `Vec` (see `FromSliceRule` in the runtime).
+pub const SLICE_CONSTRUCTORS: &[&str] = &["from_column_slice", "from_row_slice", "from_vec"];
+
+/// nalgebra constructors that spread one element: `from_element(n, b)`, `repeat(b)`; the
+/// element is their last argument.
+pub const ELEMENT_CONSTRUCTORS: &[&str] = &["from_element", "repeat"];
 
 /// Looks up a method whose rule is chosen by type.
 pub fn trait_method(name: &str, args: usize) -> Option<usize> {

@@ -3,7 +3,7 @@
 // (`Model::forward`) is differentiated through its `#[differentiable]` companion: when it has
 // none, rustc says so at the function's name.
 use nabla::differentiable;
-use nalgebra::DVector;
+use nalgebra::{DMatrix, DVector};
 
 struct Model;
 impl Model {
@@ -30,9 +30,8 @@ fn method_of_a_type(x: f64) -> f64 {
 }
 
 #[differentiable]
-fn vector_from(xs: Vec<f64>) -> f64 {
-    let v = DVector::from_vec(xs);
-    v.sum()
+fn diagonal(v: &DVector<f64>) -> f64 {
+    DMatrix::from_diagonal(v).sum()
 }
 
 #[differentiable]

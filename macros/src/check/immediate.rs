@@ -104,7 +104,7 @@ impl Checker<'_, '_> {
                     ),
                     Callee::Matrix => (
                         format!("`{path}` has no derivative in nabla, and gradient would flow into it from {from}"),
-                        format!("build vectors and matrices from their elements with `::new(..)` (`Vector3::new(a, b, c)`), or take them as parameters; {stop}"),
+                        format!("build vectors and matrices from their elements with `::new(..)` (`Vector3::new(a, b, c)`), from a slice (`from_column_slice`, `from_row_slice`, `from_vec`) or from one value (`from_element`, `repeat`), or take them as parameters; {stop}"),
                     ),
                     Callee::Constructor => (
                         format!("`{path}(..)` builds a value nabla cannot differentiate through, and gradient would flow into it from {from}"),

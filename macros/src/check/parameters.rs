@@ -10,9 +10,10 @@ impl Checker<'_, '_> {
     /// Active parameters that never reach the result.
     pub(super) fn parameters(&mut self) {
         let flow = &self.flow;
-        let closure = flow.sig.params.len() == 1
-            && flow.sig.params[0].active
-            && flow.sig.params[0].tangent.is_none();
+        // A `map` closure's parameters have no tangent type; beside the element (parameter 0),
+        // they are the enclosing function's variables, which its own checks cover.
+        let closure = flow.sig.params.first().is_some_and(|p| p.active)
+            && flow.sig.params.iter().all(|p| p.tangent.is_none());
         let mut reports = Vec::new();
         for (id, var) in flow.body.vars.iter().enumerate() {
             let Origin::Param(i) = var.origin else {
@@ -21,6 +22,9 @@ impl Checker<'_, '_> {
             let Some(param) = flow.sig.params.get(i) else {
                 continue;
             };
+            if closure && i > 0 {
+                continue;
+            }
             if !param.active
                 || flow.activity.useful.contains(&VarId(id))
                 || self.blamed.contains(&i)

@@ -81,6 +81,9 @@ impl Lowerer<'_> {
                 kind,
             };
         }
+        if let Some(value) = self.lower_matrix_constructor(func, call) {
+            return value;
+        }
         let args = call.args.iter().map(|a| self.lower_expr(a)).collect();
         let segments = &func.path.segments;
         if segments.len() >= 2
@@ -96,6 +99,53 @@ impl Lowerer<'_> {
             func: func.clone(),
             args,
         }
+    }
+
+    /// nalgebra constructors with a derivative rule: `DVector::from_column_slice(w)`,
+    /// `from_row_slice`, `from_vec` (lowered as a method of `w`, whose rule gives `w`'s gradient),
+    /// and `from_element(.., b)`/`repeat(b)` (as a zero matrix of the shape, `.add_scalar(b)`).
+    fn lower_matrix_constructor(
+        &mut self,
+        func: &syn::ExprPath,
+        call: &syn::ExprCall,
+    ) -> Option<Value> {
+        let segments = &func.path.segments;
+        let n = segments.len();
+        if n < 2 || !crate::parse::is_nalgebra_type(&segments[n - 2].ident.to_string()) {
+            return None;
+        }
+        let last = &segments[n - 1];
+        let name = last.ident.to_string();
+        let leading = &func.path.leading_colon;
+        let owner_segments = segments.iter().take(n - 1);
+        let owner = quote::quote!(#leading #(#owner_segments)::*);
+        if methods::SLICE_CONSTRUCTORS.contains(&name.as_str()) && call.args.len() == 1 {
+            let receiver = self.lower_expr(&call.args[0]);
+            return Some(Value::Method {
+                receiver,
+                method: last.ident.clone(),
+                turbofish: None,
+                qualified: Some(owner.clone()),
+                args: Vec::new(),
+                kind: method_kind(&name, 0),
+            });
+        }
+        if methods::ELEMENT_CONSTRUCTORS.contains(&name.as_str()) && !call.args.is_empty() {
+            let args: Vec<&Expr> = call.args.iter().collect();
+            let (element, shape) = args.split_last()?;
+            // The zero matrix this rewrite builds is itself such a call: lowered as written.
+            let zero: Expr = syn::parse_quote!(::core::default::Default::default());
+            if **element == zero {
+                return None;
+            }
+            let span = call.span();
+            let ident = &last.ident;
+            let spread: Expr = syn::parse_quote_spanned!(span=>
+                #owner::#ident(#(#shape,)* ::core::default::Default::default()).add_scalar(#element)
+            );
+            return Some(self.lower_value(&spread));
+        }
+        None
     }
 
     pub(super) fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Value {

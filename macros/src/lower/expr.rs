@@ -8,7 +8,7 @@ use super::assign::{is_compound, plain_op};
 use super::names::respan;
 use super::Lowerer;
 use crate::in_place;
-use crate::ir::{MethodKind, Operand, Stmt, StmtKind, UnOp, Value, VarId};
+use crate::ir::{MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId};
 use crate::spans::expr_span;
 
 /// Stack left when lowering grows a new stack segment, and the size of each segment.
@@ -53,7 +53,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn lower_value(&mut self, expr: &Expr) -> Value {
+    pub(super) fn lower_value(&mut self, expr: &Expr) -> Value {
         let span = expr_span(expr);
         match expr {
             Expr::Lit(lit) => Value::Use(Operand::Const(lit.to_token_stream())),
@@ -69,11 +69,27 @@ impl Lowerer<'_> {
                             index: Operand::Var(index),
                         };
                     }
-                    if let Some((outer_ident, id)) = self.outer.get(&ident.to_string()).cloned() {
-                        // A closure reading a variable of the enclosing function.
+                    if let Some((outer_ident, id, is_ref)) =
+                        self.outer.get(&ident.to_string()).cloned()
+                    {
+                        // A closure reading a variable of the enclosing function: a parameter of
+                        // the closure's body, named as the enclosing variable.
                         self.captures.push((id, ident.span()));
-                        let ident = respan(&outer_ident, ident.span());
-                        return Value::Use(Operand::Const(quote!(#ident)));
+                        let inner = match self.capture_params.get(&id) {
+                            Some(inner) => *inner,
+                            None => {
+                                let index = 1 + self.capture_params.len();
+                                let inner = self.new_var(
+                                    respan(&outer_ident, ident.span()),
+                                    Some(ident.to_string()),
+                                    Origin::Param(index),
+                                    is_ref,
+                                );
+                                self.capture_params.insert(id, inner);
+                                inner
+                            }
+                        };
+                        return Value::Use(Operand::Var(inner));
                     }
                 }
                 Value::Use(Operand::Const(p.to_token_stream()))

@@ -9,7 +9,7 @@ use syn::Pat;
 
 use super::locations::LocationScan;
 use super::Lowerer;
-use crate::ir::{Body, Closure, Origin};
+use crate::ir::{Body, Closure, Origin, VarId};
 
 impl Lowerer<'_> {
     /// Lowers the closure of an element-wise `map` as a function of its one scalar parameter.
@@ -59,7 +59,10 @@ impl Lowerer<'_> {
         let mut outer = self.outer.clone();
         for scope in &self.scopes {
             for (name, id) in scope {
-                outer.insert(name.clone(), (self.vars[id.0].ident.clone(), *id));
+                outer.insert(
+                    name.clone(),
+                    (self.vars[id.0].ident.clone(), *id, self.vars[id.0].is_ref),
+                );
             }
         }
         let mut scan = LocationScan::default();
@@ -77,6 +80,7 @@ impl Lowerer<'_> {
             captures: Vec::new(),
             closures: Vec::new(),
             model_values: HashSet::new(),
+            capture_params: HashMap::new(),
         };
         let x = inner.new_var(
             param.clone(),
@@ -86,6 +90,11 @@ impl Lowerer<'_> {
         );
         inner.bind(&param.to_string(), x);
         let result = inner.lower_expr(&closure.body);
+        // The captures in the order of their parameters.
+        let mut capture_params: Vec<(VarId, VarId)> =
+            inner.capture_params.iter().map(|(o, i)| (*o, *i)).collect();
+        capture_params.sort_by_key(|(_, inner)| *inner);
+        let capture_params = capture_params.into_iter().map(|(outer, _)| outer).collect();
         let body = Body {
             vars: inner.vars,
             block: inner.blocks.pop().unwrap_or_default(),
@@ -102,6 +111,7 @@ impl Lowerer<'_> {
             body,
             forward,
             captures,
+            capture_params,
         });
         Some(self.closures.len() - 1)
     }

@@ -51,6 +51,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         captures: Vec::new(),
         closures: Vec::new(),
         model_values: HashSet::new(),
+        capture_params: HashMap::new(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -150,7 +151,7 @@ struct Lowerer<'e> {
     /// Loop variables of `iter_mut()` loops: name → (buffer, index) of the element they stand for.
     places: HashMap<String, (VarId, VarId)>,
     /// Inside a `map` closure: the enclosing function's variables, by name.
-    outer: HashMap<String, (Ident, VarId)>,
+    outer: HashMap<String, (Ident, VarId, bool)>,
     /// Enclosing variables this closure reads.
     captures: Vec<(VarId, Span)>,
     closures: Vec<Closure>,
@@ -158,6 +159,9 @@ struct Lowerer<'e> {
     /// from fields (`net.layers[i]`): methods on them that nabla has no rule for are the user's
     /// own, differentiated through their companions.
     model_values: HashSet<VarId>,
+    /// In a `map` closure: the enclosing function's variables it reads, each an extra
+    /// parameter of the closure's body (its gradient is summed over the elements).
+    capture_params: HashMap<VarId, VarId>,
 }
 
 impl Lowerer<'_> {

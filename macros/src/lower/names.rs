@@ -47,7 +47,7 @@ impl Lowerer<'_> {
                 return None;
             }
             let Some(id) = self.lookup(&name) else {
-                let (outer_ident, id) = outer.get(&name)?;
+                let (outer_ident, id, _) = outer.get(&name)?;
                 captured.push((*id, ident.span()));
                 return Some(respan(outer_ident, ident.span()));
             };

@@ -35,8 +35,6 @@ pub struct Sweeps {
     pub value: TokenStream,
     /// One gradient expression per parameter (`()` for parameters that carry no gradient).
     pub gradients: Vec<TokenStream>,
-    /// The variables the reverse sweep reads.
-    pub reads: HashSet<VarId>,
 }
 
 pub fn generate(body: &Body, sig: &Signature, activity: &Activity, cotangent: &Ident) -> Sweeps {
@@ -210,7 +208,6 @@ impl<'a> Generator<'a> {
             },
             value: quote!(#value),
             gradients,
-            reads: self.reads.clone(),
         }
     }
 

@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::BinOp;
 
 use super::{generate_with_result, rt, Generator};
-use crate::ir::{MethodKind, Operand, Origin, StmtKind, UnOp, Value, VarId};
+use crate::ir::{MethodKind, Operand, StmtKind, UnOp, Value, VarId};
 use crate::methods::{Reads, FLOAT_METHODS, TRAIT_METHODS};
 
 impl<'a> Generator<'a> {
@@ -146,10 +146,38 @@ impl<'a> Generator<'a> {
                 }
                 MethodKind::Identity => self.contribute_to(receiver, quote!(#d)),
                 MethodKind::Map(index) => {
-                    if !self.activity.operand_active(receiver) {
+                    let captures_active = self.body.closures[*index]
+                        .capture_params
+                        .iter()
+                        .any(|v| self.activity.is_active(*v));
+                    if !self.activity.operand_active(receiver) && !captures_active {
                         return TokenStream::new();
                     }
-                    let (pullback, reads_element) = closure_pullback(&self.body.closures[*index]);
+                    let closure = &self.body.closures[*index];
+                    // Enclosing variables the closure reads: the pullback reads them too.
+                    for (v, _) in &closure.captures {
+                        self.reads.insert(*v);
+                    }
+                    let activity = self.activity;
+                    let active_captures: Vec<(usize, VarId)> = closure
+                        .capture_params
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| activity.is_active(**v))
+                        .map(|(k, v)| (k + 1, *v))
+                        .collect();
+                    let accumulators: Vec<Ident> = active_captures
+                        .iter()
+                        .map(|(k, _)| format_ident!("__captured{}", k, span = Span::mixed_site()))
+                        .collect();
+                    let (pullback, reads_element) =
+                        closure_pullback(closure, &|v| activity.is_active(v), &accumulators);
+                    let mut out = TokenStream::new();
+                    // Each captured value's gradient is summed over the elements.
+                    for ((_, v), acc) in active_captures.iter().zip(&accumulators) {
+                        let shape = self.shape_ref(*v);
+                        out.extend(quote!(let mut #acc = #rt::Tangent::zero_tangent(#shape);));
+                    }
                     let y = self.read_ref(&Operand::Var(dst));
                     // When the pullback ignores the elements, pass the result in their place (same
                     // shape), so the receiver need not be kept for the reverse sweep.
@@ -160,7 +188,15 @@ impl<'a> Generator<'a> {
                     };
                     let c =
                         quote_spanned!(span=> #rules::MapRule::map_adjoint(#r, #y, &#d, #pullback));
-                    self.contribute_to(receiver, c)
+                    if self.activity.operand_active(receiver) {
+                        out.extend(self.contribute_to(receiver, c));
+                    } else {
+                        out.extend(quote!(let _ = #c;));
+                    }
+                    for ((_, v), acc) in active_captures.iter().zip(&accumulators) {
+                        out.extend(self.contribute(*v, quote!(#acc)));
+                    }
+                    out
                 }
                 MethodKind::User => {
                     let operands: Vec<&Operand> = std::iter::once(receiver).chain(args).collect();
@@ -343,11 +379,25 @@ fn field_method(kind: &str, member: &syn::Member) -> Ident {
     }
 }
 
+fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == *ident,
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), ident),
+        _ => false,
+    })
+}
+
 /// The scalar pullback of a `map` closure, `|x, y, dy| dx`, from the closure body's own sweeps.
 /// The element's result `y` comes from the forward sweep, so the closure's last operation (often
 /// the only one, such as `tanh`) is not computed again. Also says whether the pullback reads `x`.
-fn closure_pullback(closure: &crate::ir::Closure) -> (TokenStream, bool) {
-    let sig = crate::closure::element_signature(closure);
+/// The gradients of the active captured values (`accumulators`, in the order of the closure's
+/// capture parameters that carry gradient) are added into those variables, once per element.
+fn closure_pullback(
+    closure: &crate::ir::Closure,
+    captured_varied: &dyn Fn(VarId) -> bool,
+    accumulators: &[Ident],
+) -> (TokenStream, bool) {
+    let sig = crate::closure::element_signature(closure, captured_varied);
     let activity = crate::activity::analyze(&closure.body, &sig);
     let cotangent = Ident::new("__element_cotangent", Span::mixed_site());
     let output = Ident::new("__element_value", Span::mixed_site());
@@ -367,17 +417,26 @@ fn closure_pullback(closure: &crate::ir::Closure) -> (TokenStream, bool) {
         &cotangent,
         given.map(|r| (r, output.clone())),
     );
-    let reads_element = closure
-        .body
-        .vars
-        .iter()
-        .enumerate()
-        .any(|(i, v)| v.origin == Origin::Param(0) && sweeps.reads.contains(&VarId(i)));
     let x = &sig.params[0].ident;
+    // Whether the pullback reads the element, in its reverse sweep or in the forward values it
+    // computes again (`(x + b).tanh()` before a last `* s`).
+    let reads_element = mentions(&sweeps.body, x);
     let body = &sweeps.body;
     let gradient = &sweeps.gradients[0];
+    let rt = rt();
+    let captured = sig
+        .params
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, p)| p.active)
+        .zip(accumulators)
+        .map(|((k, _), acc)| {
+            let g = &sweeps.gradients[k];
+            quote!(#rt::Accumulate::accumulate(&mut #acc, #g);)
+        });
     (
-        quote!(|#x, #output, #cotangent| { #body #gradient }),
+        quote!(|#x, #output, #cotangent| { #body #(#captured)* #gradient }),
         reads_element,
     )
 }

@@ -10,7 +10,7 @@ use crate::Real;
 /// the element's result `y` too, so that `f` need not be evaluated again.
 pub trait MapRule<T> {
     type Tangent;
-    fn map_adjoint<F: Fn(T, T, T) -> T>(
+    fn map_adjoint<F: FnMut(T, T, T) -> T>(
         &self,
         y: &Self::Tangent,
         d: &Self::Tangent,
@@ -28,7 +28,7 @@ where
 {
     type Tangent = OMatrix<T, R, C>;
     #[inline]
-    fn map_adjoint<F: Fn(T, T, T) -> T>(
+    fn map_adjoint<F: FnMut(T, T, T) -> T>(
         &self,
         y: &OMatrix<T, R, C>,
         d: &OMatrix<T, R, C>,

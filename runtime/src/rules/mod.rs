@@ -19,8 +19,9 @@ pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
 pub use index::{push_adjoint, IndexRule, IndexTakeRule, NewRule};
 pub use linalg::{
-    ColumnRule, ComponentDivRule, ComponentMulRule, DotRule, MaxRule, MinRule, NormRule,
-    NormSquaredRule, NormalizeRule, RowRule, SumRule, TraceRule, TransposeRule,
+    AddScalarRule, ColumnRule, ComponentDivRule, ComponentMulRule, DotRule, FromSliceRule, MaxRule,
+    MeanRule, MinRule, NormRule, NormSquaredRule, NormalizeRule, RowRule, SumRule, TraceRule,
+    TransposeRule,
 };
 pub use map::MapRule;
 pub use scalar::AbsRule;

@@ -17,11 +17,13 @@
 
 mod abs;
 mod arith;
+mod broadcast;
 mod norms;
 mod products;
 mod reductions;
 mod shape;
 
+pub use broadcast::{AddScalarRule, FromSliceRule, MeanRule};
 pub use norms::{NormRule, NormSquaredRule, NormalizeRule};
 pub use products::{ComponentDivRule, ComponentMulRule, DotRule};
 pub use reductions::{MaxRule, MinRule, SumRule, TraceRule};

@@ -1,0 +1,139 @@
+//! A scalar spread over a matrix, and matrices built from slices: `m.add_scalar(b)`,
+//! `DVector::from_column_slice(w)`, `from_row_slice`, `from_vec`, and `m.mean()`.
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, Storage};
+
+use crate::tangent::Tangent;
+use crate::Real;
+
+/// `y = m.add_scalar(b)`, `yᵢⱼ = mᵢⱼ + b`: `dm = dy`, `db = Σ dyᵢⱼ`.
+pub trait AddScalarRule<T>: Tangent {
+    type Output;
+    fn add_scalar_adjoint_self(&self, b: &T, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
+    fn add_scalar_adjoint_scalar(&self, b: &T, y: &Self::Output, d: &Self::Output) -> T;
+}
+
+impl<T, R, C, S> AddScalarRule<T> for Matrix<T, R, C, S>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = OMatrix<T, R, C>;
+    #[inline]
+    fn add_scalar_adjoint_self(&self, _: &T, _: &Self::Output, d: &Self::Output) -> Self::Output {
+        d.clone()
+    }
+    #[inline]
+    fn add_scalar_adjoint_scalar(&self, _: &T, _: &Self::Output, d: &Self::Output) -> T {
+        d.iter().fold(T::ZERO, |acc, &x| acc + x)
+    }
+}
+
+/// `y = m.mean()`: `dm = dy / n` in every element.
+pub trait MeanRule: Tangent {
+    type Output;
+    fn mean_adjoint(&self, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
+}
+
+impl<T, R, C, S> MeanRule for Matrix<T, R, C, S>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = T;
+    #[inline]
+    fn mean_adjoint(&self, _: &T, d: &T) -> OMatrix<T, R, C> {
+        let (rows, cols) = self.shape_generic();
+        let n = T::from_usize(rows.value() * cols.value());
+        OMatrix::from_element_generic(rows, cols, *d / n)
+    }
+}
+
+/// `y = M::from_column_slice(w)`, `from_vec(w)` or `from_row_slice(w)`: `w`'s gradient is `dy`'s
+/// elements in the order `w` held them (column-major, or row-major for `from_row_slice`).
+/// Implemented on the slice or `Vec` the matrix is built from; the methods are named after the
+/// constructors they differentiate.
+#[allow(clippy::wrong_self_convention)]
+pub trait FromSliceRule<M> {
+    type Tangent;
+    fn from_column_slice_adjoint(&self, y: &M, d: &M) -> Self::Tangent;
+    fn from_row_slice_adjoint(&self, y: &M, d: &M) -> Self::Tangent;
+    fn from_vec_adjoint(&self, y: &M, d: &M) -> Self::Tangent {
+        self.from_column_slice_adjoint(y, d)
+    }
+}
+
+macro_rules! from_slice_rule {
+    ($($source:ty),*) => {$(
+        impl<T, R, C> FromSliceRule<OMatrix<T, R, C>> for $source
+        where
+            T: Real,
+            R: Dim,
+            C: Dim,
+            DefaultAllocator: Allocator<R, C>,
+        {
+            type Tangent = Vec<T>;
+            #[inline]
+            fn from_column_slice_adjoint(&self, _: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> Vec<T> {
+                d.as_slice().to_vec()
+            }
+            #[inline]
+            fn from_row_slice_adjoint(&self, _: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> Vec<T> {
+                let (rows, cols) = d.shape();
+                (0..rows)
+                    .flat_map(|i| (0..cols).map(move |j| (i, j)))
+                    .map(|at| d[at])
+                    .collect()
+            }
+        }
+    )*};
+}
+from_slice_rule!([T], Vec<T>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{assert_close, central_difference};
+    use nalgebra::{DVector, Matrix2x3, Vector3};
+
+    #[test]
+    fn add_scalar_passes_the_cotangent_and_sums_it_for_the_scalar() {
+        let m = Vector3::new(1.0, -2.0, 0.5);
+        let d = Vector3::new(0.5, 1.5, -1.0);
+        let y = m.add_scalar(0.3);
+        assert_eq!(m.add_scalar_adjoint_self(&0.3, &y, &d), d);
+        let fd = central_difference(|b| m.add_scalar(b).dot(&d), 0.3);
+        assert_close(m.add_scalar_adjoint_scalar(&0.3, &y, &d), fd, "add_scalar");
+    }
+
+    #[test]
+    fn mean_spreads_the_cotangent_evenly() {
+        let m = DVector::from_vec(vec![1.0, 2.0, 4.0, 5.0]);
+        let g = m.mean_adjoint(&m.mean(), &2.0);
+        assert_eq!(g, DVector::from_element(4, 0.5));
+    }
+
+    #[test]
+    fn slices_get_the_elements_back_in_their_order() {
+        let w = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let by_columns = Matrix2x3::from_column_slice(&w);
+        let by_rows = Matrix2x3::from_row_slice(&w);
+        let d = Matrix2x3::new(10.0, 20.0, 30.0, 40.0, 50.0, 60.0);
+        // Element k of `w` lands at the same place in `y` as `d`'s entry that comes back to it.
+        let back = FromSliceRule::from_column_slice_adjoint(&w[..], &by_columns, &d);
+        for (k, g) in back.iter().enumerate() {
+            assert_eq!(*g, d[(k % 2, k / 2)]);
+        }
+        let back = FromSliceRule::from_row_slice_adjoint(&w[..], &by_rows, &d);
+        for (k, g) in back.iter().enumerate() {
+            assert_eq!(*g, d[(k / 3, k % 3)]);
+        }
+    }
+}
