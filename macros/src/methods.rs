@@ -122,6 +122,14 @@ trait_methods! {
     from_column_slice => FromSliceRule [from_column_slice_adjoint];
     from_row_slice => FromSliceRule [from_row_slice_adjoint];
     from_vec => FromSliceRule [from_vec_adjoint];
+    determinant => DeterminantRule [determinant_adjoint];
+    // The linear-algebra chains (`a.lu().solve(&b).unwrap()`, ..), lowered to one function each
+    // of the runtime's `linalg` module (see `lower/linalg.rs`).
+    solve_by_lu => SolveRule [solve_adjoint_self, solve_adjoint_other];
+    solve_by_qr => SolveRule [solve_adjoint_self, solve_adjoint_other];
+    solve_by_cholesky => CholeskySolveRule [cholesky_solve_adjoint_self, cholesky_solve_adjoint_other];
+    inverse_by_lu => InverseRule [inverse_adjoint];
+    ln_determinant_by_cholesky => LnDeterminantRule [ln_determinant_adjoint];
 }
 
 /// nalgebra constructors from one slice or `Vec` (see `FromSliceRule` in the runtime).

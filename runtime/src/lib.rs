@@ -43,6 +43,7 @@ pub mod __private {
     pub use crate::operand::{ByCopy, ByRef, Operand};
     pub use crate::parameters::{BlockVisitor, Parameters};
     pub use crate::rules;
+    pub use crate::rules::linalg::solve as linalg;
     pub use crate::tangent::{
         add_to_slot, gradient_from_call, parameter_carries_gradient, take_tangent, Accumulate,
         Tangent, TangentValue, TupleField0, TupleField1, TupleField2, TupleField3, ZeroTangent,

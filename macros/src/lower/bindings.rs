@@ -26,6 +26,8 @@ impl Lowerer<'_> {
             Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 let name = pi.ident.to_string();
                 match &local.init {
+                    Some(init)
+                        if ty.is_none() && self.bind_decomposition(&pi.ident, &init.expr) => {}
                     Some(init) => {
                         let op = self.lower_expr(&init.expr);
                         self.bind_name(&pi.ident, op, ty, local.span());

@@ -134,8 +134,8 @@ impl Lowerer<'_> {
             let args: Vec<&Expr> = call.args.iter().collect();
             let (element, shape) = args.split_last()?;
             // The zero matrix this rewrite builds is itself such a call: lowered as written.
-            let zero: Expr = syn::parse_quote!(::core::default::Default::default());
-            if **element == zero {
+            let zero = quote::quote!(::core::default::Default::default()).to_string();
+            if element.to_token_stream().to_string() == zero {
                 return None;
             }
             let span = call.span();
@@ -182,7 +182,7 @@ impl Lowerer<'_> {
     }
 }
 
-fn method_kind(name: &str, args: usize) -> MethodKind {
+pub(super) fn method_kind(name: &str, args: usize) -> MethodKind {
     if let Some(index) = methods::trait_method(name, args) {
         MethodKind::Trait(index)
     } else if let Some(index) = methods::float_method(name, args) {

@@ -62,6 +62,13 @@ impl Lowerer<'_> {
                     if let Some(id) = self.lookup(&ident.to_string()) {
                         return Value::Use(Operand::Var(id));
                     }
+                    if self.decompositions.contains_key(&ident.to_string()) {
+                        return Value::Use(self.unsupported(
+                            ident.span(),
+                            &format!("using the decomposition `{ident}` other than by `{ident}.solve(..)` or `{ident}.ln_determinant()`"),
+                            "nabla differentiates a decomposition through its solves and log-determinant only (its factors, such as `l()`, have no derivative rule yet); solve with it, or compute the value from the matrix itself",
+                        ));
+                    }
                     if let Some(&(base, index)) = self.places.get(&ident.to_string()) {
                         // An `iter_mut()` element read through auto-deref (`v.sin()`).
                         return Value::Index {
@@ -176,6 +183,10 @@ impl Lowerer<'_> {
                     None => self.lower_method(m),
                 }
             }
+            Expr::MethodCall(m) if self.is_linalg_chain(m) => match self.lower_linalg_chain(m) {
+                Some(value) => value,
+                None => self.lower_method(m),
+            },
             // `w.first().unwrap()`, `w.last().expect(..)`: the element itself (an empty `w`
             // panics in both forms).
             Expr::MethodCall(m)

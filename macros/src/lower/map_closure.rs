@@ -81,6 +81,7 @@ impl Lowerer<'_> {
             closures: Vec::new(),
             model_values: HashSet::new(),
             capture_params: HashMap::new(),
+            decompositions: HashMap::new(),
         };
         let x = inner.new_var(
             param.clone(),

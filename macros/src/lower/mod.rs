@@ -11,6 +11,7 @@ mod control;
 mod expr;
 mod iter;
 mod jumps;
+mod linalg;
 mod locations;
 mod loops;
 mod macros;
@@ -52,6 +53,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         closures: Vec::new(),
         model_values: HashSet::new(),
         capture_params: HashMap::new(),
+        decompositions: HashMap::new(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -162,6 +164,9 @@ struct Lowerer<'e> {
     /// In a `map` closure: the enclosing function's variables it reads, each an extra
     /// parameter of the closure's body (its gradient is summed over the elements).
     capture_params: HashMap<VarId, VarId>,
+    /// Names bound to a decomposition (`let chol = k.cholesky().unwrap();`), with the matrix
+    /// decomposed (see `linalg.rs`).
+    decompositions: HashMap<String, (linalg::Decomposition, Operand)>,
 }
 
 impl Lowerer<'_> {

@@ -19,8 +19,9 @@ pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
 pub use index::{push_adjoint, IndexRule, IndexTakeRule, NewRule};
 pub use linalg::{
-    AddScalarRule, ColumnRule, ComponentDivRule, ComponentMulRule, DotRule, FromSliceRule, MaxRule,
-    MeanRule, MinRule, NormRule, NormSquaredRule, NormalizeRule, RowRule, SumRule, TraceRule,
+    AddScalarRule, CholeskySolveRule, ColumnRule, ComponentDivRule, ComponentMulRule,
+    DeterminantRule, DotRule, FromSliceRule, InverseRule, LnDeterminantRule, MaxRule, MeanRule,
+    MinRule, NormRule, NormSquaredRule, NormalizeRule, RowRule, SolveRule, SumRule, TraceRule,
     TransposeRule,
 };
 pub use map::MapRule;

@@ -22,12 +22,14 @@ mod norms;
 mod products;
 mod reductions;
 mod shape;
+pub mod solve;
 
 pub use broadcast::{AddScalarRule, FromSliceRule, MeanRule};
 pub use norms::{NormRule, NormSquaredRule, NormalizeRule};
 pub use products::{ComponentDivRule, ComponentMulRule, DotRule};
 pub use reductions::{MaxRule, MinRule, SumRule, TraceRule};
 pub use shape::{ColumnRule, RowRule, TransposeRule};
+pub use solve::{CholeskySolveRule, DeterminantRule, InverseRule, LnDeterminantRule, SolveRule};
 
 use nalgebra::{Dim, Matrix, MatrixView, RawStorage, Scalar, ViewStorage};
 

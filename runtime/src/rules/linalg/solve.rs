@@ -1,0 +1,420 @@
+//! Linear solves, inverses and determinants, with the standard matrix-calculus rules.
+//!
+//! `#[differentiable]` code writes these as nalgebra does (`a.lu().solve(&b).unwrap()`,
+//! `a.cholesky().unwrap().solve(&b)`, `a.try_inverse().unwrap()`, `a.determinant()`,
+//! `a.cholesky().unwrap().ln_determinant()`), and the macro turns each chain into one function
+//! of this module, so that the decomposition itself never needs a gradient. The reverse rules
+//! use solves, not inverses, where a solve serves: for `x = A⁻¹b`, `λ = A⁻ᵀ·dx`, `db = λ` and
+//! `dA = -λ·xᵀ`.
+//!
+//! nalgebra's Cholesky decomposition reads only the lower triangle of its matrix, so the
+//! gradients of the Cholesky forms with respect to `A` are those of the lower triangle: the
+//! symmetric gradient `G` folded onto it (`Gᵢⱼ + Gⱼᵢ` below the diagonal, `Gᵢᵢ` on it, zero
+//! above), exactly what finite differences of the program measure.
+
+use core::borrow::Borrow;
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, DimMin, OMatrix, RealField};
+
+use crate::Real;
+
+/// The square matrices the solves take: `SMatrix<T, N, N>` and `DMatrix<T>`.
+type Square<T, D> = OMatrix<T, D, D>;
+
+fn singular(what: &str) -> ! {
+    panic!("{what}: the matrix is singular (nalgebra returned `None`, which the user's `unwrap` would have panicked on)")
+}
+
+/// `a.lu().solve(&b).unwrap()`.
+pub fn solve_by_lu<T, D, C, A, B>(a: A, b: B) -> OMatrix<T, D, C>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    C: Dim,
+    A: Borrow<Square<T, D>>,
+    B: Borrow<OMatrix<T, D, C>>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, C>,
+{
+    a.borrow()
+        .clone()
+        .lu()
+        .solve(b.borrow())
+        .unwrap_or_else(|| singular("lu().solve(..)"))
+}
+
+/// `a.qr().solve(&b).unwrap()`: the same solution as [`solve_by_lu`], computed as written.
+pub fn solve_by_qr<T, D, C, A, B>(a: A, b: B) -> OMatrix<T, D, C>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    C: Dim,
+    A: Borrow<Square<T, D>>,
+    B: Borrow<OMatrix<T, D, C>>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, C>,
+{
+    a.borrow()
+        .clone()
+        .qr()
+        .solve(b.borrow())
+        .unwrap_or_else(|| singular("qr().solve(..)"))
+}
+
+/// `a.cholesky().unwrap().solve(&b)`.
+pub fn solve_by_cholesky<T, D, C, A, B>(a: A, b: B) -> OMatrix<T, D, C>
+where
+    T: Real + RealField,
+    D: Dim,
+    C: Dim,
+    A: Borrow<Square<T, D>>,
+    B: Borrow<OMatrix<T, D, C>>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    a.borrow()
+        .clone()
+        .cholesky()
+        .unwrap_or_else(|| not_positive_definite())
+        .solve(b.borrow())
+}
+
+fn not_positive_definite() -> ! {
+    panic!("cholesky(): the matrix is not positive definite (nalgebra returned `None`, which the user's `unwrap` would have panicked on)")
+}
+
+/// `a.try_inverse().unwrap()`.
+pub fn inverse_by_lu<T, D, A>(a: A) -> Square<T, D>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    A: Borrow<Square<T, D>>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    a.borrow()
+        .clone()
+        .try_inverse()
+        .unwrap_or_else(|| singular("try_inverse()"))
+}
+
+/// `a.cholesky().unwrap().ln_determinant()`: `ln det A` of a positive definite matrix.
+pub fn ln_determinant_by_cholesky<T, D, A>(a: A) -> T
+where
+    T: Real + RealField,
+    D: Dim,
+    A: Borrow<Square<T, D>>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    a.borrow()
+        .clone()
+        .cholesky()
+        .unwrap_or_else(|| not_positive_definite())
+        .ln_determinant()
+}
+
+/// The symmetric gradient `g` of a function of a symmetric matrix, as the gradient of its lower
+/// triangle (which is all nalgebra's Cholesky decomposition reads).
+fn onto_lower_triangle<T: Real + RealField, D: Dim>(g: Square<T, D>) -> Square<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    let mut folded = g.clone();
+    let n = g.nrows();
+    for j in 0..n {
+        for i in 0..n {
+            folded[(i, j)] = match i.cmp(&j) {
+                core::cmp::Ordering::Greater => g[(i, j)] + g[(j, i)],
+                core::cmp::Ordering::Equal => g[(i, i)],
+                core::cmp::Ordering::Less => T::ZERO,
+            };
+        }
+    }
+    folded
+}
+
+/// `x = A⁻¹b` by LU or QR: `λ = A⁻ᵀ·dx`, `dA = -λ·xᵀ`, `db = λ`.
+pub trait SolveRule<B> {
+    type Solution;
+    type Tangent;
+    fn solve_adjoint_self(&self, b: &B, x: &Self::Solution, d: &Self::Solution) -> Self::Tangent;
+    fn solve_adjoint_other(&self, b: &B, x: &Self::Solution, d: &Self::Solution) -> Self::Solution;
+}
+
+impl<T, D, C> SolveRule<OMatrix<T, D, C>> for Square<T, D>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    C: Dim,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, C> + Allocator<C, D>,
+{
+    type Solution = OMatrix<T, D, C>;
+    type Tangent = Square<T, D>;
+    fn solve_adjoint_self(
+        &self,
+        _: &OMatrix<T, D, C>,
+        x: &OMatrix<T, D, C>,
+        d: &OMatrix<T, D, C>,
+    ) -> Square<T, D> {
+        let lambda = solve_by_lu(self.transpose(), d);
+        -(lambda * x.transpose())
+    }
+    fn solve_adjoint_other(
+        &self,
+        _: &OMatrix<T, D, C>,
+        _: &OMatrix<T, D, C>,
+        d: &OMatrix<T, D, C>,
+    ) -> OMatrix<T, D, C> {
+        solve_by_lu(self.transpose(), d)
+    }
+}
+
+/// `x = A⁻¹b` by Cholesky, `A` symmetric positive definite: as [`SolveRule`], with `dA`
+/// folded onto the lower triangle.
+pub trait CholeskySolveRule<B> {
+    type Solution;
+    type Tangent;
+    fn cholesky_solve_adjoint_self(
+        &self,
+        b: &B,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Tangent;
+    fn cholesky_solve_adjoint_other(
+        &self,
+        b: &B,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Solution;
+}
+
+impl<T, D, C> CholeskySolveRule<OMatrix<T, D, C>> for Square<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
+{
+    type Solution = OMatrix<T, D, C>;
+    type Tangent = Square<T, D>;
+    fn cholesky_solve_adjoint_self(
+        &self,
+        _: &OMatrix<T, D, C>,
+        x: &OMatrix<T, D, C>,
+        d: &OMatrix<T, D, C>,
+    ) -> Square<T, D> {
+        let lambda = solve_by_cholesky(self, d);
+        // The solution depends on the symmetric matrix the lower triangle stands for.
+        let g = -(&lambda * x.transpose());
+        onto_lower_triangle(symmetrize(g))
+    }
+    fn cholesky_solve_adjoint_other(
+        &self,
+        _: &OMatrix<T, D, C>,
+        _: &OMatrix<T, D, C>,
+        d: &OMatrix<T, D, C>,
+    ) -> OMatrix<T, D, C> {
+        solve_by_cholesky(self, d)
+    }
+}
+
+/// `(g + gᵀ) / 2`: the gradient with respect to a symmetric matrix, both triangles alike.
+fn symmetrize<T: Real + RealField, D: Dim>(g: Square<T, D>) -> Square<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    let t = g.transpose();
+    (g + t) * T::HALF
+}
+
+/// `Y = A⁻¹`: `dA = -Yᵀ·dY·Yᵀ`.
+pub trait InverseRule {
+    type Tangent;
+    fn inverse_adjoint(&self, y: &Self::Tangent, d: &Self::Tangent) -> Self::Tangent;
+}
+
+impl<T, D> InverseRule for Square<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Tangent = Square<T, D>;
+    fn inverse_adjoint(&self, y: &Square<T, D>, d: &Square<T, D>) -> Square<T, D> {
+        let yt = y.transpose();
+        -(&yt * d * &yt)
+    }
+}
+
+/// `y = ln det A` by Cholesky: `dA = dy·A⁻¹`, folded onto the lower triangle.
+pub trait LnDeterminantRule {
+    type Output;
+    type Tangent;
+    fn ln_determinant_adjoint(&self, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
+}
+
+impl<T, D> LnDeterminantRule for Square<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Output = T;
+    type Tangent = Square<T, D>;
+    fn ln_determinant_adjoint(&self, _: &T, d: &T) -> Square<T, D> {
+        let inverse = self
+            .clone()
+            .cholesky()
+            .unwrap_or_else(|| not_positive_definite())
+            .inverse();
+        onto_lower_triangle(symmetrize(inverse * *d))
+    }
+}
+
+/// `y = det A`: `dA = dy·adj(A)ᵀ`, which is `dy·y·A⁻ᵀ` for an invertible `A` and the cofactor
+/// matrix otherwise (a singular matrix of rank n - 1 still has a nonzero gradient).
+pub trait DeterminantRule {
+    type Output;
+    type Tangent;
+    fn determinant_adjoint(&self, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
+}
+
+impl<T, D> DeterminantRule for Square<T, D>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    type Output = T;
+    type Tangent = Square<T, D>;
+    fn determinant_adjoint(&self, y: &T, d: &T) -> Square<T, D> {
+        match self.clone().try_inverse() {
+            Some(inverse) if *y != T::ZERO => inverse.transpose() * (*y * *d),
+            _ => cofactors(self) * *d,
+        }
+    }
+}
+
+/// The cofactor matrix: `Cᵢⱼ = (-1)^(i+j)·det(A without row i and column j)`.
+fn cofactors<T, D>(a: &Square<T, D>) -> Square<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    DefaultAllocator: Allocator<D, D>,
+{
+    let n = a.nrows();
+    let dynamic = nalgebra::DMatrix::from_fn(n, n, |i, j| a[(i, j)]);
+    let mut c = a.clone();
+    for i in 0..n {
+        for j in 0..n {
+            let minor = dynamic.clone().remove_row(i).remove_column(j);
+            let sign = if (i + j) % 2 == 0 { T::ONE } else { -T::ONE };
+            c[(i, j)] = if n == 1 {
+                T::ONE
+            } else {
+                sign * minor.determinant()
+            };
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
+
+    fn spd() -> Matrix3<f64> {
+        let m = Matrix3::new(2.0, 0.3, -0.4, 0.1, 1.5, 0.2, -0.3, 0.5, 1.8);
+        m * m.transpose() + Matrix3::identity()
+    }
+
+    /// Central differences of `f` in every element of `a`.
+    fn numeric(f: impl Fn(&Matrix3<f64>) -> f64, a: &Matrix3<f64>) -> Matrix3<f64> {
+        let mut g = Matrix3::zeros();
+        for k in 0..9 {
+            let h = 1e-6;
+            let (mut plus, mut minus) = (*a, *a);
+            plus[k] += h;
+            minus[k] -= h;
+            g[k] = (f(&plus) - f(&minus)) / (2.0 * h);
+        }
+        g
+    }
+
+    fn close(a: &Matrix3<f64>, b: &Matrix3<f64>) {
+        assert!((a - b).amax() < 1e-6, "{a} vs {b}");
+    }
+
+    #[test]
+    fn lu_solve_against_finite_differences() {
+        let a = Matrix3::new(2.0, 1.0, 0.5, -1.0, 3.0, 0.2, 0.4, 0.1, 1.5);
+        let b = Vector3::new(1.0, -2.0, 0.5);
+        let d = Vector3::new(0.3, 1.0, -0.7);
+        let x = solve_by_lu(a, b);
+        assert!((a * x - b).norm() < 1e-12);
+        let da = SolveRule::solve_adjoint_self(&a, &b, &x, &d);
+        close(&da, &numeric(|a| solve_by_lu(*a, b).dot(&d), &a));
+        let db = SolveRule::solve_adjoint_other(&a, &b, &x, &d);
+        for k in 0..3 {
+            let mut plus = b;
+            plus[k] += 1e-6;
+            let mut minus = b;
+            minus[k] -= 1e-6;
+            let fd = (solve_by_lu(a, plus).dot(&d) - solve_by_lu(a, minus).dot(&d)) / 2e-6;
+            assert!((db[k] - fd).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn cholesky_forms_differentiate_the_lower_triangle() {
+        let a = spd();
+        let b = Vector3::new(1.0, -2.0, 0.5);
+        let d = Vector3::new(0.3, 1.0, -0.7);
+        let x = solve_by_cholesky(a, b);
+        let da = CholeskySolveRule::cholesky_solve_adjoint_self(&a, &b, &x, &d);
+        close(&da, &numeric(|a| solve_by_cholesky(*a, b).dot(&d), &a));
+        let y = ln_determinant_by_cholesky(a);
+        assert!((y - a.determinant().ln()).abs() < 1e-12);
+        let g = LnDeterminantRule::ln_determinant_adjoint(&a, &y, &2.0);
+        close(&g, &numeric(|a| 2.0 * ln_determinant_by_cholesky(*a), &a));
+    }
+
+    #[test]
+    fn inverse_and_determinant_against_finite_differences() {
+        let a = Matrix3::new(2.0, 1.0, 0.5, -1.0, 3.0, 0.2, 0.4, 0.1, 1.5);
+        let d = Matrix3::new(0.3, -0.2, 0.1, 0.5, 0.4, -0.6, 0.2, 0.7, -0.1);
+        let y = inverse_by_lu(a);
+        let g = InverseRule::inverse_adjoint(&a, &y, &d);
+        close(
+            &g,
+            &numeric(|a| inverse_by_lu(*a).component_mul(&d).sum(), &a),
+        );
+        let det = a.determinant();
+        let g = DeterminantRule::determinant_adjoint(&a, &det, &1.5);
+        close(&g, &numeric(|a| 1.5 * a.determinant(), &a));
+        // A singular matrix of rank 2 still has a gradient: its cofactors.
+        let s = Matrix3::new(1.0, 2.0, 3.0, 2.0, 4.0, 6.0, 1.0, 0.0, 1.0);
+        let g = DeterminantRule::determinant_adjoint(&s, &s.determinant(), &1.0);
+        close(&g, &numeric(|a| a.determinant(), &s));
+    }
+
+    #[test]
+    fn dynamic_shapes_and_matrix_right_sides() {
+        let a = DMatrix::from_fn(4, 4, |i, j| {
+            if i == j {
+                3.0
+            } else {
+                0.1 * (i + 2 * j) as f64
+            }
+        });
+        let b = DMatrix::from_fn(4, 2, |i, j| (i + j) as f64 - 1.5);
+        let x = solve_by_qr(&a, &b);
+        assert!((&a * &x - &b).norm() < 1e-10);
+        let d = DMatrix::from_element(4, 2, 1.0);
+        let da = SolveRule::solve_adjoint_self(&a, &b, &x, &d);
+        assert_eq!(da.shape(), (4, 4));
+        let v = DVector::from_element(4, 1.0);
+        assert!(
+            (solve_by_lu(&a, &v) - solve_by_cholesky(&(&a * a.transpose()), &(&a * &v))).norm()
+                > 0.0
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! Linear solves, inverses and determinants as nalgebra users write them: a least-squares fit
+//! with `lu().solve`, a Gaussian-process negative log-likelihood with `cholesky()`, and
+//! `try_inverse`, `determinant` and `qr().solve`. Every gradient against central finite
+//! differences, at several points.
+
+use nabla::{check_gradient, differentiable};
+use nalgebra::{DMatrix, DVector, Matrix2, Matrix3, Vector3};
+
+/// Ridge regression: the normal equations solved by LU, then the fit's residual.
+#[differentiable]
+fn ridge(lambda: f64, #[no_grad] x: &DMatrix<f64>, #[no_grad] y: &DVector<f64>) -> f64 {
+    let n = x.ncols();
+    let gram = x.transpose() * x + DMatrix::<f64>::identity(n, n) * lambda;
+    let rhs = x.transpose() * y;
+    let w = gram.lu().solve(&rhs).unwrap();
+    let r = x * w - y;
+    r.norm_squared()
+}
+
+#[test]
+fn least_squares_through_an_lu_solve() {
+    let x = DMatrix::from_fn(8, 3, |i, j| ((i * 3 + j) as f64 * 0.7).sin());
+    let y = DVector::from_fn(8, |i, _| (i as f64 * 0.4).cos());
+    for lambda in [0.1, 0.5, 2.0] {
+        let (_, g) = ridge_grad(lambda, &x, &y);
+        check_gradient(|p| ridge(p[0], &x, &y), &[lambda], &[g]).assert_below(1e-7);
+    }
+}
+
+/// The negative log marginal likelihood of a Gaussian process with a squared-exponential
+/// kernel: `½ yᵀK⁻¹y + ½ ln det K`, both through one Cholesky factor's uses.
+#[differentiable]
+fn gp_nll(
+    length: f64,
+    signal: f64,
+    noise: f64,
+    #[no_grad] xs: &[f64],
+    #[no_grad] y: &DVector<f64>,
+) -> f64 {
+    let n = xs.len();
+    let mut k = DMatrix::<f64>::zeros(n, n);
+    for i in 0..n {
+        for j in 0..n {
+            let d = (xs[i] - xs[j]) / length;
+            k[(i, j)] = signal * signal * (-0.5 * d * d).exp();
+        }
+        k[(i, i)] += noise * noise;
+    }
+    let chol = k
+        .cholesky()
+        .expect("the kernel matrix is positive definite");
+    let alpha = chol.solve(y);
+    0.5 * y.dot(&alpha) + 0.5 * chol.ln_determinant()
+}
+
+#[test]
+fn gaussian_process_likelihood_through_cholesky() {
+    let xs = [0.0, 0.4, 1.1, 1.7, 2.5, 3.0];
+    let y = DVector::from_vec(vec![0.1, 0.5, 0.9, 0.7, -0.2, -0.6]);
+    for p in [[0.8, 1.0, 0.2], [1.5, 0.7, 0.3], [0.5, 1.3, 0.5]] {
+        let (_, (dl, ds, dn)) = gp_nll_grad(p[0], p[1], p[2], &xs, &y);
+        check_gradient(|q| gp_nll(q[0], q[1], q[2], &xs, &y), &p, &[dl, ds, dn]).assert_below(1e-7);
+    }
+}
+
+/// A matrix that carries gradient, inverted, solved with QR, and its determinant.
+#[differentiable]
+fn inverse_and_determinant(a: &Matrix3<f64>, b: &Vector3<f64>) -> f64 {
+    let inv = a.try_inverse().unwrap();
+    let x = a.qr().solve(b).unwrap();
+    let m = Matrix2::new(a[(0, 0)], a[(0, 1)], a[(1, 0)], a[(1, 1)]);
+    inv.trace() + x.norm_squared() + a.determinant() * m.determinant()
+}
+
+#[test]
+fn inverses_solves_and_determinants() {
+    let points = [
+        Matrix3::new(2.0, 1.0, 0.5, -1.0, 3.0, 0.2, 0.4, 0.1, 1.5),
+        Matrix3::new(1.0, -0.3, 0.8, 0.2, 2.2, -0.5, 0.7, 0.1, 1.9),
+    ];
+    let b = Vector3::new(1.0, -2.0, 0.5);
+    for a in points {
+        let (_, (da, db)) = inverse_and_determinant_grad(&a, &b);
+        let f = |p: &[f64]| {
+            inverse_and_determinant(
+                &Matrix3::from_column_slice(&p[..9]),
+                &Vector3::new(p[9], p[10], p[11]),
+            )
+        };
+        let point: Vec<f64> = a.iter().chain(b.iter()).copied().collect();
+        let g: Vec<f64> = da.iter().chain(db.iter()).copied().collect();
+        check_gradient(f, &point, &g).assert_below(1e-7);
+    }
+}
