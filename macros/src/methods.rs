@@ -130,6 +130,10 @@ trait_methods! {
     solve_by_cholesky => CholeskySolveRule [cholesky_solve_adjoint_self, cholesky_solve_adjoint_other];
     inverse_by_lu => InverseRule [inverse_adjoint];
     ln_determinant_by_cholesky => LnDeterminantRule [ln_determinant_adjoint];
+    // A Cholesky factor bound to a name, and its uses (`chol.solve(..)`, `chol.ln_determinant()`).
+    cholesky_factor => CholeskyFactorRule [cholesky_factor_adjoint];
+    factor_solve => FactorSolveRule [factor_solve_adjoint_self, factor_solve_adjoint_other];
+    factor_ln_determinant => FactorLnDeterminantRule [factor_ln_determinant_adjoint];
 }
 
 /// nalgebra constructors from one slice or `Vec` (see `FromSliceRule` in the runtime).

@@ -1,5 +1,5 @@
-// A decomposition bound to a name is differentiated through `.solve(..)` and
-// `.ln_determinant()`; any other use of it is named as unsupported.
+// A Cholesky factor bound to a name is differentiated through `.solve(..)` and
+// `.ln_determinant()`; its other methods (`l()`) have no derivative rule.
 use nabla::differentiable;
 use nalgebra::Matrix2;
 

@@ -113,7 +113,7 @@ impl Lowerer<'_> {
     }
 
     /// `let name = op;`: a temporary simply takes the name; anything else gets a variable.
-    fn bind_name(&mut self, name: &Ident, op: Operand, ty: Option<Type>, span: Span) {
+    pub(super) fn bind_name(&mut self, name: &Ident, op: Operand, ty: Option<Type>, span: Span) {
         let key = name.to_string();
         let is_location = self.locations.contains(&key);
         if let (Operand::Var(v), None, false) = (&op, &ty, is_location) {

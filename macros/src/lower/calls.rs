@@ -152,7 +152,9 @@ impl Lowerer<'_> {
         let receiver = self.lower_expr(&m.receiver);
         let args: Vec<Operand> = m.args.iter().map(|a| self.lower_expr(a)).collect();
         let name = m.method.to_string();
-        let mut kind = method_kind(&name, args.len());
+        let mut kind = self
+            .factor_method(&receiver, &name, args.len())
+            .unwrap_or_else(|| method_kind(&name, args.len()));
         if kind == MethodKind::Unknown
             && receiver
                 .var()

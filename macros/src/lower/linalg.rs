@@ -20,7 +20,7 @@ use quote::quote;
 use syn::{Expr, ExprMethodCall};
 
 use super::Lowerer;
-use crate::ir::{Operand, Value};
+use crate::ir::{MethodKind, Operand, Value};
 
 /// The decompositions nalgebra users bind to names.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -137,14 +137,45 @@ impl Lowerer<'_> {
         })
     }
 
-    /// `let chol = k.cholesky().unwrap();`: binds the name to the decomposition of `k` (see
-    /// the module documentation). Returns whether `init` was one.
+    /// `let chol = k.cholesky().unwrap();`: a Cholesky factor becomes a value of its own, which
+    /// its solves and log-determinant share; an LU or QR decomposition binds the name to the
+    /// decomposition of `k` (see the module documentation). Returns whether `init` was one.
     pub(super) fn bind_decomposition(&mut self, name: &Ident, init: &Expr) -> bool {
         let Some((kind, a)) = decomposition_of(init) else {
             return false;
         };
         let op = self.lower_expr(a);
+        if kind == Decomposition::Cholesky {
+            let span = name.span();
+            let factor = Value::Method {
+                receiver: op,
+                method: Ident::new("cholesky_factor", span),
+                turbofish: None,
+                qualified: Some(quote!(::nabla::__private::linalg)),
+                args: Vec::new(),
+                kind: super::calls::method_kind("cholesky_factor", 0),
+            };
+            let factor = self.operand_of(factor, span);
+            if let Some(v) = factor.var() {
+                self.factors.insert(v);
+            }
+            self.bind_name(name, factor, None, span);
+            return true;
+        }
         self.decompositions.insert(name.to_string(), (kind, op));
         true
+    }
+
+    /// The rule of a method of a bound Cholesky factor, or `None` for one without.
+    pub(super) fn factor_method(&self, receiver: &Operand, name: &str, args: usize) -> Option<MethodKind> {
+        if !receiver.var().is_some_and(|v| self.factors.contains(&v)) {
+            return None;
+        }
+        let rule = match (name, args) {
+            ("solve", 1) => "factor_solve",
+            ("ln_determinant", 0) => "factor_ln_determinant",
+            _ => return Some(MethodKind::Unknown),
+        };
+        Some(super::calls::method_kind(rule, args))
     }
 }

@@ -82,6 +82,7 @@ impl Lowerer<'_> {
             model_values: HashSet::new(),
             capture_params: HashMap::new(),
             decompositions: HashMap::new(),
+            factors: HashSet::new(),
         };
         let x = inner.new_var(
             param.clone(),

@@ -54,6 +54,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         model_values: HashSet::new(),
         capture_params: HashMap::new(),
         decompositions: HashMap::new(),
+        factors: HashSet::new(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -167,6 +168,8 @@ struct Lowerer<'e> {
     /// Names bound to a decomposition (`let chol = k.cholesky().unwrap();`), with the matrix
     /// decomposed (see `linalg.rs`).
     decompositions: HashMap<String, (linalg::Decomposition, Operand)>,
+    /// Variables holding a Cholesky factor (see `linalg.rs`).
+    factors: HashSet<VarId>,
 }
 
 impl Lowerer<'_> {

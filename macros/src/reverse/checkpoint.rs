@@ -21,7 +21,10 @@ impl<'a> Generator<'a> {
             StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => body,
             _ => return false,
         };
-        self.loop_depth == 0 && self.scope_depth == 0 && self.has_taping_loop(body)
+        self.loop_depth == 0
+            && self.scope_depth == 0
+            && self.has_taping_loop(body)
+            && !writes_outer_buffer(body, body)
     }
 
     /// Whether `block` holds a loop that saves something on every iteration (in the first
@@ -64,6 +67,10 @@ impl<'a> Generator<'a> {
     }
 
     /// The variables a checkpointed loop's body overwrites that live outside it.
+    ///
+    /// (A buffer from outside that the body writes element by element is never among them:
+    /// saving all of it per iteration would cost its size each time, where the writes'
+    /// own saves cost one element each; see [`writes_outer_buffer`].)
     fn checkpoint_vars(&self, body: &Block) -> Vec<VarId> {
         let mut written = HashSet::new();
         collect_written(body, &mut written);
@@ -112,4 +119,22 @@ impl<'a> Generator<'a> {
         self.loop_depth -= 1;
         quote!(#restore #forward #reverse)
     }
+}
+
+/// Whether `block` (part of the loop body `body`) writes elements of a buffer that lives
+/// outside the body (`k[(i, j)] = ..` filling a matrix row by row): such a loop is not
+/// checkpointed.
+fn writes_outer_buffer(block: &Block, body: &Block) -> bool {
+    block.iter().any(|s| match &s.kind {
+        StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => !defines(body, *base),
+        StmtKind::If {
+            then_block,
+            else_block,
+            ..
+        } => writes_outer_buffer(then_block, body) || writes_outer_buffer(else_block, body),
+        StmtKind::For { body: inner, .. } | StmtKind::Loop { body: inner, .. } => {
+            writes_outer_buffer(inner, body)
+        }
+        _ => false,
+    })
 }

@@ -29,7 +29,10 @@ pub use norms::{NormRule, NormSquaredRule, NormalizeRule};
 pub use products::{ComponentDivRule, ComponentMulRule, DotRule};
 pub use reductions::{MaxRule, MinRule, SumRule, TraceRule};
 pub use shape::{ColumnRule, RowRule, TransposeRule};
-pub use solve::{CholeskySolveRule, DeterminantRule, InverseRule, LnDeterminantRule, SolveRule};
+pub use solve::{
+    CholeskyFactorRule, CholeskySolveRule, DeterminantRule, FactorLnDeterminantRule,
+    FactorSolveRule, InverseRule, LnDeterminantRule, SolveRule,
+};
 
 use nalgebra::{Dim, Matrix, MatrixView, RawStorage, Scalar, ViewStorage};
 

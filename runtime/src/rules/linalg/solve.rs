@@ -110,24 +110,52 @@ where
         .ln_determinant()
 }
 
-/// The symmetric gradient `g` of a function of a symmetric matrix, as the gradient of its lower
-/// triangle (which is all nalgebra's Cholesky decomposition reads).
-fn onto_lower_triangle<T: Real + RealField, D: Dim>(g: Square<T, D>) -> Square<T, D>
+/// A gradient `g` with respect to a symmetric matrix, as the gradient of its lower triangle
+/// (which is all nalgebra's Cholesky decomposition reads): `gᵢⱼ + gⱼᵢ` below the diagonal,
+/// `gᵢᵢ` on it, zero above. In place: one pass, no allocation.
+fn onto_lower_triangle<T: Real + RealField, D: Dim>(mut g: Square<T, D>) -> Square<T, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
-    let mut folded = g.clone();
     let n = g.nrows();
     for j in 0..n {
-        for i in 0..n {
-            folded[(i, j)] = match i.cmp(&j) {
-                core::cmp::Ordering::Greater => g[(i, j)] + g[(j, i)],
-                core::cmp::Ordering::Equal => g[(i, i)],
-                core::cmp::Ordering::Less => T::ZERO,
-            };
+        for i in j + 1..n {
+            let upper = g[(j, i)];
+            g[(i, j)] += upper;
+            g[(j, i)] = T::ZERO;
         }
     }
-    folded
+    g
+}
+
+/// `A⁻¹ = L⁻ᵀ·L⁻¹` from the Cholesky factor `L` of `A`: the triangular inverse by forward
+/// substitution (which skips the zeros of the identity it solves against), then one product,
+/// which nalgebra hands to an optimized kernel for dynamic matrices.
+fn inverse_from_factor<T: Real + RealField, D: Dim>(factor: &nalgebra::Cholesky<T, D>) -> Square<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    let l = factor.l_dirty();
+    let n = l.nrows();
+    let mut inv = l.clone_owned();
+    inv.fill(T::ZERO);
+    // Column j of L⁻¹ solves L·x = eⱼ; it is zero above row j. Column-oriented substitution
+    // reads L by columns, as it is stored (only its lower triangle, as nalgebra left it).
+    let factor_columns = l.as_slice();
+    let columns = inv.as_mut_slice();
+    for j in 0..n {
+        let x = &mut columns[j * n..(j + 1) * n];
+        x[j] = T::ONE;
+        for k in j..n {
+            let column = &factor_columns[k * n..(k + 1) * n];
+            let xk = x[k] / column[k];
+            x[k] = xk;
+            for (xi, &lik) in x[k + 1..].iter_mut().zip(&column[k + 1..]) {
+                *xi -= lik * xk;
+            }
+        }
+    }
+    inv.tr_mul(&inv)
 }
 
 /// `x = A⁻¹b` by LU or QR: `λ = A⁻ᵀ·dx`, `dA = -λ·xᵀ`, `db = λ`.
@@ -202,8 +230,7 @@ where
     ) -> Square<T, D> {
         let lambda = solve_by_cholesky(self, d);
         // The solution depends on the symmetric matrix the lower triangle stands for.
-        let g = -(&lambda * x.transpose());
-        onto_lower_triangle(symmetrize(g))
+        onto_lower_triangle(-(&lambda * x.transpose()))
     }
     fn cholesky_solve_adjoint_other(
         &self,
@@ -213,15 +240,6 @@ where
     ) -> OMatrix<T, D, C> {
         solve_by_cholesky(self, d)
     }
-}
-
-/// `(g + gᵀ) / 2`: the gradient with respect to a symmetric matrix, both triangles alike.
-fn symmetrize<T: Real + RealField, D: Dim>(g: Square<T, D>) -> Square<T, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    let t = g.transpose();
-    (g + t) * T::HALF
 }
 
 /// `Y = A⁻¹`: `dA = -Yᵀ·dY·Yᵀ`.
@@ -259,12 +277,11 @@ where
     type Output = T;
     type Tangent = Square<T, D>;
     fn ln_determinant_adjoint(&self, _: &T, d: &T) -> Square<T, D> {
-        let inverse = self
+        let factor = self
             .clone()
             .cholesky()
-            .unwrap_or_else(|| not_positive_definite())
-            .inverse();
-        onto_lower_triangle(symmetrize(inverse * *d))
+            .unwrap_or_else(|| not_positive_definite());
+        onto_lower_triangle(inverse_from_factor(&factor) * *d)
     }
 }
 
@@ -314,6 +331,137 @@ where
         }
     }
     c
+}
+
+/// A Cholesky factor bound to a name (`let chol = k.cholesky().unwrap();`): computed once, and
+/// shared by its solves and its log-determinant, forward and reverse. Its gradient is one with
+/// respect to the factored matrix.
+#[derive(Clone, Debug)]
+pub struct CholeskyFactor<T: Real + RealField, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    factor: nalgebra::Cholesky<T, D>,
+}
+
+impl<T: Real + RealField, D: Dim> CholeskyFactor<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// `chol.solve(&b)`, as nalgebra's `Cholesky::solve`.
+    pub fn solve<C: Dim>(&self, b: &OMatrix<T, D, C>) -> OMatrix<T, D, C>
+    where
+        DefaultAllocator: Allocator<D, C>,
+    {
+        self.factor.solve(b)
+    }
+
+    /// `chol.ln_determinant()`, as nalgebra's `Cholesky::ln_determinant`.
+    pub fn ln_determinant(&self) -> T {
+        self.factor.ln_determinant()
+    }
+}
+
+/// `a.cholesky().unwrap()`, bound to a name.
+pub fn cholesky_factor<T, D, A>(a: A) -> CholeskyFactor<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    A: Borrow<Square<T, D>>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    CholeskyFactor {
+        factor: a
+            .borrow()
+            .clone()
+            .cholesky()
+            .unwrap_or_else(|| not_positive_definite()),
+    }
+}
+
+impl<T: Real + RealField, D: Dim> crate::tangent::Tangent for CholeskyFactor<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Tangent = Square<T, D>;
+    fn zero_tangent(&self) -> Square<T, D> {
+        let n = self.factor.l_dirty().shape_generic().0;
+        Square::from_element_generic(n, n, T::ZERO)
+    }
+}
+
+/// `chol = cholesky_factor(a)`: the uses' gradient `G` with respect to the symmetric matrix,
+/// folded onto the lower triangle nalgebra reads.
+pub trait CholeskyFactorRule {
+    type Factor;
+    type Tangent;
+    fn cholesky_factor_adjoint(&self, y: &Self::Factor, d: &Self::Tangent) -> Self::Tangent;
+}
+
+impl<T: Real + RealField, D: Dim> CholeskyFactorRule for Square<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Factor = CholeskyFactor<T, D>;
+    type Tangent = Square<T, D>;
+    fn cholesky_factor_adjoint(&self, _: &CholeskyFactor<T, D>, d: &Square<T, D>) -> Square<T, D> {
+        onto_lower_triangle(d.clone())
+    }
+}
+
+/// `x = chol.solve(&b)`: `λ = A⁻¹·dx` from the stored factor, `dA = -λ·xᵀ`, `db = λ`.
+pub trait FactorSolveRule<B> {
+    type Solution;
+    type Tangent;
+    fn factor_solve_adjoint_self(&self, b: &B, x: &Self::Solution, d: &Self::Solution)
+        -> Self::Tangent;
+    fn factor_solve_adjoint_other(&self, b: &B, x: &Self::Solution, d: &Self::Solution)
+        -> Self::Solution;
+}
+
+impl<T, D, C> FactorSolveRule<OMatrix<T, D, C>> for CholeskyFactor<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
+{
+    type Solution = OMatrix<T, D, C>;
+    type Tangent = Square<T, D>;
+    fn factor_solve_adjoint_self(
+        &self,
+        _: &OMatrix<T, D, C>,
+        x: &OMatrix<T, D, C>,
+        d: &OMatrix<T, D, C>,
+    ) -> Square<T, D> {
+        -(self.factor.solve(d) * x.transpose())
+    }
+    fn factor_solve_adjoint_other(
+        &self,
+        _: &OMatrix<T, D, C>,
+        _: &OMatrix<T, D, C>,
+        d: &OMatrix<T, D, C>,
+    ) -> OMatrix<T, D, C> {
+        self.factor.solve(d)
+    }
+}
+
+/// `y = chol.ln_determinant()`: `dA = dy·A⁻¹`, from the stored factor.
+pub trait FactorLnDeterminantRule {
+    type Output;
+    type Tangent;
+    fn factor_ln_determinant_adjoint(&self, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
+}
+
+impl<T: Real + RealField, D: Dim> FactorLnDeterminantRule for CholeskyFactor<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Output = T;
+    type Tangent = Square<T, D>;
+    fn factor_ln_determinant_adjoint(&self, _: &T, d: &T) -> Square<T, D> {
+        inverse_from_factor(&self.factor) * *d
+    }
 }
 
 #[cfg(test)]
@@ -375,6 +523,23 @@ mod tests {
         assert!((y - a.determinant().ln()).abs() < 1e-12);
         let g = LnDeterminantRule::ln_determinant_adjoint(&a, &y, &2.0);
         close(&g, &numeric(|a| 2.0 * ln_determinant_by_cholesky(*a), &a));
+    }
+
+    #[test]
+    fn a_shared_factor_gives_the_gradients_of_its_uses() {
+        let a = spd();
+        let b = Vector3::new(1.0, -2.0, 0.5);
+        let d = Vector3::new(0.3, 1.0, -0.7);
+        let f = |a: &Matrix3<f64>| {
+            let chol = cholesky_factor(a);
+            chol.solve(&b).dot(&d) + 2.0 * chol.ln_determinant()
+        };
+        let chol = cholesky_factor(a);
+        let x = chol.solve(&b);
+        let g = FactorSolveRule::factor_solve_adjoint_self(&chol, &b, &x, &d)
+            + FactorLnDeterminantRule::factor_ln_determinant_adjoint(&chol, &0.0, &2.0);
+        let da = CholeskyFactorRule::cholesky_factor_adjoint(&a, &chol, &g);
+        close(&da, &numeric(f, &a));
     }
 
     #[test]
