@@ -106,3 +106,19 @@ fn first_and_last() {
     assert_eq!(value, 2.0 * 0.5 * -1.5);
     assert_eq!(g, vec![2.0 * -1.5, 0.0, 2.0 * 0.5]);
 }
+
+/// A row of a local array of arrays overwritten whole.
+#[differentiable]
+fn rows(a: f64) -> f64 {
+    let mut k = [[0.0; 2]; 2];
+    k[1] = [a, a * a];
+    k[0] = [k[1][1], 3.0];
+    k[1][0] * k[1][1] + k[0][0] * k[0][1]
+}
+
+#[test]
+fn rows_of_arrays_of_arrays() {
+    let (_, da) = rows_grad(1.5);
+    // a·a² + 3a²: 3a² + 6a
+    assert!((da - (3.0 * 1.5 * 1.5 + 6.0 * 1.5)).abs() < 1e-12);
+}

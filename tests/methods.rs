@@ -248,3 +248,34 @@ fn methods_of_local_models() {
         "stiffer energy",
     );
 }
+
+impl<T: Real> Linear<T> {
+    /// A generic method returning the impl's float type: `NAME_grad` exists for it.
+    #[differentiable]
+    pub fn bias_energy(&self) -> T {
+        self.b * self.b + self.w[0]
+    }
+}
+
+impl Linear<f64> {
+    /// Vectors sized by a `#[no_grad]` count.
+    #[differentiable]
+    pub fn spread(&self) -> f64 {
+        let v = nalgebra::DVector::from_element(self.inputs, self.b);
+        let z = nalgebra::DVector::<f64>::zeros(self.inputs);
+        (v + z).norm_squared()
+    }
+}
+
+#[test]
+fn generic_methods_and_counted_vectors() {
+    let l = Linear {
+        w: vec![0.3, 0.2, -0.4],
+        b: 0.5,
+        inputs: 3,
+    };
+    let (_, g) = l.bias_energy_grad();
+    assert_eq!((g.b, g.w.clone()), (1.0, vec![1.0, 0.0, 0.0]));
+    let (_, g) = l.spread_grad();
+    assert_eq!(g.b, 2.0 * 3.0 * 0.5);
+}

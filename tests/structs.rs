@@ -274,3 +274,66 @@ fn no_grad_fields_carry_no_gradient() {
         }
     );
 }
+
+/// State structs built in loops and branches, read field by field (a struct local to a loop
+/// body is read by value), and nested non-`Copy` structs.
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Inner {
+    pub a: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Outer {
+    pub inner: Inner,
+    pub c: f64,
+    #[no_grad]
+    pub data: Vec<f64>,
+}
+
+#[differentiable]
+fn build_outer(a: f64) -> Outer {
+    Outer {
+        inner: Inner { a: a * a },
+        c: a,
+        data: vec![1.0, 2.0],
+    }
+}
+
+#[differentiable]
+fn loop_local_structs(a: f64, m: &Outer) -> f64 {
+    let mut y = a;
+    for _ in 0..3 {
+        let s = State { x: y, v: a };
+        y = s.x * s.v + m.data[1] * m.c;
+        if y > 0.0 {
+            let t = State { x: y, v: 0.5 };
+            y = t.x * t.v;
+        }
+    }
+    let o = build_outer(y);
+    o.inner.a + o.c + m.data[0] * m.inner.a
+}
+
+#[test]
+fn structs_local_to_loops_and_branches() {
+    let m = Outer {
+        inner: Inner { a: 0.4 },
+        c: -0.3,
+        data: vec![0.5, 1.5],
+    };
+    let (_, (da, dm)) = loop_local_structs_grad(0.8, &m);
+    assert_eq!(dm.data, m.data);
+    common::check_fd(
+        |[a, inner, c]| {
+            let m = Outer {
+                inner: Inner { a: inner },
+                c,
+                data: vec![0.5, 1.5],
+            };
+            loop_local_structs(a, &m)
+        },
+        [0.8, 0.4, -0.3],
+        [da, dm.inner.a, dm.c],
+        "loop-local structs",
+    );
+}

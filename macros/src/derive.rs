@@ -228,11 +228,25 @@ fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
             }
         }
     } else {
-        quote! {
-            #[inline(always)]
-            #vis fn #slot<__T>(&mut self) -> ::core::option::Option<&mut __T> {
-                ::core::option::Option::None
+        // A float or float container (`Vec<f64>`, `DVector<f64>`) that is data: its slot has the
+        // type its reads' cotangents have, so an element read (`m.data[i]`) type-checks.
+        let slot_fn = if crate::parse::float_bearing(ty) {
+            quote! {
+                #[inline(always)]
+                #vis fn #slot(&mut self) -> ::core::option::Option<&mut <#ty as #rt::Tangent>::Tangent> {
+                    ::core::option::Option::None
+                }
             }
+        } else {
+            quote! {
+                #[inline(always)]
+                #vis fn #slot<__T>(&mut self) -> ::core::option::Option<&mut __T> {
+                    ::core::option::Option::None
+                }
+            }
+        };
+        quote! {
+            #slot_fn
             #[inline(always)]
             #vis fn #add<__D>(&mut self, _contribution: __D) {}
             #[inline(always)]

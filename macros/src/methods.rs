@@ -143,6 +143,9 @@ pub const SLICE_CONSTRUCTORS: &[&str] = &["from_column_slice", "from_row_slice",
 /// element is their last argument.
 pub const ELEMENT_CONSTRUCTORS: &[&str] = &["from_element", "repeat"];
 
+/// nalgebra constructors that take dimensions only.
+pub const SHAPE_CONSTRUCTORS: &[&str] = &["zeros", "identity"];
+
 /// Looks up a method whose rule is chosen by type.
 pub fn trait_method(name: &str, args: usize) -> Option<usize> {
     TRAIT_METHODS

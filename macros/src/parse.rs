@@ -180,6 +180,11 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
         .map(|p| p.ident.clone())
         .collect();
     let (result_ty, result) = match &sig.output {
+        // `-> T` of a method in `impl<T: Real> Model<T>`: the impl's type parameter, which the
+        // method's own signature cannot show bounded; a one-letter type name is taken as one.
+        ReturnType::Type(_, ty) if in_impl && is_impl_type_parameter(ty) => {
+            ((**ty).clone(), ResultKind::Scalar)
+        }
         ReturnType::Type(_, ty) if is_float(ty) || is_plain_type_parameter(ty, &real_generics) => {
             let scalar = !matches!(**ty, Type::Reference(_) | Type::Array(_) | Type::Slice(_))
                 && (is_float(ty) || matches!(&**ty, Type::Path(p) if p.path.get_ident().is_some()));
@@ -252,6 +257,15 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
         result,
         in_impl,
     }
+}
+
+/// `T`, `F`: a one-letter uppercase type name, by convention a type parameter.
+fn is_impl_type_parameter(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+    && p.path.get_ident().is_some_and(|i| {
+        let name = i.to_string();
+        name.len() == 1 && name.chars().all(|c| c.is_ascii_uppercase())
+    }))
 }
 
 /// Whether the function names `Self` anywhere: then it is an associated function of an `impl`.

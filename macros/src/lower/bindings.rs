@@ -148,6 +148,13 @@ impl Lowerer<'_> {
             Operand::Const(_) => false,
         } || matches!(ty, Some(Type::Reference(_)));
         let var = self.new_local(name, is_ref, is_location);
+        // `let l = &net.layers[0];`: a reference into a parameter is a place too.
+        if let (Operand::Ref(v, _), false) = (&op, is_location) {
+            if self.vars[v.0].place {
+                self.vars[var.0].place = true;
+                self.vars[var.0].user_ref = true;
+            }
+        }
         let ascribed_model = ty
             .as_ref()
             .is_some_and(|t| crate::parse::is_model_type(t, &[]));

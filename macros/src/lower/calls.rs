@@ -130,20 +130,39 @@ impl Lowerer<'_> {
                 kind: method_kind(&name, 0),
             });
         }
+        let span = call.span();
+        // Shapes only: `DMatrix::zeros(n, n)`, `identity(m.n, m.n)` carry no gradient, whatever
+        // their dimensions are read from.
+        if methods::SHAPE_CONSTRUCTORS.contains(&name.as_str()) {
+            let (tokens, reads) = self.rename(call.to_token_stream());
+            return Some(Value::Opaque {
+                tokens: quote_spanned!(span=> (#tokens)),
+                reads,
+                stopped: true,
+            });
+        }
         if methods::ELEMENT_CONSTRUCTORS.contains(&name.as_str()) && !call.args.is_empty() {
             let args: Vec<&Expr> = call.args.iter().collect();
             let (element, shape) = args.split_last()?;
-            // The zero matrix this rewrite builds is itself such a call: lowered as written.
-            let zero = quote::quote!(::core::default::Default::default()).to_string();
-            if element.to_token_stream().to_string() == zero {
-                return None;
-            }
-            let span = call.span();
             let ident = &last.ident;
-            let spread: Expr = syn::parse_quote_spanned!(span=>
-                #owner::#ident(#(#shape,)* ::core::default::Default::default()).add_scalar(#element)
+            let (shape, reads) = self.rename(quote::quote!(#(#shape,)*));
+            let zero = self.operand_of(
+                Value::Opaque {
+                    tokens: quote_spanned!(span=> (#owner::#ident(#shape ::core::default::Default::default()))),
+                    reads,
+                    stopped: true,
+                },
+                span,
             );
-            return Some(self.lower_value(&spread));
+            let element = self.lower_expr(element);
+            return Some(Value::Method {
+                receiver: zero,
+                method: Ident::new("add_scalar", span),
+                turbofish: None,
+                qualified: None,
+                args: vec![element],
+                kind: method_kind("add_scalar", 1),
+            });
         }
         None
     }

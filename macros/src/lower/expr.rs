@@ -266,10 +266,14 @@ impl Lowerer<'_> {
                     base: base.clone(),
                     member: f.member.clone(),
                 };
-                // A field of a location is read by value: a reference into it could not live
-                // across the location's next assignment.
+                // Fields of parameters, and of places within them, are read as places. A field of a
+                // local value is read by value (a clone): a reference into a loop's or branch's
+                // local, or into a location, could not outlive its next assignment or its block.
+                let rooted_in_parameter = |v: &crate::ir::Var| {
+                    matches!(v.origin, Origin::Param(_)) && !v.is_location || v.place
+                };
                 match base.var() {
-                    Some(b) if !self.vars[b.0].is_location => {
+                    Some(b) if rooted_in_parameter(&self.vars[b.0]) => {
                         let field = self.place_read(value, span);
                         // A field of a model struct may be a model struct (`self.hidden`).
                         if self.model_values.contains(&b) {
@@ -370,8 +374,8 @@ impl Lowerer<'_> {
             Expr::Struct(s) => self.lower_struct(s),
             Expr::Range(_) => Value::Use(self.unsupported(
                 span,
-                "a range outside a `for` loop",
-                "use ranges only as `for` loop bounds",
+                "a range or part of a slice as a value of its own",
+                "use ranges as loop bounds, and parts of slices as element sources (`for x in &w[1..]`, `w[1..].iter().zip(..)`); to pass a part on, pass the whole slice and its bounds",
             )),
             Expr::Array(a) => Value::Array(a.elems.iter().map(|e| self.lower_expr(e)).collect()),
             // `[0.0; 4]`: as written; the checks reject it if its element carries gradient.

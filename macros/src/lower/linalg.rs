@@ -167,7 +167,12 @@ impl Lowerer<'_> {
     }
 
     /// The rule of a method of a bound Cholesky factor, or `None` for one without.
-    pub(super) fn factor_method(&self, receiver: &Operand, name: &str, args: usize) -> Option<MethodKind> {
+    pub(super) fn factor_method(
+        &self,
+        receiver: &Operand,
+        name: &str,
+        args: usize,
+    ) -> Option<MethodKind> {
         if !receiver.var().is_some_and(|v| self.factors.contains(&v)) {
             return None;
         }

@@ -1,13 +1,13 @@
 //! Checkpointing of outermost loops: save each iteration's starting state, rerun it in reverse.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::walk::{collect_primal_reads, collect_written, defines};
 use super::Generator;
-use crate::ir::{Block, Stmt, StmtKind, VarId};
+use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
 
 impl<'a> Generator<'a> {
     /// Whether a loop is checkpointed: an outermost loop whose body has loops of its own would
@@ -17,14 +17,15 @@ impl<'a> Generator<'a> {
     /// The tapes then hold one iteration at a time, so they stay in cache, for one more forward
     /// run of the body.
     pub(super) fn checkpointed(&self, stmt: &Stmt) -> bool {
-        let body = match &stmt.kind {
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => body,
+        let (body, counter) = match &stmt.kind {
+            StmtKind::For { body, var, .. } => (body, Some(*var)),
+            StmtKind::Loop { body, .. } => (body, None),
             _ => return false,
         };
         self.loop_depth == 0
             && self.scope_depth == 0
             && self.has_taping_loop(body)
-            && !writes_outer_buffer(body, body)
+            && !fills_outer_buffer(body, counter)
     }
 
     /// Whether `block` holds a loop that saves something on every iteration (in the first
@@ -68,9 +69,8 @@ impl<'a> Generator<'a> {
 
     /// The variables a checkpointed loop's body overwrites that live outside it.
     ///
-    /// (A buffer from outside that the body writes element by element is never among them:
-    /// saving all of it per iteration would cost its size each time, where the writes'
-    /// own saves cost one element each; see [`writes_outer_buffer`].)
+    /// (A loop that fills a buffer from outside it part by part is not checkpointed; see
+    /// [`fills_outer_buffer`].)
     fn checkpoint_vars(&self, body: &Block) -> Vec<VarId> {
         let mut written = HashSet::new();
         collect_written(body, &mut written);
@@ -121,20 +121,74 @@ impl<'a> Generator<'a> {
     }
 }
 
-/// Whether `block` (part of the loop body `body`) writes elements of a buffer that lives
-/// outside the body (`k[(i, j)] = ..` filling a matrix row by row): such a loop is not
-/// checkpointed.
-fn writes_outer_buffer(block: &Block, body: &Block) -> bool {
+/// Whether the loop body `body` fills a buffer from outside it one part per iteration
+/// (`k[(i, j)] = ..` for the loop's `i`, or `push`): checkpointing would save all of the buffer
+/// at every iteration, where the writes' own saves cost one element each. A scratch buffer
+/// written at indices that do not depend on the loop's counter (`xcentered[id]`) is state like
+/// any other and does not prevent checkpointing.
+fn fills_outer_buffer(body: &Block, counter: Option<VarId>) -> bool {
+    let mut defs = HashMap::new();
+    definitions(body, &mut defs);
+    let depends = |op: &Operand| match (op.var(), counter) {
+        (Some(v), Some(c)) => reads_var(v, c, &defs, 4),
+        _ => counter.is_none(),
+    };
+    writes(body, body, &depends)
+}
+
+fn writes(block: &Block, body: &Block, depends: &dyn Fn(&Operand) -> bool) -> bool {
     block.iter().any(|s| match &s.kind {
-        StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => !defines(body, *base),
+        StmtKind::SetIndex { base, index, .. } => !defines(body, *base) && depends(index),
+        StmtKind::Push { base, .. } => !defines(body, *base),
         StmtKind::If {
             then_block,
             else_block,
             ..
-        } => writes_outer_buffer(then_block, body) || writes_outer_buffer(else_block, body),
+        } => writes(then_block, body, depends) || writes(else_block, body, depends),
         StmtKind::For { body: inner, .. } | StmtKind::Loop { body: inner, .. } => {
-            writes_outer_buffer(inner, body)
+            writes(inner, body, depends)
         }
         _ => false,
     })
+}
+
+/// The values the `let`s of `block` (at any depth) give their variables.
+fn definitions<'b>(block: &'b Block, out: &mut HashMap<VarId, &'b Value>) {
+    for s in block {
+        match &s.kind {
+            StmtKind::Let { var, value, .. } => {
+                out.insert(*var, value);
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                definitions(then_block, out);
+                definitions(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => definitions(body, out),
+            _ => {}
+        }
+    }
+}
+
+/// Whether `v` is `target` or computed from it, within `depth` definitions.
+fn reads_var(v: VarId, target: VarId, defs: &HashMap<VarId, &Value>, depth: usize) -> bool {
+    if v == target {
+        return true;
+    }
+    if depth == 0 {
+        return false;
+    }
+    let Some(value) = defs.get(&v) else {
+        return false;
+    };
+    let direct = match value {
+        Value::Opaque { reads, .. } => reads.clone(),
+        other => other.operands().iter().filter_map(|o| o.var()).collect(),
+    };
+    direct
+        .into_iter()
+        .any(|r| reads_var(r, target, defs, depth - 1))
 }

@@ -243,12 +243,19 @@ impl<'a> Generator<'a> {
 
     /// The value a `let` gives `var`: a reference to the place for place reads.
     pub(super) fn forward_let_value(&self, var: VarId, value: &Value, span: Span) -> TokenStream {
-        let tokens = self.forward_value(value, span);
-        if self.body.var(var).place {
-            quote_spanned!(span=> &(#tokens))
-        } else {
-            tokens
+        if !self.body.var(var).place {
+            return self.forward_value(value, span);
         }
+        let place = match value {
+            Value::Field { base, member } => {
+                let b = self.forward_receiver(base);
+                quote_spanned!(span=> #b.#member)
+            }
+            Value::Index { .. } => self.forward_value(value, span),
+            // `let l = &net.layers[0];`: already a reference.
+            other => return self.forward_value(other, span),
+        };
+        quote_spanned!(span=> &(#place))
     }
 
     pub(super) fn forward_value(&self, value: &Value, span: Span) -> TokenStream {
@@ -360,9 +367,10 @@ impl<'a> Generator<'a> {
                 let i = self.forward_operand_by_value(index);
                 quote_spanned!(span=> #b[#i])
             }
+            // A field of a local, by value; fields of parameters are places (`forward_let_value`).
             Value::Field { base, member } => {
                 let b = self.forward_receiver(base);
-                quote_spanned!(span=> #b.#member)
+                quote_spanned!(span=> ::core::clone::Clone::clone(&#b.#member))
             }
             Value::Tuple(items) => {
                 let items = items.iter().map(|i| self.forward_operand_by_value(i));

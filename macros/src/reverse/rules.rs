@@ -296,7 +296,10 @@ impl<'a> Generator<'a> {
                 for (member, op) in fields {
                     if self.activity.operand_active(op) {
                         let part = field_method("part", member);
-                        let like = self.operand_shape_ref(op);
+                        // The field's value as the literal holds it, for the shape of a zero
+                        // (the operand itself may have been moved into the literal).
+                        let literal = self.read_ref(&Operand::Var(dst));
+                        let like = quote!(&(#literal).#member);
                         out.extend(self.contribute_to(op, quote_spanned!(span=> #d.#part(#like))));
                     }
                 }

@@ -77,10 +77,12 @@ impl<T: TangentElement, const N: usize> IndexRule<usize> for [T; N] {
     }
 }
 
-impl<T: Real, const N: usize> IndexTakeRule<usize> for [T; N] {
+/// Overwriting a row of an array of arrays (`k[1] = [a, b]`) takes the row's gradient.
+impl<T: TangentElement, const N: usize> IndexTakeRule<usize> for [T; N] {
     #[inline(always)]
     fn index_take(&mut self, index: usize) -> T {
-        core::mem::replace(&mut self[index], T::ZERO)
+        let zero = self[index].zeroed();
+        core::mem::replace(&mut self[index], zero)
     }
 }
 impl_fixed_container!(

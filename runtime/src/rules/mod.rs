@@ -19,10 +19,10 @@ pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
 pub use index::{push_adjoint, IndexRule, IndexTakeRule, NewRule};
 pub use linalg::{
-    AddScalarRule, CholeskyFactorRule, CholeskySolveRule, ColumnRule, ComponentDivRule, ComponentMulRule,
-    DeterminantRule, DotRule, FactorLnDeterminantRule, FactorSolveRule, FromSliceRule, InverseRule, LnDeterminantRule, MaxRule, MeanRule,
-    MinRule, NormRule, NormSquaredRule, NormalizeRule, RowRule, SolveRule, SumRule, TraceRule,
-    TransposeRule,
+    AddScalarRule, CholeskyFactorRule, CholeskySolveRule, ColumnRule, ComponentDivRule,
+    ComponentMulRule, DeterminantRule, DotRule, FactorLnDeterminantRule, FactorSolveRule,
+    FromSliceRule, InverseRule, LnDeterminantRule, MaxRule, MeanRule, MinRule, NormRule,
+    NormSquaredRule, NormalizeRule, RowRule, SolveRule, SumRule, TraceRule, TransposeRule,
 };
 pub use map::MapRule;
 pub use scalar::AbsRule;

@@ -131,7 +131,9 @@ where
 /// `A⁻¹ = L⁻ᵀ·L⁻¹` from the Cholesky factor `L` of `A`: the triangular inverse by forward
 /// substitution (which skips the zeros of the identity it solves against), then one product,
 /// which nalgebra hands to an optimized kernel for dynamic matrices.
-fn inverse_from_factor<T: Real + RealField, D: Dim>(factor: &nalgebra::Cholesky<T, D>) -> Square<T, D>
+fn inverse_from_factor<T: Real + RealField, D: Dim>(
+    factor: &nalgebra::Cholesky<T, D>,
+) -> Square<T, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -413,10 +415,18 @@ where
 pub trait FactorSolveRule<B> {
     type Solution;
     type Tangent;
-    fn factor_solve_adjoint_self(&self, b: &B, x: &Self::Solution, d: &Self::Solution)
-        -> Self::Tangent;
-    fn factor_solve_adjoint_other(&self, b: &B, x: &Self::Solution, d: &Self::Solution)
-        -> Self::Solution;
+    fn factor_solve_adjoint_self(
+        &self,
+        b: &B,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Tangent;
+    fn factor_solve_adjoint_other(
+        &self,
+        b: &B,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Solution;
 }
 
 impl<T, D, C> FactorSolveRule<OMatrix<T, D, C>> for CholeskyFactor<T, D>
