@@ -28,7 +28,45 @@
 //! [`errors`] lists every error the macro reports, the silent-gradient bug it prevents, and the
 //! fix.
 
-pub use nabla_macros::{custom_gradient, differentiable};
+/// Generates `NAME_grad` and `NAME_vjp` beside a function, a method or a generic function over
+/// [`Real`]: see the crate documentation and the [`guide`].
+pub use nabla_macros::differentiable;
+
+/// Makes a function differentiable with a hand-written pullback.
+///
+/// `#[custom_gradient(pullback)]` keeps the function's body as written (nabla neither checks
+/// nor differentiates it) and generates `NAME_grad` and `NAME_vjp` from `pullback`, which also
+/// makes the function callable from `#[differentiable]` code. The pullback takes every
+/// parameter of the function, in order and with the same types, then the cotangent (of the
+/// result's type), and returns the gradient as `NAME_grad` does: bare for one parameter that
+/// carries gradient, a tuple in parameter order for several (`#[no_grad]` parameters are passed
+/// in but get no entry), each in the owned form of its parameter (`&[f64]` → `Vec<f64>`).
+///
+/// ```
+/// use nabla::{custom_gradient, differentiable};
+///
+/// /// `x·y` with a pullback written by hand.
+/// #[custom_gradient(product_pullback)]
+/// fn product(x: f64, y: f64, #[no_grad] scale: f64) -> f64 {
+///     scale * x * y
+/// }
+///
+/// fn product_pullback(x: f64, y: f64, scale: f64, cotangent: f64) -> (f64, f64) {
+///     (cotangent * scale * y, cotangent * scale * x)
+/// }
+///
+/// #[differentiable]
+/// fn area(w: f64, h: f64) -> f64 {
+///     product(w, h, 0.5) + w
+/// }
+///
+/// assert_eq!(product_grad(2.0, 3.0, 1.0), (6.0, (3.0, 2.0)));
+/// assert_eq!(area_grad(2.0, 3.0), (5.0, (2.5, 1.0)));
+/// ```
+///
+/// For a vector or matrix result the cotangent has the result's type and only `NAME_vjp` is
+/// generated; the [`guide`] shows one, and a slice parameter.
+pub use nabla_macros::custom_gradient;
 
 /// Derives [`Parameters`](trait@crate::Parameters) and the gradient traits for a model struct,
 /// whose gradient is then a value of the same struct. Fields are trained unless marked
