@@ -133,3 +133,48 @@ fn fold_and_product() {
     assert!((value - (horner + q + r + s)).abs() < 1e-12);
     check(|c| folded(c, 0.7), &g, "folded");
 }
+
+/// Adaptors after `zip` and `enumerate`.
+#[differentiable]
+fn after_zip_and_enumerate(w: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for (a, b) in w.iter().zip(x).skip(1).step_by(2) {
+        total += a * b;
+    }
+    for (a, b) in w.iter().zip(&w[1..]).take(3) {
+        total += a * b * b;
+    }
+    for (i, v) in w.iter().enumerate().skip(2) {
+        total += (i as f64) * v * v;
+    }
+    for (i, v) in w.iter().enumerate().rev().step_by(3) {
+        total += (i as f64 + 0.5) * v.sin();
+    }
+    total
+}
+
+#[test]
+fn adaptors_after_zip_and_enumerate() {
+    let x = [1.0, -2.0, 0.5, 3.0, -1.0, 2.0, 0.25];
+    let (value, g) = after_zip_and_enumerate_grad(&W, &x);
+    // The same sums written with std's iterators on plain floats.
+    let mut want = 0.0;
+    for (a, b) in W.iter().zip(&x).skip(1).step_by(2) {
+        want += a * b;
+    }
+    for (a, b) in W.iter().zip(&W[1..]).take(3) {
+        want += a * b * b;
+    }
+    for (i, v) in W.iter().enumerate().skip(2) {
+        want += (i as f64) * v * v;
+    }
+    for (i, v) in W.iter().enumerate().rev().step_by(3) {
+        want += (i as f64 + 0.5) * v.sin();
+    }
+    assert!((value - want).abs() < 1e-12, "{value} vs {want}");
+    check(
+        |w| after_zip_and_enumerate(w, &x),
+        &g,
+        "after zip and enumerate",
+    );
+}

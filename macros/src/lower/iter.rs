@@ -19,7 +19,9 @@ pub(super) enum Source {
         place: bool,
         window: Option<Window>,
     },
-    Enumerate(Box<Source>),
+    /// `.enumerate()`; the window maps the loop's position to the index `enumerate` yields, once
+    /// an adaptor follows it (`.enumerate().skip(1)` yields `(1, x₁)` first).
+    Enumerate(Box<Source>, Option<Window>),
     Zip(Box<Source>, Box<Source>),
 }
 
@@ -106,33 +108,13 @@ impl Lowerer<'_> {
                         _ => None,
                     },
                     ("skip" | "take" | "step_by", 1) | ("rev", 0) => {
-                        match self.element_source(&m.receiver)? {
-                            Source::Container {
-                                var,
-                                by_ref,
-                                place,
-                                window,
-                            } => {
-                                let span = m.span();
-                                let window = match window {
-                                    Some(w) => w,
-                                    None => self.whole_window(var, span),
-                                };
-                                let window =
-                                    self.adapt_window(window, &name, m.args.first(), span)?;
-                                Some(Source::Container {
-                                    var,
-                                    by_ref,
-                                    place,
-                                    window: Some(window),
-                                })
-                            }
-                            _ => None,
-                        }
+                        let source = self.element_source(&m.receiver)?;
+                        self.adapt_source(source, &name, m.args.first(), m.span())
                     }
-                    ("enumerate", 0) => Some(Source::Enumerate(Box::new(
-                        self.element_source(&m.receiver)?,
-                    ))),
+                    ("enumerate", 0) => Some(Source::Enumerate(
+                        Box::new(self.element_source(&m.receiver)?),
+                        None,
+                    )),
                     ("zip", 1) => {
                         let a = self.element_source(&m.receiver)?;
                         let b = self.element_source(&m.args[0])?;
@@ -179,7 +161,7 @@ impl Lowerer<'_> {
                 let ident = &self.vars[var.0].ident;
                 (quote!(#ident.len()), vec![*var])
             }
-            Source::Enumerate(inner) => self.source_len(inner),
+            Source::Enumerate(inner, _) => self.source_len(inner),
             Source::Zip(a, b) => {
                 let (a, mut ra) = self.source_len(a);
                 let (b, rb) = self.source_len(b);
@@ -241,8 +223,9 @@ impl Lowerer<'_> {
                     }
                 }
             }
-            (Source::Enumerate(inner), Pat::Tuple(t)) if t.elems.len() == 2 => {
-                self.bind_pattern(&t.elems[0], Operand::Var(index), None);
+            (Source::Enumerate(inner, positions), Pat::Tuple(t)) if t.elems.len() == 2 => {
+                let position = self.element_index(*positions, index, span);
+                self.bind_pattern(&t.elems[0], Operand::Var(position), None);
                 self.bind_source(inner, &t.elems[1], index);
             }
             (Source::Zip(a, b), Pat::Tuple(t)) if t.elems.len() == 2 => {
@@ -255,6 +238,60 @@ impl Lowerer<'_> {
                     "this loop pattern",
                     "destructure `.enumerate()` as `(i, x)` and `.zip(..)` as `(a, b)`",
                 );
+            }
+        }
+    }
+
+    /// A window adaptor (`skip`, `take`, `step_by`, `rev`) applied to a source: to a container's
+    /// window, to both sides of a `zip` (positions stay paired), and to an `enumerate`'s source
+    /// and its indices alike. `rev()` after a `zip` is not taken: the two sides may differ in
+    /// length, and `Zip::rev` pairs them from the shorter one's end.
+    fn adapt_source(
+        &mut self,
+        source: Source,
+        name: &str,
+        arg: Option<&Expr>,
+        span: Span,
+    ) -> Option<Source> {
+        match source {
+            Source::Container {
+                var,
+                by_ref,
+                place,
+                window,
+            } => {
+                let window = match window {
+                    Some(w) => w,
+                    None => self.whole_window(var, span),
+                };
+                let window = self.adapt_window(window, name, arg, span)?;
+                Some(Source::Container {
+                    var,
+                    by_ref,
+                    place,
+                    window: Some(window),
+                })
+            }
+            Source::Zip(..) if name == "rev" => None,
+            Source::Zip(a, b) => {
+                let a = self.adapt_source(*a, name, arg, span)?;
+                let b = self.adapt_source(*b, name, arg, span)?;
+                Some(Source::Zip(Box::new(a), Box::new(b)))
+            }
+            Source::Enumerate(inner, positions) => {
+                if name == "rev" && matches!(*inner, Source::Zip(..)) {
+                    return None;
+                }
+                let positions = match positions {
+                    Some(w) => w,
+                    None => {
+                        let (len, reads) = self.source_len(&inner);
+                        self.counting_window(len, reads, span)
+                    }
+                };
+                let positions = self.adapt_window(positions, name, arg, span)?;
+                let inner = self.adapt_source(*inner, name, arg, span)?;
+                Some(Source::Enumerate(Box::new(inner), Some(positions)))
             }
         }
     }
@@ -289,7 +326,7 @@ impl Lowerer<'_> {
 pub(super) fn source_container(source: &Source) -> (VarId, Option<Window>) {
     match source {
         Source::Container { var, window, .. } => (*var, *window),
-        Source::Enumerate(inner) => source_container(inner),
+        Source::Enumerate(inner, _) => source_container(inner),
         Source::Zip(a, _) => source_container(a),
     }
 }

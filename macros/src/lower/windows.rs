@@ -52,6 +52,19 @@ impl Lowerer<'_> {
         Window { first, stride, len }
     }
 
+    /// The positions `0, 1, .., len - 1` of a source `len` long (`len` reads `reads`).
+    pub(super) fn counting_window(
+        &mut self,
+        len: TokenStream,
+        reads: Vec<VarId>,
+        span: Span,
+    ) -> Window {
+        let first = self.window_value(quote!(0isize), vec![], span);
+        let stride = self.window_value(quote!(1isize), vec![], span);
+        let len = self.window_value(len, reads, span);
+        Window { first, stride, len }
+    }
+
     /// `xs[range]` of the whole container `var`.
     pub(super) fn range_window(
         &mut self,
