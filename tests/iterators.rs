@@ -178,3 +178,25 @@ fn adaptors_after_zip_and_enumerate() {
         "after zip and enumerate",
     );
 }
+
+/// Code around the iterators that carries no gradient keeps its own meaning.
+#[differentiable]
+fn plain_iterators(w: &[f64], #[no_grad] counts: &[u64], #[no_grad] k: usize) -> f64 {
+    let n = counts.iter().product::<u64>() as f64;
+    let last_count = counts.iter().last().copied().unwrap() as f64;
+    let tail: f64 = w[k..].iter().sum();
+    tail * n + last_count
+}
+
+#[test]
+fn integer_reductions_and_iterator_last_as_written() {
+    let (value, g) = plain_iterators_grad(&[1.0, 2.0, 3.0], &[2, 3], 1);
+    assert_eq!(value, 5.0 * 6.0 + 3.0);
+    assert_eq!(g, vec![0.0, 6.0, 6.0]);
+}
+
+#[test]
+#[should_panic(expected = "out of range")]
+fn a_window_out_of_bounds_panics_as_the_function_does() {
+    let _ = plain_iterators_grad(&[1.0, 2.0, 3.0], &[2, 3], 4);
+}

@@ -226,11 +226,13 @@ pub struct Tagged {
     pub count: usize,
 }
 
+/// A value that carries gradient goes into a `#[no_grad]` field only through
+/// `stop_gradient` (otherwise it is a compile error: see `ui-tests/fail/no-grad-field-store.rs`).
 #[differentiable]
 fn make_tagged(k: f64) -> Tagged {
     Tagged {
         x: k,
-        e: k * k,
+        e: nabla::stop_gradient(k * k),
         count: 3,
     }
 }
@@ -255,7 +257,7 @@ fn counted(t: &Tagged) -> f64 {
 
 #[test]
 fn no_grad_fields_carry_no_gradient() {
-    // d/dk of `t.x + t.e` where `e` is not differentiated: 1.
+    // d/dk of `t.x + t.e` where `e` holds a value with its gradient stopped: 1.
     let (_, dk) = through_tagged_grad(3.0);
     assert_eq!(dk, 1.0);
     let t = Tagged {

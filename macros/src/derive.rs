@@ -199,9 +199,10 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 /// visible as the field itself: `__nabla_slot_F` lends the field to add a read's cotangent into,
 /// `__nabla_add_F` adds one, and `__nabla_part_F` takes the field's part out of a struct
 /// literal's cotangent. For a `#[no_grad]` field, whose place in a gradient value holds the
-/// field's value and no gradient, the first lends nothing, the second ignores what it is given
-/// and the third returns a zero shaped like the field's value in the literal (`like`). The macro
-/// cannot see which fields are trained; these let rustc decide.
+/// field's value and no gradient, the first lends nothing, the second ignores what it is given,
+/// and the third gives `NoGradientField`, which is no gradient: storing a value that carries
+/// gradient in a `#[no_grad]` field is a compile error at the literal. The macro cannot see
+/// which fields are trained; these let rustc decide.
 fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
     let (member, ty, vis) = (&field.member, &field.ty, &field.vis);
     let suffix = match member {
@@ -222,7 +223,7 @@ fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
                 (#rt::trained::<#ty>().accumulate)(&mut self.#member, contribution);
             }
             #[inline(always)]
-            #vis fn #part<__L: ?Sized>(&mut self, _like: &__L) -> #ty {
+            #vis fn #part(&mut self) -> #ty {
                 let zero = (#rt::trained::<#ty>().zero)(&self.#member);
                 ::core::mem::replace(&mut self.#member, zero)
             }
@@ -250,8 +251,8 @@ fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
             #[inline(always)]
             #vis fn #add<__D>(&mut self, _contribution: __D) {}
             #[inline(always)]
-            #vis fn #part<__L: #rt::Tangent + ?Sized>(&mut self, like: &__L) -> __L::Tangent {
-                #rt::Tangent::zero_tangent(like)
+            #vis fn #part(&mut self) -> #rt::NoGradientField {
+                #rt::NoGradientField
             }
         }
     }

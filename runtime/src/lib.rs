@@ -45,8 +45,9 @@ pub mod __private {
     pub use crate::rules;
     pub use crate::rules::linalg::solve as linalg;
     pub use crate::tangent::{
-        add_to_slot, gradient_from_call, parameter_carries_gradient, take_tangent, Accumulate,
-        Tangent, TangentValue, TupleField0, TupleField1, TupleField2, TupleField3, ZeroTangent,
+        add_to_slot, field_gradient, gradient_from_call, parameter_carries_gradient, take_tangent,
+        Accumulate, NoGradientField, Tangent, TangentValue, TupleField0, TupleField1, TupleField2,
+        TupleField3, ZeroTangent,
     };
     pub use crate::tape::{Slot, Tape};
 }

@@ -83,6 +83,26 @@ pub fn add_to_slot<T: Accumulate>(slot: &mut T, contribution: T) {
     slot.accumulate(contribution);
 }
 
+/// What a struct literal's cotangent holds for a `#[no_grad]` field: no gradient.
+#[doc(hidden)]
+pub struct NoGradientField;
+
+/// A field's part of a struct literal's gradient, for the value the literal stored there.
+#[diagnostic::on_unimplemented(
+    message = "a value that carries gradient is stored in a `#[no_grad]` field",
+    label = "this struct's field takes it as `#[no_grad]`: its gradient would be dropped here",
+    note = "wrap the value in `stop_gradient(..)` if no gradient is meant to flow through it, or train the field (remove `#[no_grad]`)"
+)]
+pub trait FieldGradient {}
+
+impl<G: TangentValue> FieldGradient for G {}
+
+/// Checks a field's part of a struct literal's gradient (see [`FieldGradient`]).
+#[inline(always)]
+pub fn field_gradient<G: FieldGradient>(gradient: G) -> G {
+    gradient
+}
+
 /// Builds the zero gradient of a tangent type from nothing, for shapes known at compile time.
 pub trait ZeroTangent {
     fn zero() -> Self;

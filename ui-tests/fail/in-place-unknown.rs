@@ -27,3 +27,18 @@ fn normalized(m: &Vector3<f64>) -> f64 {
 }
 
 fn main() {}
+
+#[derive(Clone, nabla::Parameters)]
+pub struct Net {
+    pub w: nalgebra::Vector3<f64>,
+}
+
+// A copy of a model's field is a model value, whose unknown methods might be its own: with the
+// result unused, on a local, it is rejected as an in-place change would be.
+#[differentiable]
+fn renormalized(net: &Net) -> f64 {
+    let mut u = net.w.clone();
+    u[2] *= 1.0;
+    u.normalize_mut();
+    u[0]
+}

@@ -54,7 +54,16 @@ impl Checker<'_, '_> {
                     // Deny by default: a method nabla has no rule for may change its receiver
                     // in place (`v.sort_by(..)`, `m.normalize_mut()`), so it is an error on a
                     // value that carries gradient even where its result is never used.
-                    MethodKind::Unknown if !self.flow.feeds_unknown.contains(&dst) => {
+                    // A model's own method whose result is unused, on a local the body may change:
+                    // it may change that local in place, as an unknown method may.
+                    MethodKind::Unknown | MethodKind::User
+                        if !self.flow.feeds_unknown.contains(&dst)
+                            && (kind == &MethodKind::Unknown
+                                || (!self.useful(dst)
+                                    && receiver
+                                        .var()
+                                        .is_some_and(|r| self.flow.body.var(r).is_location))) =>
+                    {
                         let (message, help) = if self.useful(dst) {
                             (
                                 format!("no derivative is known for `{text}`: `{name}` is not a method nabla differentiates, and gradient would flow into it from {from}"),

@@ -76,9 +76,16 @@ impl Lowerer<'_> {
                             index: Operand::Var(index),
                         };
                     }
-                    if let Some((outer_ident, id, is_ref)) =
+                    if let Some((outer_ident, id, is_ref, further)) =
                         self.outer.get(&ident.to_string()).cloned()
                     {
+                        if further {
+                            return Value::Use(self.unsupported(
+                                ident.span(),
+                                &format!("a `map` closure inside another reading `{ident}` of the function around both"),
+                                "compute the inner `map` before the outer one, or pass the value through the outer closure's own variables",
+                            ));
+                        }
                         // A closure reading a variable of the enclosing function: a parameter of
                         // the closure's body, named as the enclosing variable.
                         self.captures.push((id, ident.span()));
@@ -176,7 +183,9 @@ impl Lowerer<'_> {
                 }
             }
             Expr::MethodCall(m)
-                if (m.method == "sum" || m.method == "product") && m.args.is_empty() =>
+                if (m.method == "sum" || m.method == "product")
+                    && m.args.is_empty()
+                    && float_turbofish(&m.turbofish) =>
             {
                 match self.lower_reduction(&m.receiver, m.method == "product") {
                     Some(value) => value,
@@ -468,9 +477,28 @@ fn end_element(option: &Expr) -> Option<Expr> {
         return None;
     }
     let base = &m.receiver;
+    // A container, not an iterator (`xs.iter().last()` is `Iterator::last`).
+    if !matches!(
+        strip_parens(base),
+        Expr::Path(_) | Expr::Field(_) | Expr::Index(_)
+    ) {
+        return None;
+    }
     match m.method.to_string().as_str() {
         "first" => Some(syn::parse_quote_spanned!(m.method.span()=> (#base)[0])),
         "last" => Some(syn::parse_quote_spanned!(m.method.span()=> (#base)[(#base).len() - 1])),
         _ => None,
+    }
+}
+
+/// No turbofish, or `::<f32>`/`::<f64>`: a float reduction (`counts.iter().product::<u64>()`
+/// is integer arithmetic, left as written).
+fn float_turbofish(turbofish: &Option<syn::AngleBracketedGenericArguments>) -> bool {
+    match turbofish {
+        None => true,
+        Some(args) => args
+            .args
+            .iter()
+            .all(|a| matches!(a, syn::GenericArgument::Type(t) if crate::parse::is_float(t))),
     }
 }

@@ -162,6 +162,22 @@ impl Lowerer<'_> {
             self.bind_name(name, factor, None, span);
             return true;
         }
+        // The matrix as it is at the binding: a location may be assigned before the solve.
+        let op = match op {
+            Operand::Var(v) if self.vars[v.0].is_location => {
+                let copy = self.new_temp();
+                self.push(
+                    crate::ir::StmtKind::Let {
+                        var: copy,
+                        ty: None,
+                        value: Value::Use(Operand::Var(v)),
+                    },
+                    name.span(),
+                );
+                Operand::Var(copy)
+            }
+            other => other,
+        };
         self.decompositions.insert(name.to_string(), (kind, op));
         true
     }

@@ -56,12 +56,25 @@ impl Lowerer<'_> {
             );
             return None;
         }
-        let mut outer = self.outer.clone();
+        // Variables of bodies further out than this one's (a closure inside a closure): their
+        // gradients would have to pass through the enclosing closure, which nabla does not do.
+        let mut outer: HashMap<String, (proc_macro2::Ident, VarId, bool, bool)> = self
+            .outer
+            .iter()
+            .map(|(name, (ident, id, is_ref, _))| {
+                (name.clone(), (ident.clone(), *id, *is_ref, true))
+            })
+            .collect();
         for scope in &self.scopes {
             for (name, id) in scope {
                 outer.insert(
                     name.clone(),
-                    (self.vars[id.0].ident.clone(), *id, self.vars[id.0].is_ref),
+                    (
+                        self.vars[id.0].ident.clone(),
+                        *id,
+                        self.vars[id.0].is_ref,
+                        false,
+                    ),
                 );
             }
         }

@@ -154,7 +154,9 @@ struct Lowerer<'e> {
     /// Loop variables of `iter_mut()` loops: name → (buffer, index) of the element they stand for.
     places: HashMap<String, (VarId, VarId)>,
     /// Inside a `map` closure: the enclosing function's variables, by name.
-    outer: HashMap<String, (Ident, VarId, bool)>,
+    /// In a `map` closure: the enclosing body's variables by name (identifier, id, whether it
+    /// holds a reference, and whether it is of a body further out than the enclosing one).
+    outer: HashMap<String, (Ident, VarId, bool, bool)>,
     /// Enclosing variables this closure reads.
     captures: Vec<(VarId, Span)>,
     closures: Vec<Closure>,

@@ -8,6 +8,8 @@ use crate::rename::rename_tokens;
 
 impl Lowerer<'_> {
     pub(super) fn bind(&mut self, name: &str, id: VarId) {
+        // A new binding hides a decomposition of the same name (see `linalg.rs`).
+        self.decompositions.remove(name);
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(name.to_string(), id);
         }
@@ -47,7 +49,7 @@ impl Lowerer<'_> {
                 return None;
             }
             let Some(id) = self.lookup(&name) else {
-                let (outer_ident, id, _) = outer.get(&name)?;
+                let (outer_ident, id, _, _) = outer.get(&name)?;
                 captured.push((*id, ident.span()));
                 return Some(respan(outer_ident, ident.span()));
             };

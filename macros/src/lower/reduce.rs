@@ -11,6 +11,27 @@ use super::iter::{source_container, Source};
 use super::Lowerer;
 use crate::ir::{Operand, StmtKind, Value, VarId};
 
+/// A reduction's starting value: a constant, or the user's expression (`fold(init, ..)`),
+/// lowered once the source is known to be one nabla reads.
+enum Init<'e> {
+    Value(Operand),
+    Written(&'e Expr),
+}
+
+/// Whether `body` holds a `return` of its own (not one inside a nested closure).
+fn returns(body: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_expr(&mut finder, body);
+    finder.0
+}
+
 /// What a reduction does with each element.
 enum Step<'e> {
     /// `acc + term` (`sum`) or `acc * term` (`product`).
@@ -33,8 +54,11 @@ impl Lowerer<'_> {
         } else {
             (BinOp::Add(syn::Token![+](span)), quote_spanned!(span=> 0.0))
         };
-        let init = Operand::Const(init);
-        self.reduce(receiver, init, Step::Operator(op))
+        self.reduce(
+            receiver,
+            Init::Value(Operand::Const(init)),
+            Step::Operator(op),
+        )
     }
 
     /// `source.fold(init, |acc, x| body)`.
@@ -46,10 +70,9 @@ impl Lowerer<'_> {
         if c.inputs.len() != 2 || !matches!(strip_type(acc), Pat::Ident(_)) {
             return None;
         }
-        let init = self.lower_expr(&m.args[0]);
         self.reduce(
             &m.receiver,
-            init,
+            Init::Written(&m.args[0]),
             Step::Fold {
                 acc,
                 element,
@@ -58,7 +81,7 @@ impl Lowerer<'_> {
         )
     }
 
-    fn reduce(&mut self, receiver: &Expr, init: Operand, step: Step<'_>) -> Option<Value> {
+    fn reduce(&mut self, receiver: &Expr, init: Init<'_>, step: Step<'_>) -> Option<Value> {
         let (source_expr, map) = match receiver {
             Expr::MethodCall(m) if m.method == "map" && m.args.len() == 1 => match &m.args[0] {
                 Expr::Closure(c) if c.inputs.len() == 1 => (&*m.receiver, Some(c)),
@@ -77,6 +100,24 @@ impl Lowerer<'_> {
         }
         let source = self.element_source(source_expr)?;
         let span = receiver.span();
+        // The closure runs inline, inside the loop: a `return` in it would return from the
+        // function.
+        let closure_body = match (&step, map) {
+            (Step::Fold { body, .. }, _) => Some(*body),
+            (_, Some(c)) => Some(&*c.body),
+            _ => None,
+        };
+        if let Some(body) = closure_body.filter(|b| returns(b)) {
+            return Some(Value::Use(self.unsupported(
+                body.span(),
+                "`return` inside the closure of a `fold`, `sum` or `product`",
+                "compute the closure's value with `if`/`else`, or write the loop out",
+            )));
+        }
+        let init = match init {
+            Init::Value(op) => op,
+            Init::Written(e) => self.lower_expr(e),
+        };
         let (len, reads) = self.source_len(&source);
         let range = Value::Opaque {
             tokens: quote_spanned!(span=> (0..#len)),

@@ -89,8 +89,9 @@ impl Lowerer<'_> {
         };
         let first = self.window_value(quote!(#start as isize), reads.clone(), span);
         let stride = self.window_value(quote!(1isize), vec![], span);
+        // Through the slice itself, so that bounds out of range panic as in the user's code.
         let len = self.window_value(
-            quote!((#end as usize).saturating_sub(#start as usize)),
+            quote!(#container[(#start as usize)..(#end as usize)].len()),
             reads,
             span,
         );

@@ -296,11 +296,12 @@ impl<'a> Generator<'a> {
                 for (member, op) in fields {
                     if self.activity.operand_active(op) {
                         let part = field_method("part", member);
-                        // The field's value as the literal holds it, for the shape of a zero
-                        // (the operand itself may have been moved into the literal).
-                        let literal = self.read_ref(&Operand::Var(dst));
-                        let like = quote!(&(#literal).#member);
-                        out.extend(self.contribute_to(op, quote_spanned!(span=> #d.#part(#like))));
+                        // Checked to be a gradient: a `#[no_grad]` field has none to give.
+                        // Spanned at the field's name in the literal, where the error belongs.
+                        let at = syn::spanned::Spanned::span(member);
+                        let d_here = Ident::new(&d.to_string(), Span::mixed_site().located_at(at));
+                        let taken = quote_spanned!(at=> #rt::field_gradient(#d_here.#part()));
+                        out.extend(self.contribute_to(op, taken));
                     }
                 }
                 out
