@@ -10,10 +10,11 @@
 //! | `a.cholesky().unwrap().ln_determinant()`  | `ln_determinant_by_cholesky(a)`    |
 //! | `a.try_inverse().unwrap()`                | `inverse_by_lu(a)`                 |
 //!
-//! `.expect(..)` may stand for `.unwrap()`, and a decomposition may be bound to a name first
-//! (`let chol = k.cholesky().unwrap();` then `chol.solve(&y)` and `chol.ln_determinant()`): each
-//! use is then differentiated as the chain it stands for (the decomposition is computed again
-//! for each). A singular matrix panics, as the user's `unwrap` would.
+//! `.expect(..)` may stand for `.unwrap()`, and a decomposition may be bound to a name first.
+//! A bound Cholesky factor (`let chol = k.cholesky().unwrap();`) is a value of its own, a
+//! runtime `CholeskyFactor` shared by `chol.solve(&y)` and `chol.ln_determinant()`; a bound LU or
+//! QR decomposition names the matrix, and each use is differentiated as the chain it stands for.
+//! A singular matrix panics, as the user's `unwrap` would.
 
 use proc_macro2::Ident;
 use quote::quote;
