@@ -18,6 +18,7 @@
 mod abs;
 mod arith;
 mod broadcast;
+mod factor;
 mod norms;
 mod products;
 mod reductions;
@@ -25,14 +26,12 @@ mod shape;
 pub mod solve;
 
 pub use broadcast::{AddScalarRule, FromSliceRule, MeanRule};
+pub use factor::{CholeskyFactor, CholeskyFactorRule, FactorLnDeterminantRule, FactorSolveRule};
 pub use norms::{NormRule, NormSquaredRule, NormalizeRule};
 pub use products::{ComponentDivRule, ComponentMulRule, DotRule};
 pub use reductions::{MaxRule, MinRule, SumRule, TraceRule};
 pub use shape::{ColumnRule, RowRule, TransposeRule};
-pub use solve::{
-    CholeskyFactorRule, CholeskySolveRule, DeterminantRule, FactorLnDeterminantRule,
-    FactorSolveRule, InverseRule, LnDeterminantRule, SolveRule,
-};
+pub use solve::{CholeskySolveRule, DeterminantRule, InverseRule, LnDeterminantRule, SolveRule};
 
 use nalgebra::{Dim, Matrix, MatrixView, RawStorage, Scalar, ViewStorage};
 

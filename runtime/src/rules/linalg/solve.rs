@@ -3,7 +3,7 @@
 //! `#[differentiable]` code writes these as nalgebra does (`a.lu().solve(&b).unwrap()`,
 //! `a.cholesky().unwrap().solve(&b)`, `a.try_inverse().unwrap()`, `a.determinant()`,
 //! `a.cholesky().unwrap().ln_determinant()`), and the macro turns each chain into one function
-//! of this module, so that the decomposition itself never needs a gradient. The reverse rules
+//! of this module (a Cholesky factor bound to a name is `factor.rs`'s), so that the decomposition itself never needs a gradient. The reverse rules
 //! use solves, not inverses, where a solve serves: for `x = A⁻¹b`, `λ = A⁻ᵀ·dx`, `db = λ` and
 //! `dA = -λ·xᵀ`.
 //!
@@ -19,8 +19,10 @@ use nalgebra::{DefaultAllocator, Dim, DimMin, OMatrix, RealField};
 
 use crate::Real;
 
+pub use super::factor::cholesky_factor;
+
 /// The square matrices the solves take: `SMatrix<T, N, N>` and `DMatrix<T>`.
-type Square<T, D> = OMatrix<T, D, D>;
+pub(super) type Square<T, D> = OMatrix<T, D, D>;
 
 fn singular(what: &str) -> ! {
     panic!("{what}: the matrix is singular (nalgebra returned `None`, which the user's `unwrap` would have panicked on)")
@@ -77,7 +79,7 @@ where
         .solve(b.borrow())
 }
 
-fn not_positive_definite() -> ! {
+pub(super) fn not_positive_definite() -> ! {
     panic!("cholesky(): the matrix is not positive definite (nalgebra returned `None`, which the user's `unwrap` would have panicked on)")
 }
 
@@ -113,7 +115,7 @@ where
 /// A gradient `g` with respect to a symmetric matrix, as the gradient of its lower triangle
 /// (which is all nalgebra's Cholesky decomposition reads): `gᵢⱼ + gⱼᵢ` below the diagonal,
 /// `gᵢᵢ` on it, zero above. In place: one pass, no allocation.
-fn onto_lower_triangle<T: Real + RealField, D: Dim>(mut g: Square<T, D>) -> Square<T, D>
+pub(super) fn onto_lower_triangle<T: Real + RealField, D: Dim>(mut g: Square<T, D>) -> Square<T, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -131,7 +133,7 @@ where
 /// `A⁻¹ = L⁻ᵀ·L⁻¹` from the Cholesky factor `L` of `A`: the triangular inverse by forward
 /// substitution (which skips the zeros of the identity it solves against), then one product,
 /// which nalgebra hands to an optimized kernel for dynamic matrices.
-fn inverse_from_factor<T: Real + RealField, D: Dim>(
+pub(super) fn inverse_from_factor<T: Real + RealField, D: Dim>(
     factor: &nalgebra::Cholesky<T, D>,
 ) -> Square<T, D>
 where
@@ -335,145 +337,6 @@ where
     c
 }
 
-/// A Cholesky factor bound to a name (`let chol = k.cholesky().unwrap();`): computed once, and
-/// shared by its solves and its log-determinant, forward and reverse. Its gradient is one with
-/// respect to the factored matrix.
-#[derive(Clone, Debug)]
-pub struct CholeskyFactor<T: Real + RealField, D: Dim>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    factor: nalgebra::Cholesky<T, D>,
-}
-
-impl<T: Real + RealField, D: Dim> CholeskyFactor<T, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    /// `chol.solve(&b)`, as nalgebra's `Cholesky::solve`.
-    pub fn solve<C: Dim>(&self, b: &OMatrix<T, D, C>) -> OMatrix<T, D, C>
-    where
-        DefaultAllocator: Allocator<D, C>,
-    {
-        self.factor.solve(b)
-    }
-
-    /// `chol.ln_determinant()`, as nalgebra's `Cholesky::ln_determinant`.
-    pub fn ln_determinant(&self) -> T {
-        self.factor.ln_determinant()
-    }
-}
-
-/// `a.cholesky().unwrap()`, bound to a name.
-pub fn cholesky_factor<T, D, A>(a: A) -> CholeskyFactor<T, D>
-where
-    T: Real + RealField,
-    D: Dim,
-    A: Borrow<Square<T, D>>,
-    DefaultAllocator: Allocator<D, D>,
-{
-    CholeskyFactor {
-        factor: a
-            .borrow()
-            .clone()
-            .cholesky()
-            .unwrap_or_else(|| not_positive_definite()),
-    }
-}
-
-impl<T: Real + RealField, D: Dim> crate::tangent::Tangent for CholeskyFactor<T, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    type Tangent = Square<T, D>;
-    fn zero_tangent(&self) -> Square<T, D> {
-        let n = self.factor.l_dirty().shape_generic().0;
-        Square::from_element_generic(n, n, T::ZERO)
-    }
-}
-
-/// `chol = cholesky_factor(a)`: the uses' gradient `G` with respect to the symmetric matrix,
-/// folded onto the lower triangle nalgebra reads.
-pub trait CholeskyFactorRule {
-    type Factor;
-    type Tangent;
-    fn cholesky_factor_adjoint(&self, y: &Self::Factor, d: &Self::Tangent) -> Self::Tangent;
-}
-
-impl<T: Real + RealField, D: Dim> CholeskyFactorRule for Square<T, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    type Factor = CholeskyFactor<T, D>;
-    type Tangent = Square<T, D>;
-    fn cholesky_factor_adjoint(&self, _: &CholeskyFactor<T, D>, d: &Square<T, D>) -> Square<T, D> {
-        onto_lower_triangle(d.clone())
-    }
-}
-
-/// `x = chol.solve(&b)`: `λ = A⁻¹·dx` from the stored factor, `dA = -λ·xᵀ`, `db = λ`.
-pub trait FactorSolveRule<B> {
-    type Solution;
-    type Tangent;
-    fn factor_solve_adjoint_self(
-        &self,
-        b: &B,
-        x: &Self::Solution,
-        d: &Self::Solution,
-    ) -> Self::Tangent;
-    fn factor_solve_adjoint_other(
-        &self,
-        b: &B,
-        x: &Self::Solution,
-        d: &Self::Solution,
-    ) -> Self::Solution;
-}
-
-impl<T, D, C> FactorSolveRule<OMatrix<T, D, C>> for CholeskyFactor<T, D>
-where
-    T: Real + RealField,
-    D: Dim,
-    C: Dim,
-    DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
-{
-    type Solution = OMatrix<T, D, C>;
-    type Tangent = Square<T, D>;
-    fn factor_solve_adjoint_self(
-        &self,
-        _: &OMatrix<T, D, C>,
-        x: &OMatrix<T, D, C>,
-        d: &OMatrix<T, D, C>,
-    ) -> Square<T, D> {
-        -(self.factor.solve(d) * x.transpose())
-    }
-    fn factor_solve_adjoint_other(
-        &self,
-        _: &OMatrix<T, D, C>,
-        _: &OMatrix<T, D, C>,
-        d: &OMatrix<T, D, C>,
-    ) -> OMatrix<T, D, C> {
-        self.factor.solve(d)
-    }
-}
-
-/// `y = chol.ln_determinant()`: `dA = dy·A⁻¹`, from the stored factor.
-pub trait FactorLnDeterminantRule {
-    type Output;
-    type Tangent;
-    fn factor_ln_determinant_adjoint(&self, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
-}
-
-impl<T: Real + RealField, D: Dim> FactorLnDeterminantRule for CholeskyFactor<T, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    type Output = T;
-    type Tangent = Square<T, D>;
-    fn factor_ln_determinant_adjoint(&self, _: &T, d: &T) -> Square<T, D> {
-        inverse_from_factor(&self.factor) * *d
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,23 +396,6 @@ mod tests {
         assert!((y - a.determinant().ln()).abs() < 1e-12);
         let g = LnDeterminantRule::ln_determinant_adjoint(&a, &y, &2.0);
         close(&g, &numeric(|a| 2.0 * ln_determinant_by_cholesky(*a), &a));
-    }
-
-    #[test]
-    fn a_shared_factor_gives_the_gradients_of_its_uses() {
-        let a = spd();
-        let b = Vector3::new(1.0, -2.0, 0.5);
-        let d = Vector3::new(0.3, 1.0, -0.7);
-        let f = |a: &Matrix3<f64>| {
-            let chol = cholesky_factor(a);
-            chol.solve(&b).dot(&d) + 2.0 * chol.ln_determinant()
-        };
-        let chol = cholesky_factor(a);
-        let x = chol.solve(&b);
-        let g = FactorSolveRule::factor_solve_adjoint_self(&chol, &b, &x, &d)
-            + FactorLnDeterminantRule::factor_ln_determinant_adjoint(&chol, &0.0, &2.0);
-        let da = CholeskyFactorRule::cholesky_factor_adjoint(&a, &chol, &g);
-        close(&da, &numeric(f, &a));
     }
 
     #[test]

@@ -1,0 +1,195 @@
+//! A Cholesky factor bound to a name in differentiable code (`let chol = k.cholesky().unwrap();`):
+//! computed once, shared by `chol.solve(&b)` and `chol.ln_determinant()` in both sweeps, and
+//! differentiated with respect to the lower triangle of the factored matrix, as in `solve.rs`.
+
+use core::borrow::Borrow;
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, OMatrix, RealField};
+
+use super::solve::{inverse_from_factor, not_positive_definite, onto_lower_triangle, Square};
+use crate::Real;
+
+/// A Cholesky factor bound to a name (`let chol = k.cholesky().unwrap();`): computed once, and
+/// shared by its solves and its log-determinant, forward and reverse. Its gradient is one with
+/// respect to the factored matrix.
+#[derive(Clone, Debug)]
+pub struct CholeskyFactor<T: Real + RealField, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    factor: nalgebra::Cholesky<T, D>,
+}
+
+impl<T: Real + RealField, D: Dim> CholeskyFactor<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// `chol.solve(&b)`, as nalgebra's `Cholesky::solve`.
+    pub fn solve<C: Dim>(&self, b: &OMatrix<T, D, C>) -> OMatrix<T, D, C>
+    where
+        DefaultAllocator: Allocator<D, C>,
+    {
+        self.factor.solve(b)
+    }
+
+    /// `chol.ln_determinant()`, as nalgebra's `Cholesky::ln_determinant`.
+    pub fn ln_determinant(&self) -> T {
+        self.factor.ln_determinant()
+    }
+}
+
+/// `a.cholesky().unwrap()`, bound to a name.
+pub fn cholesky_factor<T, D, A>(a: A) -> CholeskyFactor<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    A: Borrow<Square<T, D>>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    CholeskyFactor {
+        factor: a
+            .borrow()
+            .clone()
+            .cholesky()
+            .unwrap_or_else(|| not_positive_definite()),
+    }
+}
+
+impl<T: Real + RealField, D: Dim> crate::tangent::Tangent for CholeskyFactor<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Tangent = Square<T, D>;
+    fn zero_tangent(&self) -> Square<T, D> {
+        let n = self.factor.l_dirty().shape_generic().0;
+        Square::from_element_generic(n, n, T::ZERO)
+    }
+}
+
+/// `chol = cholesky_factor(a)`: the uses' gradient `G` with respect to the symmetric matrix,
+/// folded onto the lower triangle nalgebra reads.
+pub trait CholeskyFactorRule {
+    type Factor;
+    type Tangent;
+    fn cholesky_factor_adjoint(&self, y: &Self::Factor, d: &Self::Tangent) -> Self::Tangent;
+}
+
+impl<T: Real + RealField, D: Dim> CholeskyFactorRule for Square<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Factor = CholeskyFactor<T, D>;
+    type Tangent = Square<T, D>;
+    fn cholesky_factor_adjoint(&self, _: &CholeskyFactor<T, D>, d: &Square<T, D>) -> Square<T, D> {
+        onto_lower_triangle(d.clone())
+    }
+}
+
+/// `x = chol.solve(&b)`: `λ = A⁻¹·dx` from the stored factor, `dA = -λ·xᵀ`, `db = λ`.
+pub trait FactorSolveRule<B> {
+    type Solution;
+    type Tangent;
+    fn factor_solve_adjoint_self(
+        &self,
+        b: &B,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Tangent;
+    fn factor_solve_adjoint_other(
+        &self,
+        b: &B,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Solution;
+}
+
+impl<T, D, C> FactorSolveRule<OMatrix<T, D, C>> for CholeskyFactor<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
+{
+    type Solution = OMatrix<T, D, C>;
+    type Tangent = Square<T, D>;
+    fn factor_solve_adjoint_self(
+        &self,
+        _: &OMatrix<T, D, C>,
+        x: &OMatrix<T, D, C>,
+        d: &OMatrix<T, D, C>,
+    ) -> Square<T, D> {
+        -(self.factor.solve(d) * x.transpose())
+    }
+    fn factor_solve_adjoint_other(
+        &self,
+        _: &OMatrix<T, D, C>,
+        _: &OMatrix<T, D, C>,
+        d: &OMatrix<T, D, C>,
+    ) -> OMatrix<T, D, C> {
+        self.factor.solve(d)
+    }
+}
+
+/// `y = chol.ln_determinant()`: `dA = dy·A⁻¹`, from the stored factor.
+pub trait FactorLnDeterminantRule {
+    type Output;
+    type Tangent;
+    fn factor_ln_determinant_adjoint(&self, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
+}
+
+impl<T: Real + RealField, D: Dim> FactorLnDeterminantRule for CholeskyFactor<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Output = T;
+    type Tangent = Square<T, D>;
+    fn factor_ln_determinant_adjoint(&self, _: &T, d: &T) -> Square<T, D> {
+        inverse_from_factor(&self.factor) * *d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::{Matrix3, Vector3};
+
+    fn spd() -> Matrix3<f64> {
+        let m = Matrix3::new(2.0, 0.3, -0.4, 0.1, 1.5, 0.2, -0.3, 0.5, 1.8);
+        m * m.transpose() + Matrix3::identity()
+    }
+
+    /// Central differences of `f` in every element of `a`.
+    fn numeric(f: impl Fn(&Matrix3<f64>) -> f64, a: &Matrix3<f64>) -> Matrix3<f64> {
+        let mut g = Matrix3::zeros();
+        for k in 0..9 {
+            let h = 1e-6;
+            let (mut plus, mut minus) = (*a, *a);
+            plus[k] += h;
+            minus[k] -= h;
+            g[k] = (f(&plus) - f(&minus)) / (2.0 * h);
+        }
+        g
+    }
+
+    fn close(a: &Matrix3<f64>, b: &Matrix3<f64>) {
+        assert!((a - b).amax() < 1e-6, "{a} vs {b}");
+    }
+
+    #[test]
+    fn a_shared_factor_gives_the_gradients_of_its_uses() {
+        let a = spd();
+        let b = Vector3::new(1.0, -2.0, 0.5);
+        let d = Vector3::new(0.3, 1.0, -0.7);
+        let f = |a: &Matrix3<f64>| {
+            let chol = cholesky_factor(a);
+            chol.solve(&b).dot(&d) + 2.0 * chol.ln_determinant()
+        };
+        let chol = cholesky_factor(a);
+        let x = chol.solve(&b);
+        let g = FactorSolveRule::factor_solve_adjoint_self(&chol, &b, &x, &d)
+            + FactorLnDeterminantRule::factor_ln_determinant_adjoint(&chol, &0.0, &2.0);
+        let da = CholeskyFactorRule::cholesky_factor_adjoint(&a, &chol, &g);
+        close(&da, &numeric(f, &a));
+    }
+}
