@@ -145,7 +145,7 @@ pub fn differentiable_operands<'a>(body: &Body, value: &'a Value) -> Vec<&'a Ope
         Value::Call { args, .. } | Value::Construct { args, .. } => args.iter().collect(),
         Value::Cast { arg, ty } if is_float(ty) => vec![arg],
         Value::Cast { .. } => vec![],
-        Value::Index { base, .. } => vec![base],
+        Value::Index { base, .. } | Value::Part { base, .. } => vec![base],
         Value::Field { base, .. } => vec![base],
         Value::Tuple(items) | Value::Array(items) => items.iter().collect(),
         Value::Struct { fields, .. } => fields.iter().map(|(_, op)| op).collect(),

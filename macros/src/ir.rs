@@ -131,6 +131,12 @@ pub enum Value {
         base: Operand,
         index: Operand,
     },
+    /// `w[a..b]` as a value of its own (`f(&w[1..])`, `let tail = &w[k..]`): a copy of the
+    /// elements in `range`, a `Vec`. `range` never carries gradient.
+    Part {
+        base: Operand,
+        range: Operand,
+    },
     Field {
         base: Operand,
         member: Member,
@@ -166,6 +172,7 @@ impl Value {
             | Value::Tuple(args)
             | Value::Array(args) => args.iter().collect(),
             Value::Index { base, index } => vec![base, index],
+            Value::Part { base, range } => vec![base, range],
             Value::Field { base, .. } => vec![base],
             Value::Struct { fields, .. } => fields.iter().map(|(_, op)| op).collect(),
             Value::Opaque { .. } => vec![],

@@ -22,6 +22,7 @@ mod ir;
 mod lower;
 mod methods;
 mod parse;
+mod parts;
 mod rename;
 mod reverse;
 mod spans;

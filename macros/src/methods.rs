@@ -116,6 +116,21 @@ trait_methods! {
     abs => AbsRule [abs_adjoint];
     column => ColumnRule [column_adjoint, _];
     row => RowRule [row_adjoint, _];
+    // Read-only views: their start and size never carry gradient.
+    rows => RowsRule [rows_adjoint, _, _];
+    columns => ColumnsRule [columns_adjoint, _, _];
+    fixed_rows => FixedRowsRule [fixed_rows_adjoint, _];
+    fixed_columns => FixedColumnsRule [fixed_columns_adjoint, _];
+    view => ViewRule [view_adjoint, _, _];
+    fixed_view => FixedViewRule [fixed_view_adjoint, _, _];
+    cross => CrossRule [cross_adjoint_self, cross_adjoint_other];
+    kronecker => KroneckerRule [kronecker_adjoint_self, kronecker_adjoint_other];
+    lp_norm => LpNormRule [lp_norm_adjoint, _];
+    amax => AmaxRule [amax_adjoint];
+    amin => AminRule [amin_adjoint];
+    // nalgebra's whole-matrix product; `xs.iter().product()` is a reduction (`lower/reduce.rs`).
+    product => ProductRule [product_adjoint];
+    symmetric_eigenvalues => SymmetricEigenvaluesRule [symmetric_eigenvalues_adjoint];
     add_scalar => AddScalarRule [add_scalar_adjoint_self, add_scalar_adjoint_scalar];
     mean => MeanRule [mean_adjoint];
     // `DVector::from_column_slice(w)` and its kin, lowered with `w` as the receiver.
@@ -130,11 +145,17 @@ trait_methods! {
     solve_by_cholesky => CholeskySolveRule [cholesky_solve_adjoint_self, cholesky_solve_adjoint_other];
     inverse_by_lu => InverseRule [inverse_adjoint];
     ln_determinant_by_cholesky => LnDeterminantRule [ln_determinant_adjoint];
+    cholesky_l => CholeskyLRule [cholesky_l_adjoint];
     // A Cholesky factor bound to a name, and its uses (`chol.solve(..)`, `chol.ln_determinant()`).
     cholesky_factor => CholeskyFactorRule [cholesky_factor_adjoint];
     factor_solve => FactorSolveRule [factor_solve_adjoint_self, factor_solve_adjoint_other];
     factor_ln_determinant => FactorLnDeterminantRule [factor_ln_determinant_adjoint];
+    factor_l => FactorLRule [factor_l_adjoint];
 }
+
+/// Rules that read only the result and its cotangent, called as `Trait::rule(&y, &d)`: the
+/// reverse sweep then keeps nothing of the operands for them.
+pub const RESULT_ONLY_RULES: &[&str] = &["cholesky_factor_adjoint"];
 
 /// nalgebra constructors from one slice or `Vec` (see `FromSliceRule` in the runtime).
 pub const SLICE_CONSTRUCTORS: &[&str] = &["from_column_slice", "from_row_slice", "from_vec"];

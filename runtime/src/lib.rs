@@ -44,6 +44,7 @@ pub mod __private {
     pub use crate::parameters::{BlockVisitor, Parameters};
     pub use crate::rules;
     pub use crate::rules::linalg::solve as linalg;
+    pub use crate::rules::part::{chunk_count, exact_chunk_count, window_count};
     pub use crate::tangent::{
         add_to_slot, field_gradient, gradient_from_call, parameter_carries_gradient, take_tangent,
         Accumulate, NoGradientField, Tangent, TangentValue, TupleField0, TupleField1, TupleField2,

@@ -1,12 +1,12 @@
-// A Cholesky factor bound to a name is differentiated through `.solve(..)` and
-// `.ln_determinant()`; its other methods (`l()`) have no derivative rule.
+// A Cholesky factor bound to a name is differentiated through `.solve(..)`,
+// `.ln_determinant()` and `.l()`; its other methods (`inverse()`) have no derivative rule.
 use nabla::differentiable;
 use nalgebra::Matrix2;
 
 #[differentiable]
 fn factor(a: &Matrix2<f64>) -> f64 {
     let chol = a.cholesky().unwrap();
-    chol.l()[(1, 0)]
+    chol.inverse()[(1, 0)]
 }
 
 fn main() {}

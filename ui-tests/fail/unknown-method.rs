@@ -19,7 +19,7 @@ fn activation(x: f64) -> f64 {
 
 #[differentiable]
 fn volume(v: &SVector<f64, 3>) -> f64 {
-    v.product()
+    v.variance()
 }
 
 fn main() {}

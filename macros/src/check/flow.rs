@@ -234,7 +234,7 @@ impl<'a> Flow<'a> {
     /// `argmax` (reported on its own).
     pub(super) fn carrying<'v>(&self, value: &'v Value) -> Vec<&'v Operand> {
         match value {
-            Value::Index { base, .. } => vec![base],
+            Value::Index { base, .. } | Value::Part { base, .. } => vec![base],
             Value::Field { base, member } => {
                 let value_half = matches!(member, syn::Member::Unnamed(i) if i.index == 1);
                 if value_half && self.position_with_value(base).is_some() {

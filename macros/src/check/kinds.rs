@@ -173,7 +173,7 @@ impl Flow<'_> {
             }
             Value::Construct { .. } => Kind::Float,
             Value::Cast { ty, .. } => kind_of_type(ty),
-            Value::Index { base, .. } => match self.kind(base) {
+            Value::Index { base, .. } | Value::Part { base, .. } => match self.kind(base) {
                 Kind::Float => Kind::Float,
                 _ => Kind::Unknown,
             },

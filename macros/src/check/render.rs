@@ -84,6 +84,7 @@ impl Flow<'_> {
                 format!("{} as {}", r(arg), tokens_text(&ty.to_token_stream()))
             }
             Value::Index { base, index } => format!("{}[{}]", r(base), r(index)),
+            Value::Part { base, range } => format!("{}[{}]", r(base), r(range)),
             Value::Field { base, member } => {
                 format!("{}.{}", r(base), tokens_text(&member.to_token_stream()))
             }

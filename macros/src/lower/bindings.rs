@@ -57,7 +57,19 @@ impl Lowerer<'_> {
                     Some(Type::Tuple(t)) => Some(t.elems.iter().cloned().collect()),
                     _ => None,
                 };
-                if let Expr::Tuple(values) = &*init.expr {
+                // `let (a, b) = w.split_at(k);`: the two parts bound right away.
+                let split = match &*init.expr {
+                    Expr::MethodCall(m) => crate::parts::split_at_parts(m),
+                    _ => None,
+                };
+                let init_expr = match split {
+                    Some((syn::Stmt::Local(mid), parts)) => {
+                        self.lower_let(&mid);
+                        parts
+                    }
+                    _ => (*init.expr).clone(),
+                };
+                if let Expr::Tuple(values) = &init_expr {
                     if values.elems.len() == tuple.elems.len() {
                         let ops: Vec<Operand> =
                             values.elems.iter().map(|e| self.lower_expr(e)).collect();

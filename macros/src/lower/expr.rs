@@ -1,14 +1,17 @@
 //! Expressions: the dispatch over syn's expression kinds, operators and short-circuit logic.
 
+use proc_macro2::Ident;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr};
 
 use super::assign::{is_compound, plain_op};
+use super::calls::method_kind;
 use super::names::respan;
 use super::Lowerer;
 use crate::in_place;
 use crate::ir::{MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId};
+use crate::parts;
 use crate::spans::expr_span;
 
 /// Stack left when lowering grows a new stack segment, and the size of each segment.
@@ -202,6 +205,14 @@ impl Lowerer<'_> {
                 if (m.method == "unwrap" && m.args.is_empty())
                     || (m.method == "expect" && m.args.len() == 1) =>
             {
+                if let Some((popped, v)) = parts::rewrite_pop(&m.receiver) {
+                    if self
+                        .lookup(&v.to_string())
+                        .is_some_and(|v| self.vars[v.0].is_location)
+                    {
+                        return self.lower_value(&popped);
+                    }
+                }
                 match end_element(&m.receiver) {
                     Some(element) => self.lower_value(&element),
                     None => self.lower_method(m),
@@ -248,7 +259,10 @@ impl Lowerer<'_> {
                     None => Value::Use(Operand::Const(quote!(()))),
                 }
             }
-            Expr::MethodCall(m) => match self.in_place_rewrite(m) {
+            Expr::MethodCall(m) => match self
+                .in_place_rewrite(m)
+                .or_else(|| parts::rewrite_split_at(m))
+            {
                 Some(rewritten) => self.lower_value(&rewritten),
                 None => self.lower_method(m),
             },
@@ -256,6 +270,19 @@ impl Lowerer<'_> {
                 Some(rewritten) => self.lower_value(&rewritten),
                 None => self.lower_call(call),
             },
+            Expr::Index(i) if matches!(strip_parens(&i.index), Expr::Range(_)) => {
+                let base = self.lower_expr(&i.expr);
+                let (tokens, reads) = self.rename(i.index.to_token_stream());
+                let range = self.operand_of(
+                    Value::Opaque {
+                        tokens: quote_spanned!(span=> (#tokens)),
+                        reads,
+                        stopped: true,
+                    },
+                    span,
+                );
+                Value::Part { base, range }
+            }
             Expr::Index(i) => {
                 let base = self.lower_expr(&i.expr);
                 let index = self.lower_expr(&i.index);
@@ -267,6 +294,25 @@ impl Lowerer<'_> {
                     Value::Use(element)
                 } else {
                     value
+                }
+            }
+            // `a.symmetric_eigen().eigenvalues`: the eigenvalues alone, which have a rule.
+            Expr::Field(f)
+                if matches!(&f.member, syn::Member::Named(n) if n == "eigenvalues")
+                    && matches!(strip_parens(&f.base), Expr::MethodCall(m)
+                        if m.method == "symmetric_eigen" && m.args.is_empty()) =>
+            {
+                let Expr::MethodCall(m) = strip_parens(&f.base) else {
+                    return Value::Use(Operand::Const(quote!(())));
+                };
+                let receiver = self.lower_expr(&m.receiver);
+                Value::Method {
+                    receiver,
+                    method: Ident::new("symmetric_eigenvalues", m.method.span()),
+                    turbofish: None,
+                    qualified: None,
+                    args: Vec::new(),
+                    kind: method_kind("symmetric_eigenvalues", 0),
                 }
             }
             Expr::Field(f) => {
@@ -461,7 +507,7 @@ impl Lowerer<'_> {
 }
 
 /// `(a, b)` inside any number of parentheses.
-pub(super) fn strip_parens(expr: &Expr) -> &Expr {
+pub(crate) fn strip_parens(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => strip_parens(&p.expr),
         other => other,

@@ -8,12 +8,14 @@
 //! | `a.qr().solve(&b).unwrap()`               | `solve_by_qr(a, b)`                |
 //! | `a.cholesky().unwrap().solve(&b)`         | `solve_by_cholesky(a, b)`          |
 //! | `a.cholesky().unwrap().ln_determinant()`  | `ln_determinant_by_cholesky(a)`    |
+//! | `a.cholesky().unwrap().l()`               | `cholesky_l(a)`                    |
 //! | `a.try_inverse().unwrap()`                | `inverse_by_lu(a)`                 |
 //!
 //! `.expect(..)` may stand for `.unwrap()`, and a decomposition may be bound to a name first.
 //! A bound Cholesky factor (`let chol = k.cholesky().unwrap();`) is a value of its own, a
-//! runtime `CholeskyFactor` shared by `chol.solve(&y)` and `chol.ln_determinant()`; a bound LU or
-//! QR decomposition names the matrix, and each use is differentiated as the chain it stands for.
+//! runtime `CholeskyFactor` shared by `chol.solve(&y)`, `chol.ln_determinant()` and `chol.l()`;
+//! a bound LU or QR decomposition names the matrix, and each use is differentiated as the chain
+//! it stands for.
 //! A singular matrix panics, as the user's `unwrap` would.
 
 use proc_macro2::Ident;
@@ -111,6 +113,7 @@ impl Lowerer<'_> {
         match (m.method.to_string().as_str(), m.args.len()) {
             ("solve", 1) => Some(("solve_by_cholesky", a, vec![&m.args[0]])),
             ("ln_determinant", 0) => Some(("ln_determinant_by_cholesky", a, vec![])),
+            ("l", 0) => Some(("cholesky_l", a, vec![])),
             _ => None,
         }
     }
@@ -196,6 +199,7 @@ impl Lowerer<'_> {
         let rule = match (name, args) {
             ("solve", 1) => "factor_solve",
             ("ln_determinant", 0) => "factor_ln_determinant",
+            ("l", 0) => "factor_l",
             _ => return Some(MethodKind::Unknown),
         };
         Some(super::calls::method_kind(rule, args))

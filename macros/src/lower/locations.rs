@@ -92,7 +92,8 @@ impl<'ast> Visit<'ast> for LocationScan {
     }
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
         let in_place = in_place::is_in_place(&node.method.to_string(), node.args.len());
-        if node.method == "push" || node.method == "iter_mut" || in_place {
+        let shrunk = node.method == "pop" && node.args.is_empty();
+        if node.method == "push" || node.method == "iter_mut" || shrunk || in_place {
             // A buffer grown or written through: one storage location.
             if let Expr::Path(p) = &*node.receiver {
                 if let Some(ident) = p.path.get_ident() {

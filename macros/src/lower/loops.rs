@@ -16,6 +16,9 @@ impl Lowerer<'_> {
     /// `for` over a range, or over the elements of slices, arrays, `Vec`s and nalgebra storage.
     pub(super) fn lower_for(&mut self, e: &syn::ExprForLoop) -> Value {
         let span = e.for_token.span;
+        if let Some(rewritten) = crate::parts::rewrite_parts_loop(e) {
+            return self.lower_value(&rewritten);
+        }
         if e.label.is_some() {
             return self.labeled_loop(span);
         }

@@ -96,6 +96,7 @@ impl Lowerer<'_> {
             capture_params: HashMap::new(),
             decompositions: HashMap::new(),
             factors: HashSet::new(),
+            computed: HashMap::new(),
         };
         let x = inner.new_var(
             param.clone(),

@@ -8,7 +8,7 @@ mod assign;
 mod bindings;
 mod calls;
 mod control;
-mod expr;
+pub(crate) mod expr;
 mod iter;
 mod jumps;
 mod linalg;
@@ -18,6 +18,7 @@ mod macros;
 mod map_closure;
 mod names;
 mod reduce;
+mod reuse;
 mod windows;
 
 use std::collections::{HashMap, HashSet};
@@ -55,6 +56,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         capture_params: HashMap::new(),
         decompositions: HashMap::new(),
         factors: HashSet::new(),
+        computed: HashMap::new(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -172,6 +174,8 @@ struct Lowerer<'e> {
     decompositions: HashMap<String, (linalg::Decomposition, Operand)>,
     /// Variables holding a Cholesky factor (see `linalg.rs`).
     factors: HashSet<VarId>,
+    /// Arithmetic values bound so far, by identity (see `reuse.rs`).
+    computed: HashMap<String, reuse::Computed>,
 }
 
 impl Lowerer<'_> {
@@ -277,6 +281,10 @@ impl Lowerer<'_> {
         match value {
             Value::Use(op) => op,
             value => {
+                let key = self.reuse_key(&value);
+                if let Some(var) = key.as_deref().and_then(|k| self.computed(k)) {
+                    return Operand::Var(var);
+                }
                 let var = self.new_temp();
                 if self.yields_model_value(&value) {
                     self.model_values.insert(var);
@@ -289,6 +297,9 @@ impl Lowerer<'_> {
                     },
                     span,
                 );
+                if let Some(key) = key {
+                    self.remember(key, var);
+                }
                 Operand::Var(var)
             }
         }

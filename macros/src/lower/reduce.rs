@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use quote::quote_spanned;
+use quote::{quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat};
 
@@ -98,6 +98,9 @@ impl Lowerer<'_> {
         if map.is_some() && matches!(step, Step::Fold { .. }) {
             return None;
         }
+        if crate::parts::is_parts_source(source_expr) {
+            return self.reduce_parts(source_expr, init, step, map);
+        }
         let source = self.element_source(source_expr)?;
         let span = receiver.span();
         // The closure runs inline, inside the loop: a `return` in it would return from the
@@ -184,6 +187,64 @@ impl Lowerer<'_> {
             span,
         );
         Some(Value::Use(Operand::Var(acc)))
+    }
+
+    /// A reduction over `windows`/`chunks`, whose elements are parts, not elements: written out
+    /// as the `for` loop over those parts it stands for (see `parts.rs`), and lowered as one.
+    fn reduce_parts(
+        &mut self,
+        source: &Expr,
+        init: Init<'_>,
+        step: Step<'_>,
+        map: Option<&syn::ExprClosure>,
+    ) -> Option<Value> {
+        let span = source.span();
+        let init = match init {
+            Init::Value(Operand::Const(tokens)) => tokens,
+            Init::Value(_) => return None,
+            Init::Written(e) => e.to_token_stream(),
+        };
+        let body = match (&step, map) {
+            (Step::Fold { body, .. }, _) => Some(*body),
+            (_, Some(c)) => Some(&*c.body),
+            _ => None,
+        };
+        if let Some(body) = body.filter(|b| returns(b)) {
+            return Some(Value::Use(self.unsupported(
+                body.span(),
+                "`return` inside the closure of a `fold`, `sum` or `product`",
+                "compute the closure's value with `if`/`else`, or write the loop out",
+            )));
+        }
+        let (acc, part, next) = match (step, map) {
+            (Step::Operator(op), Some(c)) => {
+                let body = &c.body;
+                (
+                    quote_spanned!(span=> __nabla_acc),
+                    strip_type(&c.inputs[0]),
+                    quote_spanned!(span=> __nabla_acc #op (#body)),
+                )
+            }
+            (Step::Fold { acc, element, body }, None) => (
+                strip_type(acc).to_token_stream(),
+                strip_type(element),
+                body.to_token_stream(),
+            ),
+            _ => return None,
+        };
+        let written: Expr = syn::parse2(quote_spanned! {span=> {
+            let mut #acc = #init;
+            for #part in #source {
+                #acc = #next;
+            }
+            #acc
+        }})
+        .ok()?;
+        // The accumulator is assigned in a loop the function's own location scan never saw.
+        let mut scan = super::locations::LocationScan::default();
+        syn::visit::Visit::visit_expr(&mut scan, &written);
+        self.locations.extend(scan.names);
+        Some(self.lower_value(&written))
     }
 
     /// The element at position `counter` of a source's first container.

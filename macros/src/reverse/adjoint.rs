@@ -24,11 +24,10 @@ impl<'a> Generator<'a> {
     /// Records that the reverse sweep needs `v` only for its shape (to build a zero gradient).
     /// A variable of the function's top level is in scope throughout the reverse sweep, and an
     /// overwrite does not change its shape, so it need not be restored for this; a variable of
-    /// a branch or loop body must be brought back into scope.
+    /// a branch or loop body must be brought back into scope. Either must outlive the forward
+    /// sweep: passed by value there, it is copied, not moved.
     fn read_shape(&mut self, v: VarId) {
-        if !self.top_level.contains(&v) {
-            self.scope_reads.insert(v);
-        }
+        self.scope_reads.insert(v);
     }
 
     /// A reference to `v` for its shape only; see [`Self::read_shape`].

@@ -367,6 +367,12 @@ impl<'a> Generator<'a> {
                 let i = self.forward_operand_by_value(index);
                 quote_spanned!(span=> #b[#i])
             }
+            // A copy, so that it lives as long as any other value and the reverse sweep may keep it.
+            Value::Part { base, range } => {
+                let b = self.forward_receiver(base);
+                let r = self.forward_operand_by_value(range);
+                quote_spanned!(span=> (#b[#r]).to_vec())
+            }
             // A field of a local, by value; fields of parameters are places (`forward_let_value`).
             Value::Field { base, member } => {
                 let b = self.forward_receiver(base);

@@ -8,6 +8,7 @@
 mod adjoint;
 mod checkpoint;
 mod forward;
+mod numbers;
 mod recompute;
 mod rules;
 mod slots;
@@ -21,7 +22,7 @@ use quote::{format_ident, quote};
 use syn::ext::IdentExt;
 
 use crate::activity::Activity;
-use crate::ir::{Body, Operand, Origin, StmtKind, Value, VarId};
+use crate::ir::{Body, Operand, Origin, Value, VarId};
 use crate::parse::Signature;
 
 use recompute::recomputable;
@@ -54,7 +55,9 @@ fn generate_with_result(
     first.given_result = given.clone();
     first.run(cotangent);
     let needed = first.with_recomputation_inputs(first.reads.clone());
-    let in_scope = needed.union(&first.scope_reads).copied().collect();
+    // What a recomputed value in scope reads must be in scope too.
+    let in_scope =
+        first.with_recomputation_inputs(needed.union(&first.scope_reads).copied().collect());
     let mut second = Generator::new(body, sig, activity, Some(needed));
     second.needed_in_scope = Some(in_scope);
     second.given_result = given;
@@ -91,9 +94,7 @@ struct Generator<'a> {
     /// Values inside branches and loops that the reverse sweep recomputes instead of saving:
     /// element reads of containers that never change and index arithmetic (see `recomputable`).
     recomputed: HashMap<VarId, &'a Value>,
-    /// Parameters and variables defined in the function's top block.
-    top_level: HashSet<VarId>,
-    /// Variables of branch and loop bodies the reverse sweep reads for their shape only.
+    /// Variables the reverse sweep reads for their shape only.
     scope_reads: HashSet<VarId>,
     /// Variables the reverse sweep needs in scope (for their value or their shape); `None` in
     /// the first run.
@@ -130,22 +131,11 @@ impl<'a> Generator<'a> {
                 assigned_once(&body.block, &mut once);
                 once
             },
-            recomputed: recomputable(body, activity),
+            recomputed: recomputable(body, sig, activity),
             slots: slots::find_slots(body, activity),
             scope_reads: HashSet::new(),
             needed_in_scope: None,
             primal_only: false,
-            top_level: body
-                .vars
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| matches!(v.origin, Origin::Param(_)))
-                .map(|(i, _)| VarId(i))
-                .chain(body.block.iter().filter_map(|s| match &s.kind {
-                    StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => Some(*var),
-                    _ => None,
-                }))
-                .collect(),
         }
     }
 

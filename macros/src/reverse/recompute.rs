@@ -2,10 +2,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::numbers::numbers;
 use super::walk::{collect_written, defines, value_inputs};
 use super::Generator;
 use crate::activity::Activity;
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, Value, VarId};
+use crate::parse::Signature;
 
 impl<'a> Generator<'a> {
     /// `needed` plus, transitively, what recomputing the needed recomputable values reads.
@@ -34,7 +36,12 @@ impl<'a> Generator<'a> {
 /// becomes needed, so writes to it after the loop save and restore it; a location written inside
 /// the same loop nest is not read this way, since saving each of its writes would cost more than
 /// saving the reads.)
-pub(super) fn recomputable<'b>(body: &'b Body, activity: &Activity) -> HashMap<VarId, &'b Value> {
+pub(super) fn recomputable<'b>(
+    body: &'b Body,
+    sig: &Signature,
+    activity: &Activity,
+) -> HashMap<VarId, &'b Value> {
+    let numbers = numbers(body, sig);
     let mut fixed: HashSet<VarId> = HashSet::new();
     for (i, var) in body.vars.iter().enumerate() {
         if matches!(var.origin, Origin::Param(_)) && !var.is_location {
@@ -49,14 +56,43 @@ pub(super) fn recomputable<'b>(body: &'b Body, activity: &Activity) -> HashMap<V
         }
     }
     let mut out = HashMap::new();
-    walk_recomputable(&body.block, body, activity, &fixed, &mut out, false);
+    let cheap = Cheap { activity, numbers };
+    walk_recomputable(&body.block, body, &cheap, &fixed, &mut out, false);
     out
+}
+
+/// What recomputing costs less than saving.
+struct Cheap<'a> {
+    activity: &'a Activity,
+    numbers: HashSet<VarId>,
+}
+
+impl Cheap<'_> {
+    fn is_cheap(&self, var: VarId, value: &Value) -> bool {
+        match value {
+            Value::Index { .. } | Value::Use(Operand::Const(_)) => true,
+            // One instruction on numbers, whether or not it carries gradient; on anything else
+            // (a matrix product) only when it carries none, as for indices and ranges.
+            Value::Binary { .. } | Value::Unary { .. } | Value::Cast { .. } => {
+                !self.activity.varied.contains(&var) || self.numbers.contains(&var)
+            }
+            // Indices `(i, j)` and ranges.
+            Value::Tuple(_) | Value::Opaque { stopped: true, .. } => {
+                !self.activity.varied.contains(&var)
+            }
+            Value::Method {
+                kind: MethodKind::Query,
+                ..
+            } => true,
+            _ => false,
+        }
+    }
 }
 
 fn walk_recomputable<'b>(
     block: &'b Block,
     body: &'b Body,
-    activity: &Activity,
+    cheap: &Cheap<'_>,
     fixed: &HashSet<VarId>,
     out: &mut HashMap<VarId, &'b Value>,
     nested: bool,
@@ -66,19 +102,7 @@ fn walk_recomputable<'b>(
         match &stmt.kind {
             StmtKind::Let { var, value, .. } if nested && !body.var(*var).is_location => {
                 let inputs_fixed = value_inputs(value).iter().all(|v| fixed.contains(v));
-                let cheap = match value {
-                    Value::Index { .. } | Value::Use(Operand::Const(_)) => true,
-                    Value::Binary { .. }
-                    | Value::Unary { .. }
-                    | Value::Cast { .. }
-                    | Value::Opaque { stopped: true, .. } => !activity.varied.contains(var),
-                    Value::Method {
-                        kind: MethodKind::Query,
-                        ..
-                    } => true,
-                    _ => false,
-                };
-                if inputs_fixed && cheap {
+                if inputs_fixed && cheap.is_cheap(*var, value) {
                     fixed.insert(*var);
                     out.insert(*var, value);
                 }
@@ -90,7 +114,7 @@ fn walk_recomputable<'b>(
             } => {
                 for inner in [then_block, else_block] {
                     let inner_fixed = nest_fixed(body, inner, &fixed, nested);
-                    walk_recomputable(inner, body, activity, &inner_fixed, out, true);
+                    walk_recomputable(inner, body, cheap, &inner_fixed, out, true);
                 }
             }
             StmtKind::For {
@@ -98,11 +122,11 @@ fn walk_recomputable<'b>(
             } => {
                 let mut inner_fixed = nest_fixed(body, inner, &fixed, nested);
                 inner_fixed.insert(*var);
-                walk_recomputable(inner, body, activity, &inner_fixed, out, true);
+                walk_recomputable(inner, body, cheap, &inner_fixed, out, true);
             }
             StmtKind::Loop { body: inner, .. } => {
                 let inner_fixed = nest_fixed(body, inner, &fixed, nested);
-                walk_recomputable(inner, body, activity, &inner_fixed, out, true);
+                walk_recomputable(inner, body, cheap, &inner_fixed, out, true);
             }
             _ => {}
         }

@@ -6,7 +6,7 @@ use syn::BinOp;
 
 use super::{generate_with_result, rt, Generator};
 use crate::ir::{MethodKind, Operand, StmtKind, UnOp, Value, VarId};
-use crate::methods::{Reads, FLOAT_METHODS, TRAIT_METHODS};
+use crate::methods::{Reads, FLOAT_METHODS, RESULT_ONLY_RULES, TRAIT_METHODS};
 
 impl<'a> Generator<'a> {
     /// The contributions of one statement `dst = value` to its operands' adjoints, given the
@@ -134,8 +134,11 @@ impl<'a> Generator<'a> {
                         if !self.activity.operand_active(operands[k]) {
                             continue;
                         }
-                        let refs: Vec<TokenStream> =
-                            operands.iter().map(|o| self.read_ref(o)).collect();
+                        let refs: Vec<TokenStream> = if RESULT_ONLY_RULES.contains(rule) {
+                            Vec::new()
+                        } else {
+                            operands.iter().map(|o| self.read_ref(o)).collect()
+                        };
                         let y = self.read_ref(&Operand::Var(dst));
                         let rule = Ident::new(rule, span);
                         let c =
@@ -274,6 +277,16 @@ impl<'a> Generator<'a> {
                 self.add_into(
                     b,
                     |acc| quote_spanned!(span=> #rules::IndexRule::index_accumulate(#acc, #i, #d);),
+                )
+            }
+            Value::Part { base, range } => {
+                let Some(b) = base.var().filter(|b| self.activity.is_active(*b)) else {
+                    return TokenStream::new();
+                };
+                let r = self.read_value(range);
+                self.add_into(
+                    b,
+                    |acc| quote_spanned!(span=> #rules::PartRule::part_accumulate(#acc, #r, #d);),
                 )
             }
             Value::Field { base, member } => {

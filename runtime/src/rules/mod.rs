@@ -13,18 +13,23 @@ pub mod cast;
 pub mod index;
 pub mod linalg;
 pub mod map;
+pub mod part;
 pub mod scalar;
 
 pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
 pub use index::{push_adjoint, IndexRule, IndexTakeRule, NewRule};
 pub use linalg::{
-    AddScalarRule, CholeskyFactorRule, CholeskySolveRule, ColumnRule, ComponentDivRule,
-    ComponentMulRule, DeterminantRule, DotRule, FactorLnDeterminantRule, FactorSolveRule,
-    FromSliceRule, InverseRule, LnDeterminantRule, MaxRule, MeanRule, MinRule, NormRule,
-    NormSquaredRule, NormalizeRule, RowRule, SolveRule, SumRule, TraceRule, TransposeRule,
+    AddScalarRule, AmaxRule, AminRule, CholeskyFactorRule, CholeskyLRule, CholeskySolveRule,
+    ColumnRule, ColumnsRule, ComponentDivRule, ComponentMulRule, CrossRule, DeterminantRule,
+    DotRule, FactorLRule, FactorLnDeterminantRule, FactorSolveRule, FixedColumnsRule,
+    FixedRowsRule, FixedViewRule, FromSliceRule, InverseRule, KroneckerRule, LnDeterminantRule,
+    LpNormRule, MaxRule, MeanRule, MinRule, NormRule, NormSquaredRule, NormalizeRule, ProductRule,
+    RowRule, RowsRule, SolveRule, SumRule, SymmetricEigenvaluesRule, TraceRule, TransposeRule,
+    ViewRule,
 };
 pub use map::MapRule;
+pub use part::PartRule;
 pub use scalar::AbsRule;
 
 #[cfg(test)]

@@ -1,13 +1,17 @@
 //! A Cholesky factor bound to a name in differentiable code (`let chol = k.cholesky().unwrap();`):
-//! computed once, shared by `chol.solve(&b)` and `chol.ln_determinant()` in both sweeps, and
-//! differentiated with respect to the lower triangle of the factored matrix, as in `solve.rs`.
+//! computed once, shared by `chol.solve(&b)`, `chol.ln_determinant()` and `chol.l()` in both
+//! sweeps, and differentiated with respect to the lower triangle of the factored matrix, as in
+//! `solve.rs`.
 
 use core::borrow::Borrow;
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix, RealField};
 
-use super::solve::{inverse_from_factor, not_positive_definite, onto_lower_triangle, Square};
+use super::solve::{
+    inverse_from_factor, not_positive_definite, onto_lower_triangle, symmetric_gradient_from_l,
+    Square,
+};
 use crate::Real;
 
 /// A Cholesky factor bound to a name (`let chol = k.cholesky().unwrap();`): computed once, and
@@ -36,6 +40,12 @@ where
     /// `chol.ln_determinant()`, as nalgebra's `Cholesky::ln_determinant`.
     pub fn ln_determinant(&self) -> T {
         self.factor.ln_determinant()
+    }
+
+    /// `chol.l()`, as nalgebra's `Cholesky::l`: the lower-triangular factor, its strict upper
+    /// triangle zero.
+    pub fn l(&self) -> Square<T, D> {
+        self.factor.l()
     }
 }
 
@@ -69,19 +79,21 @@ where
 
 /// `chol = cholesky_factor(a)`: the uses' gradient `G` with respect to the symmetric matrix,
 /// folded onto the lower triangle nalgebra reads.
+///
+/// Implemented on the factor `y`, and reading neither `a` nor `y`'s value: so the reverse sweep
+/// keeps nothing of `a` for it (the matrix is often built element by element in a loop, whose
+/// every write would otherwise be saved and restored).
 pub trait CholeskyFactorRule {
-    type Factor;
     type Tangent;
-    fn cholesky_factor_adjoint(&self, y: &Self::Factor, d: &Self::Tangent) -> Self::Tangent;
+    fn cholesky_factor_adjoint(&self, d: &Self::Tangent) -> Self::Tangent;
 }
 
-impl<T: Real + RealField, D: Dim> CholeskyFactorRule for Square<T, D>
+impl<T: Real + RealField, D: Dim> CholeskyFactorRule for CholeskyFactor<T, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
-    type Factor = CholeskyFactor<T, D>;
     type Tangent = Square<T, D>;
-    fn cholesky_factor_adjoint(&self, _: &CholeskyFactor<T, D>, d: &Square<T, D>) -> Square<T, D> {
+    fn cholesky_factor_adjoint(&self, d: &Square<T, D>) -> Square<T, D> {
         onto_lower_triangle(d.clone())
     }
 }
@@ -149,10 +161,30 @@ where
     }
 }
 
+/// `L = chol.l()`: with `P = Φ(Lᵀ·dL)` (the lower triangle, diagonal halved) and
+/// `S = L⁻ᵀ·P·L⁻¹`, the symmetric gradient `(S + Sᵀ)/2` with respect to the factored matrix
+/// (Murray 2016), which [`CholeskyFactorRule`] folds onto the lower triangle with the other
+/// uses' gradients. Only the lower triangle of `dL` matters. `y` is the factor `l()` returned.
+pub trait FactorLRule {
+    type Tangent;
+    fn factor_l_adjoint(&self, y: &Self::Tangent, d: &Self::Tangent) -> Self::Tangent;
+}
+
+impl<T: Real + RealField, D: Dim> FactorLRule for CholeskyFactor<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Tangent = Square<T, D>;
+    fn factor_l_adjoint(&self, y: &Square<T, D>, d: &Square<T, D>) -> Square<T, D> {
+        symmetric_gradient_from_l(y, d)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nalgebra::{Matrix3, Vector3};
+    use crate::rules::test_support::{assert_matrix_close, fd_gradient, lift, sample};
+    use nalgebra::{Const, Dyn, Matrix3, Vector3};
 
     fn spd() -> Matrix3<f64> {
         let m = Matrix3::new(2.0, 0.3, -0.4, 0.1, 1.5, 0.2, -0.3, 0.5, 1.8);
@@ -189,7 +221,68 @@ mod tests {
         let x = chol.solve(&b);
         let g = FactorSolveRule::factor_solve_adjoint_self(&chol, &b, &x, &d)
             + FactorLnDeterminantRule::factor_ln_determinant_adjoint(&chol, &0.0, &2.0);
-        let da = CholeskyFactorRule::cholesky_factor_adjoint(&a, &chol, &g);
+        let da = CholeskyFactorRule::cholesky_factor_adjoint(&chol, &g);
+        close(&da, &numeric(f, &a));
+    }
+
+    /// A symmetric positive definite matrix whose elements are exact in `f32`.
+    fn spd_sample<D: Dim>(n: D, seed: usize) -> Square<f64, D>
+    where
+        DefaultAllocator: Allocator<D, D>,
+    {
+        let m = sample(n, n, seed);
+        let mut a = &m * m.transpose();
+        for i in 0..n.value() {
+            a[(i, i)] += 1.0;
+        }
+        a
+    }
+
+    fn check_l<T: Real + RealField, D: Dim>(n: D, seed: usize)
+    where
+        DefaultAllocator: Allocator<D, D>,
+    {
+        let a = spd_sample(n, seed);
+        let ta = lift::<T, _, _>(&a);
+        // A cotangent with an upper triangle too, which the rule must ignore.
+        let d = sample(n, n, seed + 1);
+        let td = lift::<T, _, _>(&d);
+        // Every element perturbed alone: nalgebra never reads the upper triangle (its
+        // differences are 0), and a lower element stands for both triangles.
+        let fd = fd_gradient(|x| cholesky_factor(x).l().dot(&d), &a);
+
+        let chol = cholesky_factor(&ta);
+        let l = chol.l();
+        assert_eq!(l, ta.clone().cholesky().unwrap().l());
+        let g = FactorLRule::factor_l_adjoint(&chol, &l, &td);
+        assert_eq!(g, g.transpose(), "the factor's gradient is symmetric");
+        let da = CholeskyFactorRule::cholesky_factor_adjoint(&chol, &g);
+        assert_matrix_close(&da, &fd, "chol.l()");
+    }
+
+    #[test]
+    fn the_factor_l_matches_finite_differences() {
+        check_l::<f64, _>(Const::<1>, 1);
+        check_l::<f64, _>(Const::<3>, 2);
+        check_l::<f64, _>(Dyn(5), 3);
+        check_l::<f32, _>(Const::<4>, 4);
+        check_l::<f32, _>(Dyn(3), 5);
+    }
+
+    #[test]
+    fn the_factor_l_shares_the_factor_with_the_other_uses() {
+        let a = spd();
+        let b = Vector3::new(1.0, -2.0, 0.5);
+        let dl = Matrix3::new(0.3, 0.0, 0.0, -1.0, 0.5, 0.0, 0.2, 0.7, -0.4);
+        let f = |a: &Matrix3<f64>| {
+            let chol = cholesky_factor(a);
+            chol.solve(&b).sum() + chol.l().component_mul(&dl).sum()
+        };
+        let chol = cholesky_factor(a);
+        let (x, l) = (chol.solve(&b), chol.l());
+        let g = FactorSolveRule::factor_solve_adjoint_self(&chol, &b, &x, &Vector3::repeat(1.0))
+            + FactorLRule::factor_l_adjoint(&chol, &l, &dl);
+        let da = CholeskyFactorRule::cholesky_factor_adjoint(&chol, &g);
         close(&da, &numeric(f, &a));
     }
 }

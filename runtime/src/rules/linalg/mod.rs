@@ -18,20 +18,30 @@
 mod abs;
 mod arith;
 mod broadcast;
+mod eigen;
 mod factor;
 mod norms;
 mod products;
 mod reductions;
 mod shape;
 pub mod solve;
+mod vector_products;
+mod views;
 
 pub use broadcast::{AddScalarRule, FromSliceRule, MeanRule};
-pub use factor::{CholeskyFactor, CholeskyFactorRule, FactorLnDeterminantRule, FactorSolveRule};
-pub use norms::{NormRule, NormSquaredRule, NormalizeRule};
+pub use eigen::SymmetricEigenvaluesRule;
+pub use factor::{
+    CholeskyFactor, CholeskyFactorRule, FactorLRule, FactorLnDeterminantRule, FactorSolveRule,
+};
+pub use norms::{LpNormRule, NormRule, NormSquaredRule, NormalizeRule};
 pub use products::{ComponentDivRule, ComponentMulRule, DotRule};
-pub use reductions::{MaxRule, MinRule, SumRule, TraceRule};
+pub use reductions::{AmaxRule, AminRule, MaxRule, MinRule, ProductRule, SumRule, TraceRule};
 pub use shape::{ColumnRule, RowRule, TransposeRule};
-pub use solve::{CholeskySolveRule, DeterminantRule, InverseRule, LnDeterminantRule, SolveRule};
+pub use solve::{
+    CholeskyLRule, CholeskySolveRule, DeterminantRule, InverseRule, LnDeterminantRule, SolveRule,
+};
+pub use vector_products::{CrossRule, KroneckerRule};
+pub use views::{ColumnsRule, FixedColumnsRule, FixedRowsRule, FixedViewRule, RowsRule, ViewRule};
 
 use nalgebra::{Dim, Matrix, MatrixView, RawStorage, Scalar, ViewStorage};
 

@@ -2,8 +2,9 @@
 //!
 //! `#[differentiable]` code writes these as nalgebra does (`a.lu().solve(&b).unwrap()`,
 //! `a.cholesky().unwrap().solve(&b)`, `a.try_inverse().unwrap()`, `a.determinant()`,
-//! `a.cholesky().unwrap().ln_determinant()`), and the macro turns each chain into one function
-//! of this module (a Cholesky factor bound to a name is `factor.rs`'s), so that the decomposition itself never needs a gradient. The reverse rules
+//! `a.cholesky().unwrap().ln_determinant()`, `a.cholesky().unwrap().l()`), and the macro turns
+//! each chain into one function of this module (a Cholesky factor bound to a name is
+//! `factor.rs`'s), so that the decomposition itself never needs a gradient. The reverse rules
 //! use solves, not inverses, where a solve serves: for `x = A⁻¹b`, `λ = A⁻ᵀ·dx`, `db = λ` and
 //! `dA = -λ·xᵀ`.
 //!
@@ -112,6 +113,22 @@ where
         .ln_determinant()
 }
 
+/// `a.cholesky().unwrap().l()`: the lower-triangular factor `L` of `A = L·Lᵀ`, its strict upper
+/// triangle zero.
+pub fn cholesky_l<T, D, A>(a: A) -> Square<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    A: Borrow<Square<T, D>>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    a.borrow()
+        .clone()
+        .cholesky()
+        .unwrap_or_else(|| not_positive_definite())
+        .l()
+}
+
 /// A gradient `g` with respect to a symmetric matrix, as the gradient of its lower triangle
 /// (which is all nalgebra's Cholesky decomposition reads): `gᵢⱼ + gⱼᵢ` below the diagonal,
 /// `gᵢᵢ` on it, zero above. In place: one pass, no allocation.
@@ -131,8 +148,9 @@ where
 }
 
 /// `A⁻¹ = L⁻ᵀ·L⁻¹` from the Cholesky factor `L` of `A`: the triangular inverse by forward
-/// substitution (which skips the zeros of the identity it solves against), then one product,
-/// which nalgebra hands to an optimized kernel for dynamic matrices.
+/// substitution (which skips the zeros of the identity it solves against), then the product,
+/// in place. Both halves exploit the triangles: `n³/6` multiply-adds each, as many as the
+/// decomposition itself, where a general product would take `n³`.
 pub(super) fn inverse_from_factor<T: Real + RealField, D: Dim>(
     factor: &nalgebra::Cholesky<T, D>,
 ) -> Square<T, D>
@@ -159,7 +177,88 @@ where
             }
         }
     }
-    inv.tr_mul(&inv)
+    symmetric_product_in_place(columns, n);
+    inv
+}
+
+/// Overwrites the lower triangular `M` (column-major, `n × n`) with `Mᵀ·M`.
+///
+/// `(MᵀM)ᵢⱼ = Σₖ Mₖᵢ·Mₖⱼ` over `k ≥ max(i, j)`, the rows where both columns are nonzero: a dot
+/// product of two contiguous column tails. Going through the columns `i` from the left and the
+/// rows `j ≥ i` downwards, entry `(i, j)` is written where `Mⱼᵢ` was, which no later entry
+/// reads; the upper triangle is then mirrored.
+fn symmetric_product_in_place<T: Real>(columns: &mut [T], n: usize) {
+    for i in 0..n {
+        for j in i..n {
+            let (left, right) = columns.split_at_mut(j * n);
+            let entry = if j == i {
+                let tail = &right[j..n];
+                lanes_dot(tail, tail)
+            } else {
+                lanes_dot(&left[i * n + j..(i + 1) * n], &right[j..n])
+            };
+            columns[i * n + j] = entry;
+        }
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            columns[j * n + i] = columns[i * n + j];
+        }
+    }
+}
+
+/// `Σ aₖ·bₖ` in four independent sums, which the compiler keeps in vector registers (one sum
+/// would be a chain of dependent additions it may not reorder).
+#[inline]
+fn lanes_dot<T: Real>(a: &[T], b: &[T]) -> T {
+    let mut lanes = [T::ZERO; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (a_rest, b_rest) = (a4.remainder(), b4.remainder());
+    for (x, y) in a4.zip(b4) {
+        for k in 0..4 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    let mut sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        sum += *x * *y;
+    }
+    sum
+}
+
+/// The symmetric gradient with respect to `A = L·Lᵀ` of a function of its Cholesky factor `L`
+/// with cotangent `dL` (Murray 2016, "Differentiation of the Cholesky decomposition"):
+/// `P = Φ(Lᵀ·dL)`, the lower triangle with the diagonal halved, `S = L⁻ᵀ·P·L⁻¹`, and the
+/// result `(S + Sᵀ)/2`.
+///
+/// For a perturbation `δA`, `δL = L·Φ(L⁻¹·δA·L⁻ᵀ)` (`L⁻¹·δL` is lower triangular and
+/// `L⁻¹·δA·L⁻ᵀ` is it plus its transpose), so `⟨dL, δL⟩ = ⟨Φ(Lᵀ·dL), L⁻¹·δA·L⁻ᵀ⟩ = ⟨S, δA⟩`.
+/// Only the lower triangle of `dL` matters, as `L` has no other elements (and the lower
+/// triangle of `Lᵀ·dL` does not involve the upper one of `dL`). `L⁻ᵀ·P·L⁻¹` is two triangular
+/// solves, no inverse.
+///
+/// `l` must be the factor with its strict upper triangle zero (nalgebra's `l()`), since
+/// `Lᵀ·dL` reads all of it; the solves read only the lower triangle.
+pub(super) fn symmetric_gradient_from_l<T: Real + RealField, D: Dim>(
+    l: &Square<T, D>,
+    d: &Square<T, D>,
+) -> Square<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    let mut p = l.tr_mul(d);
+    p.fill_upper_triangle(T::ZERO, 1);
+    for i in 0..p.nrows() {
+        p[(i, i)] *= T::HALF;
+    }
+    // A Cholesky factor has a positive diagonal, so the solves cannot fail.
+    let solve = |b: &Square<T, D>| {
+        l.tr_solve_lower_triangular(b)
+            .expect("a Cholesky factor has a nonzero diagonal")
+    };
+    // L⁻ᵀ·(L⁻ᵀ·P)ᵀ = L⁻ᵀ·Pᵀ·L⁻¹ = Sᵀ, which serves as well as S for the symmetric part.
+    let st = solve(&solve(&p).transpose());
+    (&st + st.transpose()) * T::HALF
 }
 
 /// `x = A⁻¹b` by LU or QR: `λ = A⁻ᵀ·dx`, `dA = -λ·xᵀ`, `db = λ`.
@@ -289,6 +388,28 @@ where
     }
 }
 
+/// `L = cholesky_l(A)`, `A = L·Lᵀ` symmetric positive definite: with `P = Φ(Lᵀ·dL)` (the lower
+/// triangle, diagonal halved) and `S = L⁻ᵀ·P·L⁻¹`, the symmetric gradient `(S + Sᵀ)/2` (Murray
+/// 2016), folded onto the lower triangle nalgebra's decomposition reads, as
+/// [`LnDeterminantRule`]. Only the lower triangle of `dL` matters. `y` is the factor `L` the
+/// forward computed, so the rule needs no second decomposition.
+pub trait CholeskyLRule {
+    type Tangent;
+    fn cholesky_l_adjoint(&self, y: &Self::Tangent, d: &Self::Tangent) -> Self::Tangent;
+}
+
+impl<T, D> CholeskyLRule for Square<T, D>
+where
+    T: Real + RealField,
+    D: Dim,
+    DefaultAllocator: Allocator<D, D>,
+{
+    type Tangent = Square<T, D>;
+    fn cholesky_l_adjoint(&self, y: &Square<T, D>, d: &Square<T, D>) -> Square<T, D> {
+        onto_lower_triangle(symmetric_gradient_from_l(y, d))
+    }
+}
+
 /// `y = det A`: `dA = dy·adj(A)ᵀ`, which is `dy·y·A⁻ᵀ` for an invertible `A` and the cofactor
 /// matrix otherwise (a singular matrix of rank n - 1 still has a nonzero gradient).
 pub trait DeterminantRule {
@@ -297,18 +418,21 @@ pub trait DeterminantRule {
     fn determinant_adjoint(&self, y: &Self::Output, d: &Self::Output) -> Self::Tangent;
 }
 
-impl<T, D> DeterminantRule for Square<T, D>
+/// For owned matrices and views alike (`m.fixed_view::<2, 2>(0, 1).determinant()`).
+impl<T, D, S> DeterminantRule for nalgebra::Matrix<T, D, D, S>
 where
     T: Real + RealField,
     D: DimMin<D, Output = D>,
+    S: nalgebra::Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
     type Output = T;
     type Tangent = Square<T, D>;
     fn determinant_adjoint(&self, y: &T, d: &T) -> Square<T, D> {
-        match self.clone().try_inverse() {
+        let a = self.clone_owned();
+        match a.clone().try_inverse() {
             Some(inverse) if *y != T::ZERO => inverse.transpose() * (*y * *d),
-            _ => cofactors(self) * *d,
+            _ => cofactors(&a) * *d,
         }
     }
 }
@@ -340,7 +464,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
+    use crate::rules::test_support::{assert_matrix_close, fd_gradient, lift, sample};
+    use nalgebra::{Const, DMatrix, DVector, Dyn, Matrix3, Vector3};
 
     fn spd() -> Matrix3<f64> {
         let m = Matrix3::new(2.0, 0.3, -0.4, 0.1, 1.5, 0.2, -0.3, 0.5, 1.8);
@@ -396,6 +521,46 @@ mod tests {
         assert!((y - a.determinant().ln()).abs() < 1e-12);
         let g = LnDeterminantRule::ln_determinant_adjoint(&a, &y, &2.0);
         close(&g, &numeric(|a| 2.0 * ln_determinant_by_cholesky(*a), &a));
+    }
+
+    fn check_cholesky_l<T: Real + RealField, D: Dim>(n: D, seed: usize)
+    where
+        DefaultAllocator: Allocator<D, D>,
+    {
+        let m = sample(n, n, seed);
+        let mut a = &m * m.transpose();
+        for i in 0..n.value() {
+            a[(i, i)] += 1.0;
+        }
+        let ta = lift::<T, _, _>(&a);
+        // A cotangent with an upper triangle too, which the rule must ignore.
+        let d = sample(n, n, seed + 1);
+        // Every element perturbed alone: nalgebra never reads the upper triangle (its
+        // differences are 0), and a lower element stands for both triangles.
+        let fd = fd_gradient(|x| cholesky_l(x).dot(&d), &a);
+        let l = cholesky_l(&ta);
+        assert_eq!(l, l.lower_triangle());
+        let g = CholeskyLRule::cholesky_l_adjoint(&ta, &l, &lift(&d));
+        assert_matrix_close(&g, &fd, "cholesky_l");
+    }
+
+    #[test]
+    fn cholesky_l_matches_finite_differences() {
+        check_cholesky_l::<f64, _>(Const::<1>, 1);
+        check_cholesky_l::<f64, _>(Const::<3>, 2);
+        check_cholesky_l::<f64, _>(Dyn(6), 3);
+        check_cholesky_l::<f32, _>(Const::<4>, 4);
+        check_cholesky_l::<f32, _>(Dyn(3), 5);
+    }
+
+    #[test]
+    fn cholesky_l_of_a_one_by_one_is_the_square_root() {
+        // L = √a: dL/da = 1/(2√a).
+        let a = nalgebra::Matrix1::new(4.0);
+        let l = cholesky_l(a);
+        assert_eq!(l[0], 2.0);
+        let g = CholeskyLRule::cholesky_l_adjoint(&a, &l, &nalgebra::Matrix1::new(1.0));
+        assert_eq!(g[0], 0.25);
     }
 
     #[test]

@@ -1,0 +1,94 @@
+//! Reuse of a value already computed: `(a - b) * (a - b)` computes `a - b` once.
+//!
+//! rustc would merge the two subtractions of the forward sweep, but not what the reverse sweep
+//! keeps of them: each would be saved on a tape of its own in a loop, and each would get an
+//! adjoint of its own. So the lowering gives an arithmetic value the temporary of an identical
+//! one when that temporary is in scope and its operands cannot have changed: they are
+//! constants or single-assignment variables (never locations, which assignments overwrite).
+//!
+//! Only arithmetic, negation and the float methods are reused: they are pure and cannot fail.
+//! Comparisons and steps keep their own statements, so that the checks point at each of them.
+
+use quote::ToTokens;
+
+use super::Lowerer;
+use syn::BinOp;
+
+use crate::ir::{MethodKind, Operand, StmtKind, UnOp, Value, VarId};
+
+/// Where a reusable value was bound: the block depth, its statement's position in that block,
+/// and its temporary. Still in scope while that statement is where it was.
+#[derive(Clone, Copy)]
+pub(super) struct Computed {
+    depth: usize,
+    position: usize,
+    var: VarId,
+}
+
+impl Lowerer<'_> {
+    /// The value's identity, when it is one that may be reused.
+    pub(super) fn reuse_key(&self, value: &Value) -> Option<String> {
+        let operand = |op: &Operand| match op {
+            Operand::Var(v) if !self.vars[v.0].is_location => Some(format!("v{}", v.0)),
+            Operand::Const(c) => Some(format!("({c})")),
+            _ => None,
+        };
+        match value {
+            Value::Binary { op, lhs, rhs } => {
+                let arithmetic = matches!(
+                    op,
+                    BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_)
+                );
+                arithmetic.then_some(())?;
+                Some(format!(
+                    "{} {} {}",
+                    operand(lhs)?,
+                    op.to_token_stream(),
+                    operand(rhs)?
+                ))
+            }
+            Value::Unary { op: UnOp::Neg, arg } => Some(format!("-{}", operand(arg)?)),
+            Value::Method {
+                receiver,
+                method,
+                turbofish: None,
+                qualified: None,
+                args,
+                kind: MethodKind::Float(_),
+            } => {
+                let mut key = format!("{}.{method}(", operand(receiver)?);
+                for a in args {
+                    key.push_str(&operand(a)?);
+                    key.push(',');
+                }
+                Some(key)
+            }
+            _ => None,
+        }
+    }
+
+    /// The temporary of an identical value still in scope.
+    pub(super) fn computed(&self, key: &str) -> Option<VarId> {
+        let c = self.computed.get(key)?;
+        let stmt = self.blocks.get(c.depth)?.get(c.position)?;
+        let in_place = matches!(stmt.kind, StmtKind::Let { var, .. } if var == c.var);
+        (in_place && !self.vars[c.var.0].is_location).then_some(c.var)
+    }
+
+    /// Records that the last statement pushed bound `var` to the value of `key`.
+    pub(super) fn remember(&mut self, key: String, var: VarId) {
+        let depth = self.blocks.len().saturating_sub(1);
+        let Some(block) = self.blocks.last() else {
+            return;
+        };
+        let position = block.len().saturating_sub(1);
+        self.computed.insert(
+            key,
+            Computed {
+                depth,
+                position,
+                var,
+            },
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! nalgebra's read-only views, `cross`, `kronecker`, `lp_norm`, `amax`/`amin`, `product`,
+//! symmetric eigenvalues and the Cholesky factor `l()`, in functions as users write them. Every
+//! gradient against central finite differences, at several points.
+
+use nabla::{check_gradient, differentiable};
+use nalgebra::{DMatrix, Matrix2, Matrix3, Matrix4, SMatrix, Vector3, Vector4};
+
+fn matrix_points<const R: usize, const C: usize>() -> Vec<SMatrix<f64, R, C>> {
+    (0..3)
+        .map(|s| SMatrix::from_fn(|i, j| ((i * C + j + 7 * s) as f64 * 0.83 + 0.3).sin() * 1.4))
+        .collect()
+}
+
+/// Parts of a matrix through views: rows, columns, a block, fixed rows and a fixed block.
+#[differentiable]
+fn block_energy(m: &DMatrix<f64>) -> f64 {
+    let top = m.rows(0, 2);
+    let right = m.columns(1, 2);
+    let block = m.view((1, 1), (2, 2));
+    top.norm_squared() + right.sum() * block.trace() + m.fixed_view::<2, 2>(0, 1).determinant()
+}
+
+#[differentiable]
+fn fixed_parts(x: &Vector4<f64>, a: &Matrix4<f64>) -> f64 {
+    let middle = x.fixed_rows::<2>(1);
+    let left = a.fixed_columns::<2>(0);
+    middle.dot(&middle) * x[0] + (left.transpose() * x).norm()
+}
+
+#[test]
+fn views() {
+    for (s, p) in matrix_points::<4, 3>().iter().enumerate() {
+        let m = DMatrix::from_column_slice(4, 3, p.as_slice());
+        let (value, g) = block_energy_grad(&m);
+        assert!((value - block_energy(&m)).abs() < 1e-12);
+        check_gradient(
+            |w| block_energy(&DMatrix::from_column_slice(4, 3, w)),
+            m.as_slice(),
+            g.as_slice(),
+        )
+        .assert_below(1e-7);
+        let x = Vector4::new(0.3, -1.1, 0.7 + s as f64, 1.4);
+        let a = Matrix4::from_fn(|i, j| ((i + 2 * j + s) as f64 * 0.57).cos());
+        let (_, (gx, ga)) = fixed_parts_grad(&x, &a);
+        check_gradient(
+            |w| fixed_parts(&Vector4::from_column_slice(w), &a),
+            x.as_slice(),
+            gx.as_slice(),
+        )
+        .assert_below(1e-7);
+        check_gradient(
+            |w| fixed_parts(&x, &Matrix4::from_column_slice(w)),
+            a.as_slice(),
+            ga.as_slice(),
+        )
+        .assert_below(1e-7);
+    }
+}
+
+/// The magnitude of a torque, and a triple product.
+#[differentiable]
+fn torque(r: &Vector3<f64>, f: &Vector3<f64>) -> f64 {
+    r.cross(f).norm() + r.dot(&f.cross(&Vector3::new(0.2, -0.5, 1.0)))
+}
+
+#[test]
+fn cross_products() {
+    for s in 0..3 {
+        let r = Vector3::new(0.4, -1.2 + s as f64, 0.9);
+        let f = Vector3::new(1.5, 0.3, -0.7 * s as f64 + 0.2);
+        let (_, (gr, gf)) = torque_grad(&r, &f);
+        check_gradient(
+            |w| torque(&Vector3::from_column_slice(w), &f),
+            r.as_slice(),
+            gr.as_slice(),
+        )
+        .assert_below(1e-7);
+        check_gradient(
+            |w| torque(&r, &Vector3::from_column_slice(w)),
+            f.as_slice(),
+            gf.as_slice(),
+        )
+        .assert_below(1e-7);
+    }
+}
+
+/// A separable operator `A ⊗ B` applied to a vector.
+#[differentiable]
+fn kron_apply(a: &Matrix2<f64>, b: &Matrix2<f64>, #[no_grad] v: &Vector4<f64>) -> f64 {
+    (a.kronecker(b) * v).norm_squared()
+}
+
+#[test]
+fn kronecker_products() {
+    let v = Vector4::new(0.5, -1.0, 0.25, 2.0);
+    for (a, b) in matrix_points::<2, 2>()
+        .iter()
+        .zip(matrix_points::<2, 2>().iter().rev())
+    {
+        let (_, (ga, gb)) = kron_apply_grad(a, b, &v);
+        check_gradient(
+            |w| kron_apply(&Matrix2::from_column_slice(w), b, &v),
+            a.as_slice(),
+            ga.as_slice(),
+        )
+        .assert_below(1e-7);
+        check_gradient(
+            |w| kron_apply(a, &Matrix2::from_column_slice(w), &v),
+            b.as_slice(),
+            gb.as_slice(),
+        )
+        .assert_below(1e-7);
+    }
+}
+
+/// Norms and reductions: `lp_norm`, `amax`, `amin`, `product`.
+#[differentiable]
+fn reductions(x: &Matrix3<f64>) -> f64 {
+    x.lp_norm(3) + 2.0 * x.lp_norm(1) + x.amax() - 0.5 * x.amin() + x.product()
+}
+
+#[test]
+fn norms_and_reductions() {
+    for x in matrix_points::<3, 3>() {
+        let (value, g) = reductions_grad(&x);
+        assert!((value - reductions(&x)).abs() < 1e-12);
+        check_gradient(
+            |w| reductions(&Matrix3::from_column_slice(w)),
+            x.as_slice(),
+            g.as_slice(),
+        )
+        .assert_below(1e-6);
+    }
+}
+
+/// The largest eigenvalue and the spread of the eigenvalues of a symmetrised matrix.
+#[differentiable]
+fn spectrum(a: &Matrix3<f64>) -> f64 {
+    let s = a + a.transpose();
+    let eigenvalues = s.symmetric_eigen().eigenvalues;
+    eigenvalues.max() + 0.3 * s.symmetric_eigenvalues().norm_squared()
+}
+
+#[test]
+fn symmetric_eigenvalues() {
+    for a in matrix_points::<3, 3>() {
+        let (value, g) = spectrum_grad(&a);
+        assert!((value - spectrum(&a)).abs() < 1e-12);
+        check_gradient(
+            |w| spectrum(&Matrix3::from_column_slice(w)),
+            a.as_slice(),
+            g.as_slice(),
+        )
+        .assert_below(1e-6);
+    }
+}
+
+/// The Cholesky factor itself, written as a chain and through a bound factor that its other
+/// uses share.
+#[differentiable]
+fn factor_chain(b: &Matrix3<f64>) -> f64 {
+    let k = b * b.transpose() + Matrix3::identity();
+    let l = k.cholesky().unwrap().l();
+    l.sum() + l.column(0).norm_squared()
+}
+
+#[differentiable]
+fn factor_bound(b: &Matrix3<f64>, #[no_grad] v: &Vector3<f64>) -> f64 {
+    let k = b * b.transpose() + Matrix3::identity();
+    let chol = k.cholesky().expect("positive definite");
+    let l = chol.l();
+    (l * v).norm_squared() + chol.ln_determinant() + chol.solve(v).sum()
+}
+
+#[test]
+fn cholesky_factor() {
+    let v = Vector3::new(0.7, -0.4, 1.2);
+    for b in matrix_points::<3, 3>() {
+        let (_, g) = factor_chain_grad(&b);
+        check_gradient(
+            |w| factor_chain(&Matrix3::from_column_slice(w)),
+            b.as_slice(),
+            g.as_slice(),
+        )
+        .assert_below(1e-7);
+        let (_, g) = factor_bound_grad(&b, &v);
+        check_gradient(
+            |w| factor_bound(&Matrix3::from_column_slice(w), &v),
+            b.as_slice(),
+            g.as_slice(),
+        )
+        .assert_below(1e-7);
+    }
+}
