@@ -429,8 +429,8 @@ impl Lowerer<'_> {
             Expr::Struct(s) => self.lower_struct(s),
             Expr::Range(_) => Value::Use(self.unsupported(
                 span,
-                "a range or part of a slice as a value of its own",
-                "use ranges as loop bounds, and parts of slices as element sources (`for x in &w[1..]`, `w[1..].iter().zip(..)`); to pass a part on, pass the whole slice and its bounds",
+                "a range as a value of its own",
+                "use ranges as loop bounds (`for i in a..b`) or to take parts of slices (`&w[a..b]`)",
             )),
             Expr::Array(a) => Value::Array(a.elems.iter().map(|e| self.lower_expr(e)).collect()),
             // `[0.0; 4]`: as written; the checks reject it if its element carries gradient.

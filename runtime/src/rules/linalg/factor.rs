@@ -3,8 +3,6 @@
 //! sweeps, and differentiated with respect to the lower triangle of the factored matrix, as in
 //! `solve.rs`.
 
-use core::borrow::Borrow;
-
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix, RealField};
 
@@ -49,20 +47,47 @@ where
     }
 }
 
-/// `a.cholesky().unwrap()`, bound to a name.
+/// `a.cholesky().unwrap()`, bound to a name. The decomposition works in place: a matrix given
+/// by value (a local the function built) is factored where it is, one given by reference is
+/// copied first.
 pub fn cholesky_factor<T, D, A>(a: A) -> CholeskyFactor<T, D>
 where
     T: Real + RealField,
     D: Dim,
-    A: Borrow<Square<T, D>>,
+    A: IntoSquare<T, D>,
     DefaultAllocator: Allocator<D, D>,
 {
     CholeskyFactor {
         factor: a
-            .borrow()
-            .clone()
+            .into_square()
             .cholesky()
             .unwrap_or_else(|| not_positive_definite()),
+    }
+}
+
+/// A square matrix by value or by reference, as an owned one: moved, or copied.
+pub trait IntoSquare<T: Real + RealField, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    fn into_square(self) -> Square<T, D>;
+}
+
+impl<T: Real + RealField, D: Dim> IntoSquare<T, D> for Square<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    fn into_square(self) -> Square<T, D> {
+        self
+    }
+}
+
+impl<T: Real + RealField, D: Dim> IntoSquare<T, D> for &Square<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    fn into_square(self) -> Square<T, D> {
+        self.clone()
     }
 }
 
