@@ -200,3 +200,43 @@ fn integer_reductions_and_iterator_last_as_written() {
 fn a_window_out_of_bounds_panics_as_the_function_does() {
     let _ = plain_iterators_grad(&[1.0, 2.0, 3.0], &[2, 3], 4);
 }
+
+/// `.rev()` after `.zip(..)` of sides of different lengths: pairs from the shorter side's end,
+/// as `Zip::next_back` makes them, in a loop, after `enumerate`, and under a fold.
+#[differentiable]
+fn reversed_zip(w: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (a, b) in w.iter().zip(x).rev() {
+        s = s * 0.5 + a * b + a.sin();
+    }
+    for (i, (a, b)) in w[1..].iter().zip(&w[..3]).enumerate().rev() {
+        s += (i as f64 + 1.0) * a * b;
+    }
+    let folded = x
+        .iter()
+        .zip(w.iter().skip(2))
+        .rev()
+        .fold(0.0, |acc, (c, a)| acc * 0.7 + c * a * a);
+    s + folded
+}
+
+#[test]
+fn rev_after_zip() {
+    let x = [0.5, -1.5, 2.0, 0.25];
+    let (value, g) = reversed_zip_grad(&W, &x);
+    // The same pairs, written out in the order `Zip::rev` visits them.
+    let mut want = 0.0;
+    for k in (0..4).rev() {
+        want = want * 0.5 + W[k] * x[k] + W[k].sin();
+    }
+    for i in (0..3).rev() {
+        want += (i as f64 + 1.0) * W[i + 1] * W[i];
+    }
+    let mut folded = 0.0;
+    for k in (0..4).rev() {
+        folded = folded * 0.7 + x[k] * W[k + 2] * W[k + 2];
+    }
+    want += folded;
+    assert!((value - want).abs() < 1e-12, "{value} vs {want}");
+    check(|w| reversed_zip(w, &x), &g, "rev after zip");
+}

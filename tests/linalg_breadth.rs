@@ -192,3 +192,35 @@ fn cholesky_factor() {
         .assert_below(1e-7);
     }
 }
+
+/// `zip_map` with a closure that reads another value carrying gradient.
+#[differentiable]
+fn zipped(pred: &Vector4<f64>, target: &Vector4<f64>, scale: f64) -> f64 {
+    let r = pred.zip_map(target, |p, t| ((p - t) * scale).tanh() * p);
+    r.sum() + pred.zip_map(&r, |a, b| a * b.exp()).norm_squared()
+}
+
+#[test]
+fn zip_map() {
+    for s in 0..3 {
+        let p = Vector4::new(0.3, -1.2 + s as f64, 2.0, 0.5);
+        let t = Vector4::new(0.1, 0.4, 1.5 - s as f64, -0.2);
+        let scale = 0.8 + 0.3 * s as f64;
+        let (value, (gp, gt, gs)) = zipped_grad(&p, &t, scale);
+        assert!((value - zipped(&p, &t, scale)).abs() < 1e-12);
+        let x: Vec<f64> = p.iter().chain(t.iter()).copied().chain([scale]).collect();
+        let g: Vec<f64> = gp.iter().chain(gt.iter()).copied().chain([gs]).collect();
+        check_gradient(
+            |w| {
+                zipped(
+                    &Vector4::from_column_slice(&w[..4]),
+                    &Vector4::from_column_slice(&w[4..8]),
+                    w[8],
+                )
+            },
+            &x,
+            &g,
+        )
+        .assert_below(1e-7);
+    }
+}

@@ -26,6 +26,7 @@ mod parts;
 mod rename;
 mod reverse;
 mod spans;
+mod zip_map;
 
 #[cfg(test)]
 mod robustness;

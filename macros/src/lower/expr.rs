@@ -56,6 +56,15 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Code the lowering wrote itself (see `parts.rs`, `zip_map.rs`): the variables it assigns
+    /// in loops need locations, which the function's own location scan never saw.
+    pub(super) fn lower_rewritten(&mut self, expr: &Expr) -> Value {
+        let mut scan = super::locations::LocationScan::default();
+        syn::visit::Visit::visit_expr(&mut scan, expr);
+        self.locations.extend(scan.names);
+        self.lower_value(expr)
+    }
+
     pub(super) fn lower_value(&mut self, expr: &Expr) -> Value {
         let span = expr_span(expr);
         match expr {
@@ -259,13 +268,18 @@ impl Lowerer<'_> {
                     None => Value::Use(Operand::Const(quote!(()))),
                 }
             }
-            Expr::MethodCall(m) => match self
-                .in_place_rewrite(m)
-                .or_else(|| parts::rewrite_split_at(m))
-            {
-                Some(rewritten) => self.lower_value(&rewritten),
-                None => self.lower_method(m),
-            },
+            Expr::MethodCall(m) => {
+                if let Some(rewritten) = crate::zip_map::rewrite(m) {
+                    return self.lower_rewritten(&rewritten);
+                }
+                match self
+                    .in_place_rewrite(m)
+                    .or_else(|| parts::rewrite_split_at(m))
+                {
+                    Some(rewritten) => self.lower_value(&rewritten),
+                    None => self.lower_method(m),
+                }
+            }
             Expr::Call(call) => match in_place::rewrite_mem_swap(call) {
                 Some(rewritten) => self.lower_value(&rewritten),
                 None => self.lower_call(call),

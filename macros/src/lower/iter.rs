@@ -244,8 +244,8 @@ impl Lowerer<'_> {
 
     /// A window adaptor (`skip`, `take`, `step_by`, `rev`) applied to a source: to a container's
     /// window, to both sides of a `zip` (positions stay paired), and to an `enumerate`'s source
-    /// and its indices alike. `rev()` after a `zip` is not taken: the two sides may differ in
-    /// length, and `Zip::rev` pairs them from the shorter one's end.
+    /// and its indices alike. `rev()` after a `zip` first cuts both sides to the shorter one's
+    /// length, as `Zip::next_back` does, so the pairs stay those the forward order makes.
     fn adapt_source(
         &mut self,
         source: Source,
@@ -272,16 +272,25 @@ impl Lowerer<'_> {
                     window: Some(window),
                 })
             }
-            Source::Zip(..) if name == "rev" => None,
+            Source::Zip(a, b) if name == "rev" => {
+                let zipped = Source::Zip(a, b);
+                let (len, reads) = self.source_len(&zipped);
+                let len = self.window_value(len, reads, span);
+                let Source::Zip(a, b) = zipped else {
+                    return None;
+                };
+                let a = self.truncate_source(*a, len, span);
+                let b = self.truncate_source(*b, len, span);
+                let a = self.adapt_source(a, name, arg, span)?;
+                let b = self.adapt_source(b, name, arg, span)?;
+                Some(Source::Zip(Box::new(a), Box::new(b)))
+            }
             Source::Zip(a, b) => {
                 let a = self.adapt_source(*a, name, arg, span)?;
                 let b = self.adapt_source(*b, name, arg, span)?;
                 Some(Source::Zip(Box::new(a), Box::new(b)))
             }
             Source::Enumerate(inner, positions) => {
-                if name == "rev" && matches!(*inner, Source::Zip(..)) {
-                    return None;
-                }
                 let positions = match positions {
                     Some(w) => w,
                     None => {
@@ -292,6 +301,45 @@ impl Lowerer<'_> {
                 let positions = self.adapt_window(positions, name, arg, span)?;
                 let inner = self.adapt_source(*inner, name, arg, span)?;
                 Some(Source::Enumerate(Box::new(inner), Some(positions)))
+            }
+        }
+    }
+
+    /// The first `len` elements of a source, `len` being at most its length.
+    fn truncate_source(&mut self, source: Source, len: VarId, span: Span) -> Source {
+        match source {
+            Source::Container {
+                var,
+                by_ref,
+                place,
+                window,
+            } => {
+                let window = match window {
+                    Some(w) => w,
+                    None => self.whole_window(var, span),
+                };
+                Source::Container {
+                    var,
+                    by_ref,
+                    place,
+                    window: Some(Window { len, ..window }),
+                }
+            }
+            Source::Zip(a, b) => {
+                let a = self.truncate_source(*a, len, span);
+                let b = self.truncate_source(*b, len, span);
+                Source::Zip(Box::new(a), Box::new(b))
+            }
+            Source::Enumerate(inner, positions) => {
+                let positions = match positions {
+                    Some(w) => w,
+                    None => {
+                        let (whole, reads) = self.source_len(&inner);
+                        self.counting_window(whole, reads, span)
+                    }
+                };
+                let inner = self.truncate_source(*inner, len, span);
+                Source::Enumerate(Box::new(inner), Some(Window { len, ..positions }))
             }
         }
     }

@@ -28,7 +28,7 @@ impl Lowerer<'_> {
             self.element_source(&e.expr)
         };
         if source.is_none() && !is_range(&e.expr) {
-            return Value::Use(self.unsupported(e.expr.span(), "iterating over this expression", "iterate over a range (`0..n`, `.rev()`, `.step_by(k)`), or over a slice, array or `Vec` or a part of one (`xs`, `xs.iter()`, `&xs[1..]`, `.enumerate()`, `.zip(ys)`, `.skip(k)`, `.take(k)`, `.step_by(k)`, `.rev()`; `.rev()` not after `.zip(..)`)"));
+            return Value::Use(self.unsupported(e.expr.span(), "iterating over this expression", "iterate over a range (`0..n`, `.rev()`, `.step_by(k)`), or over a slice, array or `Vec` or a part of one (`xs`, `xs.iter()`, `&xs[1..]`, `.enumerate()`, `.zip(ys)`, `.skip(k)`, `.take(k)`, `.step_by(k)`, `.rev()`, `.windows(k)`, `.chunks(k)`)"));
         }
         let range = match &source {
             None => {

@@ -240,11 +240,7 @@ impl Lowerer<'_> {
             #acc
         }})
         .ok()?;
-        // The accumulator is assigned in a loop the function's own location scan never saw.
-        let mut scan = super::locations::LocationScan::default();
-        syn::visit::Visit::visit_expr(&mut scan, &written);
-        self.locations.extend(scan.names);
-        Some(self.lower_value(&written))
+        Some(self.lower_rewritten(&written))
     }
 
     /// The element at position `counter` of a source's first container.

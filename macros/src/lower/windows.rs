@@ -23,7 +23,12 @@ pub(super) struct Window {
 
 impl Lowerer<'_> {
     /// A temporary holding `tokens`, which read the variables `reads`.
-    fn window_value(&mut self, tokens: TokenStream, reads: Vec<VarId>, span: Span) -> VarId {
+    pub(super) fn window_value(
+        &mut self,
+        tokens: TokenStream,
+        reads: Vec<VarId>,
+        span: Span,
+    ) -> VarId {
         let op = self.operand_of(
             Value::Opaque {
                 tokens: quote_spanned!(span=> (#tokens)),
