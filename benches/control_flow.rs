@@ -2,6 +2,7 @@
 //! the primal on loop code; ADBench measured 1.9-7.2x for hand-written C++ GMM gradients):
 //!
 //! - `ode`: explicit Euler, damped oscillator, 1,000 steps, 2 parameters;
+//! - `rosenbrock`: the extended Rosenbrock function over 128 and 1,024 elements;
 //! - `logistic`: logistic-regression loss, d = 10 features, n = 10,000 samples;
 //! - `gmm`: ADBench's GMM objective, d = 10, k = 25, n = 1,000.
 //!
@@ -20,7 +21,8 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use flow_common::{
     gmm_data, logistic_data, logistic_loss, logistic_loss_grad, logistic_loss_hand_grad,
-    oscillator, oscillator_grad, oscillator_hand_grad, GmmData, LogisticData,
+    oscillator, oscillator_grad, oscillator_hand_grad, rosenbrock, rosenbrock_grad,
+    rosenbrock_hand_grad, GmmData, LogisticData,
 };
 
 const ODE_STEPS: usize = 1000;
@@ -40,6 +42,19 @@ fn ode(c: &mut Criterion) {
         b.iter(|| oscillator_hand_grad(black_box(4.0), black_box(0.3), ODE_STEPS, ODE_DT))
     });
     group.finish();
+}
+
+fn rosenbrock_group(c: &mut Criterion) {
+    for n in [128, 1024] {
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).sin() * 1.3).collect();
+        let mut group = c.benchmark_group(format!("rosenbrock_{n}"));
+        group.bench_function("primal", |b| b.iter(|| rosenbrock(black_box(&x))));
+        group.bench_function("grad", |b| b.iter(|| rosenbrock_grad(black_box(&x))));
+        group.bench_function("hand_grad", |b| {
+            b.iter(|| rosenbrock_hand_grad(black_box(&x)))
+        });
+        group.finish();
+    }
 }
 
 fn logistic(c: &mut Criterion, data: &LogisticData) {
@@ -175,6 +190,7 @@ fn main() {
 
     let mut c = Criterion::default().configure_from_args();
     ode(&mut c);
+    rosenbrock_group(&mut c);
     logistic(&mut c, &logistic_set);
     gmm(&mut c, &gmm_set);
     c.final_summary();

@@ -10,7 +10,8 @@ mod flow_common;
 use flow_common::{
     assert_close, assert_close_slices, fd_gradient, fd_scalar, gmm_data, logistic_data,
     logistic_loss, logistic_loss_grad, logistic_loss_hand_grad, oscillator, oscillator_grad,
-    oscillator_hand_grad, rel_err, F32_TOL, FD_TOL, SAME_TOL,
+    oscillator_hand_grad, rel_err, rosenbrock, rosenbrock_grad, rosenbrock_hand_grad, F32_TOL,
+    FD_TOL, SAME_TOL,
 };
 use nabla::differentiable;
 
@@ -170,6 +171,19 @@ fn euler_oscillator_1000_steps() {
     let (hv, (hk, hc)) = oscillator_hand_grad(k, c, 1000, 0.01);
     assert_close("oscillator value vs hand", v, hv, SAME_TOL);
     assert_close_slices("oscillator vs hand adjoint", &[dk, dc], &[hk, hc], SAME_TOL);
+}
+
+#[test]
+fn rosenbrock_against_finite_differences_and_by_hand() {
+    for n in [2, 5, 128] {
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).sin() * 1.3).collect();
+        let (v, g) = rosenbrock_grad(&x);
+        assert_eq!(v, rosenbrock(&x));
+        assert_close_slices("rosenbrock vs FD", &g, &fd_gradient(rosenbrock, &x), FD_TOL);
+        let (hv, hg) = rosenbrock_hand_grad(&x);
+        assert_close("rosenbrock value vs hand", v, hv, SAME_TOL);
+        assert_close_slices("rosenbrock vs hand", &g, &hg, SAME_TOL);
+    }
 }
 
 #[test]

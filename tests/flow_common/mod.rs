@@ -160,6 +160,38 @@ pub fn oscillator_hand_grad(k: f64, c: f64, steps: usize, dt: f64) -> (f64, (f64
 }
 
 // ---------------------------------------------------------------------------------------------
+// Workload 1b: the extended Rosenbrock function, the simplest loop over a slice.
+// ---------------------------------------------------------------------------------------------
+
+/// `Σᵢ (1 - xᵢ)² + 100 (xᵢ₊₁ - xᵢ²)²` over neighbouring elements.
+#[differentiable]
+#[allow(clippy::needless_range_loop)]
+pub fn rosenbrock(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        let a = 1.0 - x[i];
+        let b = x[i + 1] - x[i] * x[i];
+        s += a * a + 100.0 * b * b;
+    }
+    s
+}
+
+/// Rosenbrock's gradient written by hand: each term's derivative added as the loop goes, since
+/// no value is carried from one iteration to the next but the sum.
+pub fn rosenbrock_hand_grad(x: &[f64]) -> (f64, Vec<f64>) {
+    let mut s = 0.0;
+    let mut g = vec![0.0; x.len()];
+    for i in 0..x.len() - 1 {
+        let a = 1.0 - x[i];
+        let b = x[i + 1] - x[i] * x[i];
+        s += a * a + 100.0 * b * b;
+        g[i] += -2.0 * a - 400.0 * b * x[i];
+        g[i + 1] += 200.0 * b;
+    }
+    (s, g)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Workload 2: L2-regularized logistic-regression loss over a flat data set.
 // ---------------------------------------------------------------------------------------------
 

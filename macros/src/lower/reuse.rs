@@ -6,8 +6,10 @@
 //! one when that temporary is in scope and its operands cannot have changed: they are
 //! constants or single-assignment variables (never locations, which assignments overwrite).
 //!
-//! Only arithmetic, negation and the float methods are reused: they are pure and cannot fail.
-//! Comparisons and steps keep their own statements, so that the checks point at each of them.
+//! Only arithmetic, negation, the float methods and element reads of containers that are not
+//! locations (parameters, values never written) are reused: they are pure and cannot fail (an
+//! element read that is out of bounds fails at the first read already). Comparisons and steps
+//! keep their own statements, so that the checks point at each of them.
 
 use quote::ToTokens;
 
@@ -48,6 +50,9 @@ impl Lowerer<'_> {
                 ))
             }
             Value::Unary { op: UnOp::Neg, arg } => Some(format!("-{}", operand(arg)?)),
+            Value::Index { base, index } => {
+                Some(format!("{}[{}]", operand(base)?, operand(index)?))
+            }
             Value::Method {
                 receiver,
                 method,
