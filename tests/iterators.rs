@@ -240,3 +240,35 @@ fn rev_after_zip() {
     assert!((value - want).abs() < 1e-12, "{value} vs {want}");
     check(|w| reversed_zip(w, &x), &g, "rev after zip");
 }
+
+/// Reductions over ranges of integers: float sums and products of a `map`, and folds, beside
+/// an integer sum left as written.
+#[differentiable]
+fn over_ranges(w: &[f64], #[no_grad] x: f64) -> f64 {
+    let n = w.len();
+    let poly: f64 = (0..n).map(|i| w[i] * x.powi(i as i32)).sum();
+    let squares = (0..n).map(|i| w[i] * w[i]).sum::<f64>();
+    let count: usize = (0..n).map(|i| i * i).sum();
+    let folded = (1..n).rev().fold(0.0, |acc, i| acc * 0.5 + w[i] - w[i - 1]);
+    let every_other = (0..n).step_by(2).map(|i| w[i].sin()).product::<f64>();
+    poly + squares * count as f64 + folded + every_other
+}
+
+#[test]
+fn reductions_over_ranges() {
+    let (value, g) = over_ranges_grad(&W, 0.7);
+    let n = W.len();
+    let mut want = 0.0;
+    for (i, w) in W.iter().enumerate() {
+        want += w * 0.7f64.powi(i as i32);
+    }
+    let squares: f64 = W.iter().map(|w| w * w).sum();
+    want += squares * (0..n).map(|i| i * i).sum::<usize>() as f64;
+    let mut folded = 0.0;
+    for i in (1..n).rev() {
+        folded = folded * 0.5 + W[i] - W[i - 1];
+    }
+    want += folded + W.iter().step_by(2).map(|w| w.sin()).product::<f64>();
+    assert!((value - want).abs() < 1e-12, "{value} vs {want}");
+    check(|w| over_ranges(w, 0.7), &g, "over ranges");
+}

@@ -3,7 +3,7 @@
 //! gradient against central finite differences, at several points.
 
 use nabla::{check_gradient, differentiable};
-use nalgebra::{DMatrix, Matrix2, Matrix3, Matrix4, SMatrix, Vector3, Vector4};
+use nalgebra::{DMatrix, Matrix2, Matrix3, Matrix4, SMatrix, SVector, Vector3, Vector4};
 
 fn matrix_points<const R: usize, const C: usize>() -> Vec<SMatrix<f64, R, C>> {
     (0..3)
@@ -222,5 +222,30 @@ fn zip_map() {
             &g,
         )
         .assert_below(1e-7);
+    }
+}
+
+/// Vectors and matrices built from values that carry gradient: from arrays, and from slices
+/// with their shape first.
+#[differentiable]
+fn constructed(p: &[f64], x: f64) -> f64 {
+    let v = SVector::<f64, 3>::from([x, p[0] * p[0], p[1]]);
+    let m = Matrix2::from([[x, p[1]], [p[2], x * p[3]]]);
+    let d = DMatrix::from_row_slice(2, 2, &p[..4]);
+    let e = DMatrix::from_column_slice(2, 2, p);
+    let f = DMatrix::from_vec(2, 2, p[..4].to_vec());
+    v.norm() + m.determinant() + d.determinant() * e.trace() + f[(1, 0)] * x
+}
+
+#[test]
+fn constructors_from_arrays_and_shaped_slices() {
+    for s in 0..3 {
+        let p = [0.5, -1.0 + s as f64, 2.0, 0.25];
+        let x = 0.3 * s as f64 - 0.4;
+        let (value, (gp, gx)) = constructed_grad(&p, x);
+        assert!((value - constructed(&p, x)).abs() < 1e-12);
+        let all: Vec<f64> = p.iter().copied().chain([x]).collect();
+        let g: Vec<f64> = gp.iter().copied().chain([gx]).collect();
+        check_gradient(|w| constructed(&w[..4], w[4]), &all, &g).assert_below(1e-7);
     }
 }

@@ -137,6 +137,13 @@ trait_methods! {
     from_column_slice => FromSliceRule [from_column_slice_adjoint];
     from_row_slice => FromSliceRule [from_row_slice_adjoint];
     from_vec => FromSliceRule [from_vec_adjoint];
+    // `DMatrix::from_row_slice(r, c, w)` and its kin: the slice is the receiver, the shape the
+    // arguments (written first; see `SHAPED_SLICE_CONSTRUCTORS`).
+    from_column_slice => FromSliceRule [shaped_from_column_slice_adjoint, _, _];
+    from_row_slice => FromSliceRule [shaped_from_row_slice_adjoint, _, _];
+    from_vec => FromSliceRule [shaped_from_vec_adjoint, _, _];
+    // `SVector::from([a, b, c])`, `SMatrix::from([[..]; C])`.
+    from => FromArrayRule [array_adjoint];
     determinant => DeterminantRule [determinant_adjoint];
     // The linear-algebra chains (`a.lu().solve(&b).unwrap()`, ..), lowered to one function each
     // of the runtime's `linalg` module (see `lower/linalg.rs`).
@@ -157,8 +164,15 @@ trait_methods! {
 /// reverse sweep then keeps nothing of the operands for them.
 pub const RESULT_ONLY_RULES: &[&str] = &["cholesky_factor_adjoint"];
 
-/// nalgebra constructors from one slice or `Vec` (see `FromSliceRule` in the runtime).
+/// nalgebra constructors from one slice or `Vec` (see `FromSliceRule` in the runtime), with or
+/// without the shape before it (`DMatrix::from_row_slice(r, c, w)`), and from an array.
 pub const SLICE_CONSTRUCTORS: &[&str] = &["from_column_slice", "from_row_slice", "from_vec"];
+
+/// Whether a nalgebra constructor `name` with `shape_args` arguments before its slice takes the
+/// shape first: the forward sweep writes it `Owner::name(shape.., slice)`.
+pub fn takes_shape_first(name: &str, shape_args: usize) -> bool {
+    shape_args == 2 && SLICE_CONSTRUCTORS.contains(&name)
+}
 
 /// nalgebra constructors that spread one element: `from_element(n, b)`, `repeat(b)`; the
 /// element is their last argument.
@@ -286,7 +300,8 @@ pub fn float_method(name: &str, args: usize) -> Option<usize> {
 
 /// The float methods in `f64::NAME(x, ..)` form, for error messages.
 pub fn is_float_method_name(name: &str) -> bool {
+    let constructor = name == "from" || SLICE_CONSTRUCTORS.contains(&name);
     FLOAT_METHODS.iter().any(|m| m.name == name)
-        || TRAIT_METHODS.iter().any(|m| m.name == name)
+        || (TRAIT_METHODS.iter().any(|m| m.name == name) && !constructor)
         || is_step(name)
 }

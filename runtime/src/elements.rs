@@ -12,6 +12,11 @@ use crate::parameters::{BlockVisitor, Element, Parameters};
 use crate::tangent::{Accumulate, Tangent, TangentValue};
 
 /// An element type of a `Vec` or slice whose gradient is a `Vec` of the same type.
+#[diagnostic::on_unimplemented(
+    message = "a slice or `Vec` of `{Self}` cannot carry a gradient",
+    label = "elements that carry gradient are f32, f64, arrays of them, or structs deriving `nabla::Parameters`",
+    note = "take rows of data as `#[no_grad]`; parameters in rows are a flat `&[f64]` indexed `w[i * d + j]`, a slice of arrays `&[[f64; D]]`, or a `DMatrix`"
+)]
 pub trait TangentElement: Tangent<Tangent = Self> + TangentValue + Accumulate + Sized {
     /// A gradient of the shape of `elements`, holding zeros.
     fn zeros_like(elements: &[Self]) -> Vec<Self> {

@@ -165,9 +165,9 @@ impl Checker<'_, '_> {
                 }
             }
             Value::Opaque {
+                tokens,
                 reads,
                 stopped: false,
-                ..
             } => {
                 let varied: Vec<Operand> = reads
                     .iter()
@@ -176,11 +176,22 @@ impl Checker<'_, '_> {
                     .collect();
                 if !varied.is_empty() {
                     let params = self.flow.deps_of(&varied.iter().collect::<Vec<_>>());
-                    self.errors.push(
-                        span,
-                        format!("`vec![..]` of values that carry gradient (from {}) is not supported in #[differentiable] functions", params_names(self.sig(), &params)),
-                        "create the buffer with `vec![0.0; n]` and assign its elements, or `push` them",
-                    );
+                    let from = params_names(self.sig(), &params);
+                    let is_vec = matches!(tokens.clone().into_iter().next(),
+                        Some(proc_macro2::TokenTree::Ident(i)) if i == "vec");
+                    if is_vec {
+                        self.errors.push(
+                            span,
+                            format!("`vec![..]` of values that carry gradient (from {from}) is not supported in #[differentiable] functions"),
+                            "create the buffer with `vec![0.0; n]` and assign its elements, or `push` them",
+                        );
+                    } else {
+                        self.errors.push(
+                            span,
+                            format!("`{}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it", super::render::tokens_text(tokens)),
+                            "write an array's elements out (`[x, x, x]`); a range's ends carry no gradient, so take them as data (`stop_gradient(a)..stop_gradient(b)`)",
+                        );
+                    }
                     self.blame(&params);
                 }
             }

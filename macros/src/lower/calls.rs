@@ -119,7 +119,26 @@ impl Lowerer<'_> {
         let leading = &func.path.leading_colon;
         let owner_segments = segments.iter().take(n - 1);
         let owner = quote::quote!(#leading #(#owner_segments)::*);
-        if methods::SLICE_CONSTRUCTORS.contains(&name.as_str()) && call.args.len() == 1 {
+        let from_slice = methods::SLICE_CONSTRUCTORS.contains(&name.as_str());
+        if from_slice && call.args.len() == 3 {
+            // `DMatrix::from_row_slice(rows, columns, w)`: the slice is the receiver.
+            let shape: Vec<Operand> = call
+                .args
+                .iter()
+                .take(2)
+                .map(|a| self.lower_expr(a))
+                .collect();
+            let receiver = self.lower_expr(&call.args[2]);
+            return Some(Value::Method {
+                receiver,
+                method: last.ident.clone(),
+                turbofish: None,
+                qualified: Some(owner.clone()),
+                args: shape,
+                kind: method_kind(&name, 2),
+            });
+        }
+        if (from_slice || name == "from") && call.args.len() == 1 {
             let receiver = self.lower_expr(&call.args[0]);
             return Some(Value::Method {
                 receiver,

@@ -199,7 +199,8 @@ impl Lowerer<'_> {
                     && m.args.is_empty()
                     && float_turbofish(&m.turbofish) =>
             {
-                match self.lower_reduction(&m.receiver, m.method == "product") {
+                let float = m.turbofish.is_some();
+                match self.lower_reduction(&m.receiver, m.method == "product", float) {
                     Some(value) => value,
                     None => self.lower_method(m),
                 }
@@ -441,11 +442,16 @@ impl Lowerer<'_> {
             Expr::Return(e) => self.lower_return(e),
             Expr::Match(m) => self.lower_match(m),
             Expr::Struct(s) => self.lower_struct(s),
-            Expr::Range(_) => Value::Use(self.unsupported(
-                span,
-                "a range as a value of its own",
-                "use ranges as loop bounds (`for i in a..b`) or to take parts of slices (`&w[a..b]`)",
-            )),
+            // A range of integers is data, as written; one of values that carry gradient is an
+            // error of the checks (its ends have no derivative).
+            Expr::Range(_) => {
+                let (tokens, reads) = self.rename(expr.to_token_stream());
+                Value::Opaque {
+                    tokens: quote_spanned!(span=> (#tokens)),
+                    reads,
+                    stopped: false,
+                }
+            }
             Expr::Array(a) => Value::Array(a.elems.iter().map(|e| self.lower_expr(e)).collect()),
             // `[0.0; 4]`: as written; the checks reject it if its element carries gradient.
             Expr::Repeat(_) => {

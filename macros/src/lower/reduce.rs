@@ -46,9 +46,24 @@ enum Step<'e> {
 
 impl Lowerer<'_> {
     /// `.sum()` and `.product()` of a source (possibly mapped); `None` when the receiver is no
-    /// source nabla reads.
-    pub(super) fn lower_reduction(&mut self, receiver: &Expr, product: bool) -> Option<Value> {
+    /// source nabla reads. `float` says the turbofish names a float type (`sum::<f64>()`).
+    pub(super) fn lower_reduction(
+        &mut self,
+        receiver: &Expr,
+        product: bool,
+        float: bool,
+    ) -> Option<Value> {
         let span = receiver.span();
+        // Over a range the elements are integers: the sum is a float one only when written so
+        // (`sum::<f64>()`) or when the closure computes floats; integer sums stay as written.
+        if let Expr::MethodCall(m) = receiver {
+            let over_range = m.method == "map" && is_range_source(&m.receiver);
+            let float_body =
+                matches!(&m.args.first(), Some(Expr::Closure(c)) if computes_floats(&c.body));
+            if over_range && !float && !float_body {
+                return None;
+            }
+        }
         let (op, init) = if product {
             (BinOp::Mul(syn::Token![*](span)), quote_spanned!(span=> 1.0))
         } else {
@@ -89,17 +104,18 @@ impl Lowerer<'_> {
             },
             other => (other, None),
         };
+        if map.is_some() && matches!(step, Step::Fold { .. }) {
+            return None;
+        }
+        // `(0..n).map(|i| ..).sum()`, `(a..=b).rev().fold(..)`: the counter is the element.
+        if crate::parts::is_parts_source(source_expr) || is_range_source(source_expr) {
+            return self.reduce_parts(source_expr, init, step, map);
+        }
         if !matches!(
             source_expr,
             Expr::MethodCall(_) | Expr::Index(_) | Expr::Reference(_)
         ) {
             return None;
-        }
-        if map.is_some() && matches!(step, Step::Fold { .. }) {
-            return None;
-        }
-        if crate::parts::is_parts_source(source_expr) {
-            return self.reduce_parts(source_expr, init, step, map);
         }
         let source = self.element_source(source_expr)?;
         let span = receiver.span();
@@ -189,8 +205,9 @@ impl Lowerer<'_> {
         Some(Value::Use(Operand::Var(acc)))
     }
 
-    /// A reduction over `windows`/`chunks`, whose elements are parts, not elements: written out
-    /// as the `for` loop over those parts it stands for (see `parts.rs`), and lowered as one.
+    /// A reduction over `windows`/`chunks`, whose elements are parts, not elements, or over a
+    /// range of integers: written out as the `for` loop it stands for (see `parts.rs`), and
+    /// lowered as one.
     fn reduce_parts(
         &mut self,
         source: &Expr,
@@ -256,6 +273,48 @@ impl Lowerer<'_> {
 }
 
 /// `acc: f64` is `acc`.
+/// Whether an expression visibly computes floats: a float literal, a float method, a cast to
+/// a float type.
+fn computes_floats(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_lit_float(&mut self, _: &'ast syn::LitFloat) {
+            self.0 = true;
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            let name = m.method.to_string();
+            if crate::methods::FLOAT_METHODS.iter().any(|f| f.name == name) {
+                self.0 = true;
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_cast(&mut self, c: &'ast syn::ExprCast) {
+            if crate::parse::is_float(&c.ty) {
+                self.0 = true;
+            }
+            syn::visit::visit_expr_cast(self, c);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_expr(&mut finder, expr);
+    finder.0
+}
+
+/// A range, possibly reversed or stepped: `0..n`, `(a..=b).rev()`, `(0..n).step_by(2)`.
+fn is_range_source(expr: &Expr) -> bool {
+    match expr {
+        Expr::Range(r) => r.start.is_some() && r.end.is_some(),
+        Expr::Paren(p) => is_range_source(&p.expr),
+        Expr::MethodCall(m)
+            if (m.method == "rev" && m.args.is_empty())
+                || (m.method == "step_by" && m.args.len() == 1) =>
+        {
+            is_range_source(&m.receiver)
+        }
+        _ => false,
+    }
+}
+
 fn strip_type(pat: &Pat) -> &Pat {
     match pat {
         Pat::Type(t) => strip_type(&t.pat),

@@ -323,7 +323,11 @@ impl<'a> Generator<'a> {
             } => {
                 let recv = self.forward_operand_by_value(receiver);
                 let args = args.iter().map(|a| self.forward_operand_by_value(a));
-                quote_spanned!(span=> #ty::#method(#recv, #(#args),*))
+                if crate::methods::takes_shape_first(&method.to_string(), args.len()) {
+                    quote_spanned!(span=> #ty::#method(#(#args,)* #recv))
+                } else {
+                    quote_spanned!(span=> #ty::#method(#recv, #(#args),*))
+                }
             }
             Value::Method {
                 receiver,

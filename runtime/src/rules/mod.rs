@@ -23,10 +23,10 @@ pub use linalg::{
     AddScalarRule, AmaxRule, AminRule, CholeskyFactorRule, CholeskyLRule, CholeskySolveRule,
     ColumnRule, ColumnsRule, ComponentDivRule, ComponentMulRule, CrossRule, DeterminantRule,
     DotRule, FactorLRule, FactorLnDeterminantRule, FactorSolveRule, FixedColumnsRule,
-    FixedRowsRule, FixedViewRule, FromSliceRule, InverseRule, KroneckerRule, LnDeterminantRule,
-    LpNormRule, MaxRule, MeanRule, MinRule, NormRule, NormSquaredRule, NormalizeRule, ProductRule,
-    RowRule, RowsRule, SolveRule, SumRule, SymmetricEigenvaluesRule, TraceRule, TransposeRule,
-    ViewRule,
+    FixedRowsRule, FixedViewRule, FromArrayRule, FromSliceRule, InverseRule, KroneckerRule,
+    LnDeterminantRule, LpNormRule, MaxRule, MeanRule, MinRule, NormRule, NormSquaredRule,
+    NormalizeRule, ProductRule, RowRule, RowsRule, SolveRule, SumRule, SymmetricEigenvaluesRule,
+    TraceRule, TransposeRule, ViewRule,
 };
 pub use map::MapRule;
 pub use part::PartRule;

@@ -1,5 +1,6 @@
-//! A scalar spread over a matrix, and matrices built from slices: `m.add_scalar(b)`,
-//! `DVector::from_column_slice(w)`, `from_row_slice`, `from_vec`, and `m.mean()`.
+//! A scalar spread over a matrix, and matrices built from slices and arrays: `m.add_scalar(b)`,
+//! `DVector::from_column_slice(w)`, `from_row_slice`, `from_vec` (also with their shape first,
+//! `DMatrix::from_row_slice(r, c, w)`), `SVector::from([a, b, c])`, and `m.mean()`.
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, Storage};
@@ -68,6 +69,64 @@ pub trait FromSliceRule<M> {
     fn from_vec_adjoint(&self, y: &M, d: &M) -> Self::Tangent {
         self.from_column_slice_adjoint(y, d)
     }
+    /// `DMatrix::from_column_slice(rows, columns, w)`: the shape carries no gradient.
+    fn shaped_from_column_slice_adjoint(
+        &self,
+        _: &usize,
+        _: &usize,
+        y: &M,
+        d: &M,
+    ) -> Self::Tangent {
+        self.from_column_slice_adjoint(y, d)
+    }
+    /// `DMatrix::from_row_slice(rows, columns, w)`.
+    fn shaped_from_row_slice_adjoint(&self, _: &usize, _: &usize, y: &M, d: &M) -> Self::Tangent {
+        self.from_row_slice_adjoint(y, d)
+    }
+    /// `DMatrix::from_vec(rows, columns, v)`.
+    fn shaped_from_vec_adjoint(&self, _: &usize, _: &usize, y: &M, d: &M) -> Self::Tangent {
+        self.from_column_slice_adjoint(y, d)
+    }
+}
+
+/// `y = Matrix::from(array)`: `SVector::from([a, b, c])`, whose elements are the array's in
+/// order, and `SMatrix::from([[..]; C])`, an array of columns. The gradient is the cotangent's
+/// elements in the same arrangement.
+#[diagnostic::on_unimplemented(
+    message = "nabla differentiates `from` of arrays only, not from `{Self}`",
+    label = "this value carries gradient into the conversion",
+    note = "build vectors and matrices that carry gradient with `SVector::from([a, b, c])`, `Vector3::new(a, b, c)` or `from_column_slice(w)`"
+)]
+pub trait FromArrayRule<M>: Sized {
+    fn array_adjoint(&self, y: &M, d: &M) -> Self;
+}
+
+impl<T, R, C, const N: usize> FromArrayRule<OMatrix<T, R, C>> for [T; N]
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    #[inline]
+    fn array_adjoint(&self, _: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> [T; N] {
+        let elements = d.as_slice();
+        core::array::from_fn(|k| elements[k])
+    }
+}
+
+impl<T, R, C, const ROWS: usize, const COLUMNS: usize> FromArrayRule<OMatrix<T, R, C>>
+    for [[T; ROWS]; COLUMNS]
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    #[inline]
+    fn array_adjoint(&self, _: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> [[T; ROWS]; COLUMNS] {
+        core::array::from_fn(|j| core::array::from_fn(|i| d[(i, j)]))
+    }
 }
 
 macro_rules! from_slice_rule {
@@ -134,6 +193,50 @@ mod tests {
         let back = FromSliceRule::from_row_slice_adjoint(&w[..], &by_rows, &d);
         for (k, g) in back.iter().enumerate() {
             assert_eq!(*g, d[(k / 3, k % 3)]);
+        }
+    }
+
+    /// `f(w) = ⟨d, M(w)⟩` for each constructor, against finite differences in each element.
+    #[test]
+    fn constructors_match_finite_differences() {
+        use nalgebra::{DMatrix, Matrix2, SVector};
+        let w = [0.5, -1.25, 2.0, 0.75, -0.5, 1.5];
+        let fd = |f: &dyn Fn(&[f64; 6]) -> f64, k: usize| {
+            central_difference(
+                |x| {
+                    let mut v = w;
+                    v[k] = x;
+                    f(&v)
+                },
+                w[k],
+            )
+        };
+        let d = DMatrix::from_fn(2, 3, |i, j| (i * 3 + j) as f64 - 1.5);
+        let rows = |v: &[f64; 6]| DMatrix::from_row_slice(2, 3, v).dot(&d);
+        let columns = |v: &[f64; 6]| DMatrix::from_column_slice(2, 3, v).dot(&d);
+        let y = DMatrix::from_row_slice(2, 3, &w);
+        let by_rows = FromSliceRule::shaped_from_row_slice_adjoint(&w[..], &2, &3, &y, &d);
+        let y = DMatrix::from_column_slice(2, 3, &w);
+        let by_columns = FromSliceRule::shaped_from_column_slice_adjoint(&w[..], &2, &3, &y, &d);
+        let by_vec = FromSliceRule::shaped_from_vec_adjoint(&w.to_vec(), &2, &3, &y, &d);
+        for k in 0..6 {
+            assert_close(by_rows[k], fd(&rows, k), "from_row_slice(r, c, w)");
+            assert_close(by_columns[k], fd(&columns, k), "from_column_slice(r, c, w)");
+            assert_close(by_vec[k], fd(&columns, k), "from_vec(r, c, v)");
+        }
+
+        let e = SVector::<f64, 6>::from_fn(|i, _| i as f64 * 0.5 - 1.0);
+        let flat = |v: &[f64; 6]| SVector::<f64, 6>::from(*v).dot(&e);
+        let g = FromArrayRule::array_adjoint(&w, &SVector::from(w), &e);
+        let columns = [[w[0], w[1]], [w[2], w[3]]];
+        let d2 = Matrix2::new(0.5, -2.0, 1.5, 3.0);
+        let nested = |v: &[f64; 6]| Matrix2::from([[v[0], v[1]], [v[2], v[3]]]).dot(&d2);
+        let g2 = FromArrayRule::array_adjoint(&columns, &Matrix2::from(columns), &d2);
+        for (k, gk) in g.iter().enumerate() {
+            assert_close(*gk, fd(&flat, k), "from([..])");
+        }
+        for k in 0..4 {
+            assert_close(g2[k / 2][k % 2], fd(&nested, k), "from([[..]; C])");
         }
     }
 }

@@ -28,7 +28,7 @@ pub mod solve;
 mod vector_products;
 mod views;
 
-pub use broadcast::{AddScalarRule, FromSliceRule, MeanRule};
+pub use broadcast::{AddScalarRule, FromArrayRule, FromSliceRule, MeanRule};
 pub use eigen::SymmetricEigenvaluesRule;
 pub use factor::{
     CholeskyFactor, CholeskyFactorRule, FactorLRule, FactorLnDeterminantRule, FactorSolveRule,
