@@ -370,3 +370,56 @@ fn stop_gradient_around_a_norm() {
         check_exact([gx, gy], [3.0 / n, (y / n).cos() / n], [x, y], "normalized");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Functions that return tuples, destructured by their callers.
+// ---------------------------------------------------------------------------------------------
+
+#[differentiable]
+fn polar(x: f64, y: f64) -> (f64, f64) {
+    let r = (x * x + y * y).sqrt();
+    (r, y.atan2(x))
+}
+
+/// The tuple comes out of an `if`: each arm's items receive the cotangent's.
+#[differentiable]
+fn ordered(x: f64, y: f64) -> (f64, f64) {
+    if x < y {
+        (x, y * y)
+    } else {
+        (y * y, x)
+    }
+}
+
+#[differentiable]
+fn scaled(x: f64, v: &nalgebra::Vector2<f64>) -> (f64, nalgebra::Vector2<f64>) {
+    (x * v.norm(), v * x)
+}
+
+#[differentiable]
+fn through_tuples(x: f64, y: f64) -> f64 {
+    let (r, theta) = polar(x, y);
+    let (a, b) = ordered(x, r);
+    let (s, w) = scaled(a, &nalgebra::Vector2::new(b, theta));
+    r * theta.sin() + a * b.exp() + s + w.sum()
+}
+
+#[test]
+fn tuples_returned_and_destructured() {
+    for (x, y) in [(0.6, -0.8), (0.3, 0.9), (1.2, -0.4)] {
+        let (value, (dx, dy)) = through_tuples_grad(x, y);
+        assert_eq!(value, through_tuples(x, y));
+        check_fd(
+            |p| through_tuples(p[0], p[1]),
+            [x, y],
+            [dx, dy],
+            "through tuples",
+        );
+    }
+    // The vector-Jacobian product of a tuple result: the cotangent is a tuple too.
+    let ((r, theta), (dx, dy)) = polar_vjp(0.6, -0.8, (1.0, 0.5));
+    assert_eq!((r, theta), polar(0.6, -0.8));
+    // dr/dx = x/r, dθ/dx = -y/r², dr/dy = y/r, dθ/dy = x/r² at r = 1.
+    assert!((dx - (0.6 + 0.5 * 0.8)).abs() < 1e-12, "{dx}");
+    assert!((dy - (-0.8 + 0.5 * 0.6)).abs() < 1e-12, "{dy}");
+}

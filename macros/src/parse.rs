@@ -196,7 +196,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             ((**ty).clone(), kind)
         }
         ReturnType::Type(_, ty)
-            if (float_bearing(ty) || is_model_type(ty, &all_generics))
+            if (float_bearing(ty) || is_model_type(ty, &all_generics) || float_tuple(ty))
                 && !matches!(**ty, Type::Reference(_)) =>
         {
             ((**ty).clone(), ResultKind::Tensor)
@@ -208,7 +208,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                     "the result type `{}` of a #[differentiable] function cannot carry a gradient",
                     type_text(ty)
                 ),
-                "return `f32` or `f64` (or a float array, `Vec`, or nalgebra matrix); compute other results in a separate function",
+                "return `f32` or `f64` (or a float array, `Vec`, nalgebra matrix, or a tuple of these); compute other results in a separate function",
             );
             // The generated items keep their signatures for the callers' sake; an opaque result
             // type cannot be named there.
@@ -474,6 +474,11 @@ pub fn is_data_primitive(name: &str) -> bool {
 }
 
 /// Whether a type holds floats by its syntax alone: floats, and arrays, `Vec`s, matrices of them.
+/// A tuple of results that carry gradient, `(f64, f64)` or `(f64, DVector<f64>)`.
+fn float_tuple(ty: &Type) -> bool {
+    matches!(ty, Type::Tuple(t) if !t.elems.is_empty() && t.elems.iter().all(float_bearing))
+}
+
 pub fn float_bearing(ty: &Type) -> bool {
     match ty {
         Type::Reference(r) => float_bearing(&r.elem),

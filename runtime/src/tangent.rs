@@ -273,8 +273,9 @@ where
 }
 
 /// A tuple's gradient is the tuple of its members' gradients: fields of tuples read in
-/// differentiable code (`pair.0`) send their cotangents there. (No `TangentValue`: `()` must not
-/// count as a gradient, see [`CallGradient`].)
+/// differentiable code (`pair.0`) send their cotangents there, and a returned tuple's cotangent
+/// is split among its items. (`()` is no `TangentValue`, so no tuple holding it is one: it must
+/// not count as a gradient, see [`CallGradient`].)
 macro_rules! impl_tuple {
     ($($name:ident $idx:tt),+) => {
         // Kept out of the suggestions rustc lists when a type carries no gradient: those
@@ -293,6 +294,16 @@ macro_rules! impl_tuple {
             #[inline]
             fn accumulate(&mut self, contribution: Self) {
                 $(self.$idx.accumulate(contribution.$idx);)+
+            }
+        }
+
+        // The gradient of a returned tuple, overwritten where an `if` picks the tuple. Every
+        // item must be a gradient value itself, so a tuple holding `()` is none.
+        #[diagnostic::do_not_recommend]
+        impl<$($name: TangentValue),+> TangentValue for ($($name,)+) {
+            #[inline]
+            fn zeroed(&self) -> Self {
+                ($(self.$idx.zeroed(),)+)
             }
         }
     };

@@ -8,7 +8,7 @@ use super::render::tokens_text;
 use super::report::Checker;
 use super::{foreign_callee, Callee};
 use crate::errors::Place;
-use crate::ir::{MethodKind, Operand, Stmt, Value, VarId};
+use crate::ir::{Block, Body, MethodKind, Operand, Stmt, StmtKind, Value, VarId};
 use crate::methods::{GATING_STEP_METHODS, ORDERING_METHODS};
 
 impl Checker<'_, '_> {
@@ -188,13 +188,16 @@ impl Checker<'_, '_> {
                     } else {
                         self.errors.push(
                             span,
-                            format!("`{}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it", super::render::tokens_text(tokens)),
+                            format!("`{}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it", tokens_text(tokens)),
                             "write an array's elements out (`[x, x, x]`); a range's ends carry no gradient, so take them as data (`stop_gradient(a)..stop_gradient(b)`)",
                         );
                     }
                     self.blame(&params);
                 }
             }
+            // A tuple the function returns (`-> (f64, f64)`): its cotangent is split among the
+            // items (see `reverse/rules.rs`).
+            Value::Tuple(_) if returned(self.flow.body).contains(&dst) => {}
             Value::Tuple(items) if items.iter().any(|i| self.varied(i)) => {
                 let varied: Vec<&Operand> = items.iter().filter(|op| self.varied(op)).collect();
                 let params = self.flow.deps_of(&varied);
@@ -223,5 +226,49 @@ fn strip(ty: &Type) -> &Type {
         Type::Paren(p) => strip(&p.elem),
         Type::Group(g) => strip(&g.elem),
         other => other,
+    }
+}
+
+/// The function's result and the variables whose values become it unchanged (the arms of an
+/// `if` or `match` that is the result, an early `return`'s value).
+fn returned(body: &Body) -> std::collections::HashSet<VarId> {
+    fn copies(block: &Block, out: &mut Vec<(VarId, VarId)>) {
+        for stmt in block {
+            match &stmt.kind {
+                StmtKind::Let {
+                    var,
+                    value: Value::Use(Operand::Var(from)),
+                    ..
+                }
+                | StmtKind::Assign {
+                    var,
+                    value: Value::Use(Operand::Var(from)),
+                } => out.push((*var, *from)),
+                StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => {
+                    copies(then_block, out);
+                    copies(else_block, out);
+                }
+                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => copies(body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut pairs = Vec::new();
+    copies(&body.block, &mut pairs);
+    let mut out: std::collections::HashSet<VarId> = body.result.var().into_iter().collect();
+    loop {
+        let before = out.len();
+        for (to, from) in &pairs {
+            if out.contains(to) {
+                out.insert(*from);
+            }
+        }
+        if out.len() == before {
+            return out;
+        }
     }
 }

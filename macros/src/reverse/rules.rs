@@ -330,7 +330,20 @@ impl<'a> Generator<'a> {
                 }
                 out
             }
-            Value::Tuple(_) | Value::Opaque { .. } => TokenStream::new(),
+            // Item `k` receives item `k` of the tuple's cotangent (a returned tuple; the checks
+            // refuse any other tuple of values that carry gradient).
+            Value::Tuple(items) => {
+                let mut out = TokenStream::new();
+                for (k, op) in items.iter().enumerate() {
+                    if self.activity.operand_active(op) {
+                        let k = syn::Index::from(k);
+                        let part = quote_spanned!(span=> ::core::clone::Clone::clone(&#d.#k));
+                        out.extend(self.contribute_to(op, part));
+                    }
+                }
+                out
+            }
+            Value::Opaque { .. } => TokenStream::new(),
         }
     }
 }
