@@ -148,9 +148,10 @@ where
 }
 
 /// `A⁻¹ = L⁻ᵀ·L⁻¹` from the Cholesky factor `L` of `A`: the triangular inverse by forward
-/// substitution (which skips the zeros of the identity it solves against), then the product,
-/// in place. Both halves exploit the triangles: `n³/6` multiply-adds each, as many as the
-/// decomposition itself, where a general product would take `n³`.
+/// substitution (which skips the zeros of the identity it solves against), then the product.
+/// For small matrices the product is taken in place, over the triangles only: `n³/6`
+/// multiply-adds, as many as the decomposition itself; from [`GEMM_SIZE`] on it is one general
+/// product, whose blocked kernels outrun the triangles despite twice the work.
 pub(super) fn inverse_from_factor<T: Real + RealField, D: Dim>(
     factor: &nalgebra::Cholesky<T, D>,
 ) -> Square<T, D>
@@ -159,27 +160,40 @@ where
 {
     let l = factor.l_dirty();
     let n = l.nrows();
-    let mut inv = l.clone_owned();
-    inv.fill(T::ZERO);
+    let (rows, columns) = l.shape_generic();
+    let mut inv = Square::<T, D>::zeros_generic(rows, columns);
     // Column j of L⁻¹ solves L·x = eⱼ; it is zero above row j. Column-oriented substitution
-    // reads L by columns, as it is stored (only its lower triangle, as nalgebra left it).
+    // reads L by columns, as it is stored (only its lower triangle, as nalgebra left it). The
+    // diagonal's reciprocals are taken once: a division in the loop would hold up every
+    // multiply-add after it.
     let factor_columns = l.as_slice();
+    let reciprocals: Vec<T> = (0..n).map(|k| T::ONE / factor_columns[k * n + k]).collect();
     let columns = inv.as_mut_slice();
     for j in 0..n {
         let x = &mut columns[j * n..(j + 1) * n];
         x[j] = T::ONE;
         for k in j..n {
             let column = &factor_columns[k * n..(k + 1) * n];
-            let xk = x[k] / column[k];
+            let xk = x[k] * reciprocals[k];
             x[k] = xk;
             for (xi, &lik) in x[k + 1..].iter_mut().zip(&column[k + 1..]) {
                 *xi -= lik * xk;
             }
         }
     }
+    if n >= GEMM_SIZE {
+        // nalgebra hands a product this large to `matrixmultiply`'s blocked kernels, which pick
+        // the widest vector instructions at run time: faster than the triangles alone.
+        return inv.transpose() * &inv;
+    }
     symmetric_product_in_place(columns, n);
     inv
 }
+
+/// The order from which `Lᵀ·L` is a general product rather than a product of triangles: below
+/// it the general product's setup and its twice as many multiply-adds cost more (measured with
+/// `benches/language.rs`: slower at n = 50, faster at n = 200).
+const GEMM_SIZE: usize = 96;
 
 /// Overwrites the lower triangular `M` (column-major, `n × n`) with `Mᵀ·M`.
 ///
