@@ -578,6 +578,20 @@ mod tests {
     }
 
     #[test]
+    fn the_inverse_from_a_factor_is_the_inverse() {
+        // Both ways of taking the product: over the triangles, and as one general product.
+        for n in [1, 2, 7, GEMM_SIZE - 1, GEMM_SIZE, GEMM_SIZE + 13] {
+            let b = DMatrix::from_fn(n, n, |i, j| ((i * n + j) as f64 * 0.37).sin());
+            let a = &b * b.transpose() + DMatrix::identity(n, n) * n as f64;
+            let inverse = inverse_from_factor(&a.clone().cholesky().unwrap());
+            let error = (&a * &inverse - DMatrix::identity(n, n)).amax();
+            assert!(error < 1e-12, "n = {n}: |A·A⁻¹ - I| = {error}");
+            let asymmetry = (&inverse - inverse.transpose()).amax();
+            assert!(asymmetry < 1e-12, "n = {n}: |A⁻¹ - A⁻ᵀ| = {asymmetry}");
+        }
+    }
+
+    #[test]
     fn inverse_and_determinant_against_finite_differences() {
         let a = Matrix3::new(2.0, 1.0, 0.5, -1.0, 3.0, 0.2, 0.4, 0.1, 1.5);
         let d = Matrix3::new(0.3, -0.2, 0.1, 0.5, 0.4, -0.6, 0.2, 0.7, -0.1);
