@@ -225,8 +225,8 @@ fn zip_map() {
     }
 }
 
-/// Vectors and matrices built from values that carry gradient: from arrays, and from slices
-/// with their shape first.
+/// Vectors and matrices built from values that carry gradient: from arrays, from slices with
+/// their shape first, and from mapped iterators.
 #[differentiable]
 fn constructed(p: &[f64], x: f64) -> f64 {
     let v = SVector::<f64, 3>::from([x, p[0] * p[0], p[1]]);
@@ -234,7 +234,16 @@ fn constructed(p: &[f64], x: f64) -> f64 {
     let d = DMatrix::from_row_slice(2, 2, &p[..4]);
     let e = DMatrix::from_column_slice(2, 2, p);
     let f = DMatrix::from_vec(2, 2, p[..4].to_vec());
-    v.norm() + m.determinant() + d.determinant() * e.trace() + f[(1, 0)] * x
+    let g = nalgebra::DVector::from_iterator(p.len(), p.iter().map(|q| q * x));
+    let h = DMatrix::from_iterator(2, 2, (0..4).map(|i| p[i] * (i as f64 + 1.0)));
+    let k = SVector::<f64, 3>::from_iterator(p.iter().zip(&p[1..]).map(|(a, b)| a * b));
+    v.norm()
+        + m.determinant()
+        + d.determinant() * e.trace()
+        + f[(1, 0)] * x
+        + g.sum()
+        + h.determinant()
+        + k.norm()
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod derive;
 mod emit;
 mod errors;
 mod fallback;
+mod from_iterator;
 mod gating;
 mod in_place;
 mod ir;

@@ -81,6 +81,9 @@ impl Lowerer<'_> {
                 kind,
             };
         }
+        if let Some(rewritten) = crate::from_iterator::rewrite(func, call) {
+            return self.lower_rewritten(&rewritten);
+        }
         if let Some(value) = self.lower_matrix_constructor(func, call) {
             return value;
         }

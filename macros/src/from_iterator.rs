@@ -1,0 +1,61 @@
+//! `DVector::from_iterator(n, source.map(|x| ..))`, written as the buffer it fills.
+//!
+//! An iterator is no value nabla can differentiate, but this one is a loop: the call is
+//! rewritten, before lowering, into a `for` loop that pushes each mapped element onto a local
+//! buffer, and the matrix is then built from (the first `n` elements of) that buffer with
+//! `from_column_slice`, whose rule the runtime holds. The closure may read any value.
+//!
+//! ```text
+//! DVector::from_iterator(n, src.map(|x| body))
+//!     { let mut items = Vec::new(); for x in src { items.push(body); }
+//!       DVector::from_column_slice(&items[..n]) }
+//! DMatrix::from_iterator(r, c, src.map(..))   .. DMatrix::from_column_slice(r, c, &items[..r * c])
+//! SVector::<f64, 3>::from_iterator(src.map(..))  .. SVector::<f64, 3>::from_column_slice(&items)
+//! ```
+//!
+//! A source shorter than the matrix panics, as nalgebra's `from_iterator` does.
+
+use quote::quote_spanned;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprCall, ExprPath};
+
+/// The loop a `from_iterator` call with a mapped source stands for.
+pub fn rewrite(func: &ExprPath, call: &ExprCall) -> Option<Expr> {
+    let segments = &func.path.segments;
+    let n = segments.len();
+    if n < 2 || segments[n - 1].ident != "from_iterator" || call.args.is_empty() {
+        return None;
+    }
+    let args: Vec<&Expr> = call.args.iter().collect();
+    let (iterator, shape) = args.split_last()?;
+    let Expr::MethodCall(map) = iterator else {
+        return None;
+    };
+    let Some(Expr::Closure(closure)) = map.args.first() else {
+        return None;
+    };
+    if map.method != "map" || map.args.len() != 1 || closure.inputs.len() != 1 {
+        return None;
+    }
+    let (source, pat, body) = (&map.receiver, &closure.inputs[0], &closure.body);
+    let leading = &func.path.leading_colon;
+    let owner_segments = segments.iter().take(n - 1);
+    let span = call.span();
+    let owner = quote_spanned!(span=> #leading #(#owner_segments)::*);
+    // A vector's length is its slice's; a matrix takes its shape first.
+    let build = match shape {
+        [] => quote_spanned!(span=> #owner::from_column_slice(&__nabla_items)),
+        [len] => quote_spanned!(span=> #owner::from_column_slice(&__nabla_items[..(#len)])),
+        [rows, columns] => quote_spanned!(span=>
+            #owner::from_column_slice(#rows, #columns, &__nabla_items[..(#rows) * (#columns)])),
+        _ => return None,
+    };
+    syn::parse2(quote_spanned! {span=> {
+        let mut __nabla_items = ::std::vec::Vec::new();
+        for #pat in #source {
+            __nabla_items.push(#body);
+        }
+        #build
+    }})
+    .ok()
+}
