@@ -97,6 +97,7 @@ impl Lowerer<'_> {
             decompositions: HashMap::new(),
             factors: HashSet::new(),
             computed: HashMap::new(),
+            writes: HashMap::new(),
         };
         let x = inner.new_var(
             param.clone(),

@@ -57,6 +57,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         decompositions: HashMap::new(),
         factors: HashSet::new(),
         computed: HashMap::new(),
+        writes: HashMap::new(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -176,6 +177,8 @@ struct Lowerer<'e> {
     factors: HashSet<VarId>,
     /// Arithmetic values bound so far, by identity (see `reuse.rs`).
     computed: HashMap<String, reuse::Computed>,
+    /// How many times each location may have been written so far (see `reuse.rs`).
+    writes: HashMap<VarId, usize>,
 }
 
 impl Lowerer<'_> {
@@ -222,6 +225,7 @@ impl Lowerer<'_> {
     }
 
     fn push(&mut self, kind: StmtKind, span: Span) {
+        self.written(&kind);
         if let Some(block) = self.blocks.last_mut() {
             block.push(Stmt { kind, span });
         }

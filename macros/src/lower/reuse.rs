@@ -25,6 +25,9 @@ pub(super) struct Computed {
     depth: usize,
     position: usize,
     var: VarId,
+    /// It reads an element of a location: reused only in the same block, where no loop can
+    /// have written the location since (writes in the block change the key, see `written`).
+    same_block: bool,
 }
 
 impl Lowerer<'_> {
@@ -33,6 +36,15 @@ impl Lowerer<'_> {
         let operand = |op: &Operand| match op {
             Operand::Var(v) if !self.vars[v.0].is_location => Some(format!("v{}", v.0)),
             Operand::Const(c) => Some(format!("({c})")),
+            _ => None,
+        };
+        // An element of a location, as of its last write: `q[i] * q[i]` reads it once.
+        let location = |op: &Operand| match op {
+            Operand::Var(v) if self.vars[v.0].is_location => Some(format!(
+                "l{}@{}",
+                v.0,
+                self.writes.get(v).copied().unwrap_or(0)
+            )),
             _ => None,
         };
         match value {
@@ -50,9 +62,11 @@ impl Lowerer<'_> {
                 ))
             }
             Value::Unary { op: UnOp::Neg, arg } => Some(format!("-{}", operand(arg)?)),
-            Value::Index { base, index } => {
-                Some(format!("{}[{}]", operand(base)?, operand(index)?))
-            }
+            Value::Index { base, index } => Some(format!(
+                "{}[{}]",
+                operand(base).or_else(|| location(base))?,
+                operand(index)?
+            )),
             Value::Method {
                 receiver,
                 method,
@@ -75,6 +89,9 @@ impl Lowerer<'_> {
     /// The temporary of an identical value still in scope.
     pub(super) fn computed(&self, key: &str) -> Option<VarId> {
         let c = self.computed.get(key)?;
+        if c.same_block && c.depth + 1 != self.blocks.len() {
+            return None;
+        }
         let stmt = self.blocks.get(c.depth)?.get(c.position)?;
         let in_place = matches!(stmt.kind, StmtKind::Let { var, .. } if var == c.var);
         (in_place && !self.vars[c.var.0].is_location).then_some(c.var)
@@ -87,13 +104,45 @@ impl Lowerer<'_> {
             return;
         };
         let position = block.len().saturating_sub(1);
+        let same_block = key.contains('@');
         self.computed.insert(
             key,
             Computed {
                 depth,
                 position,
                 var,
+                same_block,
             },
         );
+    }
+
+    /// Counts the writes a statement may make to locations: assignments, element writes and
+    /// pushes, and anything that could change a location through a method or a macro.
+    pub(super) fn written(&mut self, kind: &StmtKind) {
+        let mut changed = Vec::new();
+        match kind {
+            StmtKind::Assign { var, value } | StmtKind::Let { var, value, .. } => {
+                changed.push(*var);
+                if let Value::Method {
+                    receiver,
+                    kind: MethodKind::Unknown | MethodKind::User,
+                    ..
+                } = value
+                {
+                    changed.extend(receiver.var());
+                }
+                if let Value::Call { args, .. } = value {
+                    changed.extend(args.iter().filter_map(Operand::var));
+                }
+            }
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => changed.push(*base),
+            StmtKind::Opaque { reads, .. } => changed.extend(reads.iter().copied()),
+            _ => {}
+        }
+        for v in changed {
+            if self.vars[v.0].is_location {
+                *self.writes.entry(v).or_insert(0) += 1;
+            }
+        }
     }
 }
