@@ -186,9 +186,20 @@ impl Checker<'_, '_> {
                             "create the buffer with `vec![0.0; n]` and assign its elements, or `push` them",
                         );
                     } else {
+                        // The lowering wraps the user's expression in parentheses.
+                        let trees: Vec<proc_macro2::TokenTree> =
+                            tokens.clone().into_iter().collect();
+                        let text = match trees.as_slice() {
+                            [proc_macro2::TokenTree::Group(g)]
+                                if g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
+                            {
+                                tokens_text(&g.stream())
+                            }
+                            _ => tokens_text(tokens),
+                        };
                         self.errors.push(
                             span,
-                            format!("`{}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it", tokens_text(tokens)),
+                            format!("`{text}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it"),
                             "write an array's elements out (`[x, x, x]`); a range's ends carry no gradient, so take them as data (`stop_gradient(a)..stop_gradient(b)`)",
                         );
                     }
