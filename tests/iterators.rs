@@ -241,12 +241,12 @@ fn rev_after_zip() {
     check(|w| reversed_zip(w, &x), &g, "rev after zip");
 }
 
-/// Reductions over ranges of integers: float sums and products of a `map`, and folds, beside
-/// an integer sum left as written.
+/// Reductions over ranges of integers: float sums and products of a `map` (their type written),
+/// and folds, beside an integer sum left as written.
 #[differentiable]
 fn over_ranges(w: &[f64], #[no_grad] x: f64) -> f64 {
     let n = w.len();
-    let poly: f64 = (0..n).map(|i| w[i] * x.powi(i as i32)).sum();
+    let poly: f64 = (0..n).map(|i| w[i] * x.powi(i as i32)).sum::<f64>();
     let squares = (0..n).map(|i| w[i] * w[i]).sum::<f64>();
     let count: usize = (0..n).map(|i| i * i).sum();
     let folded = (1..n).rev().fold(0.0, |acc, i| acc * 0.5 + w[i] - w[i - 1]);

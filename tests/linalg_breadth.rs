@@ -236,7 +236,7 @@ fn constructed(p: &[f64], x: f64) -> f64 {
     let f = DMatrix::from_vec(2, 2, p[..4].to_vec());
     let g = nalgebra::DVector::from_iterator(p.len(), p.iter().map(|q| q * x));
     let h = DMatrix::from_iterator(2, 2, (0..4).map(|i| p[i] * (i as f64 + 1.0)));
-    let k = SVector::<f64, 3>::from_iterator(p.iter().zip(&p[1..]).map(|(a, b)| a * b));
+    let k = nalgebra::DVector::from_iterator(3, p.iter().zip(&p[1..]).map(|(a, b)| a * b));
     v.norm()
         + m.determinant()
         + d.determinant() * e.trace()

@@ -8,12 +8,13 @@
 //! ```text
 //! DVector::from_iterator(n, src.map(|x| body))
 //!     { let mut items = Vec::new(); for x in src { items.push(body); }
-//!       DVector::from_column_slice(&items[..n]) }
-//! DMatrix::from_iterator(r, c, src.map(..))   .. DMatrix::from_column_slice(r, c, &items[..r * c])
-//! SVector::<f64, 3>::from_iterator(src.map(..))  .. SVector::<f64, 3>::from_column_slice(&items)
+//!       assert!(items.len() == n, ..); DVector::from_column_slice(&items[..]) }
+//! DMatrix::from_iterator(r, c, src.map(..))   .. DMatrix::from_column_slice(r, c, &items[..])
 //! ```
 //!
-//! A source shorter than the matrix panics, as nalgebra's `from_iterator` does.
+//! A source of another length than the matrix panics, as nalgebra's `from_iterator` does for
+//! dynamic matrices. Static ones (`SVector::<f64, 3>::from_iterator(..)`) take only the first
+//! elements of a longer source, which a loop would compute all of: they are not rewritten.
 
 use quote::quote_spanned;
 use syn::spanned::Spanned;
@@ -42,12 +43,18 @@ pub fn rewrite(func: &ExprPath, call: &ExprCall) -> Option<Expr> {
     let owner_segments = segments.iter().take(n - 1);
     let span = call.span();
     let owner = quote_spanned!(span=> #leading #(#owner_segments)::*);
-    // A vector's length is its slice's; a matrix takes its shape first.
-    let build = match shape {
-        [] => quote_spanned!(span=> #owner::from_column_slice(&__nabla_items)),
-        [len] => quote_spanned!(span=> #owner::from_column_slice(&__nabla_items[..(#len)])),
-        [rows, columns] => quote_spanned!(span=>
-            #owner::from_column_slice(#rows, #columns, &__nabla_items[..(#rows) * (#columns)])),
+    // A dynamic vector's length is its slice's; a matrix takes its shape first. nalgebra
+    // requires the source to yield exactly that many elements. (A static matrix takes only the
+    // first elements of a longer source, which the loop would compute all of: not rewritten.)
+    let (len, build) = match shape {
+        [len] => (
+            quote_spanned!(span=> (#len)),
+            quote_spanned!(span=> #owner::from_column_slice(&__nabla_items[..])),
+        ),
+        [rows, columns] => (
+            quote_spanned!(span=> (#rows) * (#columns)),
+            quote_spanned!(span=> #owner::from_column_slice(#rows, #columns, &__nabla_items[..])),
+        ),
         _ => return None,
     };
     syn::parse2(quote_spanned! {span=> {
@@ -55,6 +62,10 @@ pub fn rewrite(func: &ExprPath, call: &ExprCall) -> Option<Expr> {
         for #pat in #source {
             __nabla_items.push(#body);
         }
+        ::core::assert!(
+            __nabla_items.len() == #len,
+            "Allocation from iterator error: the iterator did not yield the correct number of elements."
+        );
         #build
     }})
     .ok()

@@ -8,15 +8,15 @@
 //!
 //! ```text
 //! a.zip_map(&b, |x, y| body)
-//!     { let l = &(a); let r = &(b);
+//!     { let l = &(a); let r = &(b); assert!(l.shape() == r.shape(), ..);
 //!       let mut out = stop_gradient(l.clone_owned());
 //!       for k in 0..l.len() { let x = l[k]; let y = r[k]; out[k] = body; }
 //!       out }
 //! ```
 //!
 //! The result starts as a copy of `a`'s values with no gradient; every element is then
-//! overwritten. nalgebra requires both matrices to have one shape (it panics otherwise, and so
-//! does the loop, at the first index past `b`'s end when `b` is shorter).
+//! overwritten. nalgebra requires both matrices to have one shape and panics otherwise; so does
+//! the loop, with nalgebra's message.
 
 use quote::quote_spanned;
 use syn::{Expr, ExprMethodCall};
@@ -39,6 +39,10 @@ pub fn rewrite(m: &ExprMethodCall) -> Option<Expr> {
     syn::parse2(quote_spanned! {span=> {
         let __nabla_lhs = &(#a);
         let __nabla_rhs = &(#b);
+        ::core::assert!(
+            __nabla_lhs.shape() == __nabla_rhs.shape(),
+            "Matrix simultaneous traversal error: dimension mismatch."
+        );
         let mut __nabla_zipped = ::nabla::stop_gradient(__nabla_lhs.clone_owned());
         for __nabla_k in 0..__nabla_lhs.len() {
             let #x = __nabla_lhs[__nabla_k];

@@ -197,11 +197,25 @@ impl Checker<'_, '_> {
                             }
                             _ => tokens_text(tokens),
                         };
-                        self.errors.push(
-                            span,
-                            format!("`{text}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it"),
-                            "write an array's elements out (`[x, x, x]`); a range's ends carry no gradient, so take them as data (`stop_gradient(a)..stop_gradient(b)`)",
-                        );
+                        if text.contains(".map(") {
+                            // Its text names the lowering's temporaries: not quoted.
+                            self.errors.push(
+                                span,
+                                format!("a `map` over a range of indices or over windows reads values that carry gradient (from {from}), and is differentiated only as a sum or product whose type is written"),
+                                "write `.sum::<f64>()` or `.product::<f64>()` (the elements are integers or slices, so the sum's type cannot be told from them), or write the loop out",
+                            );
+                        } else {
+                            let help = if text.starts_with('[') {
+                                "write the array's elements out (`[x, x, x]`), or start from `[0.0; N]` and assign them"
+                            } else {
+                                "a range's ends carry no gradient: take them as data (`stop_gradient(a)..stop_gradient(b)`)"
+                            };
+                            self.errors.push(
+                                span,
+                                format!("`{text}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it"),
+                                help,
+                            );
+                        }
                     }
                     self.blame(&params);
                 }

@@ -31,6 +31,11 @@ impl Lowerer<'_> {
                     Some(init) => {
                         let op = self.lower_expr(&init.expr);
                         self.bind_name(&pi.ident, op, ty, local.span());
+                        if matches!(crate::lower::expr::strip_parens(&init.expr), Expr::Range(_)) {
+                            if let Some(v) = self.lookup(&name) {
+                                self.ranges.insert(v);
+                            }
+                        }
                     }
                     None => {
                         let var = self.new_local(&pi.ident, false, true);
@@ -142,7 +147,10 @@ impl Lowerer<'_> {
         // `let x = &xs[i]`: the name stands for the element itself, which the reverse sweep can
         // save or recompute; a reference to it could not outlive the loop body.
         if let (Operand::Ref(v, _), false) = (&op, is_location) {
-            if self.vars[v.0].origin == Origin::Temp && !self.vars[v.0].is_ref {
+            if self.vars[v.0].origin == Origin::Temp
+                && !self.vars[v.0].is_ref
+                && self.may_take_over(*v)
+            {
                 let var = &mut self.vars[v.0];
                 var.user_name = Some(key.clone());
                 var.user_ref = true;

@@ -56,6 +56,18 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A name bound to a range of integers (`let r = 1..3;`).
+    pub(super) fn is_range_name(&self, expr: &Expr) -> bool {
+        match strip_parens(expr) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| self.lookup(&i.to_string()))
+                .is_some_and(|v| self.ranges.contains(&v)),
+            _ => false,
+        }
+    }
+
     /// Code the lowering wrote itself (see `parts.rs`, `zip_map.rs`): the variables it assigns
     /// in loops need locations, which the function's own location scan never saw.
     pub(super) fn lower_rewritten(&mut self, expr: &Expr) -> Value {
@@ -248,6 +260,20 @@ impl Lowerer<'_> {
                     _ => self.lower_method(m),
                 }
             }
+            // `(0..n).map(|i| ..)` and `w.windows(k).map(|p| ..)` not summed as floats: kept as
+            // written, which the checks refuse if values that carry gradient flow in.
+            Expr::MethodCall(m)
+                if m.method == "map"
+                    && (super::reduce::is_range_source(&m.receiver)
+                        || parts::is_parts_source(&m.receiver)) =>
+            {
+                let (tokens, reads) = self.rename(m.to_token_stream());
+                Value::Opaque {
+                    tokens: quote_spanned!(span=> (#tokens)),
+                    reads,
+                    stopped: false,
+                }
+            }
             Expr::MethodCall(m)
                 if m.method == "map"
                     && m.args.len() == 1
@@ -285,7 +311,10 @@ impl Lowerer<'_> {
                 Some(rewritten) => self.lower_value(&rewritten),
                 None => self.lower_call(call),
             },
-            Expr::Index(i) if matches!(strip_parens(&i.index), Expr::Range(_)) => {
+            Expr::Index(i)
+                if matches!(strip_parens(&i.index), Expr::Range(_))
+                    || self.is_range_name(&i.index) =>
+            {
                 let base = self.lower_expr(&i.expr);
                 let (tokens, reads) = self.rename(i.index.to_token_stream());
                 let range = self.operand_of(

@@ -216,9 +216,29 @@ impl Lowerer<'_> {
                     // A reference to an element reads as the element: `*x`, `x * w` and
                     // `x.sin()` mean the same on both; passed to a function, it is `&elem`.
                     other => {
-                        if let (true, Operand::Var(v)) = (*by_ref, &elem) {
-                            self.vars[v.0].user_ref = true;
-                        }
+                        let elem = match (*by_ref, &elem) {
+                            (true, Operand::Var(v)) => {
+                                // Read by reference from here on: a temporary other reads share
+                                // is copied first.
+                                let v = if self.may_take_over(*v) {
+                                    *v
+                                } else {
+                                    let copy = self.new_temp();
+                                    self.push(
+                                        crate::ir::StmtKind::Let {
+                                            var: copy,
+                                            ty: None,
+                                            value: Value::Use(Operand::Var(*v)),
+                                        },
+                                        span,
+                                    );
+                                    copy
+                                };
+                                self.vars[v.0].user_ref = true;
+                                Operand::Var(v)
+                            }
+                            _ => elem,
+                        };
                         self.bind_pattern(other, elem, None)
                     }
                 }

@@ -13,6 +13,9 @@ use crate::in_place;
 #[derive(Default)]
 pub(super) struct LocationScan {
     depth: usize,
+    /// Inside `stop_gradient(..)`, which is kept as written: any method there may change its
+    /// receiver (`stop_gradient(q.remove(0))`).
+    kept_as_written: usize,
     pub(super) names: HashSet<String>,
 }
 
@@ -68,6 +71,13 @@ impl<'ast> Visit<'ast> for LocationScan {
         self.visit_block(&node.body);
         self.depth -= 1;
     }
+    /// A closure's body may run many times (`map`, `fold`, and the loops `zip_map` and
+    /// `from_iterator` are written as): what it assigns is assigned in a loop.
+    fn visit_expr_closure(&mut self, node: &'ast syn::ExprClosure) {
+        self.depth += 1;
+        syn::visit::visit_expr_closure(self, node);
+        self.depth -= 1;
+    }
     fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
         self.depth += 1;
         self.visit_block(&node.body);
@@ -88,12 +98,17 @@ impl<'ast> Visit<'ast> for LocationScan {
                 self.names.insert(b.to_string());
             }
         }
+        let stop = matches!(&*node.func, Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "stop_gradient"));
+        self.kept_as_written += usize::from(stop);
         syn::visit::visit_expr_call(self, node);
+        self.kept_as_written -= usize::from(stop);
     }
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
         let in_place = in_place::is_in_place(&node.method.to_string(), node.args.len());
         let shrunk = node.method == "pop" && node.args.is_empty();
-        if node.method == "push" || node.method == "iter_mut" || shrunk || in_place {
+        let kept = self.kept_as_written > 0;
+        if node.method == "push" || node.method == "iter_mut" || shrunk || in_place || kept {
             // A buffer grown or written through: one storage location.
             if let Expr::Path(p) = &*node.receiver {
                 if let Some(ident) = p.path.get_ident() {

@@ -22,12 +22,13 @@ impl Lowerer<'_> {
         if e.label.is_some() {
             return self.labeled_loop(span);
         }
-        let source = if is_range(&e.expr) {
+        let over_range = is_range(&e.expr) || self.is_range_name(&e.expr);
+        let source = if over_range {
             None
         } else {
             self.element_source(&e.expr)
         };
-        if source.is_none() && !is_range(&e.expr) {
+        if source.is_none() && !over_range {
             return Value::Use(self.unsupported(e.expr.span(), "iterating over this expression", "iterate over a range (`0..n`, `.rev()`, `.step_by(k)`), or over a slice, array or `Vec` or a part of one (`xs`, `xs.iter()`, `&xs[1..]`, `.enumerate()`, `.zip(ys)`, `.skip(k)`, `.take(k)`, `.step_by(k)`, `.rev()`, `.windows(k)`, `.chunks(k)`)"));
         }
         let range = match &source {

@@ -98,6 +98,8 @@ impl Lowerer<'_> {
             factors: HashSet::new(),
             computed: HashMap::new(),
             writes: HashMap::new(),
+            reused: HashSet::new(),
+            ranges: HashSet::new(),
         };
         let x = inner.new_var(
             param.clone(),

@@ -58,6 +58,8 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         factors: HashSet::new(),
         computed: HashMap::new(),
         writes: HashMap::new(),
+        reused: HashSet::new(),
+        ranges: HashSet::new(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -179,6 +181,11 @@ struct Lowerer<'e> {
     computed: HashMap<String, reuse::Computed>,
     /// How many times each location may have been written so far (see `reuse.rs`).
     writes: HashMap<VarId, usize>,
+    /// Temporaries read again through reuse (see `reuse.rs`).
+    reused: HashSet<VarId>,
+    /// Variables bound to a range of integers (`let r = 1..3;`): `w[r]` is a part of `w`, and
+    /// `for i in r` a loop over the range.
+    ranges: HashSet<VarId>,
 }
 
 impl Lowerer<'_> {

@@ -54,13 +54,13 @@ impl Lowerer<'_> {
         float: bool,
     ) -> Option<Value> {
         let span = receiver.span();
-        // Over a range the elements are integers: the sum is a float one only when written so
-        // (`sum::<f64>()`) or when the closure computes floats; integer sums stay as written.
+        // Over a range the elements are integers, and over windows they are slices: the sum is
+        // taken as a float one (written as a loop from `0.0`) only when the turbofish says so;
+        // any other stays as written (see `Lowerer::lower_value`, `map`).
         if let Expr::MethodCall(m) = receiver {
-            let over_range = m.method == "map" && is_range_source(&m.receiver);
-            let float_body =
-                matches!(&m.args.first(), Some(Expr::Closure(c)) if computes_floats(&c.body));
-            if over_range && !float && !float_body {
+            let indices_or_parts =
+                is_range_source(&m.receiver) || crate::parts::is_parts_source(&m.receiver);
+            if m.method == "map" && indices_or_parts && !float {
                 return None;
             }
         }
@@ -273,35 +273,8 @@ impl Lowerer<'_> {
 }
 
 /// `acc: f64` is `acc`.
-/// Whether an expression visibly computes floats: a float literal, a float method, a cast to
-/// a float type.
-fn computes_floats(expr: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_lit_float(&mut self, _: &'ast syn::LitFloat) {
-            self.0 = true;
-        }
-        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            let name = m.method.to_string();
-            if crate::methods::FLOAT_METHODS.iter().any(|f| f.name == name) {
-                self.0 = true;
-            }
-            syn::visit::visit_expr_method_call(self, m);
-        }
-        fn visit_expr_cast(&mut self, c: &'ast syn::ExprCast) {
-            if crate::parse::is_float(&c.ty) {
-                self.0 = true;
-            }
-            syn::visit::visit_expr_cast(self, c);
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_expr(&mut finder, expr);
-    finder.0
-}
-
 /// A range, possibly reversed or stepped: `0..n`, `(a..=b).rev()`, `(0..n).step_by(2)`.
-fn is_range_source(expr: &Expr) -> bool {
+pub(super) fn is_range_source(expr: &Expr) -> bool {
     match expr {
         Expr::Range(r) => r.start.is_some() && r.end.is_some(),
         Expr::Paren(p) => is_range_source(&p.expr),

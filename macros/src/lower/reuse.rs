@@ -47,6 +47,11 @@ impl Lowerer<'_> {
             )),
             _ => None,
         };
+        // Constants alone are left to rustc: their type comes from where they are used.
+        let reads_variable = value.operands().iter().any(|op| op.var().is_some());
+        if !reads_variable {
+            return None;
+        }
         match value {
             Value::Binary { op, lhs, rhs } => {
                 let arithmetic = matches!(
@@ -87,14 +92,30 @@ impl Lowerer<'_> {
     }
 
     /// The temporary of an identical value still in scope.
-    pub(super) fn computed(&self, key: &str) -> Option<VarId> {
-        let c = self.computed.get(key)?;
+    pub(super) fn computed(&mut self, key: &str) -> Option<VarId> {
+        let c = *self.computed.get(key)?;
         if c.same_block && c.depth + 1 != self.blocks.len() {
             return None;
         }
         let stmt = self.blocks.get(c.depth)?.get(c.position)?;
         let in_place = matches!(stmt.kind, StmtKind::Let { var, .. } if var == c.var);
-        (in_place && !self.vars[c.var.0].is_location).then_some(c.var)
+        let var = &self.vars[c.var.0];
+        if !in_place || var.is_location || var.user_ref {
+            return None;
+        }
+        self.reused.insert(c.var);
+        Some(c.var)
+    }
+
+    /// Whether a binding may take over temporary `v` and change how it is read (as a reference,
+    /// `let r = &w[i]`): only if no other expression reads it through reuse. Taking it over
+    /// ends its reuse.
+    pub(super) fn may_take_over(&mut self, v: VarId) -> bool {
+        if self.reused.contains(&v) {
+            return false;
+        }
+        self.computed.retain(|_, c| c.var != v);
+        true
     }
 
     /// Records that the last statement pushed bound `var` to the value of `key`.
@@ -123,6 +144,11 @@ impl Lowerer<'_> {
         match kind {
             StmtKind::Assign { var, value } | StmtKind::Let { var, value, .. } => {
                 changed.push(*var);
+                // `stop_gradient(q.remove(0))` and other code kept as written may change what
+                // it reads.
+                if let Value::Opaque { reads, .. } = value {
+                    changed.extend(reads.iter().copied());
+                }
                 if let Value::Method {
                     receiver,
                     kind: MethodKind::Unknown | MethodKind::User,
