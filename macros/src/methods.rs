@@ -117,12 +117,12 @@ trait_methods! {
     column => ColumnRule [column_adjoint, _];
     row => RowRule [row_adjoint, _];
     // Read-only views: their start and size never carry gradient.
-    rows => RowsRule [rows_adjoint, _, _];
-    columns => ColumnsRule [columns_adjoint, _, _];
-    fixed_rows => FixedRowsRule [fixed_rows_adjoint, _];
-    fixed_columns => FixedColumnsRule [fixed_columns_adjoint, _];
+    rows => ViewRule [rows_adjoint, _, _];
+    columns => ViewRule [columns_adjoint, _, _];
+    fixed_rows => ViewRule [fixed_rows_adjoint, _];
+    fixed_columns => ViewRule [fixed_columns_adjoint, _];
     view => ViewRule [view_adjoint, _, _];
-    fixed_view => FixedViewRule [fixed_view_adjoint, _, _];
+    fixed_view => ViewRule [fixed_view_adjoint, _, _];
     cross => CrossRule [cross_adjoint_self, cross_adjoint_other];
     kronecker => KroneckerRule [kronecker_adjoint_self, kronecker_adjoint_other];
     lp_norm => LpNormRule [lp_norm_adjoint, _];

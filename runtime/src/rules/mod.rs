@@ -21,12 +21,11 @@ pub use cast::CastRule;
 pub use index::{push_adjoint, IndexRule, IndexTakeRule, NewRule};
 pub use linalg::{
     AddScalarRule, AmaxRule, AminRule, CholeskyFactorRule, CholeskyLRule, CholeskySolveRule,
-    ColumnRule, ColumnsRule, ComponentDivRule, ComponentMulRule, CrossRule, DeterminantRule,
-    DotRule, FactorLRule, FactorLnDeterminantRule, FactorSolveRule, FixedColumnsRule,
-    FixedRowsRule, FixedViewRule, FromArrayRule, FromSliceRule, InverseRule, KroneckerRule,
-    LnDeterminantRule, LpNormRule, MaxRule, MeanRule, MinRule, NormRule, NormSquaredRule,
-    NormalizeRule, ProductRule, RowRule, RowsRule, SolveRule, SumRule, SymmetricEigenvaluesRule,
-    TraceRule, TransposeRule, ViewRule,
+    ColumnRule, ComponentDivRule, ComponentMulRule, CrossRule, DeterminantRule, DotRule,
+    FactorLRule, FactorLnDeterminantRule, FactorSolveRule, FromArrayRule, FromSliceRule,
+    InverseRule, KroneckerRule, LnDeterminantRule, LpNormRule, MaxRule, MeanRule, MinRule,
+    NormRule, NormSquaredRule, NormalizeRule, ProductRule, RowRule, SolveRule, SumRule,
+    SymmetricEigenvaluesRule, TraceRule, TransposeRule, ViewRule,
 };
 pub use map::MapRule;
 pub use part::PartRule;

@@ -41,7 +41,7 @@ pub use solve::{
     CholeskyLRule, CholeskySolveRule, DeterminantRule, InverseRule, LnDeterminantRule, SolveRule,
 };
 pub use vector_products::{CrossRule, KroneckerRule};
-pub use views::{ColumnsRule, FixedColumnsRule, FixedRowsRule, FixedViewRule, RowsRule, ViewRule};
+pub use views::ViewRule;
 
 use nalgebra::{Dim, Matrix, MatrixView, RawStorage, Scalar, ViewStorage};
 

@@ -14,113 +14,57 @@ use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, Scalar};
 use crate::tangent::Tangent;
 use crate::Real;
 
-/// `y = m.rows(i, n)`: `dm = dy` in rows `i..i + n`, 0 elsewhere.
-pub trait RowsRule: Tangent {
-    /// The element type, shared by the view's cotangent.
-    type Element: Scalar;
-    fn rows_adjoint<Y, R2, C2, S2>(
-        &self,
-        i: &usize,
-        n: &usize,
-        y: &Y,
-        d: &Matrix<Self::Element, R2, C2, S2>,
-    ) -> Self::Tangent
-    where
-        Y: ?Sized,
-        R2: Dim,
-        C2: Dim,
-        S2: RawStorage<Self::Element, R2, C2>;
-}
-
-/// `y = m.columns(j, n)`: `dm = dy` in columns `j..j + n`, 0 elsewhere.
-pub trait ColumnsRule: Tangent {
-    /// The element type, shared by the view's cotangent.
-    type Element: Scalar;
-    fn columns_adjoint<Y, R2, C2, S2>(
-        &self,
-        j: &usize,
-        n: &usize,
-        y: &Y,
-        d: &Matrix<Self::Element, R2, C2, S2>,
-    ) -> Self::Tangent
-    where
-        Y: ?Sized,
-        R2: Dim,
-        C2: Dim,
-        S2: RawStorage<Self::Element, R2, C2>;
-}
-
-/// `y = m.fixed_rows::<N>(i)`: `dm = dy` in rows `i..i + N`, 0 elsewhere. `N` is `d`'s row
-/// count.
-pub trait FixedRowsRule: Tangent {
-    /// The element type, shared by the view's cotangent.
-    type Element: Scalar;
-    fn fixed_rows_adjoint<Y, R2, C2, S2>(
-        &self,
-        i: &usize,
-        y: &Y,
-        d: &Matrix<Self::Element, R2, C2, S2>,
-    ) -> Self::Tangent
-    where
-        Y: ?Sized,
-        R2: Dim,
-        C2: Dim,
-        S2: RawStorage<Self::Element, R2, C2>;
-}
-
-/// `y = m.fixed_columns::<N>(j)`: `dm = dy` in columns `j..j + N`, 0 elsewhere. `N` is `d`'s
-/// column count.
-pub trait FixedColumnsRule: Tangent {
-    /// The element type, shared by the view's cotangent.
-    type Element: Scalar;
-    fn fixed_columns_adjoint<Y, R2, C2, S2>(
-        &self,
-        j: &usize,
-        y: &Y,
-        d: &Matrix<Self::Element, R2, C2, S2>,
-    ) -> Self::Tangent
-    where
-        Y: ?Sized,
-        R2: Dim,
-        C2: Dim,
-        S2: RawStorage<Self::Element, R2, C2>;
-}
-
-/// `y = m.view((i, j), (r, c))`: `dm = dy` in the `r × c` block at `(i, j)`, 0 elsewhere.
+/// The rules of the block methods, one method each: `dm = dy` in the block, 0 elsewhere. `d` is
+/// the block's cotangent, of any dimensions (the fixed forms' `N`, `R × C` are its shape).
 pub trait ViewRule: Tangent {
     /// The element type, shared by the view's cotangent.
     type Element: Scalar;
-    fn view_adjoint<Y, R2, C2, S2>(
+    /// `y = m.rows(i, n)`: rows `i..i + n`.
+    fn rows_adjoint<Y: ?Sized, R2: Dim, C2: Dim, S2: RawStorage<Self::Element, R2, C2>>(
+        &self,
+        i: &usize,
+        n: &usize,
+        y: &Y,
+        d: &Matrix<Self::Element, R2, C2, S2>,
+    ) -> Self::Tangent;
+    /// `y = m.columns(j, n)`: columns `j..j + n`.
+    fn columns_adjoint<Y: ?Sized, R2: Dim, C2: Dim, S2: RawStorage<Self::Element, R2, C2>>(
+        &self,
+        j: &usize,
+        n: &usize,
+        y: &Y,
+        d: &Matrix<Self::Element, R2, C2, S2>,
+    ) -> Self::Tangent;
+    /// `y = m.fixed_rows::<N>(i)`: rows `i..i + N`.
+    fn fixed_rows_adjoint<Y: ?Sized, R2: Dim, C2: Dim, S2: RawStorage<Self::Element, R2, C2>>(
+        &self,
+        i: &usize,
+        y: &Y,
+        d: &Matrix<Self::Element, R2, C2, S2>,
+    ) -> Self::Tangent;
+    /// `y = m.fixed_columns::<N>(j)`: columns `j..j + N`.
+    fn fixed_columns_adjoint<Y: ?Sized, R2: Dim, C2: Dim, S2: RawStorage<Self::Element, R2, C2>>(
+        &self,
+        j: &usize,
+        y: &Y,
+        d: &Matrix<Self::Element, R2, C2, S2>,
+    ) -> Self::Tangent;
+    /// `y = m.view((i, j), (r, c))`: the `r × c` block at `(i, j)`.
+    fn view_adjoint<Y: ?Sized, R2: Dim, C2: Dim, S2: RawStorage<Self::Element, R2, C2>>(
         &self,
         start: &(usize, usize),
         shape: &(usize, usize),
         y: &Y,
         d: &Matrix<Self::Element, R2, C2, S2>,
-    ) -> Self::Tangent
-    where
-        Y: ?Sized,
-        R2: Dim,
-        C2: Dim,
-        S2: RawStorage<Self::Element, R2, C2>;
-}
-
-/// `y = m.fixed_view::<R, C>(i, j)`: `dm = dy` in the `R × C` block at `(i, j)`, 0 elsewhere.
-/// `R × C` is `d`'s shape.
-pub trait FixedViewRule: Tangent {
-    /// The element type, shared by the view's cotangent.
-    type Element: Scalar;
-    fn fixed_view_adjoint<Y, R2, C2, S2>(
+    ) -> Self::Tangent;
+    /// `y = m.fixed_view::<R, C>(i, j)`: the `R × C` block at `(i, j)`.
+    fn fixed_view_adjoint<Y: ?Sized, R2: Dim, C2: Dim, S2: RawStorage<Self::Element, R2, C2>>(
         &self,
         i: &usize,
         j: &usize,
         y: &Y,
         d: &Matrix<Self::Element, R2, C2, S2>,
-    ) -> Self::Tangent
-    where
-        Y: ?Sized,
-        R2: Dim,
-        C2: Dim,
-        S2: RawStorage<Self::Element, R2, C2>;
+    ) -> Self::Tangent;
 }
 
 /// `d` written into a zero matrix of `m`'s shape with its first element at `start`.
@@ -149,11 +93,10 @@ where
     g
 }
 
-/// One implementation per trait, all the same shape: `m`'s element type is `d`'s, and the
-/// block starts where the listed arguments say.
-macro_rules! view_rule {
-    ($($rule:ident::$method:ident($($arg:ident: $ty:ty),*) => $start:expr;)*) => {$(
-        impl<T, R, C, S> $rule for Matrix<T, R, C, S>
+/// Every method places `d` at the block's start, which its arguments give.
+macro_rules! view_methods {
+    ($($method:ident($($arg:ident: $ty:ty),*) => $start:expr;)*) => {
+        impl<T, R, C, S> ViewRule for Matrix<T, R, C, S>
         where
             T: Real,
             R: Dim,
@@ -162,32 +105,28 @@ macro_rules! view_rule {
             DefaultAllocator: Allocator<R, C>,
         {
             type Element = T;
-            #[inline]
-            fn $method<Y, R2, C2, S2>(
-                &self,
-                $($arg: $ty,)*
-                _: &Y,
-                d: &Matrix<T, R2, C2, S2>,
-            ) -> OMatrix<T, R, C>
-            where
-                Y: ?Sized,
-                R2: Dim,
-                C2: Dim,
-                S2: RawStorage<T, R2, C2>,
-            {
-                placed(self, $start, d)
-            }
+            $(
+                #[inline]
+                fn $method<Y: ?Sized, R2: Dim, C2: Dim, S2: RawStorage<T, R2, C2>>(
+                    &self,
+                    $($arg: $ty,)*
+                    _: &Y,
+                    d: &Matrix<T, R2, C2, S2>,
+                ) -> OMatrix<T, R, C> {
+                    placed(self, $start, d)
+                }
+            )*
         }
-    )*};
+    };
 }
 
-view_rule! {
-    RowsRule::rows_adjoint(i: &usize, _n: &usize) => (*i, 0);
-    ColumnsRule::columns_adjoint(j: &usize, _n: &usize) => (0, *j);
-    FixedRowsRule::fixed_rows_adjoint(i: &usize) => (*i, 0);
-    FixedColumnsRule::fixed_columns_adjoint(j: &usize) => (0, *j);
-    ViewRule::view_adjoint(start: &(usize, usize), _shape: &(usize, usize)) => *start;
-    FixedViewRule::fixed_view_adjoint(i: &usize, j: &usize) => (*i, *j);
+view_methods! {
+    rows_adjoint(i: &usize, _n: &usize) => (*i, 0);
+    columns_adjoint(j: &usize, _n: &usize) => (0, *j);
+    fixed_rows_adjoint(i: &usize) => (*i, 0);
+    fixed_columns_adjoint(j: &usize) => (0, *j);
+    view_adjoint(start: &(usize, usize), _shape: &(usize, usize)) => *start;
+    fixed_view_adjoint(i: &usize, j: &usize) => (*i, *j);
 }
 
 #[cfg(test)]
@@ -216,7 +155,7 @@ mod tests {
             for n in 0..=nr - i {
                 let d = sample(Dyn(n), c, seed + 1);
                 let fd = fd_gradient(|x| d.dot(&x.rows(i, n)), &m);
-                let rule = RowsRule::rows_adjoint(&tm, &i, &n, &tm.rows(i, n), &lift(&d));
+                let rule = ViewRule::rows_adjoint(&tm, &i, &n, &tm.rows(i, n), &lift(&d));
                 assert_matrix_close(&rule, &fd, "rows");
             }
         }
@@ -224,7 +163,7 @@ mod tests {
             for n in 0..=nc - j {
                 let d = sample(r, Dyn(n), seed + 2);
                 let fd = fd_gradient(|x| d.dot(&x.columns(j, n)), &m);
-                let rule = ColumnsRule::columns_adjoint(&tm, &j, &n, &tm.columns(j, n), &lift(&d));
+                let rule = ViewRule::columns_adjoint(&tm, &j, &n, &tm.columns(j, n), &lift(&d));
                 assert_matrix_close(&rule, &fd, "columns");
             }
         }
@@ -232,14 +171,14 @@ mod tests {
         for i in 0..=nr - 2 {
             let fd = fd_gradient(|x| d.dot(&x.fixed_rows::<2>(i)), &m);
             let y = tm.fixed_rows::<2>(i);
-            let rule = FixedRowsRule::fixed_rows_adjoint(&tm, &i, &y, &lift(&d));
+            let rule = ViewRule::fixed_rows_adjoint(&tm, &i, &y, &lift(&d));
             assert_matrix_close(&rule, &fd, "fixed_rows");
         }
         let d = sample(r, Const::<2>, seed + 4);
         for j in 0..=nc - 2 {
             let fd = fd_gradient(|x| d.dot(&x.fixed_columns::<2>(j)), &m);
             let y = tm.fixed_columns::<2>(j);
-            let rule = FixedColumnsRule::fixed_columns_adjoint(&tm, &j, &y, &lift(&d));
+            let rule = ViewRule::fixed_columns_adjoint(&tm, &j, &y, &lift(&d));
             assert_matrix_close(&rule, &fd, "fixed_columns");
         }
         for (start, shape) in [((0, 0), (nr, nc)), ((1, 1), (2, 2)), ((nr - 1, 0), (1, nc))] {
@@ -253,7 +192,7 @@ mod tests {
         for (i, j) in [(0, 0), (nr - 2, nc - 3), (1, 0)] {
             let fd = fd_gradient(|x| d.dot(&x.fixed_view::<2, 3>(i, j)), &m);
             let y = tm.fixed_view::<2, 3>(i, j);
-            let rule = FixedViewRule::fixed_view_adjoint(&tm, &i, &j, &y, &lift(&d));
+            let rule = ViewRule::fixed_view_adjoint(&tm, &i, &j, &y, &lift(&d));
             assert_matrix_close(&rule, &fd, "fixed_view");
         }
     }
