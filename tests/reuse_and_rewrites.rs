@@ -196,3 +196,72 @@ fn lengths_are_checked_as_nalgebra_does() {
         assert!(std::panic::catch_unwind(|| g(&W)).is_err());
     }
 }
+
+/// Data buffers changed by methods nabla keeps as written: after a loop that read them, inside
+/// a loop through `stop_gradient`, and sorted in place.
+#[differentiable]
+fn changed_after_the_loop(w: f64, #[no_grad] data: &[f64]) -> f64 {
+    let mut q = data.to_vec();
+    q.push(0.5);
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += w * w * q[i];
+    }
+    let r = q.remove(0);
+    s + r * w
+}
+
+#[differentiable]
+fn taken_in_a_loop(w: f64, #[no_grad] data: &[f64]) -> f64 {
+    let mut q = data.to_vec();
+    let mut s = 0.0;
+    for _ in 0..3 {
+        let k = stop_gradient(q.remove(0));
+        s += w * w * k;
+    }
+    s
+}
+
+#[differentiable]
+fn sorted_data(w: &[f64], #[no_grad] data: &[f64]) -> f64 {
+    let mut d = data.to_vec();
+    let before = d[0] * w[0];
+    d.sort_by(f64::total_cmp);
+    let mut idx = vec![2usize, 0, 1];
+    idx.sort();
+    before + d[0] * w[1] + w[idx[0]] * 2.0
+}
+
+#[test]
+fn data_changed_by_kept_methods() {
+    let data = [3.0, 1.0, 2.0, 7.0];
+    let fd = |f: &dyn Fn(f64) -> f64, x: f64| (f(x + 1e-6) - f(x - 1e-6)) / 2e-6;
+    let (value, g) = changed_after_the_loop_grad(0.7, &data);
+    assert_eq!(value, changed_after_the_loop(0.7, &data));
+    let want = fd(&|x| changed_after_the_loop(x, &data), 0.7);
+    assert!((g - want).abs() < 1e-6, "after the loop: {g} vs {want}");
+    let (value, g) = taken_in_a_loop_grad(0.7, &data[..3]);
+    assert_eq!(value, taken_in_a_loop(0.7, &data[..3]));
+    let want = fd(&|x| taken_in_a_loop(x, &data[..3]), 0.7);
+    assert!((g - want).abs() < 1e-6, "in a loop: {g} vs {want}");
+    check(
+        |w| sorted_data(w, &data),
+        |w| sorted_data_grad(w, &data),
+        "sorted data",
+    );
+}
+
+/// `from_iterator` of a matrix with fixed rows, whose one written dimension is its columns:
+/// kept as nalgebra's own call.
+#[differentiable]
+fn fixed_rows(#[no_grad] w: &[f64], s: f64) -> f64 {
+    let m = nalgebra::Matrix2xX::from_iterator(2, (0..4).map(|k| w[k] * 2.0));
+    m.sum() * s
+}
+
+#[test]
+fn from_iterator_with_fixed_rows() {
+    let (value, g) = fixed_rows_grad(&W, 0.5);
+    assert_eq!(value, fixed_rows(&W, 0.5));
+    assert_eq!(g, fixed_rows(&W, 1.0));
+}

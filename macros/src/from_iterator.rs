@@ -12,8 +12,9 @@
 //! DMatrix::from_iterator(r, c, src.map(..))   .. DMatrix::from_column_slice(r, c, &items[..])
 //! ```
 //!
-//! A source of another length than the matrix panics, as nalgebra's `from_iterator` does for
-//! dynamic matrices. Static ones (`SVector::<f64, 3>::from_iterator(..)`) take only the first
+//! Only `DVector` (one length) and matrices with both dimensions written are rewritten. A source
+//! of another length than the matrix panics, as nalgebra's `from_iterator` does for dynamic
+//! matrices. Static ones (`SVector::<f64, 3>::from_iterator(..)`) take only the first
 //! elements of a longer source, which a loop would compute all of: they are not rewritten.
 
 use quote::quote_spanned;
@@ -46,8 +47,11 @@ pub fn rewrite(func: &ExprPath, call: &ExprCall) -> Option<Expr> {
     // A dynamic vector's length is its slice's; a matrix takes its shape first. nalgebra
     // requires the source to yield exactly that many elements. (A static matrix takes only the
     // first elements of a longer source, which the loop would compute all of: not rewritten.)
+    // With one dimension written, only a `DVector`'s is its length (`Matrix2xX`'s is its column
+    // count).
+    let vector = segments[n - 2].ident == "DVector";
     let (len, build) = match shape {
-        [len] => (
+        [len] if vector => (
             quote_spanned!(span=> (#len)),
             quote_spanned!(span=> #owner::from_column_slice(&__nabla_items[..])),
         ),

@@ -74,7 +74,12 @@ impl<'a> Generator<'a> {
     fn checkpoint_vars(&self, body: &Block) -> Vec<VarId> {
         let mut written = HashSet::new();
         collect_written(body, &mut written);
-        let mut vars: Vec<VarId> = written.into_iter().filter(|v| !defines(body, *v)).collect();
+        // Only locations change (what `collect_written` counts of other variables, the reads of
+        // code kept as written, cannot).
+        let mut vars: Vec<VarId> = written
+            .into_iter()
+            .filter(|v| self.body.var(*v).is_location && !defines(body, *v))
+            .collect();
         vars.sort();
         vars
     }

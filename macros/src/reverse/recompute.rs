@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::numbers::numbers;
-use super::walk::{collect_written, defines, value_inputs};
+use super::walk::{collect_written, defines, may_have_effects, value_inputs, written_as_kept};
 use super::Generator;
 use crate::activity::Activity;
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, Value, VarId};
@@ -76,10 +76,14 @@ impl Cheap<'_> {
             Value::Binary { .. } | Value::Unary { .. } | Value::Cast { .. } => {
                 !self.activity.varied.contains(&var) || self.numbers.contains(&var)
             }
-            // Indices `(i, j)` and ranges.
-            Value::Tuple(_) | Value::Opaque { stopped: true, .. } => {
-                !self.activity.varied.contains(&var)
-            }
+            // Indices `(i, j)` and ranges; never code kept as written that may change something
+            // (`stop_gradient(q.remove(0))`), which must run once.
+            Value::Tuple(_) => !self.activity.varied.contains(&var),
+            Value::Opaque {
+                stopped: true,
+                tokens,
+                ..
+            } => !self.activity.varied.contains(&var) && !may_have_effects(tokens),
             Value::Method {
                 kind: MethodKind::Query,
                 ..
@@ -141,6 +145,9 @@ fn nest_fixed(body: &Body, block: &Block, fixed: &HashSet<VarId>, nested: bool) 
     }
     let mut written = HashSet::new();
     collect_written(block, &mut written);
+    // Code kept as written that changes a buffer (`q.remove(0)`, `d.sort()`) has nothing in the
+    // reverse sweep that undoes it: a buffer it changes anywhere is never read again there.
+    written.extend(written_as_kept(body));
     let mut out = fixed.clone();
     out.extend(
         body.vars

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::activity::differentiable_operands;
-use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Body, MethodKind, Operand, Stmt, StmtKind, Value, VarId};
 
 pub(super) fn defines(block: &Block, v: VarId) -> bool {
     block.iter().any(|s| match &s.kind {
@@ -153,12 +153,95 @@ pub(super) fn value_inputs(value: &Value) -> Vec<VarId> {
     }
 }
 
+/// Whether tokens kept as written call a method that could change its receiver: anything but
+/// the shape queries and integer arithmetic the lowering itself writes around indices.
+pub(super) fn may_have_effects(tokens: &proc_macro2::TokenStream) -> bool {
+    const PURE: &[&str] = &[
+        "len",
+        "is_empty",
+        "nrows",
+        "ncols",
+        "shape",
+        "saturating_sub",
+        "div_ceil",
+        "clone",
+    ];
+    use proc_macro2::TokenTree::{Group, Ident, Punct};
+    let trees: Vec<proc_macro2::TokenTree> = tokens.clone().into_iter().collect();
+    trees.windows(3).any(|w| match w {
+        // `.name(..)`: a method call.
+        [Punct(dot), Ident(name), Group(g)] => {
+            dot.as_char() == '.'
+                && g.delimiter() == proc_macro2::Delimiter::Parenthesis
+                && !PURE.contains(&name.to_string().as_str())
+        }
+        // `name!(..)`: a macro, which may do anything.
+        [Ident(_), Punct(bang), Group(_)] => bang.as_char() == '!',
+        _ => false,
+    }) || trees
+        .iter()
+        .any(|t| matches!(t, Group(g) if may_have_effects(&g.stream())))
+}
+
+/// What a value may change besides its own variable: the receiver of a method nabla does not
+/// know (`q.remove(0)`, `idx.sort()` on data), and what code kept as written reads. Only the
+/// locations among them can change; callers look at those.
+fn changed_by(value: &Value, out: &mut HashSet<VarId>) {
+    match value {
+        Value::Method {
+            receiver,
+            kind: MethodKind::Unknown | MethodKind::User,
+            ..
+        } => out.extend(receiver.var()),
+        Value::Opaque { reads, tokens, .. } if may_have_effects(tokens) => {
+            out.extend(reads.iter().copied())
+        }
+        _ => {}
+    }
+}
+
+/// The locations that code kept as written may change anywhere in the function (see
+/// [`changed_by`]).
+pub(super) fn written_as_kept(body: &Body) -> HashSet<VarId> {
+    fn walk(block: &Block, out: &mut HashSet<VarId>) {
+        for stmt in block {
+            match &stmt.kind {
+                StmtKind::Assign { value, .. } | StmtKind::Let { value, .. } => {
+                    changed_by(value, out)
+                }
+                StmtKind::Opaque { reads, tokens } if may_have_effects(tokens) => {
+                    out.extend(reads.iter().copied())
+                }
+                StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => {
+                    walk(then_block, out);
+                    walk(else_block, out);
+                }
+                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => walk(body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(&body.block, &mut out);
+    out.retain(|v| body.var(*v).is_location);
+    out
+}
+
 /// The variables a block overwrites: assignment targets and buffers written or grown.
 pub(super) fn collect_written(block: &Block, out: &mut HashSet<VarId>) {
     for stmt in block {
         match &stmt.kind {
-            StmtKind::Assign { var, .. } => {
+            StmtKind::Assign { var, value } => {
                 out.insert(*var);
+                changed_by(value, out);
+            }
+            StmtKind::Let { value, .. } => changed_by(value, out),
+            StmtKind::Opaque { reads, tokens } if may_have_effects(tokens) => {
+                out.extend(reads.iter().copied())
             }
             StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => {
                 out.insert(*base);
