@@ -169,9 +169,11 @@ impl Checker<'_, '_> {
                 reads,
                 stopped: false,
             } => {
+                // `2..w.len()` reads only `w`'s length, which carries no gradient.
                 let varied: Vec<Operand> = reads
                     .iter()
                     .filter(|v| self.flow.activity.varied.contains(v))
+                    .filter(|v| read_beyond_shape(tokens, &self.flow.body.var(**v).ident))
                     .map(|v| Operand::Var(*v))
                     .collect();
                 if !varied.is_empty() {
@@ -296,4 +298,39 @@ fn returned(body: &Body) -> std::collections::HashSet<VarId> {
             return out;
         }
     }
+}
+
+/// Whether `tokens` read `ident` other than through a shape query (`ident.len()`); tokens that
+/// do not name it at all are taken to read it.
+fn read_beyond_shape(tokens: &proc_macro2::TokenStream, ident: &proc_macro2::Ident) -> bool {
+    let (named, beyond) = uses_of(tokens, ident);
+    !named || beyond
+}
+
+/// Whether `tokens` name `ident`, and whether any of those uses is more than a shape query.
+fn uses_of(tokens: &proc_macro2::TokenStream, ident: &proc_macro2::Ident) -> (bool, bool) {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let (mut named, mut beyond) = (false, false);
+    for (k, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(g) => {
+                let (n, b) = uses_of(&g.stream(), ident);
+                named |= n;
+                beyond |= b;
+            }
+            TokenTree::Ident(i) if i == ident => {
+                named = true;
+                let shape_query = matches!(
+                    (trees.get(k + 1), trees.get(k + 2)),
+                    (Some(TokenTree::Punct(dot)), Some(TokenTree::Ident(query)))
+                        if dot.as_char() == '.'
+                            && crate::methods::SHAPE_QUERIES.contains(&query.to_string().as_str())
+                );
+                beyond |= !shape_query;
+            }
+            _ => {}
+        }
+    }
+    (named, beyond)
 }
