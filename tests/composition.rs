@@ -423,3 +423,30 @@ fn tuples_returned_and_destructured() {
     assert!((dx - (0.6 + 0.5 * 0.8)).abs() < 1e-12, "{dx}");
     assert!((dy - (-0.8 + 0.5 * 0.6)).abs() < 1e-12, "{dy}");
 }
+
+/// A generic function over `T: Real` that returns a tuple, for `f32` and `f64`.
+#[differentiable]
+fn generic_pair<T: nabla::Real>(x: T, y: T) -> (T, T) {
+    let r = (x * x + y * y).sqrt();
+    (r, x.sin() * y)
+}
+
+#[differentiable]
+fn through_generic_pair<T: nabla::Real>(x: T, y: T) -> T {
+    let (r, s) = generic_pair(x, y);
+    r * s.sin()
+}
+
+#[test]
+fn generic_tuple_results() {
+    let (value, (dx, dy)) = through_generic_pair_grad(0.6f64, -0.8);
+    assert_eq!(value, through_generic_pair(0.6f64, -0.8));
+    check_fd(
+        |p| through_generic_pair(p[0], p[1]),
+        [0.6, -0.8],
+        [dx, dy],
+        "generic tuple result",
+    );
+    let (_, (dx32, dy32)) = through_generic_pair_grad(0.6f32, -0.8);
+    assert!((dx32 as f64 - dx).abs() < 1e-5 && (dy32 as f64 - dy).abs() < 1e-5);
+}

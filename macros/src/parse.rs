@@ -196,7 +196,9 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             ((**ty).clone(), kind)
         }
         ReturnType::Type(_, ty)
-            if (float_bearing(ty) || is_model_type(ty, &all_generics) || float_tuple(ty))
+            if (float_bearing(ty)
+                || is_model_type(ty, &all_generics)
+                || float_tuple(ty, &real_generics))
                 && !matches!(**ty, Type::Reference(_)) =>
         {
             ((**ty).clone(), ResultKind::Tensor)
@@ -474,9 +476,11 @@ pub fn is_data_primitive(name: &str) -> bool {
 }
 
 /// Whether a type holds floats by its syntax alone: floats, and arrays, `Vec`s, matrices of them.
-/// A tuple of results that carry gradient, `(f64, f64)` or `(f64, DVector<f64>)`.
-fn float_tuple(ty: &Type) -> bool {
-    matches!(ty, Type::Tuple(t) if !t.elems.is_empty() && t.elems.iter().all(float_bearing))
+/// A tuple of results that carry gradient, `(f64, f64)`, `(f64, DVector<f64>)` or `(T, T)` of
+/// type parameters that are not data.
+fn float_tuple(ty: &Type, real_generics: &[Ident]) -> bool {
+    matches!(ty, Type::Tuple(t) if !t.elems.is_empty()
+        && t.elems.iter().all(|e| float_bearing(e) || is_plain_type_parameter(e, real_generics)))
 }
 
 pub fn float_bearing(ty: &Type) -> bool {
