@@ -2,19 +2,20 @@
 //!
 //! rustc would merge the two subtractions of the forward sweep, but not what the reverse sweep
 //! keeps of them: each would be saved on a tape of its own in a loop, and each would get an
-//! adjoint of its own. So the lowering gives an arithmetic value the temporary of an identical
-//! one when that temporary is in scope and its operands cannot have changed: they are
-//! constants or single-assignment variables (never locations, which assignments overwrite).
+//! adjoint of its own. So the lowering gives a value the temporary of an identical one when
+//! that temporary is in scope and its operands cannot have changed: single-assignment
+//! variables, constants beside them (constants alone take their type from where they are used),
+//! and elements of a location as of its last write, within one block.
 //!
-//! Only arithmetic, negation, the float methods and element reads of containers that are not
-//! locations (parameters, values never written) are reused: they are pure and cannot fail (an
-//! element read that is out of bounds fails at the first read already). Comparisons and steps
-//! keep their own statements, so that the checks point at each of them.
+//! Only arithmetic, negation, the float methods and element reads are reused: they are pure and
+//! cannot fail (an element read that is out of bounds fails at the first read already).
+//! Comparisons and steps keep their own statements, so that the checks point at each of them.
+//! A temporary that a binding takes over as a reference (`let r = &w[i]`) is reused no more.
 
 use quote::ToTokens;
+use syn::BinOp;
 
 use super::Lowerer;
-use syn::BinOp;
 
 use crate::ir::{MethodKind, Operand, StmtKind, UnOp, Value, VarId};
 
