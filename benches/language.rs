@@ -9,31 +9,13 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use nabla::differentiable;
-use nalgebra::{DMatrix, DVector};
+#[path = "../tests/gp_common/mod.rs"]
+mod gp_common;
 
-#[differentiable]
-fn gp_nll(
-    length: f64,
-    signal: f64,
-    noise: f64,
-    #[no_grad] xs: &[f64],
-    #[no_grad] y: &DVector<f64>,
-) -> f64 {
-    let n = xs.len();
-    let mut k = DMatrix::<f64>::zeros(n, n);
-    for i in 0..n {
-        for j in 0..n {
-            let d = (xs[i] - xs[j]) / length;
-            k[(i, j)] = signal * signal * (-0.5 * d * d).exp();
-        }
-        k[(i, i)] += noise * noise;
-    }
-    let chol = k.cholesky().expect("positive definite");
-    let alpha = chol.solve(y);
-    0.5 * y.dot(&alpha) + 0.5 * chol.ln_determinant()
-}
+use criterion::{criterion_group, criterion_main, Criterion};
+use gp_common::{gp_nll, gp_nll_grad};
+use nabla::differentiable;
+use nalgebra::DVector;
 
 #[differentiable]
 fn smoothness(w: &[f64]) -> f64 {

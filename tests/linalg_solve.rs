@@ -3,6 +3,9 @@
 //! `try_inverse`, `determinant` and `qr().solve`. Every gradient against central finite
 //! differences, at several points.
 
+mod gp_common;
+
+use gp_common::{gp_nll, gp_nll_grad};
 use nabla::{check_gradient, differentiable};
 use nalgebra::{DMatrix, DVector, Matrix2, Matrix3, Vector3};
 
@@ -25,32 +28,6 @@ fn least_squares_through_an_lu_solve() {
         let (_, g) = ridge_grad(lambda, &x, &y);
         check_gradient(|p| ridge(p[0], &x, &y), &[lambda], &[g]).assert_below(1e-7);
     }
-}
-
-/// The negative log marginal likelihood of a Gaussian process with a squared-exponential
-/// kernel: `½ yᵀK⁻¹y + ½ ln det K`, both through one Cholesky factor's uses.
-#[differentiable]
-fn gp_nll(
-    length: f64,
-    signal: f64,
-    noise: f64,
-    #[no_grad] xs: &[f64],
-    #[no_grad] y: &DVector<f64>,
-) -> f64 {
-    let n = xs.len();
-    let mut k = DMatrix::<f64>::zeros(n, n);
-    for i in 0..n {
-        for j in 0..n {
-            let d = (xs[i] - xs[j]) / length;
-            k[(i, j)] = signal * signal * (-0.5 * d * d).exp();
-        }
-        k[(i, i)] += noise * noise;
-    }
-    let chol = k
-        .cholesky()
-        .expect("the kernel matrix is positive definite");
-    let alpha = chol.solve(y);
-    0.5 * y.dot(&alpha) + 0.5 * chol.ln_determinant()
 }
 
 #[test]
