@@ -134,11 +134,16 @@ impl<'a> Generator<'a> {
                         if !self.activity.operand_active(operands[k]) {
                             continue;
                         }
-                        let refs: Vec<TokenStream> = if RESULT_ONLY_RULES.contains(rule) {
+                        let mut refs: Vec<TokenStream> = if RESULT_ONLY_RULES.contains(rule) {
                             Vec::new()
                         } else {
                             operands.iter().map(|o| self.read_ref(o)).collect()
                         };
+                        // The receiver picks the rule: reborrowed at the user's expression, so
+                        // that a type without one is reported there.
+                        if let Some(receiver) = refs.first_mut() {
+                            *receiver = quote_spanned!(span=> &*(#receiver));
+                        }
                         let y = self.read_ref(&Operand::Var(dst));
                         let rule = Ident::new(rule, span);
                         let c =
