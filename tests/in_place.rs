@@ -294,3 +294,128 @@ fn whole_buffer_assignment_changing_length() {
     assert_eq!(value, 15.0);
     assert_eq!(g, 8.0);
 }
+
+/// Each step replaces the buffer with a longer copy of itself. The adjoint a replaced buffer
+/// leaves behind has the new, longer length, so every push takes its element by the length the
+/// buffer had (`push_adjoint_at`), not as the adjoint's last element.
+#[differentiable]
+fn grown_by_copies(w: &[f64]) -> f64 {
+    let mut v = Vec::new();
+    v.push(w[0]);
+    for i in 1..w.len() {
+        let mut n = v.clone();
+        n.push(w[i] * v[i - 1]);
+        v = n;
+    }
+    v.iter().sum()
+}
+
+/// A buffer replaced by a longer one, then pushed onto again.
+#[differentiable]
+fn replaced_by_a_longer_buffer(a: f64, b: f64, c: f64) -> f64 {
+    let mut v = Vec::new();
+    v.push(a * b);
+    let first = v[0];
+    let mut longer = vec![0.0; 3];
+    longer[1] = b * c;
+    v = longer;
+    v.push(c * first);
+    v[1] + 2.0 * v[3]
+}
+
+#[test]
+fn pushes_onto_buffers_replaced_by_copies_of_another_length() {
+    for w in [[0.5, 1.5, -0.7, 2.0], [1.0, -2.0, 0.25, 0.5]] {
+        let (value, g) = grown_by_copies_grad(&w);
+        assert_eq!(value, grown_by_copies(&w));
+        let g: [f64; 4] = g
+            .try_into()
+            .expect("the gradient has the parameter's length");
+        check_fd(|x| grown_by_copies(&x), w, g, "grown_by_copies");
+    }
+    let x = [0.7, -1.2, 2.0];
+    let (value, g) = replaced_by_a_longer_buffer_grad(x[0], x[1], x[2]);
+    assert_eq!(value, replaced_by_a_longer_buffer(x[0], x[1], x[2]));
+    check_fd(
+        |[a, b, c]| replaced_by_a_longer_buffer(a, b, c),
+        x,
+        [g.0, g.1, g.2],
+        "replaced_by_a_longer_buffer",
+    );
+}
+
+/// The copy of a parameter replaced by a longer buffer: the parameter's gradient keeps the
+/// parameter's length.
+#[differentiable]
+fn copy_replaced_by_a_longer_buffer(w: &[f64]) -> f64 {
+    let mut v = w.to_vec();
+    let s = v[0] * v[1];
+    v = vec![0.0; 6];
+    v[5] = s;
+    v[5] * 2.0
+}
+
+/// The same with the parameter moved into the buffer.
+#[differentiable]
+fn moved_and_replaced_by_a_longer_buffer(w: Vec<f64>) -> f64 {
+    let mut v = w;
+    let s = v[0] * v[1];
+    v = vec![0.0; 6];
+    v[5] = s;
+    v[5] * 2.0
+}
+
+/// A buffer doubled each step with `extend_from_slice` of itself, and one read through a
+/// reference bound in the loop; both replace the buffer at the step's end.
+#[differentiable]
+fn doubled_by_extend(w: &[f64]) -> f64 {
+    let mut v = w.to_vec();
+    for i in 0..2 {
+        let mut n = v.clone();
+        n.extend_from_slice(&v);
+        n[0] *= w[i];
+        v = n;
+    }
+    v[0] + v[1] + v[7] * v[15]
+}
+
+#[differentiable]
+fn grown_through_a_reference(w: &[f64]) -> f64 {
+    let mut v = w.to_vec();
+    for i in 0..2 {
+        let r = &v;
+        let mut n = r.clone();
+        n.push(r[0] * w[i]);
+        v = n;
+    }
+    v[0] + v[4] * v[5]
+}
+
+#[test]
+fn a_buffer_parameter_gradient_keeps_the_parameter_length() {
+    let w = [0.5, 1.5, -0.7, 2.0];
+    let (_, g) = copy_replaced_by_a_longer_buffer_grad(&w);
+    let g: [f64; 4] = g.try_into().expect("the parameter's length");
+    check_fd(|x| copy_replaced_by_a_longer_buffer(&x), w, g, "copied");
+    let (_, g) = moved_and_replaced_by_a_longer_buffer_grad(w.to_vec());
+    let g: [f64; 4] = g.try_into().expect("the parameter's length");
+    check_fd(
+        |x| moved_and_replaced_by_a_longer_buffer(x.to_vec()),
+        w,
+        g,
+        "moved",
+    );
+    let (value, g) = doubled_by_extend_grad(&w);
+    assert_eq!(value, doubled_by_extend(&w));
+    let g: [f64; 4] = g.try_into().expect("the parameter's length");
+    check_fd(|x| doubled_by_extend(&x), w, g, "doubled_by_extend");
+    let (value, g) = grown_through_a_reference_grad(&w);
+    assert_eq!(value, grown_through_a_reference(&w));
+    let g: [f64; 4] = g.try_into().expect("the parameter's length");
+    check_fd(
+        |x| grown_through_a_reference(&x),
+        w,
+        g,
+        "grown_through_a_reference",
+    );
+}

@@ -101,21 +101,21 @@ pub fn rewrite(call: &ExprMethodCall) -> Option<Expr> {
             }}
         }
         "copy_from_slice" | "copy_from" => {
-            let src = a[0];
+            let (bind, src) = source(span, a[0]);
             quote_spanned! {span=> {
-                let __nabla_src = #src;
-                ::core::assert_eq!(#v.len(), __nabla_src.len(), "source and destination lengths differ");
+                #bind
+                ::core::assert_eq!(#v.len(), #src.len(), "source and destination lengths differ");
                 for __nabla_i in 0..#v.len() {
-                    #v[__nabla_i] = __nabla_src[__nabla_i];
+                    #v[__nabla_i] = #src[__nabla_i];
                 }
             }}
         }
         "extend_from_slice" => {
-            let src = a[0];
+            let (bind, src) = source(span, a[0]);
             quote_spanned! {span=> {
-                let __nabla_src = #src;
-                for __nabla_i in 0..__nabla_src.len() {
-                    #v.push(__nabla_src[__nabla_i]);
+                #bind
+                for __nabla_i in 0..#src.len() {
+                    #v.push(#src[__nabla_i]);
                 }
             }}
         }
@@ -193,7 +193,7 @@ pub fn rewrite(call: &ExprMethodCall) -> Option<Expr> {
             }}
         }
         "set_row" | "set_column" => {
-            let (i, src) = (a[0], a[1]);
+            let (i, (bind, src)) = (a[0], source(span, a[1]));
             let (count, at) = if name == "set_row" {
                 (
                     quote_spanned!(span=> #v.ncols()),
@@ -207,15 +207,38 @@ pub fn rewrite(call: &ExprMethodCall) -> Option<Expr> {
             };
             quote_spanned! {span=> {
                 let __nabla_i = #i;
-                let __nabla_src = #src;
+                #bind
                 for __nabla_c in 0..#count {
-                    #v[#at] = __nabla_src[__nabla_c];
+                    #v[#at] = #src[__nabla_c];
                 }
             }}
         }
         _ => return None,
     };
     syn::parse2(tokens).ok()
+}
+
+/// How a rewrite reads the elements of a source argument: a name, written `name` or `&name`, is
+/// read directly; anything else is bound once. A bound reference to a local would be kept for
+/// the reverse sweep, holding a borrow of a buffer that the function may assign later
+/// (`n.extend_from_slice(&v); v = n;`).
+fn source(span: Span, src: &Expr) -> (TokenStream, TokenStream) {
+    let mut inner = src;
+    while let Expr::Reference(r) = inner {
+        if r.mutability.is_some() {
+            break;
+        }
+        inner = &r.expr;
+    }
+    if let Expr::Path(p) = inner {
+        if p.qself.is_none() && p.path.get_ident().is_some() {
+            return (TokenStream::new(), quote_spanned!(span=> #p));
+        }
+    }
+    (
+        quote_spanned!(span=> let __nabla_src = #src;),
+        quote_spanned!(span=> __nabla_src),
+    )
 }
 
 fn fill(span: Span, v: &syn::Ident, value: &Expr) -> TokenStream {

@@ -27,6 +27,14 @@ pub trait Tangent {
     type Tangent;
     /// A gradient of the right shape holding zeros.
     fn zero_tangent(&self) -> Self::Tangent;
+
+    /// The length of a buffer (a slice or a `Vec`, whose gradient is a `Vec` of that length);
+    /// `None` for every other value. Taken on entry from a parameter that the function may move
+    /// away, to cut its gradient to that length at the end (see [`TangentValue::fit_length`]).
+    #[inline(always)]
+    fn buffer_length(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Requires a parameter's type to carry a gradient. The generated code calls it once per
@@ -48,6 +56,12 @@ pub trait Accumulate<Rhs = Self> {
 /// A gradient value that can produce a zero of its own shape.
 pub trait TangentValue: Sized {
     fn zeroed(&self) -> Self;
+
+    /// Cuts a buffer's gradient to the buffer's length. A buffer's gradient may come out longer
+    /// than the buffer, with zeros past its end, when the function assigns a longer buffer to a
+    /// copy of it (`let mut v = w.to_vec(); v = longer;`). Other gradients are left as they are.
+    #[inline(always)]
+    fn fit_length(&mut self, _length: Option<usize>) {}
 }
 
 /// Takes a gradient out of `d`, leaving a zero of the same shape: the reverse sweep does this
@@ -145,6 +159,10 @@ impl<V: Tangent + ?Sized> Tangent for &V {
     fn zero_tangent(&self) -> V::Tangent {
         (**self).zero_tangent()
     }
+    #[inline(always)]
+    fn buffer_length(&self) -> Option<usize> {
+        (**self).buffer_length()
+    }
 }
 
 impl<V: Tangent + ?Sized> Tangent for &mut V {
@@ -152,6 +170,10 @@ impl<V: Tangent + ?Sized> Tangent for &mut V {
     #[inline(always)]
     fn zero_tangent(&self) -> V::Tangent {
         (**self).zero_tangent()
+    }
+    #[inline(always)]
+    fn buffer_length(&self) -> Option<usize> {
+        (**self).buffer_length()
     }
 }
 
@@ -187,6 +209,12 @@ impl<T: TangentElement> TangentValue for Vec<T> {
     fn zeroed(&self) -> Vec<T> {
         T::zeros_like(self)
     }
+    #[inline]
+    fn fit_length(&mut self, length: Option<usize>) {
+        if let Some(length) = length {
+            self.truncate(length);
+        }
+    }
 }
 
 impl<T, R, C> TangentValue for OMatrix<T, R, C>
@@ -215,6 +243,10 @@ impl<T: TangentElement> Tangent for [T] {
     fn zero_tangent(&self) -> Vec<T> {
         T::zeros_like(self)
     }
+    #[inline]
+    fn buffer_length(&self) -> Option<usize> {
+        Some(self.len())
+    }
 }
 
 impl<T: TangentElement> Tangent for Vec<T> {
@@ -222,6 +254,10 @@ impl<T: TangentElement> Tangent for Vec<T> {
     #[inline]
     fn zero_tangent(&self) -> Vec<T> {
         T::zeros_like(self)
+    }
+    #[inline]
+    fn buffer_length(&self) -> Option<usize> {
+        Some(self.len())
     }
 }
 
@@ -380,6 +416,22 @@ mod tests {
         let v = DVector::<f64>::from_element(5, 1.0);
         let reference = &v;
         assert_eq!(Tangent::zero_tangent(&reference).len(), 5);
+    }
+
+    #[test]
+    fn buffer_gradients_are_cut_to_the_buffer_length() {
+        let xs: &[f64] = &[1.0, 2.0];
+        let owned = vec![1.0f32; 3];
+        assert_eq!(Tangent::buffer_length(&xs), Some(2));
+        assert_eq!(Tangent::buffer_length(&&owned), Some(3));
+        assert_eq!(Tangent::buffer_length(&2.0f64), None);
+        assert_eq!(Tangent::buffer_length(&DVector::<f64>::zeros(4)), None);
+        let mut d = vec![1.0, 2.0, 0.0, 0.0];
+        d.fit_length(Tangent::buffer_length(&xs));
+        assert_eq!(d, vec![1.0, 2.0]);
+        let mut s = 3.0f64;
+        s.fit_length(Some(1));
+        assert_eq!(s, 3.0);
     }
 
     #[test]

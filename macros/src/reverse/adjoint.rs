@@ -1,7 +1,7 @@
 //! The reverse sweep of blocks and statements, and contributions to adjoints.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 
 use super::walk::{collect_operand_vars, defines};
 use super::{rt, Generator};
@@ -103,7 +103,16 @@ impl<'a> Generator<'a> {
                 let tape = self.var_tape(v);
                 let ident = self.ident(v).clone();
                 let mutability = self.body.var(v).is_location.then(|| quote!(mut));
-                out.extend(quote!(let #mutability #ident = #tape.pop();));
+                let copied = block.iter().any(|s| {
+                    matches!(&s.kind, StmtKind::Let { var, value, .. }
+                        if *var == v && self.borrows_a_local(value))
+                });
+                if copied {
+                    let copy = format_ident!("__copy{}", v.0, span = Span::mixed_site());
+                    out.extend(quote!(let #copy = #tape.pop(); let #ident = &#copy;));
+                } else {
+                    out.extend(quote!(let #mutability #ident = #tape.pop();));
+                }
             }
             // Cheap values that never change within the iteration are computed again, in order.
             for stmt in block {
@@ -266,7 +275,12 @@ impl<'a> Generator<'a> {
                 let mut out = TokenStream::new();
                 if self.activity.is_active(*base) && self.declared.contains(base) {
                     let d = self.adjoint(*base);
-                    let taken = quote!(#rt::rules::push_adjoint(&mut #d));
+                    let taken = if self.push_records_length() {
+                        let tape = self.stmt_tape(stmt);
+                        quote!(#rt::rules::push_adjoint_at(&mut #d, #tape.pop()))
+                    } else {
+                        quote!(#rt::rules::push_adjoint(&mut #d))
+                    };
                     if self.activity.operand_active(value) {
                         out.extend(self.contribute_to(value, taken));
                     } else {

@@ -18,10 +18,13 @@ impl<'a> Generator<'a> {
         }
         self.scope_depth -= usize::from(scoped);
         if scoped && !self.primal_only {
+            let saved_where_bound = saved_where_bound(self, block);
             for v in self.block_locals(block) {
-                let tape = self.var_tape(v);
-                let ident = self.ident(v).clone();
-                out.extend(quote!(#tape.push(#ident);));
+                if !saved_where_bound.contains(&v) {
+                    let tape = self.var_tape(v);
+                    let ident = self.ident(v).clone();
+                    out.extend(quote!(#tape.push(#ident);));
+                }
             }
         }
         out
@@ -32,13 +35,23 @@ impl<'a> Generator<'a> {
         match &stmt.kind {
             StmtKind::Let { var, ty, value } => {
                 let ident = self.ident(*var).clone();
+                // A `let` that borrows a local saves its copy here (see `borrows_a_local`).
+                let copied = self.scope_depth > 0
+                    && !self.primal_only
+                    && self.borrows_a_local(value)
+                    && self.saves_local(*var);
                 let value = match &self.given_result {
                     Some((given, holder)) if given == var => quote!(#holder),
                     _ => self.forward_let_value(*var, value, span),
                 };
                 let mutability = self.body.var(*var).is_location.then(|| quote!(mut));
                 let ty = ty.as_ref().map(|t| quote!(: #t));
-                quote_spanned!(span=> let #mutability #ident #ty = #value;)
+                let mut out = quote_spanned!(span=> let #mutability #ident #ty = #value;);
+                if copied {
+                    let tape = self.var_tape(*var);
+                    out.extend(quote!(#tape.push(::std::borrow::ToOwned::to_owned(#ident));));
+                }
+                out
             }
             StmtKind::Declare { var, ty } => {
                 let ident = self.ident(*var).clone();
@@ -160,7 +173,13 @@ impl<'a> Generator<'a> {
             StmtKind::Push { base, value } => {
                 let ident = self.ident(*base).clone();
                 let value = self.forward_operand_by_value(value);
-                quote_spanned!(span=> #ident.push(#value);)
+                let mut out = TokenStream::new();
+                if self.push_records_length() && !self.primal_only {
+                    let tape = self.stmt_tape(stmt);
+                    out.extend(quote!(#tape.push(#ident.len());));
+                }
+                out.extend(quote_spanned!(span=> #ident.push(#value);));
+                out
             }
         }
     }
@@ -430,4 +449,15 @@ impl<'a> Generator<'a> {
             Operand::Const(c) => quote!(&(#c)),
         }
     }
+}
+
+/// The locals of `block` that `forward_stmt` saves where they are bound, not at the block's end.
+fn saved_where_bound(generator: &Generator, block: &Block) -> Vec<VarId> {
+    block
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StmtKind::Let { var, value, .. } if generator.borrows_a_local(value) => Some(*var),
+            _ => None,
+        })
+        .collect()
 }

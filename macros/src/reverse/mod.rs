@@ -91,6 +91,8 @@ struct Generator<'a> {
     /// Locations declared without a value and assigned at most once on any path (`let v = if ..`):
     /// their one assignment overwrites nothing, so nothing is saved.
     assigned_once: HashSet<VarId>,
+    /// Locations that some statement assigns a value that may be a buffer of another length.
+    reassigned: HashSet<VarId>,
     /// Values inside branches and loops that the reverse sweep recomputes instead of saving:
     /// element reads of containers that never change and index arithmetic (see `recomputable`).
     recomputed: HashMap<VarId, &'a Value>,
@@ -131,6 +133,7 @@ impl<'a> Generator<'a> {
                 assigned_once(&body.block, &mut once);
                 once
             },
+            reassigned: walk::reassigned_buffers(body),
             recomputed: recomputable(body, sig, activity),
             slots: slots::find_slots(body, activity),
             scope_reads: HashSet::new(),
@@ -185,13 +188,35 @@ impl<'a> Generator<'a> {
             })
             .collect();
 
-        let tapes = self.tapes.values();
+        // A buffer parameter's gradient may come out longer than the buffer when the function
+        // assigns a longer buffer to a copy of it: its length is taken on entry, where the
+        // parameter has not been moved yet, and the gradient is cut to it at the end.
+        let mut lengths = TokenStream::new();
         let rt = rt();
+        if !self.reassigned.is_empty() {
+            for (i, param) in self.sig.params.iter().enumerate() {
+                let id = self
+                    .body
+                    .vars
+                    .iter()
+                    .position(|v| v.origin == Origin::Param(i));
+                let Some(id) = id.map(VarId) else { continue };
+                if param.active && self.declared.contains(&id) {
+                    let p = &param.ident;
+                    let d = self.adjoint(id);
+                    let length = format_ident!("__length{}", i, span = Span::mixed_site());
+                    lengths.extend(quote!(let #length = #rt::Tangent::buffer_length(&#p);));
+                    reverse.extend(quote!(#rt::TangentValue::fit_length(&mut #d, #length);));
+                }
+            }
+        }
+        let tapes = self.tapes.values();
         Sweeps {
             body: quote! {
                 #[allow(unused_imports)]
                 use #rt::{ByCopy as _, ByRef as _, TupleField0 as _, TupleField1 as _, TupleField2 as _, TupleField3 as _};
                 #(#tapes)*
+                #lengths
                 #forward
                 let #value = #result;
                 #reverse

@@ -4,12 +4,24 @@ use proc_macro2::{Ident, Span};
 use quote::quote;
 
 use super::{rt, Generator};
-use crate::ir::{Block, Stmt, StmtKind, VarId};
+use crate::ir::{Block, Operand, Origin, Stmt, StmtKind, Value, VarId};
 
 impl<'a> Generator<'a> {
     /// Whether overwriting `v` saves its old value for the reverse sweep.
     pub(super) fn saves_on_assign(&self, v: VarId) -> bool {
         self.is_needed(v) && !self.assigned_once.contains(&v)
+    }
+
+    /// Whether a `push` records the buffer's length for the reverse sweep. The pushed element's
+    /// adjoint is the buffer adjoint's last one only while that adjoint has exactly the buffer's
+    /// length. A whole assignment whose old value is not restored leaves the adjoint in the new
+    /// value's length (`v = longer;`), and that length passes on to the adjoints of the values
+    /// it came from (`v = n;` gives `n` the adjoint of `v`): once the function has one such
+    /// assignment, every push takes its element by index.
+    pub(super) fn push_records_length(&self) -> bool {
+        self.reassigned
+            .iter()
+            .any(|&v| !self.saves_on_assign(v) && !self.assigned_once.contains(&v))
     }
 
     pub(super) fn new_tape(&mut self, name: String) -> Ident {
@@ -41,6 +53,23 @@ impl<'a> Generator<'a> {
         t
     }
 
+    /// Whether `let v = value;` binds a reference to another local (`let r = &v;`). Such a
+    /// binding is saved as a copy of what it refers to, right where it is bound: a saved
+    /// reference would hold its borrow for the whole reverse sweep, past the end of the local
+    /// it refers to and across later assignments to it, which its copy at the block's end would
+    /// already see.
+    pub(super) fn borrows_a_local(&self, value: &Value) -> bool {
+        matches!(value, Value::Use(Operand::Ref(of, _))
+            if !matches!(self.body.var(*of).origin, Origin::Param(_)))
+    }
+
+    /// Whether a block local is saved for the reverse sweep (see `block_locals`).
+    pub(super) fn saves_local(&self, v: VarId) -> bool {
+        !self.recomputed.contains_key(&v)
+            && (self.needed_in_scope.as_ref().is_none_or(|n| n.contains(&v))
+                || (self.body.var(v).is_location && self.activity.is_active(v)))
+    }
+
     /// Variables a block defines directly, which go out of scope at its end: the ones the reverse
     /// sweep needs are saved there and restored at the start of the block's reverse.
     pub(super) fn block_locals(&self, block: &Block) -> Vec<VarId> {
@@ -50,11 +79,7 @@ impl<'a> Generator<'a> {
                 StmtKind::Let { var, .. } | StmtKind::Declare { var, .. } => Some(*var),
                 _ => None,
             })
-            .filter(|v| !self.recomputed.contains_key(v))
-            .filter(|v| {
-                self.needed_in_scope.as_ref().is_none_or(|n| n.contains(v))
-                    || (self.body.var(*v).is_location && self.activity.is_active(*v))
-            })
+            .filter(|v| self.saves_local(*v))
             .collect()
     }
 

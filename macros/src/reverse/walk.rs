@@ -97,6 +97,56 @@ pub(super) fn collect_primal_reads(block: &Block, out: &mut Vec<VarId>) {
     }
 }
 
+/// The variables some statement assigns as a whole with a value that may be a buffer (a `Vec`,
+/// whose length can change): anything but arithmetic, negation, casts and element reads, also
+/// through the temporaries that hold them (`s += x` assigns `s` the temporary `s + x`).
+pub(super) fn reassigned_buffers(body: &Body) -> HashSet<VarId> {
+    let mut lets = std::collections::HashMap::new();
+    let mut assigns = Vec::new();
+    let mut stack = vec![&body.block];
+    while let Some(block) = stack.pop() {
+        for stmt in block {
+            match &stmt.kind {
+                StmtKind::Let { var, value, .. } => {
+                    lets.insert(*var, value);
+                }
+                StmtKind::Assign { var, value } => assigns.push((*var, value)),
+                StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => stack.extend([then_block, else_block]),
+                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => stack.push(body),
+                _ => {}
+            }
+        }
+    }
+    let not_a_buffer = |value: &Value| {
+        let mut value = value;
+        // Temporaries are bound once, before their use: the chain of `Use`s ends.
+        for _ in 0..lets.len() + 1 {
+            match value {
+                Value::Binary { .. }
+                | Value::Unary { .. }
+                | Value::Cast { .. }
+                | Value::Index { .. }
+                | Value::Use(Operand::Const(_)) => return true,
+                Value::Use(Operand::Var(v)) if !body.var(*v).is_location => match lets.get(v) {
+                    Some(next) => value = next,
+                    None => return false,
+                },
+                _ => return false,
+            }
+        }
+        false
+    };
+    assigns
+        .into_iter()
+        .filter(|(_, value)| !not_a_buffer(value))
+        .map(|(var, _)| var)
+        .collect()
+}
+
 /// Collects the locations declared without a value that are assigned at most once on any path.
 pub(super) fn assigned_once(block: &Block, out: &mut HashSet<VarId>) {
     for (i, stmt) in block.iter().enumerate() {

@@ -134,6 +134,42 @@ pub fn push_adjoint<T: Real>(d: &mut Vec<T>) -> T {
     d.pop().unwrap_or(T::ZERO)
 }
 
+/// Reverse of `buf.push(v)` where the buffer had `len` elements before the push, for an adjoint
+/// that may be longer or shorter than the buffer: a whole assignment whose old value is not kept
+/// (`buf = longer;`) leaves its adjoint in the new value's length. The adjoint is cut to the
+/// buffer's length before the push; elements an adjoint lacks have gradient zero.
+#[inline]
+pub fn push_adjoint_at<T: Real>(d: &mut Vec<T>, len: usize) -> T {
+    let pushed = d.get(len).copied().unwrap_or(T::ZERO);
+    d.truncate(len);
+    pushed
+}
+
+#[cfg(test)]
+mod push_tests {
+    use super::*;
+
+    #[test]
+    fn a_push_adjoint_is_the_last_element() {
+        let mut d = vec![1.0f64, 2.0, 3.0];
+        assert_eq!(push_adjoint(&mut d), 3.0);
+        assert_eq!(d, vec![1.0, 2.0]);
+        assert_eq!(push_adjoint(&mut Vec::<f64>::new()), 0.0);
+    }
+
+    #[test]
+    fn a_push_adjoint_by_length_cuts_an_adjoint_of_another_length() {
+        // Longer: the elements past the pushed one belong to a later, longer value.
+        let mut d = vec![1.0f64, 2.0, 3.0, 0.0];
+        assert_eq!(push_adjoint_at(&mut d, 1), 2.0);
+        assert_eq!(d, vec![1.0]);
+        // Shorter: nothing reached the pushed element.
+        let mut d = vec![1.0f64];
+        assert_eq!(push_adjoint_at(&mut d, 3), 0.0);
+        assert_eq!(d, vec![1.0]);
+    }
+}
+
 /// `y = Matrix::new(a0, a1, ..)`: the adjoint of argument `k` is the element of `d` that argument
 /// became. nalgebra's `new` takes elements in row-major order.
 pub trait NewRule {
