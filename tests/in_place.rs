@@ -3,7 +3,7 @@
 //! must be saved for the reverse sweep).
 
 // The functions read their buffers with index loops, the form the in-place rewrites produce.
-#![allow(clippy::needless_range_loop)]
+#![allow(clippy::needless_range_loop, clippy::useless_vec)]
 
 mod common;
 
@@ -299,6 +299,7 @@ fn whole_buffer_assignment_changing_length() {
 /// leaves behind has the new, longer length, so every push takes its element by the length the
 /// buffer had (`push_adjoint_at`), not as the adjoint's last element.
 #[differentiable]
+#[allow(clippy::vec_init_then_push)]
 fn grown_by_copies(w: &[f64]) -> f64 {
     let mut v = Vec::new();
     v.push(w[0]);
@@ -312,6 +313,7 @@ fn grown_by_copies(w: &[f64]) -> f64 {
 
 /// A buffer replaced by a longer one, then pushed onto again.
 #[differentiable]
+#[allow(clippy::vec_init_then_push)]
 fn replaced_by_a_longer_buffer(a: f64, b: f64, c: f64) -> f64 {
     let mut v = Vec::new();
     v.push(a * b);

@@ -122,3 +122,21 @@ fn rows_of_arrays_of_arrays() {
     // a·a² + 3a²: 3a² + 6a
     assert!((da - (3.0 * 1.5 * 1.5 + 6.0 * 1.5)).abs() < 1e-12);
 }
+
+/// `vec![..]` listing values that carry gradient, then grown by `push`.
+#[differentiable]
+fn listed(w: &[f64], b: f64) -> f64 {
+    let mut v = vec![w[0] * b, w[1], 2.0];
+    v.push(b * b);
+    v[0] * v[1] + v[2] * v[3]
+}
+
+#[test]
+fn vec_listing_values_that_carry_gradient() {
+    let (w, b) = ([0.5, -1.5], 1.25);
+    let ((value, (dw, db)), f) = (listed_grad(&w, b), |[w0, w1, b]: [f64; 3]| {
+        listed(&[w0, w1], b)
+    });
+    assert_eq!(value, listed(&w, b));
+    check_fd(f, [w[0], w[1], b], [dw[0], dw[1], db], "listed");
+}

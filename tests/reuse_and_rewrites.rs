@@ -1,7 +1,11 @@
 //! Programs around the reuse of computed values and the rewritten forms (`from_iterator`,
 //! `zip_map`, reductions over ranges, ranges as values) that once went wrong: each against
 //! central finite differences, or against the panic the plain function gives.
-#![allow(clippy::needless_range_loop, clippy::unnecessary_cast)] // written as users write them
+#![allow(
+    clippy::needless_range_loop,
+    clippy::unnecessary_cast,
+    clippy::useless_vec
+)] // written as users write them
 
 use nabla::{check_gradient, differentiable, stop_gradient};
 use nalgebra::{DVector, Vector2};

@@ -184,8 +184,8 @@ impl Checker<'_, '_> {
                     if is_vec {
                         self.errors.push(
                             span,
-                            format!("`vec![..]` of values that carry gradient (from {from}) is not supported in #[differentiable] functions"),
-                            "create the buffer with `vec![0.0; n]` and assign its elements, or `push` them",
+                            format!("`vec![x; n]` of a value that carries gradient (from {from}) is not supported in #[differentiable] functions"),
+                            "list the elements (`vec![x, x, x]`), or create the buffer with `vec![0.0; n]` and assign its elements",
                         );
                     } else {
                         // The lowering wraps the user's expression in parentheses.

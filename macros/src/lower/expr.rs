@@ -416,6 +416,17 @@ impl Lowerer<'_> {
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                // `vec![a, b, c]` is the buffer `[a, b, c].to_vec()`, whose elements may carry
+                // gradient.
+                let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+                if let Ok(elements) = syn::parse::Parser::parse2(parser, m.mac.tokens.clone()) {
+                    if !elements.is_empty() {
+                        let elements = elements.iter();
+                        let buffer: Expr =
+                            syn::parse_quote_spanned!(span=> [#(#elements),*].to_vec());
+                        return self.lower_value(&buffer);
+                    }
+                }
                 let (tokens, _) = self.rename(m.mac.to_token_stream());
                 // Only the element values matter for gradients, not the length (`vec![0.0; n]`).
                 let inner = &m.mac.tokens;
