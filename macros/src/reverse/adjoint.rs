@@ -1,8 +1,11 @@
 //! The reverse sweep of blocks and statements, and contributions to adjoints.
 
+use std::collections::HashSet;
+
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
+use super::tape::Restore;
 use super::walk::{collect_operand_vars, defines};
 use super::{rt, Generator};
 use crate::ir::{Block, Operand, Stmt, StmtKind, VarId};
@@ -114,18 +117,13 @@ impl<'a> Generator<'a> {
                     out.extend(quote!(let #mutability #ident = #tape.pop();));
                 }
             }
-            // Cheap values that never change within the iteration are computed again, in order.
+            // Cheap values that never change within the iteration are computed again, in order;
+            // the ones computed at their last use come later.
+            let later: HashSet<VarId> = self.recompute_before.values().flatten().copied().collect();
             for stmt in block {
-                if let StmtKind::Let { var, ty, value } = &stmt.kind {
-                    let in_scope = self
-                        .needed_in_scope
-                        .as_ref()
-                        .is_none_or(|n| n.contains(var));
-                    if self.recomputed.contains_key(var) && in_scope {
-                        let ident = self.ident(*var).clone();
-                        let value = self.forward_let_value(*var, value, stmt.span);
-                        let ty = ty.as_ref().map(|t| quote!(: #t));
-                        out.extend(quote_spanned!(stmt.span=> let #ident #ty = #value;));
+                if let StmtKind::Let { var, .. } = &stmt.kind {
+                    if self.recomputed.contains_key(var) && !later.contains(var) {
+                        out.extend(self.recompute(stmt));
                     }
                 }
             }
@@ -145,9 +143,38 @@ impl<'a> Generator<'a> {
             }
         }
         for stmt in block.iter().rev() {
+            let at = stmt as *const Stmt as usize;
+            if let Some(values) = self.recompute_before.get(&at).cloned() {
+                for v in values {
+                    let def = block
+                        .iter()
+                        .find(|s| matches!(&s.kind, StmtKind::Let { var, .. } if *var == v));
+                    if let Some(def) = def {
+                        out.extend(self.recompute(def));
+                    }
+                }
+            }
             out.extend(self.reverse_stmt(stmt));
         }
         out
+    }
+
+    /// `let v = value;` again, for a recomputed value the reverse sweep reads.
+    fn recompute(&self, stmt: &Stmt) -> TokenStream {
+        let StmtKind::Let { var, ty, value } = &stmt.kind else {
+            return TokenStream::new();
+        };
+        let in_scope = self
+            .needed_in_scope
+            .as_ref()
+            .is_none_or(|n| n.contains(var));
+        if !in_scope {
+            return TokenStream::new();
+        }
+        let ident = self.ident(*var).clone();
+        let value = self.forward_let_value(*var, value, stmt.span);
+        let ty = ty.as_ref().map(|t| quote!(: #t));
+        quote_spanned!(stmt.span=> let #ident #ty = #value;)
     }
 
     fn reverse_stmt(&mut self, stmt: &Stmt) -> TokenStream {
@@ -167,12 +194,17 @@ impl<'a> Generator<'a> {
                 let mut out = TokenStream::new();
                 let active = self.activity.is_active(*var) && self.declared.contains(var);
                 let taken = Ident::new("__d_new", Span::mixed_site());
-                let restores = self.saves_on_assign(*var);
-                if restores {
-                    let tape = self.stmt_tape(stmt);
-                    let ident = self.ident(*var).clone();
-                    out.extend(quote!(#ident = #tape.pop();));
+                let restore = self.restore_of(stmt, *var);
+                let ident = self.ident(*var).clone();
+                match &restore {
+                    Restore::Tape => {
+                        let tape = self.stmt_tape(stmt);
+                        out.extend(quote!(#ident = #tape.pop();));
+                    }
+                    Restore::Undo(undo) => out.extend(quote!(#ident = #ident #undo;)),
+                    Restore::Nothing => {}
                 }
+                let restores = !matches!(restore, Restore::Nothing);
                 if active {
                     let d = self.adjoint(*var);
                     if restores {

@@ -55,7 +55,9 @@ impl<'a> Generator<'a> {
                         .as_ref()
                         .is_some_and(|n| n.contains(var))
             }
-            StmtKind::Assign { var, .. } => self.saves_on_assign(*var),
+            StmtKind::Assign { var, .. } => {
+                matches!(self.restore_of(s, *var), super::tape::Restore::Tape)
+            }
             StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => self.is_needed(*base),
             StmtKind::If {
                 then_block,

@@ -4,6 +4,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::BinOp;
 
+use super::tape::Restore;
 use super::{rt, Generator};
 use crate::ir::{Block, MethodKind, Operand, Stmt, StmtKind, UnOp, Value, VarId};
 
@@ -61,7 +62,8 @@ impl<'a> Generator<'a> {
             StmtKind::Assign { var, value } => {
                 let ident = self.ident(*var).clone();
                 let value = self.forward_value(value, span);
-                if self.saves_on_assign(*var) && !self.primal_only {
+                let taped = matches!(self.restore_of(stmt, *var), Restore::Tape);
+                if taped && !self.primal_only {
                     let tape = self.stmt_tape(stmt);
                     // The new value first: it may read the old one (`s = s;`).
                     let new = Ident::new("__new", Span::mixed_site());

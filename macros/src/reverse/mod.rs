@@ -91,11 +91,17 @@ struct Generator<'a> {
     /// Locations declared without a value and assigned at most once on any path (`let v = if ..`):
     /// their one assignment overwrites nothing, so nothing is saved.
     assigned_once: HashSet<VarId>,
+    /// Assignments that step an integer location by a literal (`idx += 1`), by statement
+    /// address, with the operation that undoes each (see `walk::integer_steps`).
+    integer_steps: HashMap<usize, TokenStream>,
     /// Locations that some statement assigns a value that may be a buffer of another length.
     reassigned: HashSet<VarId>,
     /// Values inside branches and loops that the reverse sweep recomputes instead of saving:
     /// element reads of containers that never change and index arithmetic (see `recomputable`).
     recomputed: HashMap<VarId, &'a Value>,
+    /// Recomputed values computed right before the reverse of the statement (by address) that
+    /// uses them last, not at the start of their block's reverse (see `Recomputation::before`).
+    recompute_before: HashMap<usize, Vec<VarId>>,
     /// Variables the reverse sweep reads for their shape only.
     scope_reads: HashSet<VarId>,
     /// Variables the reverse sweep needs in scope (for their value or their shape); `None` in
@@ -114,6 +120,7 @@ impl<'a> Generator<'a> {
         activity: &'a Activity,
         needed: Option<HashSet<VarId>>,
     ) -> Self {
+        let recomputation = recomputable(body, sig, activity);
         Generator {
             body,
             sig,
@@ -134,7 +141,9 @@ impl<'a> Generator<'a> {
                 once
             },
             reassigned: walk::reassigned_buffers(body),
-            recomputed: recomputable(body, sig, activity),
+            integer_steps: walk::integer_steps(body),
+            recomputed: recomputation.values,
+            recompute_before: recomputation.before,
             slots: slots::find_slots(body, activity),
             scope_reads: HashSet::new(),
             needed_in_scope: None,

@@ -3,9 +3,13 @@
 use std::collections::{HashMap, HashSet};
 
 use super::numbers::numbers;
-use super::walk::{collect_written, defines, may_have_effects, value_inputs, written_as_kept};
+use super::walk::{
+    collect_primal_reads, collect_written, defines, may_have_effects, value_inputs, written_as_kept,
+};
 use super::Generator;
 use crate::activity::Activity;
+use syn::BinOp;
+
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, Value, VarId};
 use crate::parse::Signature;
 
@@ -40,7 +44,7 @@ pub(super) fn recomputable<'b>(
     body: &'b Body,
     sig: &Signature,
     activity: &Activity,
-) -> HashMap<VarId, &'b Value> {
+) -> Recomputation<'b> {
     let numbers = numbers(body, sig);
     let mut fixed: HashSet<VarId> = HashSet::new();
     for (i, var) in body.vars.iter().enumerate() {
@@ -55,16 +59,149 @@ pub(super) fn recomputable<'b>(
             }
         }
     }
-    let mut out = HashMap::new();
-    let cheap = Cheap { activity, numbers };
+    let mut out = Recomputation {
+        values: HashMap::new(),
+        before: HashMap::new(),
+    };
+    let cheap = Cheap {
+        activity,
+        numbers,
+        restored: restored_locations(body),
+    };
     walk_recomputable(&body.block, body, &cheap, &fixed, &mut out, false);
     out
+}
+
+/// What the reverse sweep computes again instead of restoring from a tape.
+pub(super) struct Recomputation<'b> {
+    /// Every recomputed value, with what it computes.
+    pub values: HashMap<VarId, &'b Value>,
+    /// Element reads computed again right before the reverse of the statement (by address) that
+    /// uses them last, rather than at the start of their block's reverse: they read a location
+    /// that the block changes after that use (`icf[idx]` before `idx += 1`), or one that the
+    /// loop nest writes and the reverse sweep restores (see [`restored_locations`]).
+    pub before: HashMap<usize, Vec<VarId>>,
+}
+
+/// The locations whose value the reverse sweep keeps as the forward sweep had it at each point,
+/// by restoring what each write overwrites, when that is cheaper than saving their element
+/// reads: a `Vec` filled once per iteration of an outer loop and read many times inside it
+/// (`xcentered` in `for i { for j in i + 1..d { .. xcentered[i] .. } }`). An integer stepped
+/// by a literal (`idx += 1`) is restored for free (see `walk::integer_steps`). Costs count a
+/// statement at loop depth `n` as `8ⁿ` runs. Locations that code kept as written changes, and
+/// parameters, are never counted.
+fn restored_locations(body: &Body) -> HashSet<VarId> {
+    let steps = super::walk::integer_steps(body);
+    let mut read_by_rules = HashSet::new();
+    rule_operands(&body.block, &mut read_by_rules);
+    let mut costs = HashMap::new();
+    count_costs(&body.block, 0, &steps, &read_by_rules, &mut costs);
+    let kept = written_as_kept(body);
+    costs
+        .into_iter()
+        .filter(|(v, c)| {
+            body.var(*v).is_location
+                && !matches!(body.var(*v).origin, Origin::Param(_))
+                && !kept.contains(v)
+                && (c.reads > c.writes || (c.writes == 0 && c.stepped))
+        })
+        .map(|(v, _)| v)
+        .collect()
+}
+
+#[derive(Default)]
+struct Costs {
+    /// Runs of element reads of the location inside loops.
+    reads: u64,
+    /// Runs of writes that the reverse sweep restores from a tape.
+    writes: u64,
+    /// Some assignment steps it by an integer literal, which is undone without a tape.
+    stepped: bool,
+}
+
+/// Variables that a derivative rule may read: operands of products, quotients and methods,
+/// arguments of calls, and indices. (Sums and differences read no operand.)
+fn rule_operands(block: &Block, out: &mut HashSet<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => match value {
+                Value::Binary {
+                    op: BinOp::Add(_) | BinOp::Sub(_),
+                    ..
+                }
+                | Value::Unary { .. }
+                | Value::Use(_) => {}
+                Value::Index { index, .. } => out.extend(index.var()),
+                other => out.extend(value_inputs(other)),
+            },
+            StmtKind::SetIndex { index, .. } => out.extend(index.var()),
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                rule_operands(then_block, out);
+                rule_operands(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => rule_operands(body, out),
+            _ => {}
+        }
+    }
+}
+
+fn count_costs(
+    block: &Block,
+    depth: u32,
+    steps: &HashMap<usize, proc_macro2::TokenStream>,
+    read_by_rules: &HashSet<VarId>,
+    costs: &mut HashMap<VarId, Costs>,
+) {
+    let runs = 8u64.saturating_pow(depth);
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let {
+                var,
+                value:
+                    Value::Index {
+                        base: Operand::Var(b) | Operand::Ref(b, _),
+                        ..
+                    },
+                ..
+            } if depth > 0 && read_by_rules.contains(var) => {
+                costs.entry(*b).or_default().reads += runs
+            }
+            StmtKind::Assign { var, .. } => {
+                let cost = costs.entry(*var).or_default();
+                if steps.contains_key(&(stmt as *const _ as usize)) {
+                    cost.stepped = true;
+                } else {
+                    cost.writes += runs;
+                }
+            }
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => {
+                costs.entry(*base).or_default().writes += runs;
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                count_costs(then_block, depth, steps, read_by_rules, costs);
+                count_costs(else_block, depth, steps, read_by_rules, costs);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
+                count_costs(body, depth + 1, steps, read_by_rules, costs)
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What recomputing costs less than saving.
 struct Cheap<'a> {
     activity: &'a Activity,
     numbers: HashSet<VarId>,
+    restored: HashSet<VarId>,
 }
 
 impl Cheap<'_> {
@@ -98,17 +235,28 @@ fn walk_recomputable<'b>(
     body: &'b Body,
     cheap: &Cheap<'_>,
     fixed: &HashSet<VarId>,
-    out: &mut HashMap<VarId, &'b Value>,
+    out: &mut Recomputation<'b>,
     nested: bool,
 ) {
     let mut fixed = fixed.clone();
-    for stmt in block {
+    for (position, stmt) in block.iter().enumerate() {
         match &stmt.kind {
             StmtKind::Let { var, value, .. } if nested && !body.var(*var).is_location => {
-                let inputs_fixed = value_inputs(value).iter().all(|v| fixed.contains(v));
+                let inputs = value_inputs(value);
+                let inputs_fixed = inputs.iter().all(|v| fixed.contains(v));
                 if inputs_fixed && cheap.is_cheap(*var, value) {
                     fixed.insert(*var);
-                    out.insert(*var, value);
+                    out.values.insert(*var, value);
+                } else if matches!(value, Value::Index { .. })
+                    && inputs
+                        .iter()
+                        .all(|v| fixed.contains(v) || cheap.restored.contains(v))
+                {
+                    if let Some(last) = last_use_if_unchanged(block, position, *var, &inputs) {
+                        out.values.insert(*var, value);
+                        let at = &block[last] as *const _ as usize;
+                        out.before.entry(at).or_default().push(*var);
+                    }
                 }
             }
             StmtKind::If {
@@ -135,6 +283,25 @@ fn walk_recomputable<'b>(
             _ => {}
         }
     }
+}
+
+/// The position of the last statement of `block` after `position` that reads `var`, when none
+/// of the statements from `position` up to it writes one of `inputs`: `var` can be computed
+/// again right before that statement's reverse, from the inputs as they were at `position`.
+fn last_use_if_unchanged(
+    block: &Block,
+    position: usize,
+    var: VarId,
+    inputs: &[VarId],
+) -> Option<usize> {
+    let last = (position + 1..block.len()).rev().find(|&q| {
+        let mut reads = Vec::new();
+        collect_primal_reads(std::slice::from_ref(&block[q]), &mut reads);
+        reads.contains(&var)
+    })?;
+    let mut written = HashSet::new();
+    collect_written(&block[position + 1..=last], &mut written);
+    (!inputs.iter().any(|v| written.contains(v))).then_some(last)
 }
 
 /// What is fixed inside `block`: at the top of a loop nest, `fixed` plus the locations the nest

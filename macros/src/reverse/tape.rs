@@ -1,15 +1,35 @@
 //! Tapes and save sites: where the forward sweep saves values the reverse sweep restores.
 
-use proc_macro2::{Ident, Span};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::{rt, Generator};
 use crate::ir::{Block, Operand, Origin, Stmt, StmtKind, Value, VarId};
 
+/// See [`Generator::restore_of`].
+pub(super) enum Restore {
+    Nothing,
+    Tape,
+    /// The operation and operand that give back the old value from the new one (`- (1)`).
+    Undo(TokenStream),
+}
+
 impl<'a> Generator<'a> {
     /// Whether overwriting `v` saves its old value for the reverse sweep.
     pub(super) fn saves_on_assign(&self, v: VarId) -> bool {
         self.is_needed(v) && !self.assigned_once.contains(&v)
+    }
+
+    /// How the reverse sweep restores the value an assignment overwrites: from a tape, by undoing
+    /// an integer step (`idx += 1` is undone by `idx -= 1`, and saves nothing), or not at all.
+    pub(super) fn restore_of(&self, stmt: &Stmt, v: VarId) -> Restore {
+        if !self.saves_on_assign(v) {
+            Restore::Nothing
+        } else if let Some(undo) = self.integer_steps.get(&(stmt as *const Stmt as usize)) {
+            Restore::Undo(undo.clone())
+        } else {
+            Restore::Tape
+        }
     }
 
     /// Whether a `push` records the buffer's length for the reverse sweep. The pushed element's

@@ -1,6 +1,10 @@
 //! Free walkers over the IR: what blocks define, read, write and assign.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote;
+use syn::BinOp;
 
 use crate::activity::differentiable_operands;
 use crate::ir::{Block, Body, MethodKind, Operand, Stmt, StmtKind, Value, VarId};
@@ -56,7 +60,7 @@ pub(super) fn collect_operand_vars(ir: &Body, block: &Block, out: &mut Vec<VarId
 
 /// Collects every variable `block` reads for its primal computation: operands, indices,
 /// conditions, ranges, and the variables of tokens kept as written.
-pub(super) fn collect_primal_reads(block: &Block, out: &mut Vec<VarId>) {
+pub(super) fn collect_primal_reads(block: &[Stmt], out: &mut Vec<VarId>) {
     for stmt in block {
         match &stmt.kind {
             StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
@@ -97,11 +101,79 @@ pub(super) fn collect_primal_reads(block: &Block, out: &mut Vec<VarId>) {
     }
 }
 
+/// The assignments that step a location by an integer literal (`idx += 1`, `k = k - 2`), keyed
+/// by the statement's address, with the operation that undoes each: the reverse sweep restores
+/// the old value by computing it (`idx -= 1`), exactly, instead of saving it.
+pub(super) fn integer_steps(body: &Body) -> HashMap<usize, TokenStream> {
+    let mut lets = HashMap::new();
+    let mut assigns = Vec::new();
+    let mut stack = vec![&body.block];
+    while let Some(block) = stack.pop() {
+        for stmt in block {
+            match &stmt.kind {
+                StmtKind::Let { var, value, .. } => {
+                    lets.insert(*var, value);
+                }
+                StmtKind::Assign { var, value } => assigns.push((stmt, *var, value)),
+                StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => stack.extend([then_block, else_block]),
+                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => stack.push(body),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    for (stmt, var, value) in assigns {
+        let Value::Use(Operand::Var(temp)) = value else {
+            continue;
+        };
+        if body.var(*temp).is_location {
+            continue;
+        }
+        let Some(Value::Binary {
+            op,
+            lhs: Operand::Var(of),
+            rhs: Operand::Const(step),
+        }) = lets.get(temp)
+        else {
+            continue;
+        };
+        if *of != var || !is_integer_literal(step) {
+            continue;
+        }
+        let undo = match op {
+            BinOp::Add(_) => quote!(-),
+            BinOp::Sub(_) => quote!(+),
+            _ => continue,
+        };
+        out.insert(stmt as *const Stmt as usize, quote!(#undo (#step)));
+    }
+    out
+}
+
+/// An integer literal (`1`, `2usize`), possibly in parentheses: never a float.
+fn is_integer_literal(tokens: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    match trees.as_slice() {
+        [TokenTree::Literal(lit)] => matches!(
+            syn::parse_str::<syn::Lit>(&lit.to_string()),
+            Ok(syn::Lit::Int(_))
+        ),
+        [TokenTree::Group(g)] if g.delimiter() != proc_macro2::Delimiter::Brace => {
+            is_integer_literal(&g.stream())
+        }
+        _ => false,
+    }
+}
+
 /// The variables some statement assigns as a whole with a value that may be a buffer (a `Vec`,
 /// whose length can change): anything but arithmetic, negation, casts and element reads, also
 /// through the temporaries that hold them (`s += x` assigns `s` the temporary `s + x`).
 pub(super) fn reassigned_buffers(body: &Body) -> HashSet<VarId> {
-    let mut lets = std::collections::HashMap::new();
+    let mut lets = HashMap::new();
     let mut assigns = Vec::new();
     let mut stack = vec![&body.block];
     while let Some(block) = stack.pop() {
@@ -282,7 +354,7 @@ pub(super) fn written_as_kept(body: &Body) -> HashSet<VarId> {
 }
 
 /// The variables a block overwrites: assignment targets and buffers written or grown.
-pub(super) fn collect_written(block: &Block, out: &mut HashSet<VarId>) {
+pub(super) fn collect_written(block: &[Stmt], out: &mut HashSet<VarId>) {
     for stmt in block {
         match &stmt.kind {
             StmtKind::Assign { var, value } => {

@@ -1,0 +1,140 @@
+//! Values the reverse sweep computes again instead of saving, and what makes that right: an
+//! integer stepped by a literal (`idx += 1`) is restored by undoing the step, and an element
+//! read is computed again right before its last use, from a buffer whose overwritten values
+//! the reverse sweep restores. Each against central finite differences, with the patterns that
+//! must fall back to saving (a buffer written between the read and its use).
+#![allow(clippy::needless_range_loop)] // written as users write them
+
+use nabla::{check_gradient, differentiable};
+
+const W: [f64; 6] = [0.7, -1.3, 0.4, 1.1, 0.9, -0.6];
+
+fn check(f: impl Fn(&[f64]) -> f64, grad: impl Fn(&[f64]) -> (f64, Vec<f64>), what: &str) {
+    for w in [W, [1.5, 0.2, -0.8, 0.3, -1.1, 0.5]] {
+        let (value, g) = grad(&w);
+        assert_eq!(value, f(&w), "{what}: value");
+        assert_eq!(g.len(), w.len(), "{what}: gradient length");
+        check_gradient(&f, &w, &g).assert_below(1e-7);
+    }
+}
+
+/// A packed lower triangle walked with a running index, as ADBench's GMM does: the reverse
+/// sweep reads `w[idx]` at each step, with `idx` restored by `idx -= 1`.
+#[differentiable]
+fn packed_triangle(w: &[f64]) -> f64 {
+    let n = 3;
+    let mut x = vec![0.0; n];
+    let mut s = 0.0;
+    for round in 0..2 {
+        for i in 0..n {
+            x[i] = w[i] * (round as f64 + 1.0);
+        }
+        let mut idx = n;
+        for i in 0..n {
+            for j in (i + 1)..n {
+                s += w[idx] * x[i] * x[j];
+                idx += 1;
+            }
+        }
+    }
+    s
+}
+
+/// Steps of both signs and sizes, in branches, with the index also read after the loop.
+#[differentiable]
+fn stepped_in_branches(w: &[f64]) -> f64 {
+    let mut k = 5;
+    let mut s = 0.0;
+    for i in 0..4 {
+        if w[i] > 0.0 {
+            k -= 2;
+        } else {
+            k = k - 1;
+        }
+        s += w[k] * w[i];
+        k += 1;
+    }
+    s + w[k] * w[k]
+}
+
+/// A buffer refilled every outer iteration and read many times inside it: its overwritten
+/// values are restored in the reverse sweep, and each read is computed again.
+#[differentiable]
+fn refilled_buffer(w: &[f64]) -> f64 {
+    let mut centered = vec![0.0; 3];
+    let mut s = 0.0;
+    for sample in 0..2 {
+        for round in 0..3 {
+            for i in 0..3 {
+                centered[i] = w[i] * w[sample] - w[3 + round];
+            }
+            for i in 0..3 {
+                for j in 0..3 {
+                    s += centered[i] * centered[j] * w[(i + j) % 6];
+                }
+            }
+        }
+    }
+    s
+}
+
+/// The buffer changes between the read and its use: the read is saved, not computed again.
+#[differentiable]
+fn written_between_read_and_use(w: &[f64]) -> f64 {
+    let mut buf = vec![0.0; 3];
+    let mut s = 0.0;
+    for round in 0..2 {
+        for i in 0..3 {
+            buf[i] = w[i] * w[3 + round];
+        }
+        for i in 0..3 {
+            for j in 0..3 {
+                let a = buf[i];
+                buf[i] = a * 0.5 + w[j];
+                s += a * buf[i] * w[5];
+            }
+        }
+    }
+    s
+}
+
+/// The index changes between the read and its use.
+#[differentiable]
+fn index_stepped_before_use(w: &[f64]) -> f64 {
+    let mut idx = 0;
+    let mut s = 0.0;
+    for _ in 0..2 {
+        for i in 0..3 {
+            let a = w[idx];
+            idx += 1;
+            s += a * w[idx] * w[i];
+        }
+        idx -= 2;
+    }
+    s
+}
+
+#[test]
+fn an_index_stepped_by_a_literal_is_restored_by_undoing_the_step() {
+    check(packed_triangle, packed_triangle_grad, "packed_triangle");
+    check(
+        stepped_in_branches,
+        stepped_in_branches_grad,
+        "stepped_in_branches",
+    );
+    check(
+        index_stepped_before_use,
+        index_stepped_before_use_grad,
+        "index_stepped_before_use",
+    );
+}
+
+#[test]
+fn element_reads_of_a_restored_buffer_are_computed_again() {
+    check(refilled_buffer, refilled_buffer_grad, "refilled_buffer");
+    check(
+        written_between_read_and_use,
+        written_between_read_and_use_grad,
+        "written_between_read_and_use",
+    );
+}
