@@ -3,7 +3,7 @@
 //! read is computed again right before its last use, from a buffer whose overwritten values
 //! the reverse sweep restores. Each against central finite differences, with the patterns that
 //! must fall back to saving (a buffer written between the read and its use).
-#![allow(clippy::needless_range_loop)] // written as users write them
+#![allow(clippy::needless_range_loop, clippy::assign_op_pattern)] // written as users write them
 
 use nabla::{check_gradient, differentiable};
 
