@@ -640,6 +640,40 @@ fn mode_tail(x: f64, #[no_grad] mode: u8) -> f64 {
     }
 }
 
+/// Arm guards: on data, on a value that carries gradient, and in statement arms.
+#[differentiable]
+fn guarded_arms(x: f64, y: f64, #[no_grad] k: i32, #[no_grad] flag: bool) -> f64 {
+    let mut acc = match k {
+        0 if flag => x.ln(),
+        0 if x > y => x * y,
+        1 | 2 if !flag => y.exp() * x,
+        _ => x * x + y,
+    };
+    for i in 0..3 {
+        match i {
+            0 if acc > 1.0 => acc *= y,
+            1 if flag => acc += x,
+            _ => acc -= 0.25 * y,
+        }
+    }
+    acc
+}
+
+#[test]
+fn match_arms_with_guards() {
+    for (x, y) in [(0.8, 1.3), (1.7, 0.4)] {
+        for k in [0, 1, 2, 5] {
+            for flag in [false, true] {
+                let (value, (dx, dy)) = guarded_arms_grad(x, y, k, flag);
+                assert_eq!(value, guarded_arms(x, y, k, flag));
+                let fd = fd_gradient(|p| guarded_arms(p[0], p[1], k, flag), &[x, y]);
+                let what = format!("guarded arms k = {k}, flag = {flag}");
+                assert_close_slices(&what, &[dx, dy], &fd, FD_TOL);
+            }
+        }
+    }
+}
+
 #[test]
 fn match_on_integer_mode() {
     let modes = [0u8, 1, 2, 4, 0, 3, 1, 7];

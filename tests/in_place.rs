@@ -421,3 +421,76 @@ fn a_buffer_parameter_gradient_keeps_the_parameter_length() {
         "grown_through_a_reference",
     );
 }
+
+/// A reference to a buffer bound in a loop whose body is run again in the reverse sweep, with
+/// the buffer replaced or written after the last use of the reference.
+#[differentiable]
+fn reference_then_replaced(x: &[f64]) -> f64 {
+    let mut u = x.to_vec();
+    for _ in 0..3 {
+        let r = &u;
+        let mut next = vec![0.0; 2];
+        for i in 0..2 {
+            next[i] = r[i] * r[1];
+        }
+        u = next;
+    }
+    u[0]
+}
+
+#[differentiable]
+fn reference_then_written(x: &[f64]) -> f64 {
+    let mut u = x.to_vec();
+    for _ in 0..3 {
+        let r = &u;
+        let mut acc = 0.0;
+        for i in 0..2 {
+            acc += r[i] * r[1];
+        }
+        u[0] = acc;
+    }
+    u[0]
+}
+
+#[differentiable]
+fn sum_of_squares(v: &[f64]) -> f64 {
+    v.iter().map(|t| t * t).sum()
+}
+
+/// References to a `Vec` passed on to a function taking a slice, in a loop and through a
+/// second binding.
+#[differentiable]
+fn reference_passed_on(x: &[f64]) -> f64 {
+    let mut v = x.to_vec();
+    for _ in 0..2 {
+        let r = &v;
+        v[0] = sum_of_squares(r);
+    }
+    let w = vec![v[0] * 2.0, x[1]];
+    let r = &w;
+    let again = r;
+    sum_of_squares(again)
+}
+
+#[test]
+fn references_to_buffers() {
+    let x = [0.5, 1.5];
+    for (f, g, what) in [
+        (
+            reference_then_replaced as fn(&[f64]) -> f64,
+            reference_then_replaced_grad as fn(&[f64]) -> (f64, Vec<f64>),
+            "replaced",
+        ),
+        (
+            reference_then_written,
+            reference_then_written_grad,
+            "written",
+        ),
+        (reference_passed_on, reference_passed_on_grad, "passed on"),
+    ] {
+        let (value, grad) = g(&x);
+        assert_eq!(value, f(&x), "{what}");
+        let grad: [f64; 2] = grad.try_into().expect("the parameter's length");
+        check_fd(|p| f(&p), x, grad, what);
+    }
+}

@@ -159,10 +159,11 @@ impl Lowerer<'_> {
             }
         }
         let is_ref = match &op {
-            // A place read by value is a clone of the field (see `Var::place`).
+            // A place read by value is a clone of the field (see `Var::place`); a value the user
+            // holds by reference is passed on as one (`let r = &v; let r2 = r;`).
             Operand::Var(v) => {
                 let var = &self.vars[v.0];
-                var.is_ref && (!var.place || var.user_ref)
+                (var.is_ref && (!var.place || var.user_ref)) || (var.user_ref && !var.place)
             }
             Operand::Ref(..) => true,
             Operand::Const(_) => false,

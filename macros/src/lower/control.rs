@@ -251,7 +251,7 @@ impl Lowerer<'_> {
         let guard = match arm_guard {
             Some(g) => {
                 let (tokens, _) = self.rename(g.to_token_stream());
-                quote!(&& (#tokens))
+                quote!(if #tokens)
             }
             None => TokenStream::new(),
         };

@@ -183,7 +183,7 @@ impl Lowerer<'_> {
                 if r.mutability.is_some() {
                     return Value::Use(self.unsupported(
                         span,
-                        "`&mut` borrows",
+                        "a `&mut` borrow",
                         "pass values by `&` or by value",
                     ));
                 }
@@ -462,7 +462,7 @@ impl Lowerer<'_> {
             Expr::Closure(_) => Value::Use(self.unsupported(
                 span,
                 "a closure",
-                "closures are understood only as the argument of an element-wise `map`",
+                "closures are understood as the argument of an element-wise `map`, of `fold` (with one accumulator), of `.map(..).sum()` and of `zip_map`; write other closures as loops",
             )),
             Expr::Async(_) | Expr::Await(_) => Value::Use(self.unsupported(
                 span,

@@ -99,7 +99,6 @@ impl<'a> Generator<'a> {
     }
 
     fn reverse_block_inner(&mut self, block: &Block, scoped: bool) -> TokenStream {
-        let rt = rt();
         let mut out = TokenStream::new();
         if scoped {
             for v in self.block_locals(block).into_iter().rev() {
@@ -138,7 +137,9 @@ impl<'a> Generator<'a> {
                 {
                     let d = self.adjoint(var);
                     let reference = self.shape_ref(var);
-                    out.extend(quote!(let mut #d = #rt::Tangent::zero_tangent(#reference);));
+                    // At the user's `let`, where rustc reports a local that cannot carry one.
+                    let zero = quote_spanned!(stmt.span=> ::nabla::__private::Tangent::zero_tangent(#reference));
+                    out.extend(quote!(let mut #d = #zero;));
                 }
             }
         }
@@ -307,11 +308,12 @@ impl<'a> Generator<'a> {
                 let mut out = TokenStream::new();
                 if self.activity.is_active(*base) && self.declared.contains(base) {
                     let d = self.adjoint(*base);
+                    // At the user's `push`, where rustc reports a buffer of anything but floats.
                     let taken = if self.push_records_length() {
                         let tape = self.stmt_tape(stmt);
-                        quote!(#rt::rules::push_adjoint_at(&mut #d, #tape.pop()))
+                        quote_spanned!(span=> ::nabla::__private::rules::push_adjoint_at(&mut #d, #tape.pop()))
                     } else {
-                        quote!(#rt::rules::push_adjoint(&mut #d))
+                        quote_spanned!(span=> ::nabla::__private::rules::push_adjoint(&mut #d))
                     };
                     if self.activity.operand_active(value) {
                         out.extend(self.contribute_to(value, taken));

@@ -1,7 +1,7 @@
 //! The forward sweep: the primal computation, what it saves, and how it passes operands.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::BinOp;
 
 use super::tape::Restore;
@@ -41,13 +41,25 @@ impl<'a> Generator<'a> {
                     && !self.primal_only
                     && self.borrows_a_local(value)
                     && self.saves_local(*var);
+                // A reference to a location refers to a copy: the location may be assigned while
+                // the reverse sweep still reads the reference (`let r = &u; .. u = next;`).
+                let of_location = matches!(value, Value::Use(Operand::Ref(of, _))
+                    if self.body.var(*of).is_location);
                 let value = match &self.given_result {
                     Some((given, holder)) if given == var => quote!(#holder),
                     _ => self.forward_let_value(*var, value, span),
                 };
                 let mutability = self.body.var(*var).is_location.then(|| quote!(mut));
                 let ty = ty.as_ref().map(|t| quote!(: #t));
-                let mut out = quote_spanned!(span=> let #mutability #ident #ty = #value;);
+                let mut out = if of_location {
+                    let copy = format_ident!("__copy{}", var.0, span = Span::mixed_site());
+                    quote_spanned! {span=>
+                        let #copy = ::std::borrow::ToOwned::to_owned(#value);
+                        let #mutability #ident #ty = &#copy;
+                    }
+                } else {
+                    quote_spanned!(span=> let #mutability #ident #ty = #value;)
+                };
                 if copied {
                     let tape = self.var_tape(*var);
                     out.extend(quote!(#tape.push(::std::borrow::ToOwned::to_owned(#ident));));

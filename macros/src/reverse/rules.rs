@@ -369,6 +369,10 @@ impl Generator<'_> {
                         quote!(::core::clone::Clone::clone(#ident))
                     } else if var.user_ref {
                         quote!(&#ident)
+                    } else if var.is_ref {
+                        // A reference is copied as it is, so that it still coerces to the
+                        // parameter's type (`&Vec<f64>` to `&[f64]`).
+                        quote!(#ident)
                     } else {
                         quote!(::core::clone::Clone::clone(&#ident))
                     }

@@ -127,10 +127,21 @@ mod tests {
     }
 }
 
+/// An element that a differentiated `push` appends to a local buffer: `f32` or `f64`.
+#[diagnostic::on_unimplemented(
+    message = "nabla differentiates `push` onto buffers of `f32` or `f64`, not of `{Self}`",
+    label = "the pushed value carries gradient",
+    note = "keep such values in a buffer of floats (`v[i * d + j]`) or in variables of their own"
+)]
+pub trait PushedElement: Real {}
+
+impl PushedElement for f32 {}
+impl PushedElement for f64 {}
+
 /// Reverse of `buf.push(v)`: the pushed element's adjoint is the last one of the buffer's
 /// adjoint, which is taken off (the reverse sweep pops in the opposite order of the pushes).
 #[inline(always)]
-pub fn push_adjoint<T: Real>(d: &mut Vec<T>) -> T {
+pub fn push_adjoint<T: PushedElement>(d: &mut Vec<T>) -> T {
     d.pop().unwrap_or(T::ZERO)
 }
 
@@ -139,7 +150,7 @@ pub fn push_adjoint<T: Real>(d: &mut Vec<T>) -> T {
 /// (`buf = longer;`) leaves its adjoint in the new value's length. The adjoint is cut to the
 /// buffer's length before the push; elements an adjoint lacks have gradient zero.
 #[inline]
-pub fn push_adjoint_at<T: Real>(d: &mut Vec<T>, len: usize) -> T {
+pub fn push_adjoint_at<T: PushedElement>(d: &mut Vec<T>, len: usize) -> T {
     let pushed = d.get(len).copied().unwrap_or(T::ZERO);
     d.truncate(len);
     pushed
