@@ -5,7 +5,11 @@
 //! pops it back in the opposite order. Values that are never overwritten are never taped.
 //!
 //! Memory: a loop that runs `n` times and overwrites `k` needed values of `b` bytes each keeps
-//! `n · k · b` bytes until its reverse sweep runs; [`Tape::peak_bytes`] reports it.
+//! `n · k · b` bytes until its reverse sweep runs.
+//!
+//! A push is on the hot path of every loop that saves: it checks the chunk's capacity and
+//! writes, and keeps no other count (a length or a peak kept on every push costs as much as the
+//! write itself, and keeps the tape's fields in memory across the loop).
 
 /// A stack of saved values of one type.
 ///
@@ -18,8 +22,6 @@ pub struct Tape<T> {
     full: Vec<Vec<T>>,
     /// The chunk being filled.
     current: Vec<T>,
-    len: usize,
-    peak: usize,
 }
 
 /// The first chunk's size when nothing was reserved, and the largest chunk grown to.
@@ -39,8 +41,6 @@ impl<T> Tape<T> {
         Tape {
             full: Vec::new(),
             current: Vec::new(),
-            len: 0,
-            peak: 0,
         }
     }
 
@@ -74,8 +74,6 @@ impl<T> Tape<T> {
             self.grow();
         }
         self.current.push(value);
-        self.len += 1;
-        self.peak = self.peak.max(self.len);
     }
 
     #[cold]
@@ -101,10 +99,7 @@ impl<T> Tape<T> {
             self.previous_chunk();
         }
         match self.current.pop() {
-            Some(value) => {
-                self.len -= 1;
-                value
-            }
+            Some(value) => value,
             None => tape_underflow(),
         }
     }
@@ -117,22 +112,13 @@ impl<T> Tape<T> {
     }
 
     /// Values currently saved.
-    #[inline]
     pub fn len(&self) -> usize {
-        self.len
+        self.full.iter().map(Vec::len).sum::<usize>() + self.current.len()
     }
 
     /// Whether nothing is saved.
-    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The most bytes of values this tape has held at once (heap memory of owned values such as
-    /// `Vec`s inside `T` not counted).
-    #[inline]
-    pub fn peak_bytes(&self) -> usize {
-        self.peak * core::mem::size_of::<T>()
+        self.current.is_empty() && self.full.iter().all(Vec::is_empty)
     }
 }
 
@@ -148,7 +134,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pops_in_reverse_order_and_tracks_peak() {
+    fn pops_in_reverse_order() {
         let mut tape = Tape::with_capacity(3);
         tape.push(1.0f64);
         tape.push(2.0);
@@ -160,7 +146,6 @@ mod tests {
         assert_eq!(tape.pop(), 3.0);
         assert_eq!(tape.pop(), 1.0);
         assert!(tape.is_empty());
-        assert_eq!(tape.peak_bytes(), 3 * 8);
     }
 
     #[test]
