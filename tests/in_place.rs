@@ -494,3 +494,37 @@ fn references_to_buffers() {
         check_fd(|p| f(&p), x, grad, what);
     }
 }
+
+/// `fill` and `copy_from_slice` on parts of a buffer, straight and in a loop.
+#[differentiable]
+fn parts_written_in_place(x: &[f64], a: f64) -> f64 {
+    let mut v = vec![0.0; 5];
+    v[..2].copy_from_slice(&x[..2]);
+    v[3..].fill(a);
+    v[2..=2].fill(a * x[2]);
+    let mut s = 0.0;
+    for i in 0..5 {
+        s += v[i] * v[i] * (i as f64 + 1.0);
+    }
+    let mut u = vec![0.0; 4];
+    for k in 0..3 {
+        u[1..3].copy_from_slice(&x[k..k + 2]);
+        u[3..].fill(x[k] * a);
+        s += u[1] * u[2] + u[3] * u[0];
+        u[..1].fill(s * 0.1);
+    }
+    s
+}
+
+#[test]
+fn fill_and_copy_into_parts() {
+    let x = [0.5, -1.0, 0.3, 1.2];
+    let (value, (g, ga)) = parts_written_in_place_grad(&x, 0.7);
+    assert_eq!(value, parts_written_in_place(&x, 0.7));
+    check_fd(
+        |p| parts_written_in_place(&p[..4], p[4]),
+        [x[0], x[1], x[2], x[3], 0.7],
+        [g[0], g[1], g[2], g[3], ga],
+        "parts",
+    );
+}

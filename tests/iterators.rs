@@ -272,3 +272,25 @@ fn reductions_over_ranges() {
     assert!((value - want).abs() < 1e-12, "{value} vs {want}");
     check(|w| over_ranges(w, 0.7), &g, "over ranges");
 }
+
+/// `.map(..)` collected into a `Vec`, through a turbofish and through the binding's type, with
+/// typed and destructuring closure patterns, then read and iterated again.
+#[differentiable]
+fn collected(w: &[f64]) -> f64 {
+    let squares: Vec<f64> = w.iter().map(|t| t * t).collect();
+    let paired = w
+        .iter()
+        .zip(&squares)
+        .map(|(a, s)| a.sin() * s)
+        .collect::<Vec<_>>();
+    let by_index: Vec<f64> = (0..w.len()).map(|i| paired[i] * w[i]).collect();
+    let shifted: Vec<f64> = by_index.iter().map(|&t: &f64| t + 1.0).collect();
+    shifted.iter().map(|t| t * t).sum::<f64>() + squares[2]
+}
+
+#[test]
+fn map_collected_into_a_vec() {
+    let (value, g) = collected_grad(&W);
+    assert_eq!(value, collected(&W));
+    check(collected, &g, "collected");
+}

@@ -258,3 +258,27 @@ fn constructors_from_arrays_and_shaped_slices() {
         check_gradient(|w| constructed(&w[..4], w[4]), &all, &g).assert_below(1e-7);
     }
 }
+
+#[differentiable]
+fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// `map` of a function path: a float method's path and a differentiable function.
+#[differentiable]
+fn mapped_by_paths(x: &Vector3<f64>) -> f64 {
+    let e = x.map(f64::exp);
+    let t = e.map(f64::tanh);
+    let s = x.map(logistic);
+    e.sum() + t.dot(&s)
+}
+
+#[test]
+fn map_of_a_function_path() {
+    for x in [Vector3::new(0.5, -1.0, 0.3), Vector3::new(-0.2, 0.8, 1.4)] {
+        let (value, g) = mapped_by_paths_grad(&x);
+        assert_eq!(value, mapped_by_paths(&x));
+        let f = |p: &[f64]| mapped_by_paths(&Vector3::from_column_slice(p));
+        check_gradient(f, x.as_slice(), g.as_slice()).assert_below(1e-8);
+    }
+}

@@ -12,6 +12,9 @@
 //! DMatrix::from_iterator(r, c, src.map(..))   .. DMatrix::from_column_slice(r, c, &items[..])
 //! ```
 //!
+//! `src.map(|x| body).collect::<Vec<_>>()`, and `.collect()` bound to a name whose type is
+//! written `Vec<..>`, is the same loop, whose buffer is the value.
+//!
 //! Only `DVector` (one length) and matrices with both dimensions written are rewritten. A source
 //! of another length than the matrix panics, as nalgebra's `from_iterator` does for dynamic
 //! matrices. Static ones (`SVector::<f64, 3>::from_iterator(..)`) take only the first
@@ -19,7 +22,56 @@
 
 use quote::quote_spanned;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprCall, ExprPath};
+use syn::{Expr, ExprCall, ExprMethodCall, ExprPath, Pat};
+
+/// `src.map(|x| body)`: the source, the closure's pattern (without a type ascription, which a
+/// `for` loop does not take) and its body.
+fn mapped(iterator: &Expr) -> Option<(&Expr, &Pat, &Expr)> {
+    let Expr::MethodCall(map) = iterator else {
+        return None;
+    };
+    let Some(Expr::Closure(closure)) = map.args.first() else {
+        return None;
+    };
+    if map.method != "map" || map.args.len() != 1 || closure.inputs.len() != 1 {
+        return None;
+    }
+    let pat = match &closure.inputs[0] {
+        Pat::Type(typed) => &*typed.pat,
+        other => other,
+    };
+    Some((&map.receiver, pat, &closure.body))
+}
+
+/// Whether a `collect` turbofish names a `Vec` (`collect::<Vec<_>>()`).
+fn collects_a_vec(call: &ExprMethodCall) -> bool {
+    let Some(turbofish) = &call.turbofish else {
+        return false;
+    };
+    matches!(turbofish.args.first(), Some(syn::GenericArgument::Type(syn::Type::Path(p)))
+        if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"))
+}
+
+/// The loop `src.map(|x| body).collect()` stands for, when it collects into a `Vec`: written so
+/// in a turbofish, or `into_vec` (the binding's type says so).
+pub fn rewrite_collect(call: &ExprMethodCall, into_vec: bool) -> Option<Expr> {
+    if call.method != "collect" || !call.args.is_empty() {
+        return None;
+    }
+    if !(collects_a_vec(call) || (into_vec && call.turbofish.is_none())) {
+        return None;
+    }
+    let (source, pat, body) = mapped(&call.receiver)?;
+    let span = call.span();
+    syn::parse2(quote_spanned! {span=> {
+        let mut __nabla_items = ::std::vec::Vec::new();
+        for #pat in #source {
+            __nabla_items.push(#body);
+        }
+        __nabla_items
+    }})
+    .ok()
+}
 
 /// The loop a `from_iterator` call with a mapped source stands for.
 pub fn rewrite(func: &ExprPath, call: &ExprCall) -> Option<Expr> {
@@ -30,16 +82,7 @@ pub fn rewrite(func: &ExprPath, call: &ExprCall) -> Option<Expr> {
     }
     let args: Vec<&Expr> = call.args.iter().collect();
     let (iterator, shape) = args.split_last()?;
-    let Expr::MethodCall(map) = iterator else {
-        return None;
-    };
-    let Some(Expr::Closure(closure)) = map.args.first() else {
-        return None;
-    };
-    if map.method != "map" || map.args.len() != 1 || closure.inputs.len() != 1 {
-        return None;
-    }
-    let (source, pat, body) = (&map.receiver, &closure.inputs[0], &closure.body);
+    let (source, pat, body) = mapped(iterator)?;
     let leading = &func.path.leading_colon;
     let owner_segments = segments.iter().take(n - 1);
     let span = call.span();

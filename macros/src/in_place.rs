@@ -53,12 +53,72 @@ pub fn is_in_place(name: &str, args: usize) -> bool {
     IN_PLACE_METHODS.contains(&(name, args))
 }
 
-/// The receiver of an in-place call when it is a plain local name (`v` in `v.fill(0.0)`).
+/// The receiver of an in-place call when it is a plain local name (`v` in `v.fill(0.0)`), or a
+/// part of one that `fill` or `copy_from_slice` writes (`v` in `v[1..].fill(0.0)`).
 pub fn receiver_name(call: &ExprMethodCall) -> Option<&syn::Ident> {
     match &*call.receiver {
         Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
-        _ => None,
+        _ => part_receiver(call).map(|(v, _)| v),
     }
+}
+
+/// `v[a..b]` as the receiver of `fill` or `copy_from_slice`: the buffer and the range.
+fn part_receiver(call: &ExprMethodCall) -> Option<(&syn::Ident, &syn::ExprRange)> {
+    if !matches!(call.method.to_string().as_str(), "fill" | "copy_from_slice") {
+        return None;
+    }
+    let Expr::Index(part) = &*call.receiver else {
+        return None;
+    };
+    let (Expr::Path(p), Expr::Range(range)) = (&*part.expr, &*part.index) else {
+        return None;
+    };
+    Some((p.path.get_ident()?, range))
+}
+
+/// `v[a..b].fill(x)` and `v[a..b].copy_from_slice(src)`: the writes of the part's elements,
+/// with the bounds checks slicing makes.
+fn rewrite_part(call: &ExprMethodCall) -> Option<Expr> {
+    let (v, range) = part_receiver(call)?;
+    let span = call.span();
+    let start = match &range.start {
+        Some(start) => quote_spanned!(span=> (#start)),
+        None => quote_spanned!(span=> 0),
+    };
+    let end = match (&range.end, &range.limits) {
+        (Some(end), syn::RangeLimits::HalfOpen(_)) => quote_spanned!(span=> (#end)),
+        (Some(end), syn::RangeLimits::Closed(_)) => quote_spanned!(span=> (#end) + 1),
+        (None, _) => quote_spanned!(span=> #v.len()),
+    };
+    let bounds = quote_spanned! {span=>
+        let __nabla_start = #start;
+        let __nabla_end = #end;
+        ::core::assert!(
+            __nabla_start <= __nabla_end && __nabla_end <= #v.len(),
+            "range out of bounds for the buffer's length"
+        );
+    };
+    let tokens = if call.method == "fill" {
+        let value = &call.args[0];
+        quote_spanned! {span=> {
+            #bounds
+            let __nabla_value = #value;
+            for __nabla_i in __nabla_start..__nabla_end {
+                #v[__nabla_i] = __nabla_value;
+            }
+        }}
+    } else {
+        let (bind, src) = source(span, &call.args[0]);
+        quote_spanned! {span=> {
+            #bounds
+            #bind
+            ::core::assert_eq!(__nabla_end - __nabla_start, #src.len(), "source and destination lengths differ");
+            for __nabla_i in 0..__nabla_end - __nabla_start {
+                #v[__nabla_start + __nabla_i] = #src[__nabla_i];
+            }
+        }}
+    };
+    syn::parse2(tokens).ok()
 }
 
 /// The element reads and writes `call` performs, as an expression of type `()`; `None` when the
@@ -67,6 +127,9 @@ pub fn rewrite(call: &ExprMethodCall) -> Option<Expr> {
     let name = call.method.to_string();
     if !is_in_place(&name, call.args.len()) {
         return None;
+    }
+    if !matches!(&*call.receiver, Expr::Path(_)) {
+        return rewrite_part(call);
     }
     let span = call.span();
     let v = receiver_name(call)?;

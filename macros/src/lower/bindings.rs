@@ -29,7 +29,21 @@ impl Lowerer<'_> {
                     Some(init)
                         if ty.is_none() && self.bind_decomposition(&pi.ident, &init.expr) => {}
                     Some(init) => {
-                        let op = self.lower_expr(&init.expr);
+                        // `let v: Vec<f64> = src.map(..).collect();` is the loop that fills it.
+                        let into_vec = ty.as_ref().is_some_and(is_vec_type);
+                        let collected = match crate::lower::expr::strip_parens(&init.expr) {
+                            Expr::MethodCall(m) if into_vec => {
+                                crate::from_iterator::rewrite_collect(m, true)
+                            }
+                            _ => None,
+                        };
+                        let op = match collected {
+                            Some(rewritten) => {
+                                let value = self.lower_rewritten(&rewritten);
+                                self.operand_of(value, init.expr.span())
+                            }
+                            None => self.lower_expr(&init.expr),
+                        };
                         self.bind_name(&pi.ident, op, ty, local.span());
                         if matches!(crate::lower::expr::strip_parens(&init.expr), Expr::Range(_)) {
                             if let Some(v) = self.lookup(&name) {
@@ -192,4 +206,10 @@ impl Lowerer<'_> {
         );
         self.bind(&key, var);
     }
+}
+
+/// `Vec<..>` as written (`Vec<f64>`, `std::vec::Vec<_>`).
+fn is_vec_type(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p)
+        if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"))
 }

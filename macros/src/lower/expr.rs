@@ -240,6 +240,12 @@ impl Lowerer<'_> {
                     None => self.lower_method(m),
                 }
             }
+            Expr::MethodCall(m) if m.method == "collect" && m.args.is_empty() => {
+                match crate::from_iterator::rewrite_collect(m, false) {
+                    Some(rewritten) => self.lower_rewritten(&rewritten),
+                    None => self.lower_method(m),
+                }
+            }
             Expr::MethodCall(m) if m.method == "fold" && m.args.len() == 2 => {
                 match self.lower_fold(m) {
                     Some(value) => value,
@@ -273,6 +279,16 @@ impl Lowerer<'_> {
                     reads,
                     stopped: false,
                 }
+            }
+            // `m.map(f64::exp)`: the closure `|x| f64::exp(x)`.
+            Expr::MethodCall(m)
+                if m.method == "map" && m.args.len() == 1 && matches!(&m.args[0], Expr::Path(_)) =>
+            {
+                let (receiver, function) = (&m.receiver, &m.args[0]);
+                let x = quote::format_ident!("__nabla_element", span = function.span());
+                let closure: Expr =
+                    syn::parse_quote_spanned!(span=> #receiver.map(|#x| #function(#x)));
+                self.lower_value(&closure)
             }
             Expr::MethodCall(m)
                 if m.method == "map"

@@ -147,6 +147,12 @@ impl<'ast> Visit<'ast> for LocationScan {
                     self.names.insert(ident.to_string());
                 }
             }
+            // A part of one written in place (`v[1..].fill(0.0)`).
+            if in_place {
+                if let Some(ident) = in_place::receiver_name(node) {
+                    self.names.insert(ident.to_string());
+                }
+            }
         }
         syn::visit::visit_expr_method_call(self, node);
     }
