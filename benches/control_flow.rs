@@ -4,11 +4,11 @@
 //! - `ode`: explicit Euler, damped oscillator, 1,000 steps, 2 parameters;
 //! - `rosenbrock`: the extended Rosenbrock function over 128 and 1,024 elements;
 //! - `logistic`: logistic-regression loss, d = 10 features, n = 10,000 samples;
-//! - `gmm`: ADBench's GMM objective, d = 10, k = 25, n = 1,000.
+//! - `gmm`: ADBench's GMM objective, d = 10, k = 25, n = 1,000 (and in the summary also
+//!   ADBench's d = 2, k = 5 and d = 64, k = 10).
 //!
-//! Each group times the primal, the generated gradient and (for the first two) a hand-written
-//! gradient. After criterion, a short summary re-times each pair with a plain loop and prints
-//! the ratios. Data comes from a deterministic inline PRNG (tests/flow_common).
+//! Each group times the primal, the generated gradient and a hand-written gradient. After
+//! criterion, a short summary re-times each with a plain loop and prints the ratios. Data comes from a deterministic inline PRNG (tests/flow_common).
 //!
 //! Run: `cargo bench --bench control_flow -- --warm-up-time 1 --measurement-time 3`.
 
@@ -103,6 +103,7 @@ fn gmm(c: &mut Criterion, data: &GmmData) {
     group.sample_size(20);
     group.bench_function("primal", |b| b.iter(|| black_box(data).objective()));
     group.bench_function("grad", |b| b.iter(|| black_box(data).gradient()));
+    group.bench_function("hand_grad", |b| b.iter(|| black_box(data).hand_gradient()));
     group.finish();
 }
 
@@ -126,9 +127,9 @@ fn time<R>(budget: Duration, mut f: impl FnMut() -> R) -> f64 {
     samples[samples.len() / 2]
 }
 
-fn summary(logistic_data: &LogisticData, gmm_data: &GmmData) {
+fn summary(logistic_data: &LogisticData, gmm_sets: &[(&'static str, GmmData)]) {
     let budget = Duration::from_millis(1500);
-    let rows: Vec<(&str, f64, f64, Option<f64>)> = vec![
+    let mut rows: Vec<(&str, f64, f64, Option<f64>)> = vec![
         (
             "ODE (Euler, 1000 steps)",
             time(budget, || {
@@ -156,13 +157,15 @@ fn summary(logistic_data: &LogisticData, gmm_data: &GmmData) {
                 })),
             )
         },
-        (
-            "GMM (d=10, k=25, n=1000)",
-            time(budget, || black_box(gmm_data).objective()),
-            time(budget, || black_box(gmm_data).gradient()),
-            None,
-        ),
     ];
+    for (name, data) in gmm_sets {
+        rows.push((
+            name,
+            time(budget, || black_box(data).objective()),
+            time(budget, || black_box(data).gradient()),
+            Some(time(budget, || black_box(data).hand_gradient())),
+        ));
+    }
     println!();
     println!(
         "{:<26} {:>12} {:>12} {:>12} {:>10} {:>12}",
@@ -197,6 +200,12 @@ fn main() {
 
     // `cargo test --benches` runs this binary with `--bench` absent: skip the summary there.
     if std::env::args().any(|a| a == "--bench") {
-        summary(&logistic_set, &gmm_set);
+        // ADBench's sizes.
+        let gmm_sets = [
+            ("GMM (d=2, k=5, n=1000)", gmm_data(2, 5, 1000, 42)),
+            ("GMM (d=10, k=25, n=1000)", gmm_set),
+            ("GMM (d=64, k=10, n=1000)", gmm_data(64, 10, 1000, 42)),
+        ];
+        summary(&logistic_set, &gmm_sets);
     }
 }

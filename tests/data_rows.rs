@@ -108,3 +108,29 @@ fn dereferenced_loop_elements() {
         "*x",
     );
 }
+
+/// Index pairs as data, destructured in the loop pattern: by reference, by value, and read as
+/// fields.
+#[differentiable]
+fn pair_products(w: &[f64], #[no_grad] pairs: &[(usize, usize)]) -> f64 {
+    let mut s = 0.0;
+    for &(i, j) in pairs {
+        s += w[i] * w[j];
+    }
+    for (i, j) in pairs.iter() {
+        s += (w[*i] - w[*j]).sin();
+    }
+    for p in pairs {
+        s += w[p.0] * 0.5;
+    }
+    s
+}
+
+#[test]
+fn loops_over_tuples_of_data() {
+    let w = [0.5, 1.5, -0.7];
+    let pairs = [(0, 1), (2, 2), (1, 0)];
+    let (value, g) = pair_products_grad(&w, &pairs);
+    assert_eq!(value, pair_products(&w, &pairs));
+    nabla::check_gradient(|x| pair_products(x, &pairs), &w, &g).assert_below(1e-8);
+}

@@ -1,7 +1,8 @@
 //! Shared by tests/control_flow.rs, tests/gmm.rs, tests/tape_memory.rs and
 //! benches/control_flow.rs: central finite differences, ADBench's error measure, a tiny
 //! deterministic PRNG, and the three workloads that are both tested and benchmarked (an ODE
-//! integrator, a logistic-regression loss and ADBench's GMM objective), each with its data.
+//! integrator, a logistic-regression loss and ADBench's GMM objective), each with its data, and
+//! a gradient of each written by hand (GMM's in `gmm_hand.rs`).
 //!
 //! Every consumer uses a different part of this module, hence `dead_code`. The workloads are
 //! written with index loops on purpose (the way ADBench's C reference is), hence
@@ -9,6 +10,10 @@
 #![allow(dead_code, clippy::needless_range_loop)]
 
 use nabla::differentiable;
+
+mod gmm_hand;
+#[allow(unused_imports)] // used by the benchmark and tests/gmm_hand.rs only
+pub use gmm_hand::gmm_objective_hand_grad;
 
 // ---------------------------------------------------------------------------------------------
 // Finite differences and comparison.
@@ -468,6 +473,22 @@ impl GmmData {
     #[allow(clippy::type_complexity)]
     pub fn gradient(&self) -> (f64, (Vec<f64>, Vec<f64>, Vec<f64>)) {
         gmm_objective_grad(
+            self.d,
+            self.k,
+            self.n,
+            &self.alphas,
+            &self.means,
+            &self.icf,
+            &self.x,
+            self.gamma,
+            self.m,
+        )
+    }
+
+    /// The same gradient, written by hand (`gmm_hand.rs`).
+    #[allow(clippy::type_complexity)]
+    pub fn hand_gradient(&self) -> (f64, (Vec<f64>, Vec<f64>, Vec<f64>)) {
+        gmm_objective_hand_grad(
             self.d,
             self.k,
             self.n,

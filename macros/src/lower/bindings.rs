@@ -133,11 +133,32 @@ impl Lowerer<'_> {
             }
             Pat::Wild(_) => {}
             Pat::Type(pt) => self.bind_pattern(&pt.pat, op, Some((*pt.ty).clone())),
+            // A loop element that is a tuple (`for (i, j) in pairs.iter()`, `for &(i, j) in
+            // pairs`): its fields, held by reference where the element is.
+            Pat::Tuple(tuple) => {
+                let by_ref = matches!(op, Operand::Var(v) if self.vars[v.0].user_ref);
+                for (i, p) in tuple.elems.iter().enumerate() {
+                    let member = syn::Member::Unnamed(syn::Index {
+                        index: i as u32,
+                        span: p.span(),
+                    });
+                    let field = Value::Field {
+                        base: op.clone(),
+                        member,
+                    };
+                    let field = self.operand_of(field, p.span());
+                    if let (true, Operand::Var(f)) = (by_ref, &field) {
+                        self.vars[f.0].user_ref = true;
+                    }
+                    self.bind_pattern(p, field, None);
+                }
+            }
+            Pat::Reference(r) if r.mutability.is_none() => self.bind_pattern(&r.pat, op, ty),
             other => {
                 self.unsupported(
                     other.span(),
-                    "this `let` pattern",
-                    "bind a plain name, `_`, or a tuple of names",
+                    "this pattern",
+                    "bind a plain name, `_`, a tuple of names or `&` of one",
                 );
             }
         }
