@@ -71,10 +71,7 @@ macro_rules! impl_float_element {
             fn add_element(gradient: &mut Vec<$t>, index: usize, d: $t) {
                 match gradient.get_mut(index) {
                     Some(element) => *element += d,
-                    None => {
-                        grow_to(gradient, index, &d);
-                        gradient[index] += d;
-                    }
+                    None => grow_floats_and_add(gradient, index, d),
                 }
             }
         }
@@ -93,6 +90,15 @@ macro_rules! impl_float_element {
 }
 
 impl_float_element!(f32 f64);
+
+/// Out of the hot path, as [`grow_to`] for floats: `d` is passed by value, so that the hot path
+/// keeps it in a register rather than in memory for a reference.
+#[cold]
+#[inline(never)]
+fn grow_floats_and_add<T: crate::Real>(gradient: &mut Vec<T>, index: usize, d: T) {
+    gradient.resize(index + 1, T::ZERO);
+    gradient[index] += d;
+}
 
 /// Adds a float contribution of any length into a float gradient (see
 /// [`TangentElement::add_elements`]).
