@@ -472,6 +472,39 @@ fn reference_passed_on(x: &[f64]) -> f64 {
     sum_of_squares(again)
 }
 
+/// A reference to a reference, in a loop that saves both.
+#[differentiable]
+fn reference_of_a_reference(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut v = vec![0.0; 2];
+    for k in 0..2 {
+        for i in 0..2 {
+            v[i] = x[(i + k) % 2] * x[i];
+        }
+        let r = &v;
+        let again = r;
+        s += again[0] * r[1];
+    }
+    s
+}
+
+/// A counter that is not `Clone`, referred to after the loop that replaces it.
+struct Counter {
+    n: usize,
+}
+
+#[differentiable]
+fn reference_to_a_non_clone_local(x: &[f64]) -> f64 {
+    let mut c = Counter { n: 0 };
+    let mut s = 0.0;
+    for i in 0..2 {
+        c = Counter { n: c.n + i + 1 };
+        s += x[i] * x[i];
+    }
+    let r = &c;
+    s * (r.n as f64)
+}
+
 #[test]
 fn references_to_buffers() {
     let x = [0.5, 1.5];
@@ -487,6 +520,16 @@ fn references_to_buffers() {
             "written",
         ),
         (reference_passed_on, reference_passed_on_grad, "passed on"),
+        (
+            reference_of_a_reference,
+            reference_of_a_reference_grad,
+            "a reference of a reference",
+        ),
+        (
+            reference_to_a_non_clone_local,
+            reference_to_a_non_clone_local_grad,
+            "a non-Clone local",
+        ),
     ] {
         let (value, grad) = g(&x);
         assert_eq!(value, f(&x), "{what}");

@@ -1,5 +1,6 @@
 //! Array literals (constant and carrying gradient, nested), tuple assignment and
 //! `first`/`last`. Every gradient against central finite differences or closed forms.
+#![allow(clippy::useless_vec)] // `vec![..]` as users write it
 
 mod common;
 
@@ -139,4 +140,23 @@ fn vec_listing_values_that_carry_gradient() {
     });
     assert_eq!(value, listed(&w, b));
     check_fd(f, [w[0], w[1], b], [dw[0], dw[1], db], "listed");
+}
+
+/// `vec![..]` of values that are not `Clone`, read as data.
+struct Tag {
+    k: usize,
+}
+
+#[differentiable]
+fn tagged(w: &[f64]) -> f64 {
+    let tags = vec![Tag { k: 1 }, Tag { k: 2 }];
+    w[tags[0].k] * w[tags[1].k]
+}
+
+#[test]
+fn vec_of_values_that_are_not_clone() {
+    let w = [0.5, -1.5, 2.0];
+    let (value, g) = tagged_grad(&w);
+    assert_eq!(value, -3.0);
+    assert_eq!(g, vec![0.0, 2.0, -1.5]);
 }

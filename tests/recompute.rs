@@ -5,7 +5,10 @@
 //! must fall back to saving (a buffer written between the read and its use).
 #![allow(clippy::needless_range_loop, clippy::assign_op_pattern)] // written as users write them
 
+use std::ops::AddAssign;
+
 use nabla::{check_gradient, differentiable};
+use nalgebra::DVector;
 
 const W: [f64; 6] = [0.7, -1.3, 0.4, 1.1, 0.9, -0.6];
 
@@ -114,6 +117,53 @@ fn index_stepped_before_use(w: &[f64]) -> f64 {
     s
 }
 
+/// A temporary `idx + 1` bound before `idx` changes otherwise, assigned later: not a step.
+#[differentiable]
+fn step_bound_earlier(w: &[f64]) -> f64 {
+    let mut idx = 0;
+    let mut s = 0.0;
+    for i in 0..3 {
+        let t = idx + 1;
+        idx = i + 3;
+        s += w[idx] * w[i];
+        idx = t;
+    }
+    s
+}
+
+/// The same temporary assigned in every iteration of an inner loop.
+#[differentiable]
+fn step_assigned_repeatedly(w: &[f64]) -> f64 {
+    let mut idx = 0;
+    let mut s = 0.0;
+    for _ in 0..2 {
+        let t = idx + 1;
+        for i in 0..3 {
+            idx = t;
+            s += w[idx] * w[i];
+        }
+    }
+    s
+}
+
+/// An index also changed by methods kept as written: its steps are saved, not undone.
+#[differentiable]
+fn stepped_and_changed_by_methods(w: &[f64]) -> f64 {
+    let mut idx = 0usize;
+    let mut j = 1usize;
+    let mut s = 0.0;
+    for k in 0..2 {
+        s += w[idx] * w[k] * w[idx] + w[j];
+        idx += 1;
+        idx.add_assign(1);
+        j += 1;
+        if k == 0 {
+            idx.clone_from(&j);
+        }
+    }
+    s
+}
+
 #[test]
 fn an_index_stepped_by_a_literal_is_restored_by_undoing_the_step() {
     check(packed_triangle, packed_triangle_grad, "packed_triangle");
@@ -127,10 +177,54 @@ fn an_index_stepped_by_a_literal_is_restored_by_undoing_the_step() {
         index_stepped_before_use_grad,
         "index_stepped_before_use",
     );
+    check(
+        step_bound_earlier,
+        step_bound_earlier_grad,
+        "step_bound_earlier",
+    );
+    check(
+        step_assigned_repeatedly,
+        step_assigned_repeatedly_grad,
+        "step_assigned_repeatedly",
+    );
+    check(
+        stepped_and_changed_by_methods,
+        stepped_and_changed_by_methods_grad,
+        "stepped_and_changed_by_methods",
+    );
+}
+
+/// Element reads last used inside `map` closures: computed again before the closure's pullback.
+#[differentiable]
+fn read_by_closures(w: &[f64]) -> f64 {
+    let m = DVector::from_column_slice(&w[3..6]);
+    let mut c = vec![0.0; 3];
+    let mut s = 0.0;
+    let mut idx = 0;
+    for r in 0..2 {
+        for i in 0..3 {
+            c[i] = w[i] * w[r + 3];
+        }
+        for i in 0..3 {
+            for j in 0..2 {
+                let a = c[i];
+                s += a * w[j];
+                let y = m.map(|x| x * a);
+                s += y.sum();
+            }
+            let b = w[idx];
+            s += b * w[5];
+            let z = m.map(|x| x * b * b);
+            s += z.sum();
+            idx += 1;
+        }
+    }
+    s
 }
 
 #[test]
 fn element_reads_of_a_restored_buffer_are_computed_again() {
+    check(read_by_closures, read_by_closures_grad, "read_by_closures");
     check(refilled_buffer, refilled_buffer_grad, "refilled_buffer");
     check(
         written_between_read_and_use,

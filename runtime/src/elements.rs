@@ -42,6 +42,26 @@ pub trait TangentElement: Tangent<Tangent = Self> + TangentValue + Accumulate + 
         }
         gradient[index].accumulate(d);
     }
+
+    /// Adds `d` into the gradient of element `index`, which the gradient holds: see
+    /// [`IndexRule::index_accumulate_held`](crate::rules::IndexRule::index_accumulate_held).
+    #[inline(always)]
+    fn add_held_element(gradient: &mut [Self], index: usize, d: Self) {
+        match gradient.get_mut(index) {
+            Some(element) => element.accumulate(d),
+            None => gradient_shorter_than_buffer(index, gradient.len()),
+        }
+    }
+}
+
+/// A buffer's gradient that does not hold an element the buffer held: the generated code keeps
+/// a buffer's gradient at the buffer's length wherever it reads with
+/// `index_accumulate_held`, so this is a bug in the code generator, never in user code.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn gradient_shorter_than_buffer(index: usize, len: usize) -> ! {
+    panic!("nabla: a buffer's gradient has {len} elements, fewer than the element {index} read")
 }
 
 /// Out of the hot path: where an element read lies past the gradient's end. The missing elements
@@ -72,6 +92,14 @@ macro_rules! impl_float_element {
                 match gradient.get_mut(index) {
                     Some(element) => *element += d,
                     None => grow_floats_and_add(gradient, index, d),
+                }
+            }
+
+            #[inline(always)]
+            fn add_held_element(gradient: &mut [$t], index: usize, d: $t) {
+                match gradient.get_mut(index) {
+                    Some(element) => *element += d,
+                    None => gradient_shorter_than_buffer(index, gradient.len()),
                 }
             }
         }

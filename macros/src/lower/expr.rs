@@ -432,15 +432,19 @@ impl Lowerer<'_> {
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => {
-                // `vec![a, b, c]` is the buffer `[a, b, c].to_vec()`, whose elements may carry
-                // gradient.
+                // `vec![a, b, c]` is a buffer the elements are pushed onto, whose elements may
+                // carry gradient (and need not be `Clone`).
                 let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
                 if let Ok(elements) = syn::parse::Parser::parse2(parser, m.mac.tokens.clone()) {
                     if !elements.is_empty() {
+                        let count = elements.len();
                         let elements = elements.iter();
-                        let buffer: Expr =
-                            syn::parse_quote_spanned!(span=> [#(#elements),*].to_vec());
-                        return self.lower_value(&buffer);
+                        let buffer: Expr = syn::parse_quote_spanned! {span=> {
+                            let mut __nabla_items = ::std::vec::Vec::with_capacity(#count);
+                            #(__nabla_items.push(#elements);)*
+                            __nabla_items
+                        }};
+                        return self.lower_rewritten(&buffer);
                     }
                 }
                 let (tokens, _) = self.rename(m.mac.to_token_stream());

@@ -309,7 +309,7 @@ impl<'a> Generator<'a> {
                 if self.activity.is_active(*base) && self.declared.contains(base) {
                     let d = self.adjoint(*base);
                     // At the user's `push`, where rustc reports a buffer of anything but floats.
-                    let taken = if self.push_records_length() {
+                    let taken = if self.lengths_may_drift() {
                         let tape = self.stmt_tape(stmt);
                         quote_spanned!(span=> ::nabla::__private::rules::push_adjoint_at(&mut #d, #tape.pop()))
                     } else {

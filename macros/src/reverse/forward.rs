@@ -41,10 +41,17 @@ impl<'a> Generator<'a> {
                     && !self.primal_only
                     && self.borrows_a_local(value)
                     && self.saves_local(*var);
-                // A reference to a location refers to a copy: the location may be assigned while
-                // the reverse sweep still reads the reference (`let r = &u; .. u = next;`).
-                let of_location = matches!(value, Value::Use(Operand::Ref(of, _))
-                    if self.body.var(*of).is_location);
+                // A reference to a location that the reverse sweep reads refers to a copy: the
+                // location may be assigned while the reverse sweep still reads the reference
+                // (`let r = &u; .. u = next;`).
+                let read_later = self.is_needed(*var)
+                    || self
+                        .needed_in_scope
+                        .as_ref()
+                        .is_none_or(|n| n.contains(var));
+                let of_location = read_later
+                    && matches!(value, Value::Use(Operand::Ref(of, _))
+                        if self.body.var(*of).is_location);
                 let value = match &self.given_result {
                     Some((given, holder)) if given == var => quote!(#holder),
                     _ => self.forward_let_value(*var, value, span),
@@ -188,7 +195,7 @@ impl<'a> Generator<'a> {
                 let ident = self.ident(*base).clone();
                 let value = self.forward_operand_by_value(value);
                 let mut out = TokenStream::new();
-                if self.push_records_length() && !self.primal_only {
+                if self.lengths_may_drift() && !self.primal_only {
                     let tape = self.stmt_tape(stmt);
                     out.extend(quote!(#tape.push(#ident.len());));
                 }

@@ -252,7 +252,8 @@ fn walk_recomputable<'b>(
                         .iter()
                         .all(|v| fixed.contains(v) || cheap.restored.contains(v))
                 {
-                    if let Some(last) = last_use_if_unchanged(block, position, *var, &inputs) {
+                    if let Some(last) = last_use_if_unchanged(body, block, position, *var, &inputs)
+                    {
                         out.values.insert(*var, value);
                         let at = &block[last] as *const _ as usize;
                         out.before.entry(at).or_default().push(*var);
@@ -289,19 +290,54 @@ fn walk_recomputable<'b>(
 /// of the statements from `position` up to it writes one of `inputs`: `var` can be computed
 /// again right before that statement's reverse, from the inputs as they were at `position`.
 fn last_use_if_unchanged(
+    body: &Body,
     block: &Block,
     position: usize,
     var: VarId,
     inputs: &[VarId],
 ) -> Option<usize> {
     let last = (position + 1..block.len()).rev().find(|&q| {
+        let statement = std::slice::from_ref(&block[q]);
         let mut reads = Vec::new();
-        collect_primal_reads(std::slice::from_ref(&block[q]), &mut reads);
+        collect_primal_reads(statement, &mut reads);
+        collect_captures(body, statement, &mut reads);
         reads.contains(&var)
     })?;
     let mut written = HashSet::new();
     collect_written(&block[position + 1..=last], &mut written);
     (!inputs.iter().any(|v| written.contains(v))).then_some(last)
+}
+
+/// The variables that the `map` closures of `block` read from the enclosing function, which
+/// their pullbacks read in the reverse sweep.
+fn collect_captures(body: &Body, block: &[crate::ir::Stmt], out: &mut Vec<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
+                if let Value::Method {
+                    kind: MethodKind::Map(index),
+                    ..
+                } = value
+                {
+                    if let Some(closure) = body.closures.get(*index) {
+                        out.extend(closure.captures.iter().map(|(v, _)| *v));
+                    }
+                }
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                collect_captures(body, then_block, out);
+                collect_captures(body, else_block, out);
+            }
+            StmtKind::For { body: inner, .. } | StmtKind::Loop { body: inner, .. } => {
+                collect_captures(body, inner, out)
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What is fixed inside `block`: at the top of a loop nest, `fixed` plus the locations the nest

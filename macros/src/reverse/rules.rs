@@ -279,10 +279,17 @@ impl<'a> Generator<'a> {
                     return TokenStream::new();
                 };
                 let i = self.read_value(index);
-                self.add_into(
-                    b,
-                    |acc| quote_spanned!(span=> #rules::IndexRule::index_accumulate(#acc, #i, #d);),
-                )
+                if self.lengths_may_drift() {
+                    self.add_into(
+                        b,
+                        |acc| quote_spanned!(span=> #rules::IndexRule::index_accumulate(#acc, #i, #d);),
+                    )
+                } else {
+                    self.add_into(
+                        b,
+                        |acc| quote_spanned!(span=> #rules::IndexRule::index_accumulate_held(#acc, #i, #d);),
+                    )
+                }
             }
             Value::Part { base, range } => {
                 let Some(b) = base.var().filter(|b| self.activity.is_active(*b)) else {

@@ -32,13 +32,15 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// Whether a `push` records the buffer's length for the reverse sweep. The pushed element's
-    /// adjoint is the buffer adjoint's last one only while that adjoint has exactly the buffer's
-    /// length. A whole assignment whose old value is not restored leaves the adjoint in the new
-    /// value's length (`v = longer;`), and that length passes on to the adjoints of the values
-    /// it came from (`v = n;` gives `n` the adjoint of `v`): once the function has one such
-    /// assignment, every push takes its element by index.
-    pub(super) fn push_records_length(&self) -> bool {
+    /// Whether a buffer's adjoint may have another length than the buffer at some point of the
+    /// reverse sweep. A whole assignment whose old value is not restored leaves the adjoint in
+    /// the new value's length (`v = longer;`), and that length passes on to the adjoints of the
+    /// values it came from (`v = n;` gives `n` the adjoint of `v`). Without one, every adjoint
+    /// has its buffer's length throughout: a push's element is the adjoint's last one, and an
+    /// element read is one the adjoint holds (`index_accumulate_held`). With one, every push
+    /// records the buffer's length and takes its element by index, and element reads grow the
+    /// adjoint where it is short.
+    pub(super) fn lengths_may_drift(&self) -> bool {
         self.reassigned
             .iter()
             .any(|&v| !self.saves_on_assign(v) && !self.assigned_once.contains(&v))
@@ -79,8 +81,17 @@ impl<'a> Generator<'a> {
     /// it refers to and across later assignments to it, which its copy at the block's end would
     /// already see.
     pub(super) fn borrows_a_local(&self, value: &Value) -> bool {
-        matches!(value, Value::Use(Operand::Ref(of, _))
-            if !matches!(self.body.var(*of).origin, Origin::Param(_)))
+        match value {
+            Value::Use(Operand::Ref(of, _)) => {
+                !matches!(self.body.var(*of).origin, Origin::Param(_))
+            }
+            // A copy of such a reference (`let r2 = r;`).
+            Value::Use(Operand::Var(of)) => {
+                let var = self.body.var(*of);
+                var.is_ref && !var.place && !matches!(var.origin, Origin::Param(_))
+            }
+            _ => false,
+        }
     }
 
     /// Whether a block local is saved for the reverse sweep (see `block_locals`).

@@ -7,7 +7,7 @@ use quote::quote;
 use syn::BinOp;
 
 use crate::activity::differentiable_operands;
-use crate::ir::{Block, Body, MethodKind, Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
 
 pub(super) fn defines(block: &Block, v: VarId) -> bool {
     block.iter().any(|s| match &s.kind {
@@ -104,17 +104,22 @@ pub(super) fn collect_primal_reads(block: &[Stmt], out: &mut Vec<VarId>) {
 /// The assignments that step a location by an integer literal (`idx += 1`, `k = k - 2`), keyed
 /// by the statement's address, with the operation that undoes each: the reverse sweep restores
 /// the old value by computing it (`idx -= 1`), exactly, instead of saving it.
+///
+/// A step is the pair lowering writes for `idx += 1`: an unnamed temporary `t = idx + 1` right
+/// before `idx = t`, so that `idx` is the same in both. A location that code kept as written may
+/// change (`idx.add_assign(1)`, `i.clone_from(&j)`) has no step: that change is not undone.
 pub(super) fn integer_steps(body: &Body) -> HashMap<usize, TokenStream> {
-    let mut lets = HashMap::new();
-    let mut assigns = Vec::new();
+    let kept = written_as_kept(body);
+    let mut out = HashMap::new();
     let mut stack = vec![&body.block];
     while let Some(block) = stack.pop() {
-        for stmt in block {
+        for (i, stmt) in block.iter().enumerate() {
             match &stmt.kind {
-                StmtKind::Let { var, value, .. } => {
-                    lets.insert(*var, value);
+                StmtKind::Assign { var, value } if i > 0 && !kept.contains(var) => {
+                    if let Some(undo) = step_undo(body, &block[i - 1], *var, value) {
+                        out.insert(stmt as *const Stmt as usize, undo);
+                    }
                 }
-                StmtKind::Assign { var, value } => assigns.push((stmt, *var, value)),
                 StmtKind::If {
                     then_block,
                     else_block,
@@ -125,33 +130,36 @@ pub(super) fn integer_steps(body: &Body) -> HashMap<usize, TokenStream> {
             }
         }
     }
-    let mut out = HashMap::new();
-    for (stmt, var, value) in assigns {
-        let Value::Use(Operand::Var(temp)) = value else {
-            continue;
-        };
-        if body.var(*temp).is_location {
-            continue;
-        }
-        let Some(Value::Binary {
-            op,
-            lhs: Operand::Var(of),
-            rhs: Operand::Const(step),
-        }) = lets.get(temp)
-        else {
-            continue;
-        };
-        if *of != var || !is_integer_literal(step) {
-            continue;
-        }
-        let undo = match op {
-            BinOp::Add(_) => quote!(-),
-            BinOp::Sub(_) => quote!(+),
-            _ => continue,
-        };
-        out.insert(stmt as *const Stmt as usize, quote!(#undo (#step)));
-    }
     out
+}
+
+/// The undo of `var = value` when `previous` is `let t = var ± literal;` and `value` is `t`.
+fn step_undo(body: &Body, previous: &Stmt, var: VarId, value: &Value) -> Option<TokenStream> {
+    let Value::Use(Operand::Var(temp)) = value else {
+        return None;
+    };
+    let StmtKind::Let {
+        var: bound,
+        value:
+            Value::Binary {
+                op,
+                lhs: Operand::Var(of),
+                rhs: Operand::Const(step),
+            },
+        ..
+    } = &previous.kind
+    else {
+        return None;
+    };
+    let unnamed = body.var(*temp).origin == Origin::Temp && body.var(*temp).user_name.is_none();
+    if bound != temp || !unnamed || *of != var || !is_integer_literal(step) {
+        return None;
+    }
+    match op {
+        BinOp::Add(_) => Some(quote!(- (#step))),
+        BinOp::Sub(_) => Some(quote!(+ (#step))),
+        _ => None,
+    }
 }
 
 /// An integer literal (`1`, `2usize`), possibly in parentheses: never a float.

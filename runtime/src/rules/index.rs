@@ -13,6 +13,17 @@ use crate::Real;
 pub trait IndexRule<I> {
     type Elem;
     fn index_accumulate(&mut self, index: I, d: Self::Elem);
+
+    /// As [`index_accumulate`](Self::index_accumulate), where the gradient holds `index`. A
+    /// local buffer's gradient has the buffer's length at every point of the reverse sweep
+    /// unless a whole assignment changes the buffer's length without restoring it, and the
+    /// generated code uses this form only in functions without such an assignment. Never
+    /// growing the gradient lets the compiler keep a loop's gradient elements in registers,
+    /// which a possible reallocation in the loop would forbid.
+    #[inline(always)]
+    fn index_accumulate_held(&mut self, index: I, d: Self::Elem) {
+        self.index_accumulate(index, d);
+    }
 }
 
 /// Takes the adjoint of one element out, leaving zero: the element is being overwritten
@@ -35,6 +46,10 @@ impl<T: TangentElement> IndexRule<usize> for Vec<T> {
     #[inline(always)]
     fn index_accumulate(&mut self, index: usize, d: T) {
         T::add_element(self, index, d);
+    }
+    #[inline(always)]
+    fn index_accumulate_held(&mut self, index: usize, d: T) {
+        T::add_held_element(self, index, d);
     }
 }
 
@@ -107,6 +122,19 @@ mod tests {
         assert_eq!(g.index_take(7), 0.0);
         assert_eq!(g.index_take(2), 0.5);
         assert_eq!(g, vec![1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_held_element_is_added_in_place() {
+        let mut g = vec![1.0f64, 0.0];
+        g.index_accumulate_held(1, 0.5);
+        assert_eq!(g, vec![1.0, 0.5]);
+    }
+
+    #[test]
+    #[should_panic(expected = "fewer than the element 2 read")]
+    fn a_held_element_past_the_end_is_a_generator_bug() {
+        vec![1.0f64].index_accumulate_held(2, 0.5);
     }
 
     #[test]
