@@ -40,12 +40,35 @@ pub struct Config {
 
 /// A random program named `name`, and what a later program needs to call it (only programs of
 /// scalar parameters are callable).
+///
+/// Each statement and the result are checked as they are generated; the whole program is then
+/// analysed once more from the start, which can widen a loop's ranges beyond what the pieces
+/// were checked for. A program that fails that analysis is generated again from another stream
+/// (the first attempt's stream is `rng` itself, so a corpus stays what it was).
 pub fn program(
     name: &str,
     rng: Rng,
     callees: &[Callee],
     config: Config,
 ) -> (Program, Option<Callee>) {
+    let start = rng.clone();
+    let mut attempt = 0;
+    let mut rng = rng;
+    loop {
+        if let Some(generated) = attempt_program(name, rng, callees, config) {
+            return generated;
+        }
+        attempt += 1;
+        rng = start.for_retry(attempt);
+    }
+}
+
+fn attempt_program(
+    name: &str,
+    rng: Rng,
+    callees: &[Callee],
+    config: Config,
+) -> Option<(Program, Option<Callee>)> {
     let mut rng = rng;
     let params = signature(&mut rng);
     let mut g = Gen::new(rng, callees, &params, config);
@@ -59,8 +82,8 @@ pub fn program(
     // The whole program, analysed once more from the start: its result range and its cost.
     let mut scope = initial_scope(&params);
     let mut ctx = Ctx::new(callees);
-    bounds::exec_block(&body, &mut scope, &mut ctx).expect("each statement was checked");
-    let out = bounds::eval(&result, &scope, &mut ctx).expect("the result was checked");
+    bounds::exec_block(&body, &mut scope, &mut ctx).ok()?;
+    let out = bounds::eval(&result, &scope, &mut ctx).ok()?;
     let out_iv = ctx.returns.map_or(out.iv, |r| r.hull(out.iv));
     let callable = params
         .iter()
@@ -77,7 +100,7 @@ pub fn program(
         body,
         result,
     };
-    (program, callee)
+    Some((program, callee))
 }
 
 /// 2–4 scalars, sometimes an array, a slice, a `#[no_grad]` scale or count, in any order.

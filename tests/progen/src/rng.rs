@@ -2,9 +2,17 @@
 //! if the random stream is the same on every machine and every Rust version, which rules out
 //! std's randomized hashers and any dependency whose algorithm may change.
 
+#[derive(Clone)]
 pub struct Rng(u64);
 
 impl Rng {
+    /// Another stream for attempt `attempt` of the program this stream started: a program whose
+    /// whole analysis fails is generated again from it (see `gen::program`).
+    pub fn for_retry(&self, attempt: u64) -> Rng {
+        let mut mix = Rng(self.0 ^ attempt.wrapping_mul(0xE703_7ED1_A0B4_28DB));
+        Rng(mix.next_u64())
+    }
+
     /// The stream of program `index` of the run seeded `seed`: each program has its own, so
     /// leaving one program out (`--skip`) changes no other.
     pub fn for_program(seed: u64, index: usize) -> Rng {
