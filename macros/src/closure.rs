@@ -3,7 +3,7 @@
 
 use proc_macro2::Span;
 
-use crate::activity::{self, Activity};
+use crate::analysis::activity::{self, Activity};
 use crate::check;
 use crate::errors::Errors;
 use crate::ir::{Body, Closure, Origin, VarId};

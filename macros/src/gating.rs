@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 
 use syn::BinOp;
 
-use crate::activity::Activity;
+use crate::analysis::activity::Activity;
 use crate::ir::{Block, Body, Operand, StmtKind, UnOp, Value, VarId};
 use crate::parse::is_float;
 

@@ -7,7 +7,7 @@
 //! what would silently lose it, `reverse` generates the forward and reverse sweeps, and
 //! `emit` (or `fallback`, on errors) assembles the items.
 
-mod activity;
+mod analysis;
 mod cfg;
 mod check;
 mod closure;
@@ -116,7 +116,7 @@ fn expand_here(
                 );
             }
             let body = lower::lower(&func, &sig, &mut errors);
-            let activity = activity::analyze(&body, &sig);
+            let activity = analysis::activity::analyze(&body, &sig);
             let callees = check::check(&body, &sig, &activity, &mut errors);
             closure::check_closures(&body, &activity, &mut errors);
             if !errors.is_empty() {

@@ -7,7 +7,7 @@ use syn::Type;
 
 use super::kinds::{kind_of_const, kind_of_type, Kind};
 use super::origins::{is_stop_gradient, StepOrigin};
-use crate::activity::{differentiable_operands, Activity};
+use crate::analysis::activity::{differentiable_operands, Activity};
 use crate::gating::Gates;
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
 use crate::methods::POSITION_VALUE_METHODS;

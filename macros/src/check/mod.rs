@@ -37,7 +37,7 @@ mod tests;
 
 use std::collections::{BTreeSet, HashSet};
 
-use crate::activity::Activity;
+use crate::analysis::activity::Activity;
 use crate::errors::Errors;
 use crate::ir::Body;
 use crate::parse::Signature;

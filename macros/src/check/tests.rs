@@ -8,7 +8,7 @@ fn errors_of(source: &str) -> Vec<String> {
     let mut errors = Errors::default();
     let sig = crate::parse::signature(&item, &mut errors);
     let body = crate::lower::lower(&item, &sig, &mut errors);
-    let activity = crate::activity::analyze(&body, &sig);
+    let activity = crate::analysis::activity::analyze(&body, &sig);
     super::check(&body, &sig, &activity, &mut errors);
     errors.messages()
 }

@@ -6,8 +6,8 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 use super::tape::Restore;
-use super::walk::{collect_operand_vars, defines};
 use super::{rt, Generator};
+use crate::analysis::walk::{collect_operand_vars, defines};
 use crate::ir::{Block, Operand, Stmt, StmtKind, VarId};
 
 impl<'a> Generator<'a> {

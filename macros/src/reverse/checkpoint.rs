@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::walk::{collect_primal_reads, collect_written, defines};
 use super::Generator;
+use crate::analysis::walk::{collect_primal_reads, collect_written, defines};
 use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
 
 impl<'a> Generator<'a> {

@@ -8,12 +8,9 @@
 mod adjoint;
 mod checkpoint;
 mod forward;
-mod numbers;
-mod recompute;
 mod rules;
 mod slots;
 mod tape;
-mod walk;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -21,12 +18,14 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::ext::IdentExt;
 
-use crate::activity::Activity;
+use crate::analysis::activity::Activity;
 use crate::ir::{Body, Operand, Origin, Value, VarId};
 use crate::parse::Signature;
 
-use recompute::recomputable;
-use walk::assigned_once;
+use crate::analysis::buffers::{assigned_once, reassigned_buffers};
+use crate::analysis::recompute::recomputable;
+use crate::analysis::steps::integer_steps;
+use crate::analysis::walk::value_inputs;
 
 /// The generated sweeps of one function.
 pub struct Sweeps {
@@ -92,7 +91,7 @@ struct Generator<'a> {
     /// their one assignment overwrites nothing, so nothing is saved.
     assigned_once: HashSet<VarId>,
     /// Assignments that step an integer location by a literal (`idx += 1`), by statement
-    /// address, with the operation that undoes each (see `walk::integer_steps`).
+    /// address, with the operation that undoes each (see `analysis::steps`).
     integer_steps: HashMap<usize, TokenStream>,
     /// Locations that some statement assigns a value that may be a buffer of another length.
     reassigned: HashSet<VarId>,
@@ -140,8 +139,8 @@ impl<'a> Generator<'a> {
                 assigned_once(&body.block, &mut once);
                 once
             },
-            reassigned: walk::reassigned_buffers(body),
-            integer_steps: walk::integer_steps(body),
+            reassigned: reassigned_buffers(body),
+            integer_steps: integer_steps(body),
             recomputed: recomputation.values,
             recompute_before: recomputation.before,
             slots: slots::find_slots(body, activity),
@@ -251,5 +250,22 @@ impl<'a> Generator<'a> {
             var.ident.unraw().to_string().trim_start_matches('_'),
             span = Span::mixed_site()
         )
+    }
+}
+
+impl<'a> Generator<'a> {
+    /// `needed` plus, transitively, what recomputing the needed recomputable values reads.
+    pub(super) fn with_recomputation_inputs(&self, mut needed: HashSet<VarId>) -> HashSet<VarId> {
+        let mut pending: Vec<VarId> = needed.iter().copied().collect();
+        while let Some(v) = pending.pop() {
+            if let Some(value) = self.recomputed.get(&v) {
+                for input in value_inputs(value) {
+                    if needed.insert(input) {
+                        pending.push(input);
+                    }
+                }
+            }
+        }
+        needed
     }
 }

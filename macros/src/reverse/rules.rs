@@ -444,7 +444,7 @@ fn closure_pullback(
     accumulators: &[Ident],
 ) -> (TokenStream, bool) {
     let sig = crate::closure::element_signature(closure, captured_varied);
-    let activity = crate::activity::analyze(&closure.body, &sig);
+    let activity = crate::analysis::activity::analyze(&closure.body, &sig);
     let cotangent = Ident::new("__element_cotangent", Span::mixed_site());
     let output = Ident::new("__element_value", Span::mixed_site());
     // Only a result computed once, at the top of the closure, can be taken as given.

@@ -14,7 +14,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{rt, Generator};
-use crate::activity::Activity;
+use crate::analysis::activity::Activity;
 use crate::ir::{Block, Body, Operand, StmtKind, Value, VarId};
 
 /// The field reads that are slots: `var = &base.member` with `base` carrying gradient.

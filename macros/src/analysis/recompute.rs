@@ -1,34 +1,17 @@
-//! Recomputation of cheap values in the reverse sweep instead of saving them.
+//! What the reverse sweep computes again instead of saving: cheap values whose inputs do not
+//! change, at the start of their block's reverse, and element reads of restored buffers or by
+//! stepped indices, right before their last use.
 
 use std::collections::{HashMap, HashSet};
 
+use super::activity::Activity;
 use super::numbers::numbers;
+use super::restore::restored_locations;
 use super::walk::{
     collect_primal_reads, collect_written, defines, may_have_effects, value_inputs, written_as_kept,
 };
-use super::Generator;
-use crate::activity::Activity;
-use syn::BinOp;
-
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, Value, VarId};
 use crate::parse::Signature;
-
-impl<'a> Generator<'a> {
-    /// `needed` plus, transitively, what recomputing the needed recomputable values reads.
-    pub(super) fn with_recomputation_inputs(&self, mut needed: HashSet<VarId>) -> HashSet<VarId> {
-        let mut pending: Vec<VarId> = needed.iter().copied().collect();
-        while let Some(v) = pending.pop() {
-            if let Some(value) = self.recomputed.get(&v) {
-                for input in value_inputs(value) {
-                    if needed.insert(input) {
-                        pending.push(input);
-                    }
-                }
-            }
-        }
-        needed
-    }
-}
 
 /// Values defined inside branches and loops that the reverse sweep can compute again rather than
 /// save: an element read (`x[i * d + j]`) of a container that does not change there, and
@@ -40,7 +23,7 @@ impl<'a> Generator<'a> {
 /// becomes needed, so writes to it after the loop save and restore it; a location written inside
 /// the same loop nest is not read this way, since saving each of its writes would cost more than
 /// saving the reads.)
-pub(super) fn recomputable<'b>(
+pub(crate) fn recomputable<'b>(
     body: &'b Body,
     sig: &Signature,
     activity: &Activity,
@@ -73,7 +56,7 @@ pub(super) fn recomputable<'b>(
 }
 
 /// What the reverse sweep computes again instead of restoring from a tape.
-pub(super) struct Recomputation<'b> {
+pub(crate) struct Recomputation<'b> {
     /// Every recomputed value, with what it computes.
     pub values: HashMap<VarId, &'b Value>,
     /// Element reads computed again right before the reverse of the statement (by address) that
@@ -81,120 +64,6 @@ pub(super) struct Recomputation<'b> {
     /// that the block changes after that use (`icf[idx]` before `idx += 1`), or one that the
     /// loop nest writes and the reverse sweep restores (see [`restored_locations`]).
     pub before: HashMap<usize, Vec<VarId>>,
-}
-
-/// The locations whose value the reverse sweep keeps as the forward sweep had it at each point,
-/// by restoring what each write overwrites, when that is cheaper than saving their element
-/// reads: a `Vec` filled once per iteration of an outer loop and read many times inside it
-/// (`xcentered` in `for i { for j in i + 1..d { .. xcentered[i] .. } }`). An integer stepped
-/// by a literal (`idx += 1`) is restored for free (see `walk::integer_steps`). Costs count a
-/// statement at loop depth `n` as `8ⁿ` runs. Locations that code kept as written changes, and
-/// parameters, are never counted.
-fn restored_locations(body: &Body) -> HashSet<VarId> {
-    let steps = super::walk::integer_steps(body);
-    let mut read_by_rules = HashSet::new();
-    rule_operands(&body.block, &mut read_by_rules);
-    let mut costs = HashMap::new();
-    count_costs(&body.block, 0, &steps, &read_by_rules, &mut costs);
-    let kept = written_as_kept(body);
-    costs
-        .into_iter()
-        .filter(|(v, c)| {
-            body.var(*v).is_location
-                && !matches!(body.var(*v).origin, Origin::Param(_))
-                && !kept.contains(v)
-                && (c.reads > c.writes || (c.writes == 0 && c.stepped))
-        })
-        .map(|(v, _)| v)
-        .collect()
-}
-
-#[derive(Default)]
-struct Costs {
-    /// Runs of element reads of the location inside loops.
-    reads: u64,
-    /// Runs of writes that the reverse sweep restores from a tape.
-    writes: u64,
-    /// Some assignment steps it by an integer literal, which is undone without a tape.
-    stepped: bool,
-}
-
-/// Variables that a derivative rule may read: operands of products, quotients and methods,
-/// arguments of calls, and indices. (Sums and differences read no operand.)
-fn rule_operands(block: &Block, out: &mut HashSet<VarId>) {
-    for stmt in block {
-        match &stmt.kind {
-            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => match value {
-                Value::Binary {
-                    op: BinOp::Add(_) | BinOp::Sub(_),
-                    ..
-                }
-                | Value::Unary { .. }
-                | Value::Use(_) => {}
-                Value::Index { index, .. } => out.extend(index.var()),
-                other => out.extend(value_inputs(other)),
-            },
-            StmtKind::SetIndex { index, .. } => out.extend(index.var()),
-            StmtKind::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                rule_operands(then_block, out);
-                rule_operands(else_block, out);
-            }
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => rule_operands(body, out),
-            _ => {}
-        }
-    }
-}
-
-fn count_costs(
-    block: &Block,
-    depth: u32,
-    steps: &HashMap<usize, proc_macro2::TokenStream>,
-    read_by_rules: &HashSet<VarId>,
-    costs: &mut HashMap<VarId, Costs>,
-) {
-    let runs = 8u64.saturating_pow(depth);
-    for stmt in block {
-        match &stmt.kind {
-            StmtKind::Let {
-                var,
-                value:
-                    Value::Index {
-                        base: Operand::Var(b) | Operand::Ref(b, _),
-                        ..
-                    },
-                ..
-            } if depth > 0 && read_by_rules.contains(var) => {
-                costs.entry(*b).or_default().reads += runs
-            }
-            StmtKind::Assign { var, .. } => {
-                let cost = costs.entry(*var).or_default();
-                if steps.contains_key(&(stmt as *const _ as usize)) {
-                    cost.stepped = true;
-                } else {
-                    cost.writes += runs;
-                }
-            }
-            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => {
-                costs.entry(*base).or_default().writes += runs;
-            }
-            StmtKind::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                count_costs(then_block, depth, steps, read_by_rules, costs);
-                count_costs(else_block, depth, steps, read_by_rules, costs);
-            }
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
-                count_costs(body, depth + 1, steps, read_by_rules, costs)
-            }
-            _ => {}
-        }
-    }
 }
 
 /// What recomputing costs less than saving.

@@ -155,7 +155,7 @@ impl Numbers<'_> {
 }
 
 /// The variables that hold single numbers (see the module documentation).
-pub(super) fn numbers(body: &Body, sig: &Signature) -> HashSet<VarId> {
+pub(crate) fn numbers(body: &Body, sig: &Signature) -> HashSet<VarId> {
     let mut numbers = Numbers {
         body,
         sig,

@@ -1,0 +1,101 @@
+//! Whole assignments of buffers and of locations declared without a value: what decides
+//! whether a buffer's adjoint keeps the buffer's length, and which assignments overwrite
+//! nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
+
+/// The variables some statement assigns as a whole with a value that may be a buffer (a `Vec`,
+/// whose length can change): anything but arithmetic, negation, casts and element reads, also
+/// through the temporaries that hold them (`s += x` assigns `s` the temporary `s + x`).
+pub(crate) fn reassigned_buffers(body: &Body) -> HashSet<VarId> {
+    let mut lets = HashMap::new();
+    let mut assigns = Vec::new();
+    let mut stack = vec![&body.block];
+    while let Some(block) = stack.pop() {
+        for stmt in block {
+            match &stmt.kind {
+                StmtKind::Let { var, value, .. } => {
+                    lets.insert(*var, value);
+                }
+                StmtKind::Assign { var, value } => assigns.push((*var, value)),
+                StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => stack.extend([then_block, else_block]),
+                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => stack.push(body),
+                _ => {}
+            }
+        }
+    }
+    let not_a_buffer = |value: &Value| {
+        let mut value = value;
+        // Temporaries are bound once, before their use: the chain of `Use`s ends.
+        for _ in 0..lets.len() + 1 {
+            match value {
+                Value::Binary { .. }
+                | Value::Unary { .. }
+                | Value::Cast { .. }
+                | Value::Index { .. }
+                | Value::Use(Operand::Const(_)) => return true,
+                Value::Use(Operand::Var(v)) if !body.var(*v).is_location => match lets.get(v) {
+                    Some(next) => value = next,
+                    None => return false,
+                },
+                _ => return false,
+            }
+        }
+        false
+    };
+    assigns
+        .into_iter()
+        .filter(|(_, value)| !not_a_buffer(value))
+        .map(|(var, _)| var)
+        .collect()
+}
+
+/// Collects the locations declared without a value that are assigned at most once on any path.
+pub(crate) fn assigned_once(block: &Block, out: &mut HashSet<VarId>) {
+    for (i, stmt) in block.iter().enumerate() {
+        match &stmt.kind {
+            StmtKind::Declare { var, .. } if assignments_on_a_path(&block[i + 1..], *var) <= 1 => {
+                out.insert(*var);
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                assigned_once(then_block, out);
+                assigned_once(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => assigned_once(body, out),
+            _ => {}
+        }
+    }
+}
+
+/// The most assignments to `v` that one run through `stmts` can make (2 standing for "several").
+fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
+    stmts
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Assign { var, .. } if *var == v => 1,
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } if *base == v => 2,
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => assignments_on_a_path(then_block, v).max(assignments_on_a_path(else_block, v)),
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. }
+                if assignments_on_a_path(body, v) > 0 =>
+            {
+                2
+            }
+            _ => 0,
+        })
+        .sum::<usize>()
+        .min(2)
+}

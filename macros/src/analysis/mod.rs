@@ -1,0 +1,18 @@
+//! Analyses of the IR that run before generation, each a function of the lowered body:
+//!
+//! - `activity`: which variables carry gradient (varied and useful);
+//! - `numbers`: which values are single numbers, as far as syntax tells;
+//! - `steps`: integer steps (`idx += 1`) the reverse sweep undoes instead of saving;
+//! - `buffers`: whole assignments that may change a buffer's length, and assignments that
+//!   overwrite nothing;
+//! - `restore`: the buffers the reverse sweep restores write by write;
+//! - `recompute`: what the reverse sweep computes again instead of saving;
+//! - `walk`: the walkers over the IR that the analyses and the generator share.
+
+pub mod activity;
+pub mod buffers;
+pub mod numbers;
+pub mod recompute;
+pub mod restore;
+pub mod steps;
+pub mod walk;
