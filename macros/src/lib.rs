@@ -27,6 +27,7 @@ mod parts;
 mod rename;
 mod reverse;
 mod spans;
+mod syntax;
 mod zip_map;
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use quote::quote_spanned;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprForLoop, ExprMethodCall};
 
-use crate::lower::expr::strip_parens;
+use crate::syntax::strip_parens;
 
 /// A place expression: read again without changing it (`w`, `self.w`, `rows[i]`, `&w`).
 fn is_place(expr: &Expr) -> bool {

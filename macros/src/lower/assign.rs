@@ -14,7 +14,7 @@ impl Lowerer<'_> {
         let Expr::Tuple(targets) = left else {
             return;
         };
-        let values: Vec<Operand> = match super::expr::strip_parens(right) {
+        let values: Vec<Operand> = match crate::syntax::strip_parens(right) {
             Expr::Tuple(values) if values.elems.len() == targets.elems.len() => {
                 values.elems.iter().map(|e| self.lower_expr(e)).collect()
             }

@@ -31,7 +31,7 @@ impl Lowerer<'_> {
                     Some(init) => {
                         // `let v: Vec<f64> = src.map(..).collect();` is the loop that fills it.
                         let into_vec = ty.as_ref().is_some_and(is_vec_type);
-                        let collected = match crate::lower::expr::strip_parens(&init.expr) {
+                        let collected = match crate::syntax::strip_parens(&init.expr) {
                             Expr::MethodCall(m) if into_vec => {
                                 crate::from_iterator::rewrite_collect(m, true)
                             }
@@ -45,7 +45,7 @@ impl Lowerer<'_> {
                             None => self.lower_expr(&init.expr),
                         };
                         self.bind_name(&pi.ident, op, ty, local.span());
-                        if matches!(crate::lower::expr::strip_parens(&init.expr), Expr::Range(_)) {
+                        if matches!(crate::syntax::strip_parens(&init.expr), Expr::Range(_)) {
                             if let Some(v) = self.lookup(&name) {
                                 self.ranges.insert(v);
                             }

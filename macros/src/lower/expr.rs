@@ -13,6 +13,7 @@ use crate::in_place;
 use crate::ir::{MethodKind, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId};
 use crate::parts;
 use crate::spans::expr_span;
+use crate::syntax::strip_parens;
 
 /// Stack left when lowering grows a new stack segment, and the size of each segment.
 const RED_ZONE: usize = 128 * 1024;
@@ -583,14 +584,6 @@ impl Lowerer<'_> {
             span,
         );
         Value::Use(Operand::Var(result))
-    }
-}
-
-/// `(a, b)` inside any number of parentheses.
-pub(crate) fn strip_parens(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Paren(p) => strip_parens(&p.expr),
-        other => other,
     }
 }
 
