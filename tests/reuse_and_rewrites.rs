@@ -159,22 +159,6 @@ fn integer_sums_stay_as_written() {
     assert_eq!(g, vec![3.0, 2.0, 0.0, 0.0, 0.0]);
 }
 
-/// Code kept as written (`stop_gradient`) that changes a buffer between two reads of it.
-#[differentiable]
-fn changed_behind_stop_gradient(w: &[f64]) -> f64 {
-    let mut q = w.to_vec();
-    let first = q[0];
-    let removed = stop_gradient(q.remove(0));
-    let second = q[0];
-    first * second + removed
-}
-
-#[test]
-fn a_buffer_changed_by_kept_code_is_read_again() {
-    let (value, _) = changed_behind_stop_gradient_grad(&W);
-    assert_eq!(value, W[0] * W[1] + W[0]);
-}
-
 #[differentiable]
 fn too_short(w: &[f64]) -> f64 {
     DVector::from_iterator(w.len() + 1, w.iter().map(|x| x * 2.0)).sum()

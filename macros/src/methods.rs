@@ -305,3 +305,28 @@ pub fn is_float_method_name(name: &str) -> bool {
         || (TRAIT_METHODS.iter().any(|m| m.name == name) && !constructor)
         || is_step(name)
 }
+
+/// Methods of the standard collections that change their receiver. On data (`idx.sort()`) they
+/// are kept as written, so the buffer is a location: declared `mut`, and never taken for the
+/// value it had before the call.
+pub const MUTATING_METHODS: &[&str] = &[
+    "sort",
+    "sort_by",
+    "sort_by_key",
+    "sort_unstable",
+    "sort_unstable_by",
+    "sort_unstable_by_key",
+    "dedup",
+    "dedup_by",
+    "dedup_by_key",
+    "retain",
+    "retain_mut",
+    "remove",
+    "swap_remove",
+    "drain",
+    "append",
+    "split_off",
+    "fill_with",
+    "extend",
+    "push_str",
+];

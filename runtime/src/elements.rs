@@ -43,6 +43,11 @@ pub trait TangentElement: Tangent<Tangent = Self> + TangentValue + Accumulate + 
         gradient[index].accumulate(d);
     }
 
+    /// Extends a gradient shorter than its buffer to `length` with zero elements, where the
+    /// element type has a zero without a shape (floats); others are left short.
+    #[inline]
+    fn pad_with_zeros(_gradient: &mut Vec<Self>, _length: usize) {}
+
     /// Adds `d` into the gradient of element `index`, which the gradient holds: see
     /// [`IndexRule::index_accumulate_held`](crate::rules::IndexRule::index_accumulate_held).
     #[inline(always)]
@@ -93,6 +98,11 @@ macro_rules! impl_float_element {
                     Some(element) => *element += d,
                     None => grow_floats_and_add(gradient, index, d),
                 }
+            }
+
+            #[inline]
+            fn pad_with_zeros(gradient: &mut Vec<$t>, length: usize) {
+                gradient.resize(length, 0.0);
             }
 
             #[inline(always)]

@@ -57,9 +57,12 @@ pub trait Accumulate<Rhs = Self> {
 pub trait TangentValue: Sized {
     fn zeroed(&self) -> Self;
 
-    /// Cuts a buffer's gradient to the buffer's length. A buffer's gradient may come out longer
+    /// Fits a buffer's gradient to the buffer's length. A buffer's gradient may come out longer
     /// than the buffer, with zeros past its end, when the function assigns a longer buffer to a
-    /// copy of it (`let mut v = w.to_vec(); v = longer;`). Other gradients are left as they are.
+    /// copy of it (`let mut v = w.to_vec(); v = longer;`), or shorter, where nothing reached its
+    /// last elements; a cotangent handed to a function for its result may be either. Elements
+    /// past the end are cut off, missing float elements are zeros. Other gradients are left as
+    /// they are.
     #[inline(always)]
     fn fit_length(&mut self, _length: Option<usize>) {}
 }
@@ -211,8 +214,10 @@ impl<T: TangentElement> TangentValue for Vec<T> {
     }
     #[inline]
     fn fit_length(&mut self, length: Option<usize>) {
-        if let Some(length) = length {
-            self.truncate(length);
+        match length {
+            Some(length) if self.len() > length => self.truncate(length),
+            Some(length) if self.len() < length => T::pad_with_zeros(self, length),
+            _ => {}
         }
     }
 }
@@ -429,6 +434,9 @@ mod tests {
         let mut d = vec![1.0, 2.0, 0.0, 0.0];
         d.fit_length(Tangent::buffer_length(&xs));
         assert_eq!(d, vec![1.0, 2.0]);
+        let mut short = vec![1.0f32];
+        short.fit_length(Tangent::buffer_length(&&owned));
+        assert_eq!(short, vec![1.0, 0.0, 0.0]);
         let mut s = 3.0f64;
         s.fit_length(Some(1));
         assert_eq!(s, 3.0);

@@ -38,8 +38,9 @@ pub(crate) fn reassigned_buffers(body: &Body) -> HashSet<VarId> {
                 Value::Binary { .. }
                 | Value::Unary { .. }
                 | Value::Cast { .. }
-                | Value::Index { .. }
-                | Value::Use(Operand::Const(_)) => return true,
+                | Value::Index { .. } => return true,
+                // A literal number; a path (`EMPTY`) may be a buffer.
+                Value::Use(Operand::Const(tokens)) => return is_number_literal(tokens),
                 Value::Use(Operand::Var(v)) if !body.var(*v).is_location => match lets.get(v) {
                     Some(next) => value = next,
                     None => return false,
@@ -78,12 +79,13 @@ pub(crate) fn assigned_once(block: &Block, out: &mut HashSet<VarId>) {
 }
 
 /// The most assignments to `v` that one run through `stmts` can make (2 standing for "several").
+/// Element writes and pushes change the value without replacing it (and restore what they
+/// overwrite themselves): they are no assignment.
 fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
     stmts
         .iter()
         .map(|s| match &s.kind {
             StmtKind::Assign { var, .. } if *var == v => 1,
-            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } if *base == v => 2,
             StmtKind::If {
                 then_block,
                 else_block,
@@ -98,4 +100,23 @@ fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
         })
         .sum::<usize>()
         .min(2)
+}
+
+/// A literal number, possibly negated or in parentheses.
+fn is_number_literal(tokens: &proc_macro2::TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    match trees.as_slice() {
+        [TokenTree::Literal(lit)] => matches!(
+            syn::parse_str::<syn::Lit>(&lit.to_string()),
+            Ok(syn::Lit::Int(_) | syn::Lit::Float(_))
+        ),
+        [TokenTree::Punct(p), rest @ ..] if p.as_char() == '-' => {
+            is_number_literal(&rest.iter().cloned().collect())
+        }
+        [TokenTree::Group(g)] if g.delimiter() != proc_macro2::Delimiter::Brace => {
+            is_number_literal(&g.stream())
+        }
+        _ => false,
+    }
 }

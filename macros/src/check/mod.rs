@@ -24,6 +24,7 @@
 
 mod flow;
 mod immediate;
+mod kept_changes;
 mod kinds;
 mod messages;
 mod origins;

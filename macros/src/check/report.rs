@@ -71,15 +71,16 @@ impl Checker<'_, '_> {
                     self.value_branches(stmt);
                 }
                 StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => self.block(body),
-                StmtKind::SetIndex { .. }
-                | StmtKind::Push { .. }
-                | StmtKind::Declare { .. }
-                | StmtKind::Opaque { .. } => {}
+                StmtKind::Opaque { tokens, reads } => self.kept_changes(tokens, reads),
+                StmtKind::SetIndex { .. } | StmtKind::Push { .. } | StmtKind::Declare { .. } => {}
             }
         }
     }
 
     fn value(&mut self, stmt: &Stmt, dst: VarId, value: &Value, ty: Option<&Type>) {
+        if let Value::Opaque { tokens, reads, .. } = value {
+            self.kept_changes(tokens, reads);
+        }
         self.immediate(stmt, dst, value);
         self.entry(stmt, dst, value, ty);
     }

@@ -8,31 +8,6 @@ use syn::Expr;
 use super::assign::is_compound;
 use crate::in_place;
 
-/// Methods of the standard collections that change their receiver. On data (`idx.sort()`) they
-/// are kept as written, so the buffer is a location: declared `mut`, and never taken for the
-/// value it had before the call.
-const MUTATING_METHODS: &[&str] = &[
-    "sort",
-    "sort_by",
-    "sort_by_key",
-    "sort_unstable",
-    "sort_unstable_by",
-    "sort_unstable_by_key",
-    "dedup",
-    "dedup_by",
-    "dedup_by_key",
-    "retain",
-    "retain_mut",
-    "remove",
-    "swap_remove",
-    "drain",
-    "append",
-    "split_off",
-    "fill_with",
-    "extend",
-    "push_str",
-];
-
 /// Finds the variables that need a location: those assigned inside a branch (so straight-line
 /// renaming cannot track them) and buffers written element by element.
 #[derive(Default)]
@@ -133,7 +108,7 @@ impl<'ast> Visit<'ast> for LocationScan {
         let in_place = in_place::is_in_place(&node.method.to_string(), node.args.len());
         let shrunk = node.method == "pop" && node.args.is_empty();
         let kept = self.kept_as_written > 0;
-        let mutates = MUTATING_METHODS.contains(&node.method.to_string().as_str());
+        let mutates = crate::methods::MUTATING_METHODS.contains(&node.method.to_string().as_str());
         if node.method == "push"
             || node.method == "iter_mut"
             || shrunk

@@ -25,7 +25,7 @@ use crate::parse::Signature;
 use crate::analysis::buffers::{assigned_once, reassigned_buffers};
 use crate::analysis::recompute::recomputable;
 use crate::analysis::steps::integer_steps;
-use crate::analysis::walk::value_inputs;
+use crate::analysis::walk::{value_inputs, written_as_kept};
 
 /// The generated sweeps of one function.
 pub struct Sweeps {
@@ -53,7 +53,17 @@ fn generate_with_result(
     let mut first = Generator::new(body, sig, activity, None);
     first.given_result = given.clone();
     first.run(cotangent);
-    let needed = first.with_recomputation_inputs(first.reads.clone());
+    // A recomputed value read only for its shape is computed again all the same, from inputs
+    // that must then have their values there: they are needed too.
+    let mut reads = first.reads.clone();
+    reads.extend(
+        first
+            .scope_reads
+            .iter()
+            .filter(|v| first.recomputed.contains_key(v))
+            .copied(),
+    );
+    let needed = first.with_recomputation_inputs(reads);
     // What a recomputed value in scope reads must be in scope too.
     let in_scope =
         first.with_recomputation_inputs(needed.union(&first.scope_reads).copied().collect());
@@ -93,6 +103,8 @@ struct Generator<'a> {
     /// Assignments that step an integer location by a literal (`idx += 1`), by statement
     /// address, with the operation that undoes each (see `analysis::steps`).
     integer_steps: HashMap<usize, TokenStream>,
+    /// Whether code kept as written changes a location (`stop_gradient(v.pop())`).
+    changed_as_kept: bool,
     /// Locations that some statement assigns a value that may be a buffer of another length.
     reassigned: HashSet<VarId>,
     /// Values inside branches and loops that the reverse sweep recomputes instead of saving:
@@ -140,6 +152,9 @@ impl<'a> Generator<'a> {
                 once
             },
             reassigned: reassigned_buffers(body),
+            changed_as_kept: written_as_kept(body)
+                .iter()
+                .any(|v| body.var(*v).is_location),
             integer_steps: integer_steps(body),
             recomputed: recomputation.values,
             recompute_before: recomputation.before,
@@ -167,7 +182,16 @@ impl<'a> Generator<'a> {
         let mut reverse = TokenStream::new();
         if let Some(result) = self.body.result.var() {
             if self.activity.is_active(result) {
-                reverse.extend(self.contribute(result, quote!(#cotangent)));
+                // A caller's cotangent for a buffer result may have another length than the
+                // buffer (its own adjoint drifted): it is fitted to the result first.
+                let rt = rt();
+                let fitted_ident = Ident::new("__fitted", Span::mixed_site());
+                let fitted = quote! {{
+                    let mut #fitted_ident = #cotangent;
+                    #rt::TangentValue::fit_length(&mut #fitted_ident, #rt::Tangent::buffer_length(&#value));
+                    #fitted_ident
+                }};
+                reverse.extend(self.contribute(result, fitted));
             }
         }
         reverse.extend(self.reverse_block(&self.body.block, false));

@@ -40,10 +40,14 @@ impl<'a> Generator<'a> {
     /// element read is one the adjoint holds (`index_accumulate_held`). With one, every push
     /// records the buffer's length and takes its element by index, and element reads grow the
     /// adjoint where it is short.
+    /// Code kept as written that changes a buffer (`stop_gradient(v.pop())`) is not undone
+    /// either: a function with one counts as drifting too.
     pub(super) fn lengths_may_drift(&self) -> bool {
-        self.reassigned
-            .iter()
-            .any(|&v| !self.saves_on_assign(v) && !self.assigned_once.contains(&v))
+        self.changed_as_kept
+            || self
+                .reassigned
+                .iter()
+                .any(|&v| !self.saves_on_assign(v) && !self.assigned_once.contains(&v))
     }
 
     pub(super) fn new_tape(&mut self, name: String) -> Ident {
