@@ -258,3 +258,42 @@ fn from_iterator_with_fixed_rows() {
     assert_eq!(value, fixed_rows(&W, 0.5));
     assert_eq!(g, fixed_rows(&W, 1.0));
 }
+
+/// A sorted copy inside `stop_gradient(..)` under the buffer's own name: the copy is changed,
+/// not the buffer, which is no error. (The second `stop_gradient` has its argument on lines of
+/// its own, with the trailing comma rustfmt writes: still one argument, not a tuple.)
+#[differentiable]
+fn scaled_by_the_median(w: &[f64]) -> f64 {
+    let mut v = w.to_vec();
+    v.push(w[0] * 2.0);
+    let median = stop_gradient({
+        let mut v = v.clone();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    });
+    let spread = stop_gradient(
+        w.iter()
+            .map(|v| {
+                let mut v = vec![*v, 1.0];
+                v.push(2.0);
+                v.len() as f64
+            })
+            .sum::<f64>(),
+    );
+    v[0] * median + v[4] * spread
+}
+
+#[test]
+fn a_copy_changed_under_the_same_name_inside_stop_gradient() {
+    let (value, g) = scaled_by_the_median_grad(&W);
+    assert_eq!(value, scaled_by_the_median(&W));
+    let mut sorted = W.to_vec();
+    sorted.push(W[0] * 2.0);
+    sorted.sort_by(f64::total_cmp);
+    let (median, spread) = (sorted[sorted.len() / 2], 3.0 * W.len() as f64);
+    // v[0] = w0 and v[4] = w4, with the median and the spread held constant.
+    let mut want = vec![0.0; W.len()];
+    want[0] = median;
+    want[4] = spread;
+    assert_eq!(g, want);
+}

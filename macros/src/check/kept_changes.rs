@@ -76,9 +76,14 @@ impl Checker<'_, '_> {
 }
 
 /// The method of the first call `ident.method(..)` in `tokens` that may change `ident`, and
-/// whether the call has arguments.
+/// whether the call has arguments. A level of the tokens is read only up to a binding of the
+/// same name there (`let mut v = v.clone();`, `|v|`, `for v in`): what follows refers to that
+/// binding, and a copy may be changed freely.
 fn changing_call(tokens: &TokenStream, ident: &Ident) -> Option<(Ident, bool)> {
-    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    if let Some(rebound) = first_binding_of(&trees, ident) {
+        trees.truncate(rebound);
+    }
     for window in trees.windows(4) {
         if let [TokenTree::Ident(receiver), TokenTree::Punct(dot), TokenTree::Ident(method), TokenTree::Group(args)] =
             window
@@ -97,4 +102,26 @@ fn changing_call(tokens: &TokenStream, ident: &Ident) -> Option<(Ident, bool)> {
         TokenTree::Group(g) => changing_call(&g.stream(), ident),
         _ => None,
     })
+}
+
+/// The position in `trees` of the first binding of `ident` at this level: after `let`,
+/// `let mut`, `for`, or between the bars of a closure's parameters.
+fn first_binding_of(trees: &[TokenTree], ident: &Ident) -> Option<usize> {
+    let is = |t: &TokenTree, word: &str| matches!(t, TokenTree::Ident(i) if i == word);
+    let named = |t: &TokenTree| matches!(t, TokenTree::Ident(i) if i == ident);
+    let mut in_closure_parameters = false;
+    for (i, tree) in trees.iter().enumerate() {
+        if let TokenTree::Punct(p) = tree {
+            if p.as_char() == '|' {
+                in_closure_parameters = !in_closure_parameters;
+                continue;
+            }
+        }
+        let after_let_or_for = i >= 1 && (is(&trees[i - 1], "let") || is(&trees[i - 1], "for"));
+        let after_let_mut = i >= 2 && is(&trees[i - 2], "let") && is(&trees[i - 1], "mut");
+        if named(tree) && (after_let_or_for || after_let_mut || in_closure_parameters) {
+            return Some(i);
+        }
+    }
+    None
 }

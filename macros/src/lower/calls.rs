@@ -35,7 +35,9 @@ impl Lowerer<'_> {
                 .last()
                 .is_some_and(|s| s.arguments.is_none())
         {
-            let (tokens, reads) = self.rename(call.args.to_token_stream());
+            // The argument alone: `stop_gradient(x,)` (as rustfmt writes a long argument) is no
+            // tuple.
+            let (tokens, reads) = self.rename(call.args[0].to_token_stream());
             return Value::Opaque {
                 tokens: quote_spanned!(span=> (#tokens)),
                 reads,
