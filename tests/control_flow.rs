@@ -1668,3 +1668,57 @@ fn grad_returns_primal_value() {
         );
     }
 }
+
+// =============================================================================================
+// Values declared without one, left unassigned on some paths
+// =============================================================================================
+
+/// Assigned in one branch, the other returns early.
+#[differentiable]
+fn declared_then_returned(x: &[f64]) -> f64 {
+    let mut v: Vec<f64>;
+    if x[0] > 0.0 {
+        v = vec![x[0], x[1]];
+    } else {
+        return x[2] * x[2];
+    }
+    v[1] *= v[0];
+    v[0] + v[1]
+}
+
+/// Assigned after a `continue`, or in one branch only and read there.
+#[differentiable]
+#[allow(clippy::needless_late_init)] // the late initialization is the point
+fn declared_in_loops(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 1..x.len() {
+        let y: f64;
+        if x[k - 1] < -0.5 {
+            continue;
+        }
+        y = x[k] * x[k - 1];
+        s += y;
+    }
+    for k in 0..x.len() - 1 {
+        let v: Vec<f64>;
+        if x[k] > 0.0 {
+            v = vec![x[k], x[k + 1]];
+            s += v[0] * v[1];
+        }
+    }
+    s
+}
+
+#[test]
+fn values_declared_without_one() {
+    for x in [[0.8, -0.3, 1.2, 0.5], [-0.9, 0.4, 0.7, -1.1]] {
+        let (value, g) = declared_then_returned_grad(&x);
+        assert_eq!(value, declared_then_returned(&x));
+        let fd = fd_gradient(declared_then_returned, &x);
+        assert_close_slices("declared then returned", &g, &fd, FD_TOL);
+        let (value, g) = declared_in_loops_grad(&x);
+        assert_eq!(value, declared_in_loops(&x));
+        let fd = fd_gradient(declared_in_loops, &x);
+        assert_close_slices("declared in loops", &g, &fd, FD_TOL);
+    }
+}

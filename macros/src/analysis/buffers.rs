@@ -120,3 +120,41 @@ fn is_number_literal(tokens: &proc_macro2::TokenStream) -> bool {
         _ => false,
     }
 }
+
+/// The locations declared without a value (`let v;`) that some path leaves unassigned at the
+/// end of their block: an assignment in one branch only, or before an early `return`, which
+/// lowering turns into a flag and a guard rustc cannot see through. The generated code gives
+/// such a location a default value where the reverse sweep reads it, so that rustc accepts
+/// reads it cannot prove initialized (the path that skips the assignment never reads it).
+pub(crate) fn maybe_unassigned(block: &Block, out: &mut HashSet<VarId>) {
+    for (i, stmt) in block.iter().enumerate() {
+        match &stmt.kind {
+            StmtKind::Declare { var, .. } if !definitely_assigned(&block[i + 1..], *var) => {
+                out.insert(*var);
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                maybe_unassigned(then_block, out);
+                maybe_unassigned(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => maybe_unassigned(body, out),
+            _ => {}
+        }
+    }
+}
+
+/// Whether every run through `stmts` assigns `v`.
+fn definitely_assigned(stmts: &[Stmt], v: VarId) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        StmtKind::Assign { var, .. } => *var == v,
+        StmtKind::If {
+            then_block,
+            else_block,
+            ..
+        } => definitely_assigned(then_block, v) && definitely_assigned(else_block, v),
+        _ => false,
+    })
+}

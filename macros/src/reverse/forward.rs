@@ -76,7 +76,18 @@ impl<'a> Generator<'a> {
             StmtKind::Declare { var, ty } => {
                 let ident = self.ident(*var).clone();
                 let ty = ty.as_ref().map(|t| quote!(: #t));
-                quote_spanned!(span=> let mut #ident #ty;)
+                // Read where rustc cannot prove it assigned: a default value first (see
+                // `analysis::buffers::maybe_unassigned`).
+                let read_later = self.is_needed(*var)
+                    || self
+                        .needed_in_scope
+                        .as_ref()
+                        .is_none_or(|n| n.contains(var));
+                if self.maybe_unassigned.contains(var) && read_later {
+                    quote_spanned!(span=> let mut #ident #ty = ::core::default::Default::default();)
+                } else {
+                    quote_spanned!(span=> let mut #ident #ty;)
+                }
             }
             StmtKind::Assign { var, value } => {
                 let ident = self.ident(*var).clone();

@@ -22,7 +22,7 @@ use crate::analysis::activity::Activity;
 use crate::ir::{Body, Operand, Origin, Value, VarId};
 use crate::parse::Signature;
 
-use crate::analysis::buffers::{assigned_once, reassigned_buffers};
+use crate::analysis::buffers::{assigned_once, maybe_unassigned, reassigned_buffers};
 use crate::analysis::recompute::recomputable;
 use crate::analysis::steps::integer_steps;
 use crate::analysis::walk::{value_inputs, written_as_kept};
@@ -103,6 +103,9 @@ struct Generator<'a> {
     /// Assignments that step an integer location by a literal (`idx += 1`), by statement
     /// address, with the operation that undoes each (see `analysis::steps`).
     integer_steps: HashMap<usize, TokenStream>,
+    /// Locations declared without a value that some path leaves unassigned (see
+    /// `analysis::buffers::maybe_unassigned`).
+    maybe_unassigned: HashSet<VarId>,
     /// Whether code kept as written changes a location (`stop_gradient(v.pop())`).
     changed_as_kept: bool,
     /// Locations that some statement assigns a value that may be a buffer of another length.
@@ -152,6 +155,11 @@ impl<'a> Generator<'a> {
                 once
             },
             reassigned: reassigned_buffers(body),
+            maybe_unassigned: {
+                let mut out = HashSet::new();
+                maybe_unassigned(&body.block, &mut out);
+                out
+            },
             changed_as_kept: written_as_kept(body)
                 .iter()
                 .any(|v| body.var(*v).is_location),
