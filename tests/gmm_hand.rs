@@ -1,13 +1,13 @@
 //! The hand-written GMM gradient (`flow_common/gmm_hand.rs`, the reference the generated
 //! gradient is benchmarked against), checked against `gmm_objective` itself, central finite
 //! differences, ADBench's published test vector, and nabla's generated `gmm_objective_grad`.
-#![allow(dead_code)]
 
 mod flow_common;
 
 use flow_common::{
-    assert_close, assert_close_slices, fd_gradient, gmm_data, gmm_objective,
-    gmm_objective_hand_grad, rel_err, GmmData, FD_TOL,
+    adbench_test_instance, assert_close, assert_close_slices, fd_gradient, flat_gradient as flat,
+    flat_params, gmm_data, gmm_objective_hand_grad, objective_of_flat, rel_err, GmmData, FD_TOL,
+    PUBLISHED_GRADIENT, PUBLISHED_OBJECTIVE,
 };
 
 #[allow(clippy::type_complexity)]
@@ -22,28 +22,6 @@ fn hand(data: &GmmData) -> (f64, (Vec<f64>, Vec<f64>, Vec<f64>)) {
         &data.x,
         data.gamma,
         data.m,
-    )
-}
-
-fn flat(g: &(Vec<f64>, Vec<f64>, Vec<f64>)) -> Vec<f64> {
-    g.0.iter().chain(&g.1).chain(&g.2).copied().collect()
-}
-
-fn flat_params(data: &GmmData) -> Vec<f64> {
-    data.alphas
-        .iter()
-        .chain(&data.means)
-        .chain(&data.icf)
-        .copied()
-        .collect()
-}
-
-fn objective_of_flat(data: &GmmData, p: &[f64]) -> f64 {
-    let (k, d) = (data.k, data.d);
-    let (alphas, rest) = p.split_at(k);
-    let (means, icf) = rest.split_at(k * d);
-    gmm_objective(
-        d, k, data.n, alphas, means, icf, &data.x, data.gamma, data.m,
     )
 }
 
@@ -79,47 +57,11 @@ fn value_and_gradient_match_finite_differences() {
 
 #[test]
 fn matches_adbench_published_test_vector() {
-    // ADBench data/gmm/test.txt, the same instance and digits as tests/gmm.rs.
-    let data = GmmData {
-        d: 2,
-        k: 3,
-        n: 1,
-        alphas: vec![-0.649014, 1.181166, -0.758453],
-        means: vec![0.092339, 0.186260, 0.345561, 0.396767, 0.538817, 0.419195],
-        icf: vec![
-            0.586443, -0.851887, 0.800321, //
-            -1.509405, 0.875874, -0.242790, //
-            0.166813, -1.965419, -1.270071,
-        ],
-        x: vec![1.175171, 2.029160],
-        gamma: 1.0,
-        m: 0,
-    };
-    #[allow(clippy::excessive_precision)]
-    let published = [
-        1.08662855508652456e-01,
-        -7.41270039523898472e-01,
-        6.32607184015246071e-01,
-        1.11692576532787013e+00,
-        1.63333013551455269e-01,
-        -2.19989824071193142e-02,
-        2.27778292254236098e-01,
-        1.20963025612832187e+00,
-        -6.06375920733956339e-02,
-        2.58529994051162237e+00,
-        1.12632694524213789e-01,
-        3.85744309849611777e-01,
-        7.35180573182305508e-02,
-        5.41836362715595232e+00,
-        -3.21494409677446469e-01,
-        1.71892309775004937e+00,
-        8.60091090790866875e-01,
-        -9.94640930466322848e-01,
-    ];
-    let (value, grad) = hand(&data);
-    #[allow(clippy::excessive_precision)]
-    assert_close("objective", value, 8.07380408004975791e+00, 1e-12);
-    assert_close_slices("gradient", &flat(&grad), &published, 1e-12);
+    // ADBench data/gmm/test.txt, the instance and digits tests/gmm.rs checks the generated
+    // gradient against.
+    let (value, grad) = hand(&adbench_test_instance());
+    assert_close("objective", value, PUBLISHED_OBJECTIVE, 1e-12);
+    assert_close_slices("gradient", &flat(&grad), &PUBLISHED_GRADIENT, 1e-12);
 }
 
 /// Per component `rel_err < 1e-9` against the generated gradient; also prints the largest

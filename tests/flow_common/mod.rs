@@ -502,6 +502,75 @@ impl GmmData {
     }
 }
 
+/// ADBench data/gmm/test.txt (= gmm_instances/gmm1.txt's parameters with its first point).
+pub fn adbench_test_instance() -> GmmData {
+    GmmData {
+        d: 2,
+        k: 3,
+        n: 1,
+        alphas: vec![-0.649014, 1.181166, -0.758453],
+        means: vec![0.092339, 0.186260, 0.345561, 0.396767, 0.538817, 0.419195],
+        icf: vec![
+            0.586443, -0.851887, 0.800321, //
+            -1.509405, 0.875874, -0.242790, //
+            0.166813, -1.965419, -1.270071,
+        ],
+        x: vec![1.175171, 2.029160],
+        gamma: 1.0,
+        m: 0,
+    }
+}
+
+// Copied digit for digit as ADBench prints them (18 significant digits).
+#[allow(clippy::excessive_precision)]
+pub const PUBLISHED_OBJECTIVE: f64 = 8.07380408004975791e+00;
+
+/// Gradient w.r.t. (alphas, means, icf), in that order, as ADBench publishes it.
+#[allow(clippy::excessive_precision)]
+pub const PUBLISHED_GRADIENT: [f64; 18] = [
+    1.08662855508652456e-01,
+    -7.41270039523898472e-01,
+    6.32607184015246071e-01,
+    1.11692576532787013e+00,
+    1.63333013551455269e-01,
+    -2.19989824071193142e-02,
+    2.27778292254236098e-01,
+    1.20963025612832187e+00,
+    -6.06375920733956339e-02,
+    2.58529994051162237e+00,
+    1.12632694524213789e-01,
+    3.85744309849611777e-01,
+    7.35180573182305508e-02,
+    5.41836362715595232e+00,
+    -3.21494409677446469e-01,
+    1.71892309775004937e+00,
+    8.60091090790866875e-01,
+    -9.94640930466322848e-01,
+];
+
+pub fn flat_gradient(g: &(Vec<f64>, Vec<f64>, Vec<f64>)) -> Vec<f64> {
+    g.0.iter().chain(&g.1).chain(&g.2).copied().collect()
+}
+
+/// The objective as a function of the concatenated (alphas, means, icf).
+pub fn objective_of_flat(data: &GmmData, p: &[f64]) -> f64 {
+    let (k, d) = (data.k, data.d);
+    let (alphas, rest) = p.split_at(k);
+    let (means, icf) = rest.split_at(k * d);
+    gmm_objective(
+        d, k, data.n, alphas, means, icf, &data.x, data.gamma, data.m,
+    )
+}
+
+pub fn flat_params(data: &GmmData) -> Vec<f64> {
+    data.alphas
+        .iter()
+        .chain(&data.means)
+        .chain(&data.icf)
+        .copied()
+        .collect()
+}
+
 /// Pseudo-random GMM data in the ranges ADBench's generator uses (uniform alphas, means in
 /// `[0, 1)`, small icf, normal data).
 pub fn gmm_data(d: usize, k: usize, n: usize, seed: u64) -> GmmData {
