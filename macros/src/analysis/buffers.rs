@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::numbers::is_number_literal;
 use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
 
 /// The variables some statement assigns as a whole with a value that may be a buffer (a `Vec`,
@@ -100,25 +101,6 @@ fn assignments_on_a_path(stmts: &[Stmt], v: VarId) -> usize {
         })
         .sum::<usize>()
         .min(2)
-}
-
-/// A literal number, possibly negated or in parentheses.
-fn is_number_literal(tokens: &proc_macro2::TokenStream) -> bool {
-    use proc_macro2::TokenTree;
-    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    match trees.as_slice() {
-        [TokenTree::Literal(lit)] => matches!(
-            syn::parse_str::<syn::Lit>(&lit.to_string()),
-            Ok(syn::Lit::Int(_) | syn::Lit::Float(_))
-        ),
-        [TokenTree::Punct(p), rest @ ..] if p.as_char() == '-' => {
-            is_number_literal(&rest.iter().cloned().collect())
-        }
-        [TokenTree::Group(g)] if g.delimiter() != proc_macro2::Delimiter::Brace => {
-            is_number_literal(&g.stream())
-        }
-        _ => false,
-    }
 }
 
 /// The locations declared without a value (`let v;`) that some path leaves unassigned at the

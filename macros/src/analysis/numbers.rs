@@ -53,14 +53,17 @@ fn has_float_elements(ty: &Type) -> bool {
 }
 
 /// A literal number, possibly parenthesized or negated.
-fn is_number_literal(tokens: &TokenStream) -> bool {
+pub(crate) fn is_number_literal(tokens: &TokenStream) -> bool {
     let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
     match trees.as_slice() {
         [TokenTree::Literal(lit)] => matches!(
             syn::parse_str::<syn::Lit>(&lit.to_string()),
             Ok(syn::Lit::Float(_) | syn::Lit::Int(_))
         ),
-        [TokenTree::Group(g)] if g.delimiter() == proc_macro2::Delimiter::Parenthesis => {
+        [TokenTree::Punct(p), rest @ ..] if p.as_char() == '-' => {
+            is_number_literal(&rest.iter().cloned().collect())
+        }
+        [TokenTree::Group(g)] if g.delimiter() != proc_macro2::Delimiter::Brace => {
             is_number_literal(&g.stream())
         }
         _ => false,

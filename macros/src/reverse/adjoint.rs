@@ -6,7 +6,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 use super::tape::Restore;
-use super::{rt, Generator};
+use super::{located_at, rt, Generator};
 use crate::analysis::walk::{collect_operand_vars, defines};
 use crate::ir::{Block, Operand, Stmt, StmtKind, VarId};
 
@@ -99,17 +99,15 @@ impl<'a> Generator<'a> {
     }
 
     fn reverse_block_inner(&mut self, block: &Block, scoped: bool) -> TokenStream {
+        let rt = rt();
         let mut out = TokenStream::new();
         if scoped {
+            let copied = self.saved_where_bound(block);
             for v in self.block_locals(block).into_iter().rev() {
                 let tape = self.var_tape(v);
                 let ident = self.ident(v).clone();
                 let mutability = self.body.var(v).is_location.then(|| quote!(mut));
-                let copied = block.iter().any(|s| {
-                    matches!(&s.kind, StmtKind::Let { var, value, .. }
-                        if *var == v && self.borrows_a_local(value))
-                });
-                if copied {
+                if copied.contains(&v) {
                     let copy = format_ident!("__copy{}", v.0, span = Span::mixed_site());
                     out.extend(quote!(let #copy = #tape.pop(); let #ident = &#copy;));
                 } else {
@@ -138,7 +136,8 @@ impl<'a> Generator<'a> {
                     let d = self.adjoint(var);
                     let reference = self.shape_ref(var);
                     // At the user's `let`, where rustc reports a local that cannot carry one.
-                    let zero = quote_spanned!(stmt.span=> ::nabla::__private::Tangent::zero_tangent(#reference));
+                    let zero =
+                        located_at(quote!(#rt::Tangent::zero_tangent(#reference)), stmt.span);
                     out.extend(quote!(let mut #d = #zero;));
                 }
             }
@@ -311,10 +310,11 @@ impl<'a> Generator<'a> {
                     // At the user's `push`, where rustc reports a buffer of anything but floats.
                     let taken = if self.lengths_may_drift() {
                         let tape = self.stmt_tape(stmt);
-                        quote_spanned!(span=> ::nabla::__private::rules::push_adjoint_at(&mut #d, #tape.pop()))
+                        quote!(#rt::rules::push_adjoint_at(&mut #d, #tape.pop()))
                     } else {
-                        quote_spanned!(span=> ::nabla::__private::rules::push_adjoint(&mut #d))
+                        quote!(#rt::rules::push_adjoint(&mut #d))
                     };
+                    let taken = located_at(taken, span);
                     if self.activity.operand_active(value) {
                         out.extend(self.contribute_to(value, taken));
                     } else {

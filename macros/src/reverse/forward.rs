@@ -19,7 +19,7 @@ impl<'a> Generator<'a> {
         }
         self.scope_depth -= usize::from(scoped);
         if scoped && !self.primal_only {
-            let saved_where_bound = saved_where_bound(self, block);
+            let saved_where_bound = self.saved_where_bound(block);
             for v in self.block_locals(block) {
                 if !saved_where_bound.contains(&v) {
                     let tape = self.var_tape(v);
@@ -481,15 +481,4 @@ impl<'a> Generator<'a> {
             Operand::Const(c) => quote!(&(#c)),
         }
     }
-}
-
-/// The locals of `block` that `forward_stmt` saves where they are bound, not at the block's end.
-fn saved_where_bound(generator: &Generator, block: &Block) -> Vec<VarId> {
-    block
-        .iter()
-        .filter_map(|s| match &s.kind {
-            StmtKind::Let { var, value, .. } if generator.borrows_a_local(value) => Some(*var),
-            _ => None,
-        })
-        .collect()
 }

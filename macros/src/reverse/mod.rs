@@ -77,6 +77,27 @@ fn rt() -> TokenStream {
     quote!(::nabla::__private)
 }
 
+/// Generated tokens located at the user's `span`, so that rustc reports an error in them there
+/// (a buffer whose elements cannot carry gradient at its `let`), while their names keep
+/// resolving as the generated code's own.
+fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            proc_macro2::TokenTree::Group(g) => {
+                let mut group =
+                    proc_macro2::Group::new(g.delimiter(), located_at(g.stream(), span));
+                group.set_span(g.span().located_at(span));
+                proc_macro2::TokenTree::Group(group)
+            }
+            mut other => {
+                other.set_span(other.span().located_at(span));
+                other
+            }
+        })
+        .collect()
+}
+
 struct Generator<'a> {
     body: &'a Body,
     sig: &'a Signature,

@@ -4,7 +4,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::BinOp;
 
-use super::{generate_with_result, rt, Generator};
+use super::{generate_with_result, located_at, rt, Generator};
 use crate::ir::{MethodKind, Operand, StmtKind, UnOp, Value, VarId};
 use crate::methods::{Reads, FLOAT_METHODS, RESULT_ONLY_RULES, TRAIT_METHODS};
 
@@ -279,16 +279,19 @@ impl<'a> Generator<'a> {
                     return TokenStream::new();
                 };
                 let i = self.read_value(index);
+                // A local's read is located at the user's read, where rustc reports a buffer of
+                // elements that cannot carry gradient (a parameter's is reported at the
+                // parameter, and once is enough).
+                let local = !matches!(self.body.var(b).origin, crate::ir::Origin::Param(_));
+                let at = |call: TokenStream| if local { located_at(call, span) } else { call };
                 if self.lengths_may_drift() {
-                    self.add_into(
-                        b,
-                        |acc| quote_spanned!(span=> #rules::IndexRule::index_accumulate(#acc, #i, #d);),
-                    )
+                    self.add_into(b, |acc| {
+                        at(quote!(#rules::IndexRule::index_accumulate(#acc, #i, #d);))
+                    })
                 } else {
-                    self.add_into(
-                        b,
-                        |acc| quote_spanned!(span=> #rules::IndexRule::index_accumulate_held(#acc, #i, #d);),
-                    )
+                    self.add_into(b, |acc| {
+                        at(quote!(#rules::IndexRule::index_accumulate_held(#acc, #i, #d);))
+                    })
                 }
             }
             Value::Part { base, range } => {

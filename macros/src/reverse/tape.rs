@@ -98,6 +98,18 @@ impl<'a> Generator<'a> {
         }
     }
 
+    /// The locals of `block` that `forward_stmt` saves where they are bound, as copies of what
+    /// they refer to (see `borrows_a_local`), not at the block's end.
+    pub(super) fn saved_where_bound(&self, block: &Block) -> Vec<VarId> {
+        block
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Let { var, value, .. } if self.borrows_a_local(value) => Some(*var),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether a block local is saved for the reverse sweep (see `block_locals`).
     pub(super) fn saves_local(&self, v: VarId) -> bool {
         !self.recomputed.contains_key(&v)
