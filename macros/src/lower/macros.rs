@@ -1,10 +1,12 @@
-//! Statement macros such as `assert!` and `println!`, kept as written.
+//! Macros: `vec![..]` as a buffer, and statement macros such as `assert!` and `println!`,
+//! kept as written.
 
 use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
+use syn::Expr;
 
 use super::Lowerer;
-use crate::ir::StmtKind;
+use crate::ir::{StmtKind, Value};
 
 impl Lowerer<'_> {
     pub(super) fn lower_statement_macro(&mut self, mac: &syn::Macro) {
@@ -42,5 +44,37 @@ impl Lowerer<'_> {
             },
             mac.span(),
         );
+    }
+
+    /// `vec![a, b, c]` and `vec![x; n]`.
+    pub(super) fn lower_vec_macro(&mut self, m: &syn::ExprMacro, span: proc_macro2::Span) -> Value {
+        // `vec![a, b, c]` is a buffer the elements are pushed onto, whose elements may
+        // carry gradient (and need not be `Clone`).
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        if let Ok(elements) = syn::parse::Parser::parse2(parser, m.mac.tokens.clone()) {
+            if !elements.is_empty() {
+                let count = elements.len();
+                let elements = elements.iter();
+                let buffer: Expr = syn::parse_quote_spanned! {span=> {
+                    let mut __nabla_items = ::std::vec::Vec::with_capacity(#count);
+                    #(__nabla_items.push(#elements);)*
+                    __nabla_items
+                }};
+                return self.lower_rewritten(&buffer);
+            }
+        }
+        let (tokens, _) = self.rename(m.mac.to_token_stream());
+        // Only the element values matter for gradients, not the length (`vec![0.0; n]`).
+        let inner = &m.mac.tokens;
+        let elements = match syn::parse2::<syn::ExprRepeat>(quote!([#inner])) {
+            Ok(repeat) => repeat.expr.to_token_stream(),
+            Err(_) => inner.clone(),
+        };
+        let (_, reads) = self.rename(elements);
+        Value::Opaque {
+            tokens,
+            reads,
+            stopped: false,
+        }
     }
 }

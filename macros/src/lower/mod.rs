@@ -16,6 +16,7 @@ mod locations;
 mod loops;
 mod macros;
 mod map_closure;
+mod method_calls;
 mod names;
 mod reduce;
 mod reuse;

@@ -8,6 +8,7 @@
 mod adjoint;
 mod checkpoint;
 mod forward;
+mod operands;
 mod rules;
 mod slots;
 mod tape;

@@ -1,0 +1,164 @@
+//! Method calls in expressions: the forms written as something else (sums and folds as loops,
+//! `first().unwrap()` as an element read, `collect` and `map` of a path as loops and closures,
+//! in-place methods as element writes), and the rest as methods with rules.
+
+use proc_macro2::Span;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprMethodCall};
+
+use super::Lowerer;
+use crate::ir::{MethodKind, Operand, StmtKind, Value};
+use crate::parts;
+use crate::syntax::strip_parens;
+
+impl Lowerer<'_> {
+    pub(super) fn lower_method_call(&mut self, m: &ExprMethodCall, span: Span) -> Value {
+        match m {
+            m if (m.method == "sum" || m.method == "product")
+                && m.args.is_empty()
+                && float_turbofish(&m.turbofish) =>
+            {
+                let float = m.turbofish.is_some();
+                match self.lower_reduction(&m.receiver, m.method == "product", float) {
+                    Some(value) => value,
+                    None => self.lower_method(m),
+                }
+            }
+            m if self.is_linalg_chain(m) => match self.lower_linalg_chain(m) {
+                Some(value) => value,
+                None => self.lower_method(m),
+            },
+            // `w.first().unwrap()`, `w.last().expect(..)`: the element itself (an empty `w`
+            // panics in both forms).
+            m if (m.method == "unwrap" && m.args.is_empty())
+                || (m.method == "expect" && m.args.len() == 1) =>
+            {
+                if let Some((popped, v)) = parts::rewrite_pop(&m.receiver) {
+                    if self
+                        .lookup(&v.to_string())
+                        .is_some_and(|v| self.vars[v.0].is_location)
+                    {
+                        return self.lower_value(&popped);
+                    }
+                }
+                match end_element(&m.receiver) {
+                    Some(element) => self.lower_value(&element),
+                    None => self.lower_method(m),
+                }
+            }
+            m if m.method == "collect" && m.args.is_empty() => {
+                match crate::from_iterator::rewrite_collect(m, false) {
+                    Some(rewritten) => self.lower_rewritten(&rewritten),
+                    None => self.lower_method(m),
+                }
+            }
+            m if m.method == "fold" && m.args.len() == 2 => match self.lower_fold(m) {
+                Some(value) => value,
+                None => self.lower_method(m),
+            },
+            m if m.method == "push" && m.args.len() == 1 => {
+                let base = match &*m.receiver {
+                    Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+                    _ => None,
+                };
+                match base {
+                    Some(base) if self.vars[base.0].is_location => {
+                        let value = self.lower_expr(&m.args[0]);
+                        self.push(StmtKind::Push { base, value }, span);
+                        Value::Use(Operand::Const(quote_spanned!(span=> ())))
+                    }
+                    _ => self.lower_method(m),
+                }
+            }
+            // `(0..n).map(|i| ..)` and `w.windows(k).map(|p| ..)` not summed as floats: kept as
+            // written, which the checks refuse if values that carry gradient flow in.
+            m if m.method == "map"
+                && (super::reduce::is_range_source(&m.receiver)
+                    || parts::is_parts_source(&m.receiver)) =>
+            {
+                let (tokens, reads) = self.rename(m.to_token_stream());
+                Value::Opaque {
+                    tokens: quote_spanned!(span=> (#tokens)),
+                    reads,
+                    stopped: false,
+                }
+            }
+            // `m.map(f64::exp)`: the closure `|x| f64::exp(x)`.
+            m if m.method == "map" && m.args.len() == 1 && matches!(&m.args[0], Expr::Path(_)) => {
+                let (receiver, function) = (&m.receiver, &m.args[0]);
+                let x = quote::format_ident!("__nabla_element", span = function.span());
+                let closure: Expr =
+                    syn::parse_quote_spanned!(span=> #receiver.map(|#x| #function(#x)));
+                self.lower_value(&closure)
+            }
+            m if m.method == "map"
+                && m.args.len() == 1
+                && matches!(&m.args[0], Expr::Closure(c) if c.inputs.len() == 1) =>
+            {
+                let receiver = self.lower_expr(&m.receiver);
+                let Expr::Closure(closure) = &m.args[0] else {
+                    return Value::Use(Operand::Const(quote!(())));
+                };
+                match self.lower_closure(closure) {
+                    Some(index) => Value::Method {
+                        receiver,
+                        method: m.method.clone(),
+                        turbofish: None,
+                        qualified: None,
+                        args: Vec::new(),
+                        kind: MethodKind::Map(index),
+                    },
+                    None => Value::Use(Operand::Const(quote!(()))),
+                }
+            }
+            m => {
+                if let Some(rewritten) = crate::zip_map::rewrite(m) {
+                    return self.lower_rewritten(&rewritten);
+                }
+                match self
+                    .in_place_rewrite(m)
+                    .or_else(|| parts::rewrite_split_at(m))
+                {
+                    Some(rewritten) => self.lower_value(&rewritten),
+                    None => self.lower_method(m),
+                }
+            }
+        }
+    }
+}
+
+/// `w.first()` as `w[0]`, `w.last()` as `w[w.len() - 1]`.
+fn end_element(option: &Expr) -> Option<Expr> {
+    let Expr::MethodCall(m) = strip_parens(option) else {
+        return None;
+    };
+    if !m.args.is_empty() || m.turbofish.is_some() {
+        return None;
+    }
+    let base = &m.receiver;
+    // A container, not an iterator (`xs.iter().last()` is `Iterator::last`).
+    if !matches!(
+        strip_parens(base),
+        Expr::Path(_) | Expr::Field(_) | Expr::Index(_)
+    ) {
+        return None;
+    }
+    match m.method.to_string().as_str() {
+        "first" => Some(syn::parse_quote_spanned!(m.method.span()=> (#base)[0])),
+        "last" => Some(syn::parse_quote_spanned!(m.method.span()=> (#base)[(#base).len() - 1])),
+        _ => None,
+    }
+}
+
+/// No turbofish, or `::<f32>`/`::<f64>`: a float reduction (`counts.iter().product::<u64>()`
+/// is integer arithmetic, left as written).
+fn float_turbofish(turbofish: &Option<syn::AngleBracketedGenericArguments>) -> bool {
+    match turbofish {
+        None => true,
+        Some(args) => args
+            .args
+            .iter()
+            .all(|a| matches!(a, syn::GenericArgument::Type(t) if crate::parse::is_float(t))),
+    }
+}
