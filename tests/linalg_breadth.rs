@@ -3,7 +3,7 @@
 //! gradient against central finite differences, at several points.
 
 use nabla::{check_gradient, differentiable};
-use nalgebra::{DMatrix, Matrix2, Matrix3, Matrix4, SMatrix, SVector, Vector3, Vector4};
+use nalgebra::{DMatrix, DVector, Matrix2, Matrix3, Matrix4, SMatrix, SVector, Vector3, Vector4};
 
 fn matrix_points<const R: usize, const C: usize>() -> Vec<SMatrix<f64, R, C>> {
     (0..3)
@@ -281,4 +281,35 @@ fn map_of_a_function_path() {
         let f = |p: &[f64]| mapped_by_paths(&Vector3::from_column_slice(p));
         check_gradient(f, x.as_slice(), g.as_slice()).assert_below(1e-8);
     }
+}
+
+/// `map` closures reading a value bound before them (whose generated name once clashed with
+/// the closure's own temporaries), and reading values that carry gradient over a receiver
+/// that carries none.
+#[differentiable]
+fn gained(w: &DMatrix<f64>, log_gain: f64, #[no_grad] x: &DVector<f64>) -> f64 {
+    let gain = log_gain.exp();
+    let scale = log_gain * 1.0;
+    (w * x).map(|z| (z * gain).tanh()).sum() + x.map(|v| v * scale).sum()
+}
+
+#[differentiable]
+fn tempered(temperature: f64, #[no_grad] logits: &DVector<f64>) -> f64 {
+    let s = logits.map(|z| (z / temperature).exp());
+    (s[0] / s.sum()).ln()
+}
+
+#[test]
+fn map_closures_reading_other_values() {
+    let x = DVector::from_vec(vec![0.3, -0.8, 1.1]);
+    let w = DMatrix::from_row_slice(2, 3, &[0.1, -0.2, 0.3, 0.4, 0.5, -0.6]);
+    let (value, (dw, dg)) = gained_grad(&w, 0.2, &x);
+    assert_eq!(value, gained(&w, 0.2, &x));
+    let point: Vec<f64> = w.iter().copied().chain([0.2]).collect();
+    let f = |p: &[f64]| gained(&DMatrix::from_column_slice(2, 3, &p[..6]), p[6], &x);
+    let g: Vec<f64> = dw.iter().copied().chain([dg]).collect();
+    check_gradient(f, &point, &g).assert_below(1e-8);
+    let (value, dt) = tempered_grad(1.3, &x);
+    assert_eq!(value, tempered(1.3, &x));
+    check_gradient(|p: &[f64]| tempered(p[0], &x), &[1.3], &[dt]).assert_below(1e-8);
 }

@@ -42,6 +42,16 @@ pub fn analyze(body: &Body, sig: &Signature) -> Activity {
     loop {
         let before = varied.len();
         forward(body, &body.block, &mut varied);
+        // A `map` closure's result varies with what it captures, whatever its receiver.
+        for_each_map(&body.block, &mut |dst, index| {
+            let captured = body
+                .closures
+                .get(index)
+                .is_some_and(|closure| closure.captures.iter().any(|(v, _)| varied.contains(v)));
+            if captured {
+                varied.insert(dst);
+            }
+        });
         if varied.len() == before {
             break;
         }

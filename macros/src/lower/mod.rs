@@ -61,6 +61,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         writes: HashMap::new(),
         reused: HashSet::new(),
         ranges: HashSet::new(),
+        ident_prefix: String::new(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -187,6 +188,9 @@ struct Lowerer<'e> {
     /// Variables bound to a range of integers (`let r = 1..3;`): `w[r]` is a part of `w`, and
     /// `for i in r` a loop over the range.
     ranges: HashSet<VarId>,
+    /// Put before the names of this body's variables: empty for the function, `c0_` and so on
+    /// for the closures of `map`, whose pullbacks also read the function's variables.
+    ident_prefix: String,
 }
 
 impl Lowerer<'_> {
@@ -214,7 +218,8 @@ impl Lowerer<'_> {
     /// in the user's code (the editor shows nothing generated on hover); the expression it
     /// holds keeps the user's span, so errors in it point there.
     fn new_temp(&mut self) -> VarId {
-        let ident = Ident::new(&format!("__t{}", self.vars.len()), Span::mixed_site());
+        let name = format!("__{}t{}", self.ident_prefix, self.vars.len());
+        let ident = Ident::new(&name, Span::mixed_site());
         self.new_var(ident, None, Origin::Temp, false)
     }
 
@@ -222,7 +227,8 @@ impl Lowerer<'_> {
         let raw = name.to_string();
         let clean = raw.trim_start_matches("r#");
         let ident = format_ident!(
-            "__{}_{}",
+            "__{}{}_{}",
+            self.ident_prefix,
             clean,
             self.vars.len(),
             span = Span::mixed_site().located_at(name.span())
