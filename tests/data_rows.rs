@@ -134,3 +134,27 @@ fn loops_over_tuples_of_data() {
     assert_eq!(value, pair_products(&w, &pairs));
     nabla::check_gradient(|x| pair_products(x, &pairs), &w, &g).assert_below(1e-8);
 }
+
+/// A layer applied to rows of data held as `&[DVector<f64>]`: `w * x` with `x` a row borrowed
+/// from the slice.
+#[differentiable]
+fn layer_over_rows(w: &nalgebra::DMatrix<f64>, #[no_grad] xs: &[DVector<f64>]) -> f64 {
+    let mut total = 0.0;
+    for x in xs {
+        total += (w * x).map(|v| v.tanh()).sum();
+    }
+    total + (w * &xs[0]).norm_squared()
+}
+
+#[test]
+fn a_matrix_times_borrowed_rows() {
+    let w = nalgebra::DMatrix::from_row_slice(2, 3, &[0.1, -0.2, 0.3, 0.4, 0.5, -0.6]);
+    let xs = vec![
+        DVector::from_vec(vec![0.3, -0.8, 1.1]),
+        DVector::from_vec(vec![1.0, 0.5, -0.2]),
+    ];
+    let (value, g) = layer_over_rows_grad(&w, &xs);
+    assert_eq!(value, layer_over_rows(&w, &xs));
+    let f = |p: &[f64]| layer_over_rows(&nalgebra::DMatrix::from_column_slice(2, 3, p), &xs);
+    nabla::check_gradient(f, w.as_slice(), g.as_slice()).assert_below(1e-8);
+}
