@@ -339,3 +339,26 @@ fn structs_local_to_loops_and_branches() {
         "loop-local structs",
     );
 }
+
+#[derive(Clone, Parameters)]
+struct Schedule {
+    rate: f64,
+}
+
+/// A field copied into a local that a product then replaces (`lr = lr * decay`).
+#[differentiable]
+#[allow(clippy::assign_op_pattern)] // written out as users write it
+fn decayed(s: &Schedule, #[no_grad] decay: f64) -> f64 {
+    let mut lr = s.rate;
+    let first = lr * lr;
+    lr = lr * decay;
+    first * lr
+}
+
+#[test]
+fn a_field_copy_replaced_by_a_product() {
+    let (value, g) = decayed_grad(&Schedule { rate: 0.7 }, 3.0);
+    assert_eq!(value, decayed(&Schedule { rate: 0.7 }, 3.0));
+    // 3 r³: 9 r².
+    assert!((g.rate - 9.0 * 0.49).abs() < 1e-12, "{}", g.rate);
+}

@@ -94,8 +94,19 @@ impl Lowerer<'_> {
                         span,
                     );
                 } else {
-                    // Straight-line reassignment: a new version of the variable.
-                    let is_ref = self.vars[current.0].is_ref;
+                    // Straight-line reassignment: a new version of the variable, holding a
+                    // reference where the new value is one. (A copy of a field, `let mut s =
+                    // t.a;`, is read through a reference to the field; `s = s * 3.0` is not.)
+                    let old = &self.vars[current.0];
+                    let is_ref = match &value {
+                        Value::Use(Operand::Ref(..)) => true,
+                        Value::Use(Operand::Var(v)) => {
+                            let var = &self.vars[v.0];
+                            var.is_ref && (!var.place || var.user_ref)
+                        }
+                        Value::Use(Operand::Const(_)) => false,
+                        _ => old.is_ref && !old.place,
+                    };
                     let var = self.new_local(&ident, is_ref, false);
                     self.push(
                         StmtKind::Let {
