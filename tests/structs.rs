@@ -4,7 +4,7 @@
 
 mod common;
 
-use nabla::{check_parameters, differentiable, Adam, Convention, Parameters};
+use nabla::{check_parameters, differentiable, stop_gradient, Adam, Convention, Parameters};
 use nalgebra::{DMatrix, DVector, SVector, Vector2};
 
 #[derive(Clone, Debug, PartialEq, Parameters)]
@@ -361,4 +361,33 @@ fn a_field_copy_replaced_by_a_product() {
     assert_eq!(value, decayed(&Schedule { rate: 0.7 }, 3.0));
     // 3 r³: 9 r².
     assert!((g.rate - 9.0 * 0.49).abs() < 1e-12, "{}", g.rate);
+}
+
+#[derive(Clone, Parameters)]
+struct Critic {
+    w: f64,
+}
+
+impl Critic {
+    #[differentiable]
+    fn value(&self, s: f64) -> f64 {
+        self.w * s
+    }
+
+    /// A temporal-difference loss: the target is the model's own value, held constant.
+    #[differentiable]
+    fn td_loss(&self, s: f64, #[no_grad] next: f64) -> f64 {
+        let predicted = self.value(s);
+        let target = stop_gradient(self.value(next));
+        (predicted - target) * (predicted - target)
+    }
+}
+
+#[test]
+fn a_method_called_inside_and_outside_stop_gradient() {
+    let critic = Critic { w: 0.5 };
+    let (value, (g, ds)) = critic.td_loss_grad(1.0, 2.0);
+    assert_eq!(value, 0.25);
+    // 2 (w s - w n) s and 2 (w s - w n) w, the target held constant.
+    assert_eq!((g.w, ds), (-1.0, -0.5));
 }

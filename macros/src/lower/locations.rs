@@ -116,9 +116,10 @@ impl<'ast> Visit<'ast> for LocationScan {
             || kept
             || mutates
         {
-            // A buffer grown or written through: one storage location.
+            // A buffer grown or written through: one storage location. (`self` of a
+            // `&self` method is never written: `stop_gradient(self.predict(x))` reads it.)
             if let Expr::Path(p) = &*node.receiver {
-                if let Some(ident) = p.path.get_ident() {
+                if let Some(ident) = p.path.get_ident().filter(|i| *i != "self") {
                     self.names.insert(ident.to_string());
                 }
             }
