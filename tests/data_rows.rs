@@ -158,3 +158,30 @@ fn a_matrix_times_borrowed_rows() {
     let f = |p: &[f64]| layer_over_rows(&nalgebra::DMatrix::from_column_slice(2, 3, p), &xs);
     nabla::check_gradient(f, w.as_slice(), g.as_slice()).assert_below(1e-8);
 }
+
+/// Rows borrowed from a slice of vectors on either side of the rules: `dot`, products with a
+/// scalar from both sides, `component_mul`, `map` over the row, and a row times a transpose.
+#[differentiable]
+fn borrowed_row_rules(w: &DVector<f64>, s: f64, #[no_grad] xs: &[DVector<f64>]) -> f64 {
+    let mut total = 0.0;
+    for x in xs {
+        total += x.dot(w) + (x * s).sum() + (s * x).sum() + x.component_mul(w).sum();
+        total += x.map(|v| v * s).sum();
+    }
+    total + xs[1].dot(w) + (&xs[0] * w.transpose()).sum()
+}
+
+#[test]
+fn rows_on_either_side_of_the_rules() {
+    let w = DVector::from_vec(vec![0.1, -0.2, 0.3]);
+    let xs = vec![
+        DVector::from_vec(vec![0.3, -0.8, 1.1]),
+        DVector::from_vec(vec![1.0, 0.5, -0.2]),
+    ];
+    let (value, (dw, ds)) = borrowed_row_rules_grad(&w, 0.7, &xs);
+    assert_eq!(value, borrowed_row_rules(&w, 0.7, &xs));
+    let point: Vec<f64> = w.iter().copied().chain([0.7]).collect();
+    let f = |p: &[f64]| borrowed_row_rules(&DVector::from_column_slice(&p[..3]), p[3], &xs);
+    let g: Vec<f64> = dw.iter().copied().chain([ds]).collect();
+    nabla::check_gradient(f, &point, &g).assert_below(1e-8);
+}

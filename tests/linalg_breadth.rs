@@ -313,3 +313,49 @@ fn map_closures_reading_other_values() {
     assert_eq!(value, tempered(1.3, &x));
     check_gradient(|p: &[f64]| tempered(p[0], &x), &[1.3], &[dt]).assert_below(1e-8);
 }
+
+/// A closure whose own second version of `k` once had the generated name of the function's
+/// `c0_k`; and a `map` over data inside a loop and a branch, capturing a parameter.
+#[differentiable]
+#[allow(clippy::assign_op_pattern)] // the second version of `k` is the point
+fn closure_names(b: f64, w: &DVector<f64>, s: f64) -> f64 {
+    let mut c0_k = s;
+    for _ in 0..2 {
+        c0_k = c0_k * s + b;
+    }
+    let a = w.map(|x| {
+        let mut k = x * 2.0;
+        k = k * x;
+        k * c0_k + k.sin()
+    });
+    a.sum() + c0_k
+}
+
+#[differentiable]
+fn data_mapped_in_loops(w: f64, #[no_grad] x: &DVector<f64>, #[no_grad] flag: bool) -> f64 {
+    let mut acc = 0.0;
+    for _ in 0..3 {
+        acc += x.map(|e| e * w).sum();
+    }
+    let mut y = x.clone();
+    if flag {
+        y = x.map(|e| e * w * w);
+    }
+    acc + y.sum()
+}
+
+#[test]
+fn closure_names_and_maps_of_data_in_loops() {
+    let w = DVector::from_vec(vec![0.1, -0.2, 0.3]);
+    let (value, (db, dw, ds)) = closure_names_grad(1.0, &w, 0.7);
+    assert_eq!(value, closure_names(1.0, &w, 0.7));
+    let point = [1.0, 0.1, -0.2, 0.3, 0.7];
+    let f = |p: &[f64]| closure_names(p[0], &DVector::from_column_slice(&p[1..4]), p[4]);
+    check_gradient(f, &point, &[db, dw[0], dw[1], dw[2], ds]).assert_below(1e-8);
+    for flag in [false, true] {
+        let (value, d) = data_mapped_in_loops_grad(0.5, &w, flag);
+        assert_eq!(value, data_mapped_in_loops(0.5, &w, flag));
+        let f = |p: &[f64]| data_mapped_in_loops(p[0], &w, flag);
+        check_gradient(f, &[0.5], &[d]).assert_below(1e-8);
+    }
+}

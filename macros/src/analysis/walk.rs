@@ -30,6 +30,16 @@ pub(crate) fn collect_operand_vars(ir: &Body, block: &Block, out: &mut Vec<VarId
                         .into_iter()
                         .filter_map(|o| o.var()),
                 );
+                // A `map` closure's pullback contributes to what the closure captures.
+                if let Value::Method {
+                    kind: MethodKind::Map(index),
+                    ..
+                } = value
+                {
+                    if let Some(closure) = ir.closures.get(*index) {
+                        out.extend(closure.captures.iter().map(|(v, _)| *v));
+                    }
+                }
             }
             StmtKind::SetIndex { base, value, .. } => {
                 out.push(*base);

@@ -101,8 +101,8 @@ impl Lowerer<'_> {
             reused: HashSet::new(),
             ranges: HashSet::new(),
             // The pullback of the closure reads the enclosing function's variables by their
-            // names: its own take a prefix of their own (`__c0_t2` beside the enclosing `__t2`).
-            ident_prefix: format!("{}c{}_", self.ident_prefix, self.closures.len()),
+            // names: its own take a suffix of their own (`__t2_c0` beside the enclosing `__t2`).
+            ident_suffix: format!("{}_c{}", self.ident_suffix, self.closures.len()),
         };
         let x = inner.new_var(
             param.clone(),

@@ -61,7 +61,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         writes: HashMap::new(),
         reused: HashSet::new(),
         ranges: HashSet::new(),
-        ident_prefix: String::new(),
+        ident_suffix: String::new(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -188,9 +188,10 @@ struct Lowerer<'e> {
     /// Variables bound to a range of integers (`let r = 1..3;`): `w[r]` is a part of `w`, and
     /// `for i in r` a loop over the range.
     ranges: HashSet<VarId>,
-    /// Put before the names of this body's variables: empty for the function, `c0_` and so on
-    /// for the closures of `map`, whose pullbacks also read the function's variables.
-    ident_prefix: String,
+    /// Put after the names of this body's variables: empty for the function, `_c0` and so on
+    /// for the closures of `map`, whose pullbacks also read the function's variables. (The
+    /// function's names end in the variable's number, so no closure's name is one of them.)
+    ident_suffix: String,
 }
 
 impl Lowerer<'_> {
@@ -218,7 +219,7 @@ impl Lowerer<'_> {
     /// in the user's code (the editor shows nothing generated on hover); the expression it
     /// holds keeps the user's span, so errors in it point there.
     fn new_temp(&mut self) -> VarId {
-        let name = format!("__{}t{}", self.ident_prefix, self.vars.len());
+        let name = format!("__t{}{}", self.vars.len(), self.ident_suffix);
         let ident = Ident::new(&name, Span::mixed_site());
         self.new_var(ident, None, Origin::Temp, false)
     }
@@ -227,10 +228,10 @@ impl Lowerer<'_> {
         let raw = name.to_string();
         let clean = raw.trim_start_matches("r#");
         let ident = format_ident!(
-            "__{}{}_{}",
-            self.ident_prefix,
+            "__{}_{}{}",
             clean,
             self.vars.len(),
+            self.ident_suffix,
             span = Span::mixed_site().located_at(name.span())
         );
         let id = self.new_var(ident, Some(clean.to_string()), Origin::Local, is_ref);

@@ -9,6 +9,7 @@
 //! the return value is the contribution to the operand's adjoint.
 
 pub mod arith;
+pub mod borrowed;
 pub mod cast;
 pub mod index;
 pub mod linalg;
