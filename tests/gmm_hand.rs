@@ -6,24 +6,9 @@ mod flow_common;
 
 use flow_common::{
     adbench_test_instance, assert_close, assert_close_slices, fd_gradient, flat_gradient as flat,
-    flat_params, gmm_data, gmm_objective_hand_grad, objective_of_flat, rel_err, GmmData, FD_TOL,
-    PUBLISHED_GRADIENT, PUBLISHED_OBJECTIVE,
+    flat_params, gmm_data, objective_of_flat, rel_err, GmmData, FD_TOL, PUBLISHED_GRADIENT,
+    PUBLISHED_OBJECTIVE,
 };
-
-#[allow(clippy::type_complexity)]
-fn hand(data: &GmmData) -> (f64, (Vec<f64>, Vec<f64>, Vec<f64>)) {
-    gmm_objective_hand_grad(
-        data.d,
-        data.k,
-        data.n,
-        &data.alphas,
-        &data.means,
-        &data.icf,
-        &data.x,
-        data.gamma,
-        data.m,
-    )
-}
 
 /// `gmm_data` always has γ = 1, m = 0; the variants also exercise the prior's other terms.
 fn instances(d: usize, k: usize, n: usize, seed: u64) -> Vec<GmmData> {
@@ -48,7 +33,7 @@ fn check_value(what: &str, data: &GmmData, value: f64) {
 fn value_and_gradient_match_finite_differences() {
     for data in instances(3, 4, 5, 11) {
         let what = format!("d=3 k=4 n=5 γ={} m={}", data.gamma, data.m);
-        let (value, grad) = hand(&data);
+        let (value, grad) = data.hand_gradient();
         check_value(&what, &data, value);
         let fd = fd_gradient(|p| objective_of_flat(&data, p), &flat_params(&data));
         assert_close_slices(&what, &flat(&grad), &fd, FD_TOL);
@@ -59,7 +44,7 @@ fn value_and_gradient_match_finite_differences() {
 fn matches_adbench_published_test_vector() {
     // ADBench data/gmm/test.txt, the instance and digits tests/gmm.rs checks the generated
     // gradient against.
-    let (value, grad) = hand(&adbench_test_instance());
+    let (value, grad) = adbench_test_instance().hand_gradient();
     assert_close("objective", value, PUBLISHED_OBJECTIVE, 1e-12);
     assert_close_slices("gradient", &flat(&grad), &PUBLISHED_GRADIENT, 1e-12);
 }
@@ -69,7 +54,7 @@ fn matches_adbench_published_test_vector() {
 fn check_against_generated(d: usize, k: usize, n: usize, seed: u64) {
     for data in instances(d, k, n, seed) {
         let what = format!("d={d} k={k} n={n} γ={} m={}", data.gamma, data.m);
-        let (value, grad) = hand(&data);
+        let (value, grad) = data.hand_gradient();
         check_value(&what, &data, value);
         let (gen_value, gen_grad) = data.gradient();
         assert_close(&format!("{what}: value"), value, gen_value, 1e-12);

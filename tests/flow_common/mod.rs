@@ -12,8 +12,7 @@
 use nabla::differentiable;
 
 mod gmm_hand;
-#[allow(unused_imports)] // used by the benchmark and tests/gmm_hand.rs only
-pub use gmm_hand::gmm_objective_hand_grad;
+use gmm_hand::gmm_objective_hand_grad;
 
 // ---------------------------------------------------------------------------------------------
 // Finite differences and comparison.

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::numbers::is_number_literal;
+use super::walk::all_blocks;
 use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
 
 /// The variables some statement assigns as a whole with a value that may be a buffer (a `Vec`,
@@ -13,20 +14,13 @@ use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
 pub(crate) fn reassigned_buffers(body: &Body) -> HashSet<VarId> {
     let mut lets = HashMap::new();
     let mut assigns = Vec::new();
-    let mut stack = vec![&body.block];
-    while let Some(block) = stack.pop() {
+    for block in all_blocks(body) {
         for stmt in block {
             match &stmt.kind {
                 StmtKind::Let { var, value, .. } => {
                     lets.insert(*var, value);
                 }
                 StmtKind::Assign { var, value } => assigns.push((*var, value)),
-                StmtKind::If {
-                    then_block,
-                    else_block,
-                    ..
-                } => stack.extend([then_block, else_block]),
-                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => stack.push(body),
                 _ => {}
             }
         }

@@ -7,7 +7,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 use syn::BinOp;
 
-use super::walk::written_as_kept;
+use super::walk::{all_blocks, written_as_kept};
 use crate::ir::{Body, Operand, Origin, Stmt, StmtKind, Value, VarId};
 
 /// The assignments that step a location by an integer literal (`idx += 1`, `k = k - 2`), keyed
@@ -20,22 +20,15 @@ use crate::ir::{Body, Operand, Origin, Stmt, StmtKind, Value, VarId};
 pub(crate) fn integer_steps(body: &Body) -> HashMap<usize, TokenStream> {
     let kept = written_as_kept(body);
     let mut out = HashMap::new();
-    let mut stack = vec![&body.block];
-    while let Some(block) = stack.pop() {
+    for block in all_blocks(body) {
         for (i, stmt) in block.iter().enumerate() {
-            match &stmt.kind {
-                StmtKind::Assign { var, value } if i > 0 && !kept.contains(var) => {
-                    if let Some(undo) = step_undo(body, &block[i - 1], *var, value) {
-                        out.insert(stmt as *const Stmt as usize, undo);
-                    }
+            if let StmtKind::Assign { var, value } = &stmt.kind {
+                if i == 0 || kept.contains(var) {
+                    continue;
                 }
-                StmtKind::If {
-                    then_block,
-                    else_block,
-                    ..
-                } => stack.extend([then_block, else_block]),
-                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => stack.push(body),
-                _ => {}
+                if let Some(undo) = step_undo(body, &block[i - 1], *var, value) {
+                    out.insert(stmt as *const Stmt as usize, undo);
+                }
             }
         }
     }

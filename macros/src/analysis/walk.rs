@@ -226,3 +226,25 @@ pub(crate) fn collect_written(block: &[Stmt], out: &mut HashSet<VarId>) {
         }
     }
 }
+
+/// Every block of the body, the top one first and then the blocks of branches and loop bodies
+/// at any depth.
+pub(crate) fn all_blocks(body: &Body) -> Vec<&Block> {
+    let mut out = vec![&body.block];
+    let mut next = 0;
+    while next < out.len() {
+        for stmt in out[next] {
+            match &stmt.kind {
+                StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => out.extend([then_block, else_block]),
+                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => out.push(body),
+                _ => {}
+            }
+        }
+        next += 1;
+    }
+    out
+}

@@ -3,12 +3,13 @@
 //! one is the rule of what is referred to.
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, Storage};
+use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage};
 
 use super::arith::MulRule;
 use super::linalg::{ComponentDivRule, ComponentMulRule, DotRule};
 use super::map::MapRule;
 use crate::tangent::{Accumulate, Tangent};
+use crate::Real;
 
 impl<Rhs: Tangent + ?Sized, L: MulRule<Rhs> + ?Sized> MulRule<Rhs> for &L {
     type Output = L::Output;
@@ -33,6 +34,55 @@ impl<Rhs: Tangent + ?Sized, L: MulRule<Rhs> + ?Sized> MulRule<Rhs> for &L {
         Rhs::Tangent: Accumulate,
     {
         (**self).mul_accumulate_rhs(rhs, d, acc)
+    }
+}
+
+/// `Y = A · B` where `B` is held by reference: an element of a slice of vectors read in a loop
+/// (`for x in xs { w * x }`), which the generated code keeps as the reference it is.
+impl<'b, T, R, K, C, SA, SB> MulRule<&'b Matrix<T, K, C, SB>> for Matrix<T, R, K, SA>
+where
+    T: Real + RealField,
+    R: Dim,
+    K: Dim,
+    C: Dim,
+    SA: Storage<T, R, K>,
+    SB: Storage<T, K, C>,
+    DefaultAllocator: Allocator<R, K> + Allocator<K, C> + Allocator<R, C>,
+{
+    type Output = OMatrix<T, R, C>;
+    #[inline]
+    fn mul_adjoint_lhs(
+        &self,
+        rhs: &&'b Matrix<T, K, C, SB>,
+        d: &OMatrix<T, R, C>,
+    ) -> OMatrix<T, R, K> {
+        MulRule::<Matrix<T, K, C, SB>>::mul_adjoint_lhs(self, *rhs, d)
+    }
+    #[inline]
+    fn mul_adjoint_rhs(
+        &self,
+        rhs: &&'b Matrix<T, K, C, SB>,
+        d: &OMatrix<T, R, C>,
+    ) -> OMatrix<T, K, C> {
+        MulRule::<Matrix<T, K, C, SB>>::mul_adjoint_rhs(self, *rhs, d)
+    }
+    #[inline]
+    fn mul_accumulate_lhs(
+        &self,
+        rhs: &&'b Matrix<T, K, C, SB>,
+        d: &OMatrix<T, R, C>,
+        acc: &mut OMatrix<T, R, K>,
+    ) {
+        MulRule::<Matrix<T, K, C, SB>>::mul_accumulate_lhs(self, *rhs, d, acc)
+    }
+    #[inline]
+    fn mul_accumulate_rhs(
+        &self,
+        rhs: &&'b Matrix<T, K, C, SB>,
+        d: &OMatrix<T, R, C>,
+        acc: &mut OMatrix<T, K, C>,
+    ) {
+        MulRule::<Matrix<T, K, C, SB>>::mul_accumulate_rhs(self, *rhs, d, acc)
     }
 }
 

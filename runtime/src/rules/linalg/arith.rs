@@ -156,55 +156,6 @@ where
     }
 }
 
-/// `Y = A · B` where `B` is held by reference: an element of a slice of vectors read in a loop
-/// (`for x in xs { w * x }`), which the generated code keeps as the reference it is.
-impl<'b, T, R, K, C, SA, SB> MulRule<&'b Matrix<T, K, C, SB>> for Matrix<T, R, K, SA>
-where
-    T: Real + RealField,
-    R: Dim,
-    K: Dim,
-    C: Dim,
-    SA: Storage<T, R, K>,
-    SB: Storage<T, K, C>,
-    DefaultAllocator: Allocator<R, K> + Allocator<K, C> + Allocator<R, C>,
-{
-    type Output = OMatrix<T, R, C>;
-    #[inline]
-    fn mul_adjoint_lhs(
-        &self,
-        rhs: &&'b Matrix<T, K, C, SB>,
-        d: &OMatrix<T, R, C>,
-    ) -> OMatrix<T, R, K> {
-        MulRule::<Matrix<T, K, C, SB>>::mul_adjoint_lhs(self, *rhs, d)
-    }
-    #[inline]
-    fn mul_adjoint_rhs(
-        &self,
-        rhs: &&'b Matrix<T, K, C, SB>,
-        d: &OMatrix<T, R, C>,
-    ) -> OMatrix<T, K, C> {
-        MulRule::<Matrix<T, K, C, SB>>::mul_adjoint_rhs(self, *rhs, d)
-    }
-    #[inline]
-    fn mul_accumulate_lhs(
-        &self,
-        rhs: &&'b Matrix<T, K, C, SB>,
-        d: &OMatrix<T, R, C>,
-        acc: &mut OMatrix<T, R, K>,
-    ) {
-        MulRule::<Matrix<T, K, C, SB>>::mul_accumulate_lhs(self, *rhs, d, acc)
-    }
-    #[inline]
-    fn mul_accumulate_rhs(
-        &self,
-        rhs: &&'b Matrix<T, K, C, SB>,
-        d: &OMatrix<T, R, C>,
-        acc: &mut OMatrix<T, K, C>,
-    ) {
-        MulRule::<Matrix<T, K, C, SB>>::mul_accumulate_rhs(self, *rhs, d, acc)
-    }
-}
-
 // The scalar side of `s * A`, `A * s` and `A / s` is a concrete float: a blanket impl over
 // `T: Real` would also be fine for coherence, but nalgebra itself only multiplies `f32`/`f64`
 // scalars from the left, and concrete impls keep literal types (`2.0 * a`) easy to infer.
