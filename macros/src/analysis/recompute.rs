@@ -8,7 +8,8 @@ use super::activity::Activity;
 use super::numbers::numbers;
 use super::restore::restored_locations;
 use super::walk::{
-    collect_primal_reads, collect_written, defines, may_have_effects, value_inputs, written_as_kept,
+    collect_primal_reads, collect_written, defines, map_captures, may_have_effects, value_inputs,
+    written_as_kept,
 };
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, Value, VarId};
 use crate::parse::Signature;
@@ -183,15 +184,7 @@ fn collect_captures(body: &Body, block: &[crate::ir::Stmt], out: &mut Vec<VarId>
     for stmt in block {
         match &stmt.kind {
             StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
-                if let Value::Method {
-                    kind: MethodKind::Map(index),
-                    ..
-                } = value
-                {
-                    if let Some(closure) = body.closures.get(*index) {
-                        out.extend(closure.captures.iter().map(|(v, _)| *v));
-                    }
-                }
+                out.extend(map_captures(body, value))
             }
             StmtKind::If {
                 then_block,

@@ -31,15 +31,7 @@ pub(crate) fn collect_operand_vars(ir: &Body, block: &Block, out: &mut Vec<VarId
                         .filter_map(|o| o.var()),
                 );
                 // A `map` closure's pullback contributes to what the closure captures.
-                if let Value::Method {
-                    kind: MethodKind::Map(index),
-                    ..
-                } = value
-                {
-                    if let Some(closure) = ir.closures.get(*index) {
-                        out.extend(closure.captures.iter().map(|(v, _)| *v));
-                    }
-                }
+                out.extend(map_captures(ir, value));
             }
             StmtKind::SetIndex { base, value, .. } => {
                 out.push(*base);
@@ -247,4 +239,20 @@ pub(crate) fn all_blocks(body: &Body) -> Vec<&Block> {
         next += 1;
     }
     out
+}
+
+/// What the closure of a `map` value reads from the enclosing function; nothing for any other
+/// value.
+pub(crate) fn map_captures(body: &Body, value: &Value) -> Vec<VarId> {
+    match value {
+        Value::Method {
+            kind: MethodKind::Map(index),
+            ..
+        } => body
+            .closures
+            .get(*index)
+            .map(|closure| closure.captures.iter().map(|(v, _)| *v).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
