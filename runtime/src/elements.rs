@@ -65,7 +65,7 @@ pub trait TangentElement: Tangent<Tangent = Self> + TangentValue + Accumulate + 
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn gradient_shorter_than_buffer(index: usize, len: usize) -> ! {
+pub(crate) fn gradient_shorter_than_buffer(index: usize, len: usize) -> ! {
     panic!("nabla: a buffer's gradient has {len} elements, fewer than the element {index} read")
 }
 

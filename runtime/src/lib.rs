@@ -5,11 +5,13 @@
 //!   the rule (scalar, vector or matrix) that the macro cannot see.
 //! - [`tangent`]: how gradients are stored, zeroed and accumulated.
 //! - [`tape`]: the typed stack that saves values overwritten inside loops and branches.
+//! - [`checkpoint`]: the state a checkpointed loop's iterations start from.
 //! - [`primitives`]: numerically stable functions (`softplus`, `log_sum_exp`, …) with their rules.
 //! - [`optim`]: Adam/AdamW over anything implementing [`Parameters`].
 //! - [`gradcheck`]: a finite-difference gradient check for users.
 //! - `parallel` (feature `rayon`): `par_grad`, data-parallel gradients over chunks of a data set.
 
+pub mod checkpoint;
 pub mod elements;
 pub mod fields;
 pub mod flat;
@@ -38,6 +40,7 @@ pub use stop_gradient::stop_gradient;
 /// Items used by generated code. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::checkpoint::{CheckpointOf, SaveClone, SaveElements};
     pub use crate::elements::{ParameterElement, TangentElement};
     pub use crate::fields::{trained, Forwarding, ParameterField};
     pub use crate::operand::{ByCopy, ByRef, Operand};

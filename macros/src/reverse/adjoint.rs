@@ -7,6 +7,8 @@ use quote::{format_ident, quote, quote_spanned};
 
 use super::tape::Restore;
 use super::{located_at, rt, Generator};
+use crate::analysis::increments::Increment;
+use crate::analysis::invariant_reads::invariant_element_reads;
 use crate::analysis::walk::{collect_operand_vars, defines};
 use crate::ir::{Block, Operand, Stmt, StmtKind, VarId};
 
@@ -227,7 +229,19 @@ impl<'a> Generator<'a> {
                     let d = self.adjoint(*base);
                     let i = self.read_value(index);
                     let taken = quote!(#rt::rules::IndexTakeRule::index_take(&mut #d, #i));
-                    if self.activity.operand_active(value) {
+                    let increment = self.increments.get(&(stmt as *const Stmt as usize));
+                    if let Some(Increment { added, subtracted }) = increment {
+                        // The element's adjoint stays; the added value receives it.
+                        let element = quote!(#rt::rules::IndexAdjointRule::index_adjoint(&#d, #i));
+                        let contribution = if *subtracted {
+                            let e = Ident::new("__d_element", Span::mixed_site());
+                            quote!({ let #e = #element; #rt::rules::SubRule::sub_adjoint_rhs(&#e, &#e, &#e) })
+                        } else {
+                            element
+                        };
+                        let added = added.clone();
+                        out.extend(self.contribute_to(&added, contribution));
+                    } else if self.activity.operand_active(value) {
                         out.extend(self.contribute_to(value, taken));
                     } else {
                         out.extend(quote!(let _ = #taken;));
@@ -275,16 +289,23 @@ impl<'a> Generator<'a> {
             }
             StmtKind::For { var, range, body } => {
                 let mut out = self.zero_adjoints_used_in(&[body]);
+                let (take, add_back) = self.promote_invariant_reads(*var, body);
                 self.loop_depth += 1;
                 let body_tokens = self.reverse_block(body, true);
                 self.loop_depth -= 1;
+                for (buffer, _) in &take {
+                    self.promoted.remove(buffer);
+                }
                 if body_tokens.is_empty() {
                     return out;
                 }
                 let ident = self.ident(*var).clone();
                 let range = self.read_value(range);
+                let take = take.into_iter().map(|(_, tokens)| tokens);
                 out.extend(quote_spanned! {span=>
+                    #(#take)*
                     for #ident in ::core::iter::Iterator::rev(#range) { #body_tokens }
+                    #add_back
                 });
                 out
             }
@@ -332,6 +353,45 @@ impl<'a> Generator<'a> {
 
     /// Adjoints of values from outside `blocks` that receive contributions inside them start at
     /// zero before the blocks' reverse: a branch or a loop that runs no time contributes nothing.
+    /// The adjoint elements a reverse loop accumulates in variables of their own (see
+    /// `analysis::invariant_reads`): for each buffer, the statement that takes the element out
+    /// before the loop, and the statements that add them back after it. The buffers are
+    /// recorded in `promoted` until the loop's body is generated.
+    fn promote_invariant_reads(
+        &mut self,
+        counter: VarId,
+        body: &Block,
+    ) -> (Vec<(VarId, TokenStream)>, TokenStream) {
+        let rt = rt();
+        let mut take = Vec::new();
+        let mut add_back = TokenStream::new();
+        // A gradient that may be shorter than its buffer has no element to take out.
+        if self.lengths_may_drift() {
+            return (take, add_back);
+        }
+        for (buffer, index) in invariant_element_reads(self.body, counter, body) {
+            if !self.activity.is_active(buffer)
+                || !self.declared.contains(&buffer)
+                || self.is_slot(buffer)
+                || self.promoted.contains_key(&buffer)
+            {
+                continue;
+            }
+            let d = self.adjoint(buffer);
+            let element = format_ident!("__element{}", buffer.0, span = Span::mixed_site());
+            let i = self.read_value(&Operand::Var(index));
+            take.push((
+                buffer,
+                quote!(let mut #element = #rt::rules::IndexRule::index_take_held(&mut #d, #i);),
+            ));
+            add_back.extend(
+                quote!(#rt::rules::IndexRule::index_accumulate_held(&mut #d, #i, #element);),
+            );
+            self.promoted.insert(buffer, element);
+        }
+        (take, add_back)
+    }
+
     fn zero_adjoints_used_in(&mut self, blocks: &[&Block]) -> TokenStream {
         let rt = rt();
         let mut used = Vec::new();

@@ -2,10 +2,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::Generator;
+use super::{rt, Generator};
 use crate::analysis::walk::{collect_primal_reads, collect_written, defines};
 use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
 
@@ -90,13 +90,26 @@ impl<'a> Generator<'a> {
     pub(super) fn checkpoint_save(&mut self, body: &Block) -> TokenStream {
         let mut out = TokenStream::new();
         self.loop_depth += 1;
+        let rt = rt();
         for v in self.checkpoint_vars(body) {
-            let tape = self.new_tape(format!("__checkpoint_v{}", v.0));
+            let store = self.checkpoint_store(v);
             let ident = self.ident(v).clone();
-            out.extend(quote!(#tape.push(::core::clone::Clone::clone(&#ident));));
+            out.extend(quote!((&#rt::CheckpointOf(&#ident)).save(&mut #store);));
         }
         self.loop_depth -= 1;
         out
+    }
+
+    /// Where the checkpoints of `v` are kept: a store whose type the runtime chooses from `v`'s
+    /// (see `nabla_runtime::checkpoint`), so it is declared by `Default::default()`.
+    fn checkpoint_store(&mut self, v: VarId) -> Ident {
+        let name = format!("__checkpoint_v{}", v.0);
+        let ident = Ident::new(&name, Span::mixed_site());
+        self.tapes.insert(
+            name,
+            quote!(let mut #ident = ::core::default::Default::default();),
+        );
+        ident
     }
 
     /// One reverse iteration of a checkpointed loop: restore, run forward with tapes, reverse.
@@ -104,9 +117,9 @@ impl<'a> Generator<'a> {
         let mut restore = TokenStream::new();
         self.loop_depth += 1;
         for v in self.checkpoint_vars(body).into_iter().rev() {
-            let tape = self.new_tape(format!("__checkpoint_v{}", v.0));
+            let store = self.checkpoint_store(v);
             let ident = self.ident(v).clone();
-            restore.extend(quote!(#ident = #tape.pop();));
+            restore.extend(quote!(#store.restore_into(&mut #ident);));
         }
         // The rerun reads what the iteration read when it first ran. The variables the body
         // overwrites are restored from the checkpoint; any other variable from outside that

@@ -24,6 +24,7 @@ use crate::ir::{Body, Operand, Origin, Value, VarId};
 use crate::parse::Signature;
 
 use crate::analysis::buffers::{assigned_once, maybe_unassigned, reassigned_buffers};
+use crate::analysis::increments::{element_increments, Increment};
 use crate::analysis::recompute::recomputable;
 use crate::analysis::steps::integer_steps;
 use crate::analysis::walk::{value_inputs, written_as_kept};
@@ -125,6 +126,11 @@ struct Generator<'a> {
     /// Assignments that step an integer location by a literal (`idx += 1`), by statement
     /// address, with the operation that undoes each (see `analysis::steps`).
     integer_steps: HashMap<usize, TokenStream>,
+    /// The element writes reversed as increments (see `analysis::increments`).
+    increments: HashMap<usize, Increment>,
+    /// Buffers whose element adjoint a reverse loop accumulates in a variable of its own:
+    /// the buffer, the variable (see `analysis::invariant_reads`).
+    promoted: HashMap<VarId, Ident>,
     /// Locations declared without a value that some path leaves unassigned (see
     /// `analysis::buffers::maybe_unassigned`).
     maybe_unassigned: HashSet<VarId>,
@@ -186,6 +192,8 @@ impl<'a> Generator<'a> {
                 .iter()
                 .any(|v| body.var(*v).is_location),
             integer_steps: integer_steps(body),
+            increments: element_increments(body),
+            promoted: HashMap::new(),
             recomputed: recomputation.values,
             recompute_before: recomputation.before,
             slots: slots::find_slots(body, activity),
@@ -276,7 +284,7 @@ impl<'a> Generator<'a> {
         Sweeps {
             body: quote! {
                 #[allow(unused_imports)]
-                use #rt::{ByCopy as _, ByRef as _, TupleField0 as _, TupleField1 as _, TupleField2 as _, TupleField3 as _};
+                use #rt::{ByCopy as _, ByRef as _, SaveElements as _, SaveClone as _, TupleField0 as _, TupleField1 as _, TupleField2 as _, TupleField3 as _};
                 #(#tapes)*
                 #lengths
                 #forward

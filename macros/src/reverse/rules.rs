@@ -284,7 +284,9 @@ impl<'a> Generator<'a> {
                 // parameter, and once is enough).
                 let local = !matches!(self.body.var(b).origin, crate::ir::Origin::Param(_));
                 let at = |call: TokenStream| if local { located_at(call, span) } else { call };
-                if self.lengths_may_drift() {
+                if let Some(element) = self.promoted.get(&b) {
+                    quote!(#rt::Accumulate::accumulate(&mut #element, #d);)
+                } else if self.lengths_may_drift() {
                     self.add_into(b, |acc| {
                         at(quote!(#rules::IndexRule::index_accumulate(#acc, #i, #d);))
                     })

@@ -6,7 +6,7 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
-use crate::elements::TangentElement;
+use crate::elements::{gradient_shorter_than_buffer, TangentElement};
 use crate::Real;
 
 /// Scatter-adds the cotangent of an element read into the gradient of the container.
@@ -24,6 +24,12 @@ pub trait IndexRule<I> {
     fn index_accumulate_held(&mut self, index: I, d: Self::Elem) {
         self.index_accumulate(index, d);
     }
+
+    /// Takes the adjoint of an element the gradient holds out, leaving a zero of its shape.
+    /// A reverse loop that reads one element of a buffer only (`x[i]` in a loop over `j`)
+    /// accumulates that element's adjoint in a variable of its own, which stays in a register,
+    /// and adds it back after the loop with [`index_accumulate_held`](Self::index_accumulate_held).
+    fn index_take_held(&mut self, index: I) -> Self::Elem;
 }
 
 /// Takes the adjoint of one element out, leaving zero: the element is being overwritten
@@ -36,6 +42,13 @@ pub trait IndexRule<I> {
 )]
 pub trait IndexTakeRule<I>: IndexRule<I> {
     fn index_take(&mut self, index: I) -> Self::Elem;
+}
+
+/// The adjoint of one element, left in place: the reverse of `buf[i] += v` (and `-=`), which
+/// passes the element's adjoint on to `v` and keeps it for the element's old value, where
+/// taking it out and adding it back would go through memory twice.
+pub trait IndexAdjointRule<I>: IndexRule<I> {
+    fn index_adjoint(&self, index: I) -> Self::Elem;
 }
 
 /// The gradient of a local buffer may be shorter than the buffer was at the element read: the
@@ -51,6 +64,17 @@ impl<T: TangentElement> IndexRule<usize> for Vec<T> {
     fn index_accumulate_held(&mut self, index: usize, d: T) {
         T::add_held_element(self, index, d);
     }
+    #[inline(always)]
+    fn index_take_held(&mut self, index: usize) -> T {
+        let length = self.len();
+        match self.get_mut(index) {
+            Some(element) => {
+                let zero = element.zeroed();
+                core::mem::replace(element, zero)
+            }
+            None => gradient_shorter_than_buffer(index, length),
+        }
+    }
 }
 
 impl<T: Real> IndexTakeRule<usize> for Vec<T> {
@@ -63,6 +87,13 @@ impl<T: Real> IndexTakeRule<usize> for Vec<T> {
     }
 }
 
+impl<T: Real> IndexAdjointRule<usize> for Vec<T> {
+    #[inline(always)]
+    fn index_adjoint(&self, index: usize) -> T {
+        self.get(index).copied().unwrap_or(T::ZERO)
+    }
+}
+
 /// Arrays and matrices read and overwrite their elements alike.
 macro_rules! impl_fixed_container {
     ([$($generics:tt)*] $container:ty, $index:ty $(, where $($bounds:tt)*)?) => {
@@ -72,12 +103,23 @@ macro_rules! impl_fixed_container {
             fn index_accumulate(&mut self, index: $index, d: T) {
                 self[index] += d;
             }
+            #[inline(always)]
+            fn index_take_held(&mut self, index: $index) -> T {
+                core::mem::replace(&mut self[index], T::ZERO)
+            }
         }
 
         impl<$($generics)*> IndexTakeRule<$index> for $container $(where $($bounds)*)? {
             #[inline(always)]
             fn index_take(&mut self, index: $index) -> T {
                 core::mem::replace(&mut self[index], T::ZERO)
+            }
+        }
+
+        impl<$($generics)*> IndexAdjointRule<$index> for $container $(where $($bounds)*)? {
+            #[inline(always)]
+            fn index_adjoint(&self, index: $index) -> T {
+                self[index]
             }
         }
     };
@@ -90,6 +132,11 @@ impl<T: TangentElement, const N: usize> IndexRule<usize> for [T; N] {
     fn index_accumulate(&mut self, index: usize, d: T) {
         self[index].accumulate(d);
     }
+    #[inline(always)]
+    fn index_take_held(&mut self, index: usize) -> T {
+        let zero = self[index].zeroed();
+        core::mem::replace(&mut self[index], zero)
+    }
 }
 
 /// Overwriting a row of an array of arrays (`k[1] = [a, b]`) takes the row's gradient.
@@ -98,6 +145,13 @@ impl<T: TangentElement, const N: usize> IndexTakeRule<usize> for [T; N] {
     fn index_take(&mut self, index: usize) -> T {
         let zero = self[index].zeroed();
         core::mem::replace(&mut self[index], zero)
+    }
+}
+
+impl<T: TangentElement + Clone, const N: usize> IndexAdjointRule<usize> for [T; N] {
+    #[inline(always)]
+    fn index_adjoint(&self, index: usize) -> T {
+        self[index].clone()
     }
 }
 impl_fixed_container!(
@@ -122,6 +176,45 @@ mod tests {
         assert_eq!(g.index_take(7), 0.0);
         assert_eq!(g.index_take(2), 0.5);
         assert_eq!(g, vec![1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn an_element_adjoint_is_read_and_left_in_place() {
+        let g = vec![1.0f64, 2.5];
+        assert_eq!(g.index_adjoint(1), 2.5);
+        assert_eq!(
+            g.index_adjoint(4),
+            0.0,
+            "past a shorter gradient's end: zero"
+        );
+        assert_eq!(g, vec![1.0, 2.5]);
+        let rows = [[1.0f32, 2.0], [3.0, 4.0]];
+        assert_eq!(rows.index_adjoint(1), [3.0, 4.0]);
+        let m = Matrix2::new(0.0f64, 3.0, 0.0, 1.0);
+        assert_eq!(m.index_adjoint((0, 1)), 3.0);
+        assert_eq!(m.index_adjoint(3), 1.0);
+    }
+
+    #[test]
+    fn a_held_element_is_taken_out_and_added_back() {
+        let mut g = vec![1.0f64, 2.0];
+        let mut total = g.index_take_held(1);
+        assert_eq!(g, vec![1.0, 0.0]);
+        total += 0.5;
+        g.index_accumulate_held(1, total);
+        assert_eq!(g, vec![1.0, 2.5]);
+        let mut rows = [[1.0f32, 2.0], [3.0, 4.0]];
+        assert_eq!(rows.index_take_held(0), [1.0, 2.0]);
+        assert_eq!(rows, [[0.0, 0.0], [3.0, 4.0]]);
+        let mut m = Matrix2::new(0.0f64, 3.0, 0.0, 1.0);
+        assert_eq!(m.index_take_held((0, 1)), 3.0);
+        assert_eq!(m, Matrix2::new(0.0, 0.0, 0.0, 1.0));
+    }
+
+    #[test]
+    #[should_panic(expected = "fewer than the element 3 read")]
+    fn a_held_element_taken_past_the_end_is_a_generator_bug() {
+        vec![1.0f64].index_take_held(3);
     }
 
     #[test]

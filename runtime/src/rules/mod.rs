@@ -19,7 +19,10 @@ pub mod scalar;
 
 pub use arith::{AddRule, DivRule, MulRule, NegRule, SubRule};
 pub use cast::CastRule;
-pub use index::{push_adjoint, push_adjoint_at, IndexRule, IndexTakeRule, NewRule, PushedElement};
+pub use index::{
+    push_adjoint, push_adjoint_at, IndexAdjointRule, IndexRule, IndexTakeRule, NewRule,
+    PushedElement,
+};
 pub use linalg::{
     AddScalarRule, AmaxRule, AminRule, CholeskyFactorRule, CholeskyLRule, CholeskySolveRule,
     ColumnRule, ComponentDivRule, ComponentMulRule, CrossRule, DeterminantRule, DotRule,

@@ -1,0 +1,201 @@
+//! How the reverse sweep accumulates into buffers' adjoints: an element increment
+//! (`buf[i] += v`, `buf[i] -= v`) passes the element's adjoint on to `v` and leaves it in place,
+//! and a loop that reads a buffer at one element only (`x[i]` in a loop over `j`) accumulates
+//! that element's adjoint in a variable of its own. Each against central finite differences,
+//! with the patterns that must not be taken for either.
+#![allow(clippy::needless_range_loop, clippy::assign_op_pattern)] // written as users write them
+
+use nabla::{check_gradient, differentiable};
+use nalgebra::{DMatrix, DVector};
+
+const W: [f64; 6] = [0.7, -1.3, 0.4, 1.1, 0.9, -0.6];
+
+fn check(f: impl Fn(&[f64]) -> f64, grad: impl Fn(&[f64]) -> (f64, Vec<f64>), what: &str) {
+    for w in [W, [1.5, 0.2, -0.8, 0.3, -1.1, 0.5]] {
+        let (value, g) = grad(&w);
+        assert_eq!(value, f(&w), "{what}: value");
+        assert_eq!(g.len(), w.len(), "{what}: gradient length");
+        check_gradient(&f, &w, &g).assert_below(1e-7);
+    }
+}
+
+/// Increments of both signs into a scratch buffer that later reads need restored.
+#[differentiable]
+fn running_increments(w: &[f64]) -> f64 {
+    let mut acc = vec![0.5; 4];
+    for i in 0..3 {
+        for j in 1..4 {
+            acc[j] += w[i] * acc[j - 1];
+            acc[j - 1] -= w[i + 3] * acc[j];
+        }
+    }
+    acc[0] * acc[3] + acc[1] * acc[2]
+}
+
+/// An element incremented by itself doubles, and its adjoint doubles with it.
+#[differentiable]
+fn incremented_by_itself(w: &[f64]) -> f64 {
+    let mut b = w.to_vec();
+    for i in 0..b.len() {
+        b[i] += b[i];
+        b[i] -= w[i] * b[i];
+    }
+    b.iter().map(|v| v * v).sum::<f64>()
+}
+
+/// Increments in branches, of a matrix element and of an array element.
+#[differentiable]
+fn increments_in_branches(w: &[f64]) -> f64 {
+    let mut m = DMatrix::from_element(2, 2, 0.25);
+    let mut a = [1.0, -1.0, 0.5];
+    for k in 0..w.len() {
+        if w[k] > 0.0 {
+            m[(k % 2, 1)] += w[k] * a[k % 3];
+        } else {
+            a[k % 3] -= w[k] * m[(0, k % 2)];
+        }
+    }
+    m.sum() * a[0] + a[1] * a[2]
+}
+
+/// A value that reads the element before it is incremented keeps its own adjoint.
+#[differentiable]
+fn element_read_also_elsewhere(w: &[f64]) -> f64 {
+    let mut v = vec![1.0; 3];
+    let mut s = 0.0;
+    for i in 0..3 {
+        let old = v[i];
+        v[i] += w[i] * old;
+        s += old * w[i + 3];
+    }
+    s + v[0] * v[1] * v[2]
+}
+
+#[test]
+fn element_increments_match_finite_differences() {
+    check(running_increments, running_increments_grad, "running");
+    check(
+        incremented_by_itself,
+        incremented_by_itself_grad,
+        "by itself",
+    );
+    check(
+        increments_in_branches,
+        increments_in_branches_grad,
+        "branches",
+    );
+    check(
+        element_read_also_elsewhere,
+        element_read_also_elsewhere_grad,
+        "read",
+    );
+}
+
+/// ADBench's GMM in miniature: `x[i]` read in the loop over `j`, in a local buffer and in a
+/// parameter, with one index also read after the loop.
+#[differentiable]
+fn triangle_of_products(w: &[f64]) -> f64 {
+    let x: Vec<f64> = w.iter().map(|v| v * 0.5 + 1.0).collect();
+    let y: Vec<f64> = w.iter().map(|v| v * v).collect();
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        for j in (i + 1)..w.len() {
+            s += x[i] * w[j] + w[i] * y[j] * x[i];
+        }
+        s += x[i];
+    }
+    s
+}
+
+/// The same element read in loops nested three deep: the outer of the inner loops holds it.
+#[differentiable]
+fn nested_invariant_reads(w: &[f64]) -> f64 {
+    let x = w.to_vec();
+    let mut s = 0.0;
+    for i in 0..3 {
+        for j in 0..3 {
+            for k in 0..2 {
+                s += x[i] * w[j + 3] * w[k];
+            }
+        }
+    }
+    s
+}
+
+/// An index that is a location, stepped between the loops that read it.
+#[differentiable]
+fn stepped_invariant_index(w: &[f64]) -> f64 {
+    let x: Vec<f64> = w.iter().map(|v| v.sin()).collect();
+    let mut p = 0;
+    let mut s = 0.0;
+    for _ in 0..3 {
+        for j in 0..w.len() {
+            s += x[p] * x[p] * w[j];
+        }
+        p += 2;
+    }
+    s
+}
+
+/// Not taken for an invariant read: the buffer is written in the loop, or read at the counter
+/// too, or the index changes in the loop.
+#[differentiable]
+fn reads_that_vary(w: &[f64]) -> f64 {
+    let mut x = w.to_vec();
+    let mut s = 0.0;
+    let mut q = 0;
+    for i in 0..3 {
+        for j in 0..3 {
+            s += x[i] * x[j + 3];
+            x[j + 3] = x[j + 3] * 0.5 + w[i];
+            s += x[q % 6] * w[j];
+            q += 1;
+        }
+    }
+    s
+}
+
+#[test]
+fn invariant_element_reads_match_finite_differences() {
+    check(triangle_of_products, triangle_of_products_grad, "triangle");
+    check(
+        nested_invariant_reads,
+        nested_invariant_reads_grad,
+        "nested",
+    );
+    check(
+        stepped_invariant_index,
+        stepped_invariant_index_grad,
+        "stepped index",
+    );
+    check(reads_that_vary, reads_that_vary_grad, "varying reads");
+}
+
+/// Rows of a slice of arrays read at the outer loop's index, beside rows of data.
+#[differentiable]
+fn rows_read_in_inner_loops(rows: &[[f64; 2]], #[no_grad] vectors: &[DVector<f64>]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..rows.len() {
+        for j in 0..2 {
+            s += rows[i][j] * vectors[i][j] * (j as f64 + 1.0);
+        }
+    }
+    s
+}
+
+#[test]
+fn invariant_rows_match_finite_differences() {
+    let rows = [[0.3, -0.7], [1.2, 0.4]];
+    let vectors = [
+        DVector::from_vec(vec![0.5, 2.0]),
+        DVector::from_vec(vec![-1.0, 0.25]),
+    ];
+    let (value, d_rows) = rows_read_in_inner_loops_grad(&rows, &vectors);
+    assert_eq!(value, rows_read_in_inner_loops(&rows, &vectors));
+    for i in 0..2 {
+        for j in 0..2 {
+            let weight = j as f64 + 1.0;
+            assert!((d_rows[i][j] - vectors[i][j] * weight).abs() < 1e-12);
+        }
+    }
+}
