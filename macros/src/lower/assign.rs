@@ -58,13 +58,18 @@ impl Lowerer<'_> {
             if matches!(target, Expr::Infer(_)) {
                 continue;
             }
-            self.lower_assign(target, |_, _| Value::Use(value), span);
+            self.lower_assign(target, false, |_, _| Value::Use(value), span);
         }
     }
 
+    /// Lowers an assignment to `left` of the value `value_of` builds from the current value of
+    /// `left`, which is read only where `reads_current` says the value needs it (`+=` does, `=`
+    /// does not: an element read that nothing uses still costs its bounds check, and it would
+    /// count as a read of the old element for the analyses).
     pub(super) fn lower_assign(
         &mut self,
         left: &Expr,
+        reads_current: bool,
         value_of: impl FnOnce(&mut Self, Option<Operand>) -> Value,
         span: Span,
     ) {
@@ -138,12 +143,14 @@ impl Lowerer<'_> {
                     return;
                 };
                 let idx = self.lower_expr(&index.index);
-                let current = Value::Index {
-                    base: Operand::Var(base),
-                    index: idx.clone(),
-                };
-                let current = self.operand_of(current, left.span());
-                let value = value_of(self, Some(current));
+                let current = reads_current.then(|| {
+                    let current = Value::Index {
+                        base: Operand::Var(base),
+                        index: idx.clone(),
+                    };
+                    self.operand_of(current, left.span())
+                });
+                let value = value_of(self, current);
                 let value = self.operand_of(value, span);
                 self.push(
                     StmtKind::SetIndex {
@@ -154,17 +161,19 @@ impl Lowerer<'_> {
                     span,
                 );
             }
-            Expr::Paren(p) => self.lower_assign(&p.expr, value_of, span),
+            Expr::Paren(p) => self.lower_assign(&p.expr, reads_current, value_of, span),
             Expr::Unary(u)
                 if matches!(u.op, syn::UnOp::Deref(_)) && self.place_of(&u.expr).is_some() =>
             {
                 let (base, index) = self.place_of(&u.expr).unwrap_or((VarId(0), VarId(0)));
-                let current = Value::Index {
-                    base: Operand::Var(base),
-                    index: Operand::Var(index),
-                };
-                let current = self.operand_of(current, left.span());
-                let value = value_of(self, Some(current));
+                let current = reads_current.then(|| {
+                    let current = Value::Index {
+                        base: Operand::Var(base),
+                        index: Operand::Var(index),
+                    };
+                    self.operand_of(current, left.span())
+                });
+                let value = value_of(self, current);
                 let value = self.operand_of(value, span);
                 self.push(
                     StmtKind::SetIndex {

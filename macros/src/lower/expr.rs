@@ -139,6 +139,7 @@ impl Lowerer<'_> {
                 let rhs_expr = &*b.right;
                 self.lower_assign(
                     &b.left,
+                    true,
                     |this, current| {
                         let rhs = this.lower_expr(rhs_expr);
                         let lhs = current.unwrap_or(Operand::Const(quote!(())));
@@ -310,6 +311,7 @@ impl Lowerer<'_> {
                 let rhs_expr = &*a.right;
                 self.lower_assign(
                     &a.left,
+                    false,
                     |this, _| Value::Use(this.lower_expr(rhs_expr)),
                     span,
                 );
