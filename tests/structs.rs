@@ -255,6 +255,51 @@ fn counted(t: &Tagged) -> f64 {
     t.x * next as f64
 }
 
+#[differentiable]
+fn power_of(x: f64, #[no_grad] n: usize) -> f64 {
+    x.powi(n as i32)
+}
+
+#[differentiable]
+fn scaled_by(x: f64, #[no_grad] s: f64) -> f64 {
+    x * s
+}
+
+/// `#[no_grad]` fields passed on to parameters that take no gradient: data to data.
+#[differentiable]
+fn tagged_through_calls(t: &Tagged) -> f64 {
+    power_of(t.x, t.count) + scaled_by(t.x, t.e)
+}
+
+impl Tagged {
+    #[differentiable]
+    fn through_calls(&self, y: f64) -> f64 {
+        power_of(self.x * y, self.count) + scaled_by(y, self.e)
+    }
+}
+
+#[test]
+fn no_grad_fields_pass_on_to_parameters_that_take_none() {
+    let t = Tagged {
+        x: 1.5,
+        e: 0.25,
+        count: 3,
+    };
+    let (value, g) = tagged_through_calls_grad(&t);
+    assert_eq!(value, tagged_through_calls(&t));
+    assert!((g.x - (3.0 * 1.5 * 1.5 + 0.25)).abs() < 1e-12);
+    assert_eq!(
+        (g.e, g.count),
+        (0.25, 3),
+        "`#[no_grad]` fields hold their values"
+    );
+    let (value, (g, dy)) = t.through_calls_grad(2.0);
+    assert_eq!(value, t.through_calls(2.0));
+    // (x y)^3 + y e: d/dx = 3 x^2 y^3, d/dy = 3 x^3 y^2 + e.
+    assert!((g.x - 3.0 * 1.5 * 1.5 * 8.0).abs() < 1e-12);
+    assert!((dy - (3.0 * 1.5f64.powi(3) * 4.0 + 0.25)).abs() < 1e-12);
+}
+
 #[test]
 fn no_grad_fields_carry_no_gradient() {
     // d/dk of `t.x + t.e` where `e` holds a value with its gradient stopped: 1.

@@ -197,10 +197,12 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
 /// The methods through which differentiable code reaches one field of a gradient value, as
 /// visible as the field itself: `__nabla_slot_F` lends the field to add a read's cotangent into,
-/// `__nabla_add_F` adds one, and `__nabla_part_F` takes the field's part out of a struct
+/// `__nabla_add_F` adds one, `__nabla_call_F` says where the gradient a call returns for the
+/// field passed as an argument goes, and `__nabla_part_F` takes the field's part out of a struct
 /// literal's cotangent. For a `#[no_grad]` field, whose place in a gradient value holds the
 /// field's value and no gradient, the first lends nothing, the second ignores what it is given,
-/// and the third gives `NoGradientField`, which is no gradient: storing a value that carries
+/// the third drops what a call gives (which may be `()`: data passed to a parameter that takes
+/// none), and the last gives `NoGradientField`, which is no gradient: storing a value that carries
 /// gradient in a `#[no_grad]` field is a compile error at the literal. The macro cannot see
 /// which fields are trained; these let rustc decide.
 fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
@@ -212,8 +214,13 @@ fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
     let add = quote::format_ident!("__nabla_add_{}", suffix);
     let part = quote::format_ident!("__nabla_part_{}", suffix);
     let slot = quote::format_ident!("__nabla_slot_{}", suffix);
+    let call = quote::format_ident!("__nabla_call_{}", suffix);
     if field.trained {
         quote! {
+            #[inline(always)]
+            #vis fn #call(&mut self) -> #rt::TrainedCall<'_, #ty> {
+                #rt::TrainedCall(&mut self.#member)
+            }
             #[inline(always)]
             #vis fn #slot(&mut self) -> ::core::option::Option<&mut #ty> {
                 ::core::option::Option::Some(&mut self.#member)
@@ -250,6 +257,10 @@ fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
             #slot_fn
             #[inline(always)]
             #vis fn #add<__D>(&mut self, _contribution: __D) {}
+            #[inline(always)]
+            #vis fn #call(&mut self) -> #rt::DataCall {
+                #rt::DataCall
+            }
             #[inline(always)]
             #vis fn #part(&mut self) -> #rt::NoGradientField {
                 #rt::NoGradientField

@@ -93,6 +93,67 @@ pub fn gradient_from_call<G: CallGradient>(gradient: G) -> G {
     gradient
 }
 
+/// Where the gradient a called function returns for an argument that is a field of a model
+/// (`f(self.w)`) goes: the field's gradient, through what `#[derive(Parameters)]` generates for
+/// the field (`__nabla_call_w`): a [`TrainedCall`] for a trained field, a [`DataCall`] for a
+/// `#[no_grad]` one. A trained field takes a gradient of its own type, and the `()` of a
+/// parameter that takes none is an error at the call, as for [`CallGradient`]; a `#[no_grad]`
+/// field takes anything and keeps nothing, so data passed on to a parameter that takes none is
+/// fine.
+#[diagnostic::on_unimplemented(
+    message = "an argument that carries gradient is passed to a parameter that takes none",
+    label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
+    note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, let the called function take it with gradient, or mark the field `#[no_grad]` if it is data"
+)]
+pub trait CallSink<G> {
+    fn take(self, gradient: G);
+}
+
+/// The gradient of a trained field, lent to receive a call's gradient for it.
+pub struct TrainedCall<'a, F>(pub &'a mut F);
+
+/// A `#[no_grad]` field passed to a call: the call's gradient for it is dropped.
+pub struct DataCall;
+
+// Generic in the gradient, so that a `()` is reported in the words of `FieldGradientOf`
+// rather than as a mismatch with the field's type.
+#[diagnostic::do_not_recommend]
+impl<F: Accumulate, G: FieldGradientOf<F>> CallSink<G> for TrainedCall<'_, F> {
+    #[inline(always)]
+    fn take(self, gradient: G) {
+        self.0.accumulate(gradient.into_field());
+    }
+}
+
+/// A gradient for a trained field of type `F`: one of `F`'s own type.
+#[diagnostic::on_unimplemented(
+    message = "an argument that carries gradient is passed to a parameter that takes none",
+    label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
+    note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, let the called function take it with gradient, or mark the field `#[no_grad]` if it is data"
+)]
+pub trait FieldGradientOf<F> {
+    fn into_field(self) -> F;
+}
+
+impl<F: TangentValue> FieldGradientOf<F> for F {
+    #[inline(always)]
+    fn into_field(self) -> F {
+        self
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<G> CallSink<G> for DataCall {
+    #[inline(always)]
+    fn take(self, _gradient: G) {}
+}
+
+/// Sends a call's gradient for a field argument where it goes (see [`CallSink`]).
+#[inline(always)]
+pub fn add_call_gradient<S: CallSink<G>, G>(sink: S, gradient: G) {
+    sink.take(gradient);
+}
+
 /// Adds a contribution into the field of a gradient value it belongs to. The slot's type is the
 /// contribution's: a `#[no_grad]` field lends no slot, and its type is then inferred from here.
 #[inline(always)]
@@ -358,7 +419,7 @@ impl_tuple!(A 0, B 1, C 2, D 3);
 /// `pair.0` adds into `d_pair.__nabla_add_0(..)`. Structs deriving `Parameters` have inherent
 /// methods of the same names (which also know their `#[no_grad]` fields); these are the tuples'.
 macro_rules! tuple_field {
-    ($trait:ident $method:ident $slot:ident $idx:tt: $($tuple:ident)+ => $field:ident) => {
+    ($trait:ident $method:ident $slot:ident $call:ident $idx:tt: $($tuple:ident)+ => $field:ident) => {
         impl<$($tuple: Accumulate),+> $trait for ($($tuple,)+) {
             type Field = $field;
             #[inline(always)]
@@ -369,34 +430,40 @@ macro_rules! tuple_field {
             fn $slot(&mut self) -> Option<&mut $field> {
                 Some(&mut self.$idx)
             }
+            #[inline(always)]
+            fn $call(&mut self) -> TrainedCall<'_, $field> {
+                TrainedCall(&mut self.$idx)
+            }
         }
     };
 }
 
 macro_rules! tuple_field_trait {
-    ($trait:ident $method:ident $slot:ident) => {
+    ($trait:ident $method:ident $slot:ident $call:ident) => {
         #[doc(hidden)]
         pub trait $trait {
             type Field;
             fn $method(&mut self, contribution: Self::Field);
             fn $slot(&mut self) -> Option<&mut Self::Field>;
+            /// Where a call's gradient for this element, passed as an argument, goes.
+            fn $call(&mut self) -> TrainedCall<'_, Self::Field>;
         }
     };
 }
 
-tuple_field_trait!(TupleField0 __nabla_add_0 __nabla_slot_0);
-tuple_field_trait!(TupleField1 __nabla_add_1 __nabla_slot_1);
-tuple_field_trait!(TupleField2 __nabla_add_2 __nabla_slot_2);
-tuple_field_trait!(TupleField3 __nabla_add_3 __nabla_slot_3);
-tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 0: A B => A);
-tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 1: A B => B);
-tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 0: A B C => A);
-tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 1: A B C => B);
-tuple_field!(TupleField2 __nabla_add_2 __nabla_slot_2 2: A B C => C);
-tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 0: A B C D => A);
-tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 1: A B C D => B);
-tuple_field!(TupleField2 __nabla_add_2 __nabla_slot_2 2: A B C D => C);
-tuple_field!(TupleField3 __nabla_add_3 __nabla_slot_3 3: A B C D => D);
+tuple_field_trait!(TupleField0 __nabla_add_0 __nabla_slot_0 __nabla_call_0);
+tuple_field_trait!(TupleField1 __nabla_add_1 __nabla_slot_1 __nabla_call_1);
+tuple_field_trait!(TupleField2 __nabla_add_2 __nabla_slot_2 __nabla_call_2);
+tuple_field_trait!(TupleField3 __nabla_add_3 __nabla_slot_3 __nabla_call_3);
+tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 __nabla_call_0 0: A B => A);
+tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 __nabla_call_1 1: A B => B);
+tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 __nabla_call_0 0: A B C => A);
+tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 __nabla_call_1 1: A B C => B);
+tuple_field!(TupleField2 __nabla_add_2 __nabla_slot_2 __nabla_call_2 2: A B C => C);
+tuple_field!(TupleField0 __nabla_add_0 __nabla_slot_0 __nabla_call_0 0: A B C D => A);
+tuple_field!(TupleField1 __nabla_add_1 __nabla_slot_1 __nabla_call_1 1: A B C D => B);
+tuple_field!(TupleField2 __nabla_add_2 __nabla_slot_2 __nabla_call_2 2: A B C D => C);
+tuple_field!(TupleField3 __nabla_add_3 __nabla_slot_3 __nabla_call_3 3: A B C D => D);
 
 /// The gradient of a value that carries none (an integer field of a model, cast to a float):
 /// adding it changes nothing.

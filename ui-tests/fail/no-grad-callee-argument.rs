@@ -11,6 +11,26 @@ fn energy(p: f64, m: f64) -> f64 {
     kinetic(p, m) + m
 }
 
+#[derive(nabla::Parameters)]
+struct Particle {
+    mass: f64,
+    #[no_grad]
+    charge: f64,
+}
+
+impl Particle {
+    // A `#[no_grad]` field passed on as data is fine (`charge`); the trained `mass` is not.
+    #[differentiable]
+    fn energy(&self, p: f64) -> f64 {
+        kinetic(p, self.mass) + kinetic(p, self.charge)
+    }
+}
+
 fn main() {
     let _ = energy_grad(1.0, 2.0);
+    let particle = Particle {
+        mass: 2.0,
+        charge: 1.0,
+    };
+    let _ = particle.energy_grad(1.0);
 }

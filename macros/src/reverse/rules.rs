@@ -404,10 +404,21 @@ impl Generator<'_> {
             if !self.activity.operand_active(a) {
                 continue;
             }
+            let g_here = Ident::new("__g", Span::mixed_site().located_at(span));
+            // A field of a model goes straight into the field's gradient, which knows whether
+            // the field is trained.
+            if let Some(v) = a.var().filter(|v| self.is_slot(*v)) {
+                let k = syn::Index {
+                    index: k.index,
+                    span,
+                };
+                let gradient = quote_spanned!(span=> #g_here.#k);
+                out.extend(self.add_call_gradient_into_field(v, gradient, span));
+                continue;
+            }
             // Bound on its own through `gradient_from_call`, so that a callee taking this
             // argument without gradient (its entry is `()`) is reported at the call, in
             // words, before anything else expects a float.
-            let g_here = Ident::new("__g", Span::mixed_site().located_at(span));
             let taken = format_ident!("__call_gradient{}", k, span = Span::mixed_site());
             out.extend(quote_spanned!(span=> let #taken = #rt::gradient_from_call(#g_here.#k);));
             out.extend(self.contribute_to(a, quote!(#taken)));

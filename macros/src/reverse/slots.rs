@@ -96,6 +96,29 @@ impl Generator<'_> {
         out
     }
 
+    /// Adds `gradient`, what a call returned for the slot `v` passed as its argument, into the
+    /// field: through the field's `__nabla_call_F`, which a `#[no_grad]` field answers by
+    /// keeping nothing, so that data passed on to a parameter that takes none (`pw(x, self.n)`)
+    /// is fine, while a trained field there is an error at the call, in words.
+    pub(super) fn add_call_gradient_into_field(
+        &mut self,
+        v: VarId,
+        gradient: TokenStream,
+        span: proc_macro2::Span,
+    ) -> TokenStream {
+        let Some((base, member)) = self.slots.get(&v).cloned() else {
+            return TokenStream::new();
+        };
+        let call = field_call_method(&member);
+        // Located at the call, where rustc reports a trained field passed to a parameter that
+        // takes no gradient.
+        let rt = rt();
+        self.add_into(base, |target| {
+            let sink = super::located_at(quote::quote!((#target).#call()), span);
+            quote::quote_spanned!(span=> #rt::add_call_gradient(#sink, #gradient);)
+        })
+    }
+
     /// Declares `v`'s adjoint as zero if nothing has yet (for a slot, its base's).
     pub(super) fn ensure_declared(&mut self, v: VarId) -> TokenStream {
         if let Some((base, _)) = self.slots.get(&v).cloned() {
@@ -107,6 +130,20 @@ impl Generator<'_> {
         let rt = rt();
         let reference = self.shape_ref(v);
         self.contribute(v, quote!(#rt::Tangent::zero_tangent(#reference)))
+    }
+}
+
+/// `__nabla_call_w`, `__nabla_call_0`.
+fn field_call_method(member: &syn::Member) -> proc_macro2::Ident {
+    match member {
+        syn::Member::Named(ident) => format_ident!(
+            "__nabla_call_{}",
+            syn::ext::IdentExt::unraw(ident),
+            span = ident.span()
+        ),
+        syn::Member::Unnamed(index) => {
+            format_ident!("__nabla_call_{}", index.index, span = index.span)
+        }
     }
 }
 
