@@ -155,6 +155,130 @@ fn reads_that_vary(w: &[f64]) -> f64 {
     s
 }
 
+/// An index the inner loop never reads at: past the end when that loop runs no iteration.
+#[differentiable]
+fn index_past_the_end_in_an_empty_loop(w: &[f64]) -> f64 {
+    let x: Vec<f64> = w.iter().map(|v| v.sin()).collect();
+    let a = [w[0].sin(), w[1], w[2], w[3], w[4], w[5]];
+    let v = DVector::from_vec(w.to_vec()) * 0.5;
+    let mut s = 0.0;
+    for i in 0..6 {
+        let next = i + 1;
+        for j in next..6 {
+            s += x[next] * w[j] + a[next] * v[next];
+        }
+    }
+    s
+}
+
+/// An element read behind a guard that excludes the indices past the end.
+#[differentiable]
+fn guarded_invariant_read(w: &[f64]) -> f64 {
+    let x = w.to_vec();
+    let mut s = 0.0;
+    for k in 0..8 {
+        for j in 0..3 {
+            if k < 6 {
+                s += x[k] * x[k] * w[j];
+            }
+        }
+    }
+    s
+}
+
+/// A loop that may run no iteration at all, reading an element past the end.
+#[differentiable]
+fn never_read(w: &[f64], #[no_grad] n: usize) -> f64 {
+    let x = w.to_vec();
+    let k = w.len();
+    let mut s = 0.0;
+    for j in 0..n {
+        s += x[k] * w[j];
+    }
+    s + x[0]
+}
+
+#[test]
+fn invariant_reads_the_loop_never_makes_receive_nothing() {
+    check(
+        index_past_the_end_in_an_empty_loop,
+        index_past_the_end_in_an_empty_loop_grad,
+        "empty loop",
+    );
+    check(
+        guarded_invariant_read,
+        guarded_invariant_read_grad,
+        "guarded",
+    );
+    let (value, g) = never_read_grad(&W, 0);
+    assert_eq!(value, W[0]);
+    assert_eq!(g, [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+}
+
+/// A checkpointed loop over a buffer whose element type is inferred only after its first use.
+#[differentiable]
+fn late_inferred_rows(w: &[f64]) -> f64 {
+    let mut rows = Vec::new();
+    let mut s = 0.0;
+    for r in 0..3 {
+        s += rows.len() as f64 * 0.1;
+        rows = vec![vec![r as f64 + 0.5, 1.0], vec![0.25, r as f64]];
+        for k in 0..2 {
+            s = s * w[k] * 0.5 + rows[k][0] * w[r] + rows[k][1];
+        }
+    }
+    s
+}
+
+#[test]
+fn checkpoints_of_buffers_of_buffers_match_finite_differences() {
+    check(late_inferred_rows, late_inferred_rows_grad, "rows");
+}
+
+/// A stencil: each iteration reads two neighbouring elements (see `analysis/stencils.rs`).
+#[differentiable]
+fn stencil(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 1..w.len() - 1 {
+        let d = w[i + 1] - 2.0 * w[i] + w[i - 1];
+        s += d * d;
+    }
+    s
+}
+
+/// Blocks on the right side that shadow the names assigned to change no place (a right side
+/// that does is an error: `ui-tests/fail/right-side-changes-place.rs`).
+#[differentiable]
+fn shadowing_right_sides(w: &[f64]) -> f64 {
+    let mut b = w.to_vec();
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += {
+            let s = w[i] * 2.0;
+            s * s
+        };
+        b[i] += {
+            let i = 5;
+            w[i]
+        };
+        b[i + 3] = {
+            let b = w[i] * 3.0;
+            b * b
+        };
+    }
+    s + b.iter().sum::<f64>()
+}
+
+#[test]
+fn stencils_match_finite_differences() {
+    check(stencil, stencil_grad, "stencil");
+    check(
+        shadowing_right_sides,
+        shadowing_right_sides_grad,
+        "shadowing",
+    );
+}
+
 #[test]
 fn invariant_element_reads_match_finite_differences() {
     check(triangle_of_products, triangle_of_products_grad, "triangle");

@@ -3,13 +3,15 @@
 //! A loop whose body has loops of its own runs its primal only in the forward sweep and saves,
 //! per iteration, the variables the body overwrites. The reverse sweep restores them and runs
 //! the iteration again. Scratch buffers (`vec![0.0; d]` reused by every iteration) are the
-//! common case, so a `Vec` of `Copy` elements is saved by copying its elements into one flat
-//! store: once the store has grown, a checkpoint allocates nothing, and a restore copies back
-//! into the buffer's own memory. Every other type is cloned onto a [`Tape`].
+//! common case, so a `Vec` is saved by copying its elements into one flat store: once the store
+//! has grown, a checkpoint of floats allocates nothing, and a restore copies back into the
+//! buffer's own memory. Every other type is cloned onto a [`Tape`].
 //!
 //! The macro cannot see types, so the store is chosen by method resolution ("autoref
 //! specialization", as for [`Operand`](crate::__private::Operand)): `(&CheckpointOf(&x)).save(&mut store)`
-//! finds [`SaveElements::save`] when `x` is a `Vec<T>` with `T: Copy`, and falls back to
+//! finds [`SaveElements::save`] when `x` is a `Vec<T>` with `T: Clone` (which holds for any
+//! `Vec` a checkpoint can save, whatever its element type is later inferred to be), and falls
+//! back to
 //! [`SaveClone::save`] otherwise. The store's type follows from the method chosen, and the
 //! reverse sweep calls `store.restore_into(&mut x)` on it.
 
@@ -34,13 +36,13 @@ impl<T> Default for ElementCheckpoints<T> {
     }
 }
 
-/// Chosen for `Vec<T>` with `T: Copy`: the elements are copied into an [`ElementCheckpoints`].
+/// Chosen for `Vec<T>`: the elements are copied into an [`ElementCheckpoints`].
 pub trait SaveElements {
     type Store;
     fn save(&self, store: &mut Self::Store);
 }
 
-impl<T: Copy> SaveElements for CheckpointOf<'_, Vec<T>> {
+impl<T: Clone> SaveElements for CheckpointOf<'_, Vec<T>> {
     type Store = ElementCheckpoints<T>;
     #[inline]
     fn save(&self, store: &mut ElementCheckpoints<T>) {
@@ -63,7 +65,7 @@ impl<T: Clone> SaveClone for &CheckpointOf<'_, T> {
     }
 }
 
-impl<T: Copy> ElementCheckpoints<T> {
+impl<T: Clone> ElementCheckpoints<T> {
     /// Gives `buffer` back the elements (and length) of the buffer saved last, in its own memory.
     ///
     /// # Panics
@@ -79,7 +81,7 @@ impl<T: Copy> ElementCheckpoints<T> {
         let saved = &self.elements[start..];
         // A scratch buffer keeps its length from iteration to iteration.
         if buffer.len() == length {
-            buffer.copy_from_slice(saved);
+            buffer.clone_from_slice(saved);
         } else {
             buffer.clear();
             buffer.extend_from_slice(saved);
@@ -132,22 +134,39 @@ mod tests {
 
     #[allow(clippy::needless_borrow)]
     #[test]
+    fn buffers_of_buffers_are_cloned_element_by_element() {
+        let mut store = Default::default();
+        let mut rows = Vec::new();
+        (&CheckpointOf(&rows)).save(&mut store);
+        // The element type is known only from here on.
+        rows = vec![vec![1.0f64], vec![2.0, 3.0]];
+        (&CheckpointOf(&rows)).save(&mut store);
+        rows[1].push(4.0);
+        store.restore_into(&mut rows);
+        assert_eq!(rows, [vec![1.0], vec![2.0, 3.0]]);
+        store.restore_into(&mut rows);
+        assert!(rows.is_empty());
+        let _: &ElementCheckpoints<Vec<f64>> = &store;
+    }
+
+    #[allow(clippy::needless_borrow)]
+    #[test]
     fn other_values_are_cloned_onto_a_tape() {
         let mut store = Default::default();
         let mut total = 1.5f64;
-        let mut rows = vec![vec![1.0f64], vec![2.0, 3.0]];
+        let mut rows = nalgebra::DVector::from_vec(vec![1.0f64, 2.0]);
         let mut rows_store = Default::default();
         (&CheckpointOf(&total)).save(&mut store);
         (&CheckpointOf(&rows)).save(&mut rows_store);
         total = 4.0;
-        rows.clear();
+        rows[0] = 7.0;
         assert_eq!(total, 4.0);
         rows_store.restore_into(&mut rows);
         store.restore_into(&mut total);
         assert_eq!(total, 1.5);
-        assert_eq!(rows, [vec![1.0], vec![2.0, 3.0]]);
+        assert_eq!(rows, nalgebra::DVector::from_vec(vec![1.0, 2.0]));
         let _: &Tape<f64> = &store;
-        let _: &Tape<Vec<Vec<f64>>> = &rows_store;
+        let _: &Tape<nalgebra::DVector<f64>> = &rows_store;
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub trait TangentElement: Tangent<Tangent = Self> + TangentValue + Accumulate + 
 #[cold]
 #[inline(never)]
 #[track_caller]
-pub(crate) fn gradient_shorter_than_buffer(index: usize, len: usize) -> ! {
+fn gradient_shorter_than_buffer(index: usize, len: usize) -> ! {
     panic!("nabla: a buffer's gradient has {len} elements, fewer than the element {index} read")
 }
 

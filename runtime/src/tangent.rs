@@ -161,6 +161,16 @@ pub fn add_to_slot<T: Accumulate>(slot: &mut T, contribution: T) {
     slot.accumulate(contribution);
 }
 
+/// Adds a contribution into an element adjoint taken out of its buffer's adjoint for a loop
+/// (see `IndexRule::index_take_held`); `None`, an element the buffer lacks, is never read, and
+/// receives nothing.
+#[inline(always)]
+pub fn accumulate_taken<T: Accumulate>(taken: &mut Option<T>, contribution: T) {
+    if let Some(element) = taken {
+        element.accumulate(contribution);
+    }
+}
+
 /// What a struct literal's cotangent holds for a `#[no_grad]` field: no gradient.
 #[doc(hidden)]
 pub struct NoGradientField;

@@ -9,6 +9,7 @@
 //! - `invariant_reads`: buffers a loop reads at one unchanging element only;
 //! - `restore`: the buffers the reverse sweep restores write by write;
 //! - `recompute`: what the reverse sweep computes again instead of saving;
+//! - `stencils`: buffers one loop iteration reads at several indices;
 //! - `walk`: the walkers over the IR that the analyses and the generator share.
 
 pub mod activity;
@@ -18,5 +19,6 @@ pub mod invariant_reads;
 pub mod numbers;
 pub mod recompute;
 pub mod restore;
+pub mod stencils;
 pub mod steps;
 pub mod walk;

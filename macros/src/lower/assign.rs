@@ -5,6 +5,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr};
 
 use super::Lowerer;
+use crate::analysis::walk::collect_written;
 use crate::ir::{Operand, StmtKind, Value, VarId};
 
 impl Lowerer<'_> {
@@ -89,6 +90,11 @@ impl Lowerer<'_> {
                     return;
                 };
                 let value = value_of(self, Some(Operand::Var(current)));
+                // `s += { s = 2.0; 1.0 }` on numbers evaluates the right side first, and reads
+                // the new `s`; the value above holds the old one.
+                if reads_current && self.lookup(&name) != Some(current) {
+                    self.right_side_changes_place(span);
+                }
                 if self.vars[current.0].is_location {
                     let op = self.operand_of(value, span);
                     self.push(
@@ -150,7 +156,18 @@ impl Lowerer<'_> {
                     };
                     self.operand_of(current, left.span())
                 });
+                let mark = self.blocks.last().map_or(0, Vec::len);
                 let value = value_of(self, current);
+                // Rust evaluates the right side before the place (`b[k] = { k += 1; .. }`
+                // writes at the new `k`), and for `+=` on numbers reads the element after it.
+                let mut written = std::collections::HashSet::new();
+                if let Some(block) = self.blocks.last() {
+                    collect_written(&block[mark.min(block.len())..], &mut written);
+                }
+                let index_changed = idx.var().is_some_and(|i| written.contains(&i));
+                if index_changed || (reads_current && written.contains(&base)) {
+                    self.right_side_changes_place(span);
+                }
                 let value = self.operand_of(value, span);
                 self.push(
                     StmtKind::SetIndex {
@@ -192,6 +209,19 @@ impl Lowerer<'_> {
                 );
             }
         }
+    }
+}
+
+impl Lowerer<'_> {
+    /// An assignment whose right side changes the place it assigns to: which place, and which
+    /// old value, depends on Rust's order of evaluation, which differs between operators on
+    /// numbers and overloaded ones. Denied rather than guessed.
+    fn right_side_changes_place(&mut self, span: Span) {
+        self.errors.push(
+            span,
+            "the right side of this assignment changes the place it assigns to".to_string(),
+            "compute the right side into a `let` first, then assign it",
+        );
     }
 }
 

@@ -384,9 +384,11 @@ impl<'a> Generator<'a> {
                 buffer,
                 quote!(let mut #element = #rt::rules::IndexRule::index_take_held(&mut #d, #i);),
             ));
-            add_back.extend(
-                quote!(#rt::rules::IndexRule::index_accumulate_held(&mut #d, #i, #element);),
-            );
+            add_back.extend(quote! {
+                if let ::core::option::Option::Some(#element) = #element {
+                    #rt::rules::IndexRule::index_accumulate_held(&mut #d, #i, #element);
+                }
+            });
             self.promoted.insert(buffer, element);
         }
         (take, add_back)

@@ -26,6 +26,7 @@ use crate::parse::Signature;
 use crate::analysis::buffers::{assigned_once, maybe_unassigned, reassigned_buffers};
 use crate::analysis::increments::{element_increments, Increment};
 use crate::analysis::recompute::recomputable;
+use crate::analysis::stencils::read_at_several_indices;
 use crate::analysis::steps::integer_steps;
 use crate::analysis::walk::{value_inputs, written_as_kept};
 
@@ -131,6 +132,8 @@ struct Generator<'a> {
     /// Buffers whose element adjoint a reverse loop accumulates in a variable of its own:
     /// the buffer, the variable (see `analysis::invariant_reads`).
     promoted: HashMap<VarId, Ident>,
+    /// Buffers one loop iteration reads at several indices (see `analysis::stencils`).
+    stencils: HashSet<VarId>,
     /// Locations declared without a value that some path leaves unassigned (see
     /// `analysis::buffers::maybe_unassigned`).
     maybe_unassigned: HashSet<VarId>,
@@ -194,6 +197,7 @@ impl<'a> Generator<'a> {
             integer_steps: integer_steps(body),
             increments: element_increments(body),
             promoted: HashMap::new(),
+            stencils: read_at_several_indices(body),
             recomputed: recomputation.values,
             recompute_before: recomputation.before,
             slots: slots::find_slots(body, activity),

@@ -285,8 +285,8 @@ impl<'a> Generator<'a> {
                 let local = !matches!(self.body.var(b).origin, crate::ir::Origin::Param(_));
                 let at = |call: TokenStream| if local { located_at(call, span) } else { call };
                 if let Some(element) = self.promoted.get(&b) {
-                    quote!(#rt::Accumulate::accumulate(&mut #element, #d);)
-                } else if self.lengths_may_drift() {
+                    quote!(#rt::accumulate_taken(&mut #element, #d);)
+                } else if self.lengths_may_drift() || self.stencils.contains(&b) {
                     self.add_into(b, |acc| {
                         at(quote!(#rules::IndexRule::index_accumulate(#acc, #i, #d);))
                     })

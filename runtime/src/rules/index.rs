@@ -6,7 +6,7 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
-use crate::elements::{gradient_shorter_than_buffer, TangentElement};
+use crate::elements::TangentElement;
 use crate::Real;
 
 /// Scatter-adds the cotangent of an element read into the gradient of the container.
@@ -25,11 +25,15 @@ pub trait IndexRule<I> {
         self.index_accumulate(index, d);
     }
 
-    /// Takes the adjoint of an element the gradient holds out, leaving a zero of its shape.
-    /// A reverse loop that reads one element of a buffer only (`x[i]` in a loop over `j`)
-    /// accumulates that element's adjoint in a variable of its own, which stays in a register,
-    /// and adds it back after the loop with [`index_accumulate_held`](Self::index_accumulate_held).
-    fn index_take_held(&mut self, index: I) -> Self::Elem;
+    /// Takes the adjoint of an element out, leaving a zero of its shape; `None` where the
+    /// gradient has no such element. A reverse loop that reads one element of a buffer only
+    /// (`x[i]` in a loop over `j`) accumulates that element's adjoint in a variable of its own,
+    /// which stays in a register, and adds it back after the loop with
+    /// [`index_accumulate_held`](Self::index_accumulate_held). The loop may not read the
+    /// element at all (it runs no iteration, or reads it behind a guard), and the index may
+    /// then lie past the end: a local buffer's gradient has the buffer's length, so no
+    /// iteration reads an element the gradient lacks, and `None` receives nothing.
+    fn index_take_held(&mut self, index: I) -> Option<Self::Elem>;
 }
 
 /// Takes the adjoint of one element out, leaving zero: the element is being overwritten
@@ -65,15 +69,11 @@ impl<T: TangentElement> IndexRule<usize> for Vec<T> {
         T::add_held_element(self, index, d);
     }
     #[inline(always)]
-    fn index_take_held(&mut self, index: usize) -> T {
-        let length = self.len();
-        match self.get_mut(index) {
-            Some(element) => {
-                let zero = element.zeroed();
-                core::mem::replace(element, zero)
-            }
-            None => gradient_shorter_than_buffer(index, length),
-        }
+    fn index_take_held(&mut self, index: usize) -> Option<T> {
+        self.get_mut(index).map(|element| {
+            let zero = element.zeroed();
+            core::mem::replace(element, zero)
+        })
     }
 }
 
@@ -104,8 +104,8 @@ macro_rules! impl_fixed_container {
                 self[index] += d;
             }
             #[inline(always)]
-            fn index_take_held(&mut self, index: $index) -> T {
-                core::mem::replace(&mut self[index], T::ZERO)
+            fn index_take_held(&mut self, index: $index) -> Option<T> {
+                self.get_mut(index).map(|element| core::mem::replace(element, T::ZERO))
             }
         }
 
@@ -133,9 +133,11 @@ impl<T: TangentElement, const N: usize> IndexRule<usize> for [T; N] {
         self[index].accumulate(d);
     }
     #[inline(always)]
-    fn index_take_held(&mut self, index: usize) -> T {
-        let zero = self[index].zeroed();
-        core::mem::replace(&mut self[index], zero)
+    fn index_take_held(&mut self, index: usize) -> Option<T> {
+        self.get_mut(index).map(|element| {
+            let zero = element.zeroed();
+            core::mem::replace(element, zero)
+        })
     }
 }
 
@@ -200,21 +202,26 @@ mod tests {
         let mut g = vec![1.0f64, 2.0];
         let mut total = g.index_take_held(1);
         assert_eq!(g, vec![1.0, 0.0]);
-        total += 0.5;
-        g.index_accumulate_held(1, total);
+        crate::tangent::accumulate_taken(&mut total, 0.5);
+        g.index_accumulate_held(1, total.unwrap());
         assert_eq!(g, vec![1.0, 2.5]);
         let mut rows = [[1.0f32, 2.0], [3.0, 4.0]];
-        assert_eq!(rows.index_take_held(0), [1.0, 2.0]);
+        assert_eq!(rows.index_take_held(0), Some([1.0, 2.0]));
         assert_eq!(rows, [[0.0, 0.0], [3.0, 4.0]]);
         let mut m = Matrix2::new(0.0f64, 3.0, 0.0, 1.0);
-        assert_eq!(m.index_take_held((0, 1)), 3.0);
+        assert_eq!(m.index_take_held((0, 1)), Some(3.0));
         assert_eq!(m, Matrix2::new(0.0, 0.0, 0.0, 1.0));
     }
 
     #[test]
-    #[should_panic(expected = "fewer than the element 3 read")]
-    fn a_held_element_taken_past_the_end_is_a_generator_bug() {
-        vec![1.0f64].index_take_held(3);
+    fn an_element_past_the_end_is_none_and_receives_nothing() {
+        let mut g = vec![1.0f64];
+        let mut taken = g.index_take_held(3);
+        assert_eq!(taken, None);
+        crate::tangent::accumulate_taken(&mut taken, 0.5);
+        assert_eq!(taken, None);
+        assert_eq!([0.0f64; 2].index_take_held(2), None);
+        assert_eq!(Matrix2::<f64>::zeros().index_take_held((2, 0)), None);
     }
 
     #[test]

@@ -1,0 +1,30 @@
+use nabla::differentiable;
+
+// Rust evaluates the right side of an assignment before the place, and for `+=` on numbers
+// reads the element after it: each of these assigns where, or adds to what, the right side
+// left behind. nabla denies them rather than guess the order.
+#[differentiable]
+fn steps_inside(w: &[f64]) -> f64 {
+    let mut b = w.to_vec();
+    let mut k = 0;
+    for _ in 0..3 {
+        b[k] += {
+            k += 1;
+            w[k]
+        };
+        b[k] = {
+            k += 1;
+            w[k] * 2.0
+        };
+    }
+    let mut s = w[0];
+    s += {
+        s = 2.0;
+        s
+    };
+    s + b[0]
+}
+
+fn main() {
+    let _ = steps_inside_grad(&[1.0; 8]);
+}
