@@ -251,7 +251,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             "#[differentiable] function `{}` has no parameter that carries gradient",
             sig.ident
         ),
-        "every parameter carries gradient unless it is `#[no_grad]`, `_`-prefixed, or of a type that holds no float (integers, `bool`, `char`, `&str`, and arrays, slices and `Vec`s of them)",
+        "every parameter carries gradient unless it is `#[no_grad]`, `_`-prefixed, or of a type that holds no float (integers, `bool`, `char`, `&str`, and arrays, slices and `Vec`s of them); a function of data only needs no `#[differentiable]`: remove the attribute, and call the function inside `stop_gradient(..)` from differentiated code (`stop_gradient(self.rate())`)",
     );
     Signature {
         params,
