@@ -717,6 +717,32 @@ fn first_crossing(xs: &[f64], scale: f64, #[no_grad] threshold: f64) -> f64 {
     acc + scale
 }
 
+/// A `loop` as the last expression, left only by `return`: its type is `!`.
+#[differentiable]
+fn first_above(x: f64, #[no_grad] limit: f64) -> f64 {
+    let mut y = x;
+    loop {
+        y = y * 1.5 + 0.25;
+        if y > limit {
+            return y * x;
+        }
+    }
+}
+
+#[test]
+fn a_last_loop_left_by_return() {
+    for (x, limit) in [(1.0, 10.0), (2.5, 3.0), (0.7, 40.0)] {
+        let (value, dx) = first_above_grad(x, limit);
+        assert_eq!(value, first_above(x, limit));
+        assert_close(
+            "first_above vs FD",
+            dx,
+            fd_scalar(|x| first_above(x, limit), x),
+            FD_TOL,
+        );
+    }
+}
+
 #[test]
 fn early_return_paths() {
     // crosses at index 2; later elements get no gradient

@@ -185,3 +185,36 @@ fn rows_on_either_side_of_the_rules() {
     let g: Vec<f64> = dw.iter().copied().chain([ds]).collect();
     nabla::check_gradient(f, &point, &g).assert_below(1e-8);
 }
+
+/// A data set as a struct of columns, passed as `#[no_grad]` data and indexed inside loops.
+pub struct Columns {
+    pub xs: Vec<f64>,
+    pub table: nalgebra::DMatrix<f64>,
+}
+
+#[differentiable]
+fn fit_columns(w: f64, b: f64, #[no_grad] data: &Columns) -> f64 {
+    let mut s = 0.0;
+    for i in 0..data.xs.len() {
+        let r = w * data.xs[i] + b - data.table[(i, 0)];
+        s += r * r * data.table[(i, 1)];
+    }
+    s
+}
+
+#[test]
+fn fields_of_data_indexed_in_loops() {
+    let data = Columns {
+        xs: vec![0.5, -1.0, 2.0],
+        table: nalgebra::DMatrix::from_row_slice(3, 2, &[1.0, 0.5, -0.5, 2.0, 3.0, 1.0]),
+    };
+    let x = [0.7, -0.2];
+    let (value, (dw, db)) = fit_columns_grad(x[0], x[1], &data);
+    assert_eq!(value, fit_columns(x[0], x[1], &data));
+    check_fd(
+        |[w, b]| fit_columns(w, b, &data),
+        x,
+        [dw, db],
+        "fields of data",
+    );
+}

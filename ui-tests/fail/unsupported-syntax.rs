@@ -10,4 +10,18 @@ fn syntax(x: f64) -> f64 {
     a + f(1.0)
 }
 
+#[differentiable]
+fn labeled(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    'rows: for i in 0..2 {
+        for j in 0..3 {
+            if w[j] > 1.0 {
+                continue 'rows;
+            }
+            s += w[i] * w[j];
+        }
+    }
+    s
+}
+
 fn main() {}

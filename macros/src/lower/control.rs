@@ -42,6 +42,8 @@ impl Lowerer<'_> {
                     let op = self.lower_expr(expr);
                     if last && semi.is_none() {
                         return match sink {
+                            // `loop { .. return y; .. }` last: the value comes from the `return`.
+                            Some(_) if super::jumps::diverges(expr) => None,
                             Some(sink) => {
                                 self.push(
                                     StmtKind::Assign {

@@ -204,6 +204,17 @@ pub(super) fn jumps(stmts: &[SynStmt], scope: JumpScope) -> bool {
     found.returns || (scope == JumpScope::All && (found.breaks || found.continues))
 }
 
+/// Whether `loop { body }` is left only through `return` (or never): it has no `break` of
+/// its own, and its type is `!`, so as a function's last expression it gives no value.
+pub(super) fn diverges(e: &syn::Expr) -> bool {
+    let syn::Expr::Loop(l) = e else {
+        return false;
+    };
+    let mut found = Jumps::default();
+    found.visit_block(&l.body);
+    !found.breaks
+}
+
 /// Whether a loop body leaves this loop (`break`, or `return`), and whether it `continue`s.
 pub(super) fn loop_jumps(body: &syn::Block) -> (bool, bool) {
     let mut found = Jumps::default();

@@ -142,7 +142,7 @@ impl Lowerer<'_> {
         Value::Use(self.unsupported(
             span,
             "a labeled loop",
-            "remove the label; `break` leaves the innermost loop",
+            "leave the outer loop through a flag: `let mut done = false;`, set `done = true; break;` in the inner loop, and `if done { break; }` (or `continue;`) after it, as the labeled `break` (or `continue`) did; removing the label alone would change what they do",
         ))
     }
 

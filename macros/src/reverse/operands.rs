@@ -95,7 +95,13 @@ impl Generator<'_> {
                 let b = self.forward_receiver(base);
                 quote_spanned!(span=> #b.#member)
             }
-            Value::Index { .. } => self.forward_value(value, span),
+            // The element itself, borrowed where it lies: a borrow of a copy would be a
+            // temporary, which a loop's tape cannot keep (`data.xs[i]` in a loop).
+            Value::Index { base, index } => {
+                let b = self.forward_receiver(base);
+                let i = self.forward_operand_by_value(index);
+                quote_spanned!(span=> #b[#i])
+            }
             // `let l = &net.layers[0];`: already a reference.
             other => return self.forward_value(other, span),
         };
