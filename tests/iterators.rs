@@ -294,3 +294,19 @@ fn map_collected_into_a_vec() {
     assert_eq!(value, collected(&W));
     check(collected, &g, "collected");
 }
+
+/// A sum or product whose type is written on the `let` instead of as a turbofish.
+#[differentiable]
+fn typed_on_the_let(w: &[f64]) -> f64 {
+    let n = w.len();
+    let ring: f64 = (0..n).map(|i| w[i] * w[(i + 1) % n]).sum();
+    let scaled: f64 = w.iter().map(|v| 1.0 + 0.1 * v).product();
+    ring * scaled
+}
+
+#[test]
+fn sums_typed_on_the_let() {
+    let (value, g) = typed_on_the_let_grad(&W);
+    assert_eq!(value, typed_on_the_let(&W));
+    check(typed_on_the_let, &g, "typed on the let");
+}

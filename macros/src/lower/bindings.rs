@@ -35,6 +35,12 @@ impl Lowerer<'_> {
                             Expr::MethodCall(m) if into_vec => {
                                 crate::from_iterator::rewrite_collect(m, true)
                             }
+                            // `let total: f64 = src.map(..).sum();` names the sum's type as
+                            // `.sum::<f64>()` does.
+                            Expr::MethodCall(m) => ty
+                                .as_ref()
+                                .and_then(float_type)
+                                .and_then(|float| typed_reduction(m, float)),
                             _ => None,
                         };
                         let op = match collected {
@@ -230,6 +236,27 @@ impl Lowerer<'_> {
 }
 
 /// `Vec<..>` as written (`Vec<f64>`, `std::vec::Vec<_>`).
+/// `f64` or `f32`, as written.
+fn float_type(ty: &syn::Type) -> Option<&syn::Ident> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            p.path.get_ident().filter(|i| *i == "f64" || *i == "f32")
+        }
+        _ => None,
+    }
+}
+
+/// `src.sum()` or `src.product()` with the turbofish `::<float>` written in.
+fn typed_reduction(m: &syn::ExprMethodCall, float: &syn::Ident) -> Option<Expr> {
+    let reduction = m.method == "sum" || m.method == "product";
+    if !reduction || !m.args.is_empty() || m.turbofish.is_some() {
+        return None;
+    }
+    let mut typed = m.clone();
+    typed.turbofish = Some(syn::parse_quote_spanned!(m.method.span()=> ::<#float>));
+    Some(Expr::MethodCall(typed))
+}
+
 fn is_vec_type(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p)
         if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"))
