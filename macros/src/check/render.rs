@@ -60,6 +60,7 @@ impl Flow<'_> {
                 receiver,
                 method,
                 args,
+                kind,
                 ..
             } => {
                 // `(-x).sin()`, not `-x.sin()`.
@@ -75,7 +76,20 @@ impl Flow<'_> {
                     }
                     _ => r(receiver),
                 };
-                format!("{recv}.{method}({})", list(args))
+                // A `map`'s closure is lowered apart from its arguments, and a closure nabla
+                // does not differentiate is a placeholder `()`: both read as `|..| ..`.
+                let args = if matches!(kind, crate::ir::MethodKind::Map(_)) {
+                    "|..| ..".to_string()
+                } else {
+                    args.iter()
+                        .map(|a| match a {
+                            Operand::Const(c) if c.to_string() == "()" => "|..| ..".to_string(),
+                            other => r(other),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                format!("{recv}.{method}({args})")
             }
             Value::Call { func, args } | Value::Construct { func, args } => {
                 format!("{}({})", tokens_text(&func.to_token_stream()), list(args))
