@@ -278,6 +278,38 @@ impl Tagged {
     }
 }
 
+impl State {
+    #[differentiable]
+    fn stepped(&self, k: f64) -> State {
+        State {
+            x: self.x + 0.1 * self.v,
+            v: self.v - 0.1 * k * self.x,
+        }
+    }
+
+    /// A copy of `self` made by dereferencing it keeps the model's methods.
+    #[differentiable]
+    fn run(&self, k: f64) -> f64 {
+        let mut s = *self;
+        for _ in 0..10 {
+            s = s.stepped(k);
+        }
+        s.x * s.v
+    }
+}
+
+#[test]
+fn a_dereferenced_copy_keeps_its_methods() {
+    let p = State { x: 1.0, v: 0.5 };
+    let (value, (g, dk)) = p.run_grad(2.0);
+    assert_eq!(value, p.run(2.0));
+    let h = 1e-6;
+    let fd = |f: &dyn Fn(f64) -> f64| (f(h) - f(-h)) / (2.0 * h);
+    assert!((dk - fd(&|e| p.run(2.0 + e))).abs() < 1e-7);
+    assert!((g.x - fd(&|e| State { x: 1.0 + e, v: 0.5 }.run(2.0))).abs() < 1e-7);
+    assert!((g.v - fd(&|e| State { x: 1.0, v: 0.5 + e }.run(2.0))).abs() < 1e-7);
+}
+
 #[test]
 fn no_grad_fields_pass_on_to_parameters_that_take_none() {
     let t = Tagged {

@@ -256,7 +256,8 @@ impl Lowerer<'_> {
     }
 
     /// Values that are model structs when their operands are: the result of a model's own
-    /// method (`s.stiffer(2.0)`), a struct literal, and a copy of a model value (`self.clone()`).
+    /// method (`s.stiffer(2.0)`), a struct literal, and a copy of a model value (`self.clone()`,
+    /// `*self`).
     fn yields_model_value(&self, value: &Value) -> bool {
         match value {
             Value::Method {
@@ -266,9 +267,13 @@ impl Lowerer<'_> {
             | Value::Struct { .. } => true,
             Value::Method {
                 kind: MethodKind::Identity,
-                receiver,
+                receiver: operand,
                 ..
-            } => receiver
+            }
+            | Value::Unary {
+                op: crate::ir::UnOp::Deref,
+                arg: operand,
+            } => operand
                 .var()
                 .is_some_and(|r| self.model_values.contains(&r)),
             _ => false,
