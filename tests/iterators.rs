@@ -310,3 +310,18 @@ fn sums_typed_on_the_let() {
     assert_eq!(value, typed_on_the_let(&W));
     check(typed_on_the_let, &g, "typed on the let");
 }
+
+/// `fold` with a function path for its step, as with a closure that calls it.
+#[differentiable]
+fn folded_by_paths(w: &[f64]) -> f64 {
+    let largest = w.iter().copied().fold(f64::MIN, f64::max);
+    let norm = w.iter().copied().fold(0.0, f64::hypot);
+    largest * norm
+}
+
+#[test]
+fn folds_by_function_paths() {
+    let (value, g) = folded_by_paths_grad(&W);
+    assert_eq!(value, folded_by_paths(&W));
+    check(folded_by_paths, &g, "folded by paths");
+}

@@ -76,10 +76,18 @@ impl Lowerer<'_> {
         )
     }
 
-    /// `source.fold(init, |acc, x| body)`.
+    /// `source.fold(init, |acc, x| body)`, and `source.fold(init, f64::max)`, a function path
+    /// folded as the closure that calls it.
     pub(super) fn lower_fold(&mut self, m: &syn::ExprMethodCall) -> Option<Value> {
-        let Expr::Closure(c) = &m.args[1] else {
-            return None;
+        let called;
+        let c = match &m.args[1] {
+            Expr::Closure(c) => c,
+            Expr::Path(path) => {
+                let span = path.span();
+                called = syn::parse_quote_spanned!(span=> |__acc, __x| #path(__acc, __x));
+                &called
+            }
+            _ => return None,
         };
         let [acc, element] = [c.inputs.first()?, c.inputs.get(1)?];
         if c.inputs.len() != 2 || !matches!(strip_type(acc), Pat::Ident(_)) {
