@@ -14,7 +14,8 @@
 //! ```
 //!
 //! This pass finds the variables whose every use is such a gate: a factor of a product (or a
-//! quotient) whose other operand carries gradient, or a value an `if` branch assigns to a
+//! quotient) whose other operand carries gradient, the exponent of a power (`powi`, `powf`) of
+//! a base that carries gradient, or a value an `if` branch assigns to a
 //! variable that carries gradient on its other paths. Copies, negations and float casts pass
 //! the question on to their result. A parameter that reaches the result only through a gate
 //! still has no gradient, and is reported as not reaching it.
@@ -72,8 +73,20 @@ impl Gates {
 }
 
 /// Whether `value` is a product or quotient in which `operand` scales an operand that carries
-/// gradient.
+/// gradient, or a power of a base that carries gradient with `operand` as its exponent
+/// (`x.powi(k)`: the step picks which power).
 pub fn is_gate(value: &Value, operand: &Operand, activity: &Activity) -> bool {
+    if let Value::Method {
+        receiver,
+        method,
+        args,
+        ..
+    } = value
+    {
+        let exponent = (method == "powi" || method == "powf")
+            && matches!(args.as_slice(), [a] if a.var().is_some() && a.var() == operand.var());
+        return exponent && receiver.var() != operand.var() && activity.operand_varied(receiver);
+    }
     let Value::Binary { op, lhs, rhs } = value else {
         return false;
     };

@@ -20,6 +20,13 @@ fn sign_only(x: f64, y: f64) -> f64 {
     y * x.signum()
 }
 
+// A step as the exponent of a constant: the only way `x` reaches the result.
+#[differentiable]
+fn exponent_only(x: f64) -> f64 {
+    let k = (x * 2.0) as i32;
+    2.0f64.powi(k)
+}
+
 // The help's example computes with the compared value, `x`, not the whole parameter `w`.
 #[differentiable]
 fn element(w: [f64; 2]) -> f64 {

@@ -47,6 +47,13 @@ fn stairs(x: f64) -> f64 {
     x.floor() * x
 }
 
+/// A power whose exponent is a step of the base: the step picks which power.
+#[differentiable]
+fn stepped_power(x: f64) -> f64 {
+    let k = (x * 2.0) as i32;
+    x.powi(k) + x.powf(k as f64)
+}
+
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() < 1e-12, "{a} != {b}");
 }
@@ -58,6 +65,11 @@ fn main() {
         close(weighted_grad(x).1, if x.abs() > 1.0 { x } else { 2.0 * x });
         close(magnitude_grad(x).1, x.signum());
         close(stairs_grad(x).1, x.floor());
+    }
+    for x in [0.3f64, 1.3, 2.7] {
+        let k = (x * 2.0) as i32;
+        let want = k as f64 * x.powi(k - 1) + k as f64 * x.powf(k as f64 - 1.0);
+        close(stepped_power_grad(x).1, want);
     }
     // Inside the clip: c = r·w, so d(c² + w)/dr = 2·r·w², d/dw = 2·r²·w + 1.
     let (_, (dr, dw)) = clipped_grad(0.5, 1.2);
