@@ -269,8 +269,55 @@ fn shadowing_right_sides(w: &[f64]) -> f64 {
     s + b.iter().sum::<f64>()
 }
 
+/// Right sides that call methods of the index or the buffer, or check them, change no place.
+#[differentiable]
+fn methods_on_the_right_side(w: &[f64]) -> f64 {
+    let n = w.len();
+    let mut b = vec![0.0; n];
+    for i in 0..n {
+        b[i] = w[i] * (i.pow(2) as f64) + w[i.wrapping_add(1) % n];
+        b[i] += {
+            debug_assert!(i < n);
+            assert!(b.len() == n);
+            w[i.saturating_sub(1)] * (i.abs_diff(1) as f64)
+        };
+    }
+    b.iter().map(|v| v * v).sum::<f64>()
+}
+
+/// A right side that reads the whole buffer inside `stop_gradient` changes no place (its
+/// gradient is cut there, so finite differences do not apply).
+#[differentiable]
+fn stopped_sum_of_the_buffer(w: &[f64]) -> f64 {
+    let mut b = w.to_vec();
+    b[0] += nabla::stop_gradient(b.iter().sum::<f64>());
+    b.iter().map(|v| v * v).sum::<f64>()
+}
+
+/// A typed `let` of a matrix's own `sum` is left as written.
+#[differentiable]
+fn matrix_sum_typed(w: &[f64]) -> f64 {
+    let v = DVector::from_vec(w.to_vec());
+    let s: f64 = v.sum();
+    let p: f64 = v.map(|x| 1.0 + 0.1 * x).product();
+    s * s + p
+}
+
 #[test]
 fn stencils_match_finite_differences() {
+    check(matrix_sum_typed, matrix_sum_typed_grad, "matrix sum typed");
+    check(
+        methods_on_the_right_side,
+        methods_on_the_right_side_grad,
+        "methods on the right side",
+    );
+    // b[0] = w0 + Σw, its sum taken as a constant: d/dw0 = 2 b0 (through `b[0]`'s own `w0`)
+    // and d/dwk = 2 wk elsewhere.
+    let (value, g) = stopped_sum_of_the_buffer_grad(&W);
+    assert_eq!(value, stopped_sum_of_the_buffer(&W));
+    let b0 = W[0] + W.iter().sum::<f64>();
+    assert!((g[0] - 2.0 * b0).abs() < 1e-12);
+    assert!((g[1] - 2.0 * W[1]).abs() < 1e-12);
     check(stencil, stencil_grad, "stencil");
     check(
         shadowing_right_sides,

@@ -5,7 +5,6 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr};
 
 use super::Lowerer;
-use crate::analysis::walk::collect_written;
 use crate::ir::{Operand, StmtKind, Value, VarId};
 
 impl Lowerer<'_> {
@@ -148,6 +147,9 @@ impl Lowerer<'_> {
                     );
                     return;
                 };
+                // The variables the index reads, by name, as bound before the right side.
+                let index_names = names_in(&index.index);
+                let index_vars: Vec<_> = index_names.iter().map(|n| self.lookup(n)).collect();
                 let idx = self.lower_expr(&index.index);
                 let current = reads_current.then(|| {
                     let current = Value::Index {
@@ -160,12 +162,21 @@ impl Lowerer<'_> {
                 let value = value_of(self, current);
                 // Rust evaluates the right side before the place (`b[k] = { k += 1; .. }`
                 // writes at the new `k`), and for `+=` on numbers reads the element after it.
+                // A change is an assignment, an element write or a push (of a location), or a
+                // new binding of a name the index reads (`k += 1` outside a loop).
                 let mut written = std::collections::HashSet::new();
                 if let Some(block) = self.blocks.last() {
-                    collect_written(&block[mark.min(block.len())..], &mut written);
+                    definitely_written(&block[mark.min(block.len())..], &mut written);
                 }
-                let index_changed = idx.var().is_some_and(|i| written.contains(&i));
-                if index_changed || (reads_current && written.contains(&base)) {
+                let index_changed = index_names.iter().zip(&index_vars).any(|(name, before)| {
+                    let now = self.lookup(name);
+                    now != *before || now.is_some_and(|v| written.contains(&v))
+                });
+                let base_rebound = p
+                    .path
+                    .get_ident()
+                    .is_some_and(|i| self.lookup(&i.to_string()) != Some(base));
+                if index_changed || base_rebound || (reads_current && written.contains(&base)) {
                     self.right_side_changes_place(span);
                 }
                 let value = self.operand_of(value, span);
@@ -208,6 +219,50 @@ impl Lowerer<'_> {
                     "assign to a local variable or to an element `buf[i]` of a local buffer",
                 );
             }
+        }
+    }
+}
+
+/// The single-segment names an expression mentions (`i`, `k` and `idx` in `idx[k] + i`).
+fn names_in(expr: &Expr) -> Vec<String> {
+    struct Names(Vec<String>);
+    impl<'ast> syn::visit::Visit<'ast> for Names {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if let Some(ident) = p.path.get_ident() {
+                self.0.push(ident.to_string());
+            }
+        }
+    }
+    let mut names = Names(Vec::new());
+    syn::visit::Visit::visit_expr(&mut names, expr);
+    names.0.sort();
+    names.0.dedup();
+    names.0
+}
+
+/// The variables statements assign, write an element of, or push onto, at any depth (not what
+/// a method nabla does not know might change: `i.pow(2)` changes nothing a place reads).
+fn definitely_written(block: &[crate::ir::Stmt], out: &mut std::collections::HashSet<VarId>) {
+    for stmt in block {
+        match &stmt.kind {
+            StmtKind::Assign { var, .. } => {
+                out.insert(*var);
+            }
+            StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => {
+                out.insert(*base);
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                definitely_written(then_block, out);
+                definitely_written(else_block, out);
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
+                definitely_written(body, out)
+            }
+            _ => {}
         }
     }
 }

@@ -247,14 +247,43 @@ fn float_type(ty: &syn::Type) -> Option<&syn::Ident> {
 }
 
 /// `src.sum()` or `src.product()` with the turbofish `::<float>` written in.
+/// Only over an iterator (`w.iter().map(..)`, `(0..n).map(..)`): `v.sum()` of a matrix, or of a
+/// user's type, takes no turbofish.
 fn typed_reduction(m: &syn::ExprMethodCall, float: &syn::Ident) -> Option<Expr> {
     let reduction = m.method == "sum" || m.method == "product";
-    if !reduction || !m.args.is_empty() || m.turbofish.is_some() {
+    if !reduction || !m.args.is_empty() || m.turbofish.is_some() || !is_iterator(&m.receiver) {
         return None;
     }
     let mut typed = m.clone();
     typed.turbofish = Some(syn::parse_quote_spanned!(m.method.span()=> ::<#float>));
     Some(Expr::MethodCall(typed))
+}
+
+/// Whether an expression is an iterator, as far as syntax tells: a chain of methods that
+/// includes one that makes or adapts an iterator, or that starts from a range.
+fn is_iterator(expr: &Expr) -> bool {
+    const ITERATOR_METHODS: &[&str] = &[
+        "iter",
+        "into_iter",
+        "copied",
+        "cloned",
+        "zip",
+        "enumerate",
+        "windows",
+        "chunks",
+        "rev",
+        "skip",
+        "take",
+        "step_by",
+        "chain",
+    ];
+    match crate::syntax::strip_parens(expr) {
+        Expr::Range(_) => true,
+        Expr::MethodCall(m) => {
+            ITERATOR_METHODS.contains(&m.method.to_string().as_str()) || is_iterator(&m.receiver)
+        }
+        _ => false,
+    }
 }
 
 fn is_vec_type(ty: &syn::Type) -> bool {
