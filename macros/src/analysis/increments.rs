@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use syn::BinOp;
 
-use super::walk::{all_blocks, collect_primal_reads, collect_written, map_captures};
+use super::walk::{all_blocks, collect_map_captures, collect_primal_reads, collect_written};
 use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
 
 /// What an increment adds to its element.
@@ -131,13 +131,7 @@ fn use_counts(body: &Body) -> HashMap<VarId, usize> {
     let mut reads = Vec::new();
     collect_primal_reads(&body.block, &mut reads);
     reads.extend(body.result.var());
-    for block in all_blocks(body) {
-        for stmt in block {
-            if let StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } = &stmt.kind {
-                reads.extend(map_captures(body, value));
-            }
-        }
-    }
+    collect_map_captures(body, &body.block, &mut reads);
     let mut counts = HashMap::new();
     for v in reads {
         *counts.entry(v).or_insert(0) += 1;

@@ -9,7 +9,9 @@
 
 use std::collections::HashSet;
 
-use super::walk::{collect_primal_reads, collect_written, defines, map_captures};
+use super::walk::{
+    all_stmts, collect_map_captures, collect_primal_reads, collect_written, defines,
+};
 use crate::ir::{Block, Body, Operand, StmtKind, Value, VarId};
 
 /// The `(buffer, index)` pairs of the loop body `block`, whose loop counts with `counter`: each
@@ -21,7 +23,7 @@ pub fn invariant_element_reads(body: &Body, counter: VarId, block: &Block) -> Ve
     collect_element_reads(block, &mut element_reads);
     let mut reads = Vec::new();
     collect_primal_reads(block, &mut reads);
-    collect_captures(body, block, &mut reads);
+    collect_map_captures(body, block, &mut reads);
     let mut written = HashSet::new();
     collect_written(block, &mut written);
 
@@ -51,51 +53,17 @@ pub fn invariant_element_reads(body: &Body, counter: VarId, block: &Block) -> Ve
 
 /// Every `let v = buffer[index];` of `block` at any depth, with a variable for an index.
 fn collect_element_reads(block: &Block, out: &mut Vec<(VarId, VarId)>) {
-    for stmt in block {
-        match &stmt.kind {
-            StmtKind::Let {
-                value:
-                    Value::Index {
-                        base: Operand::Var(buffer),
-                        index: Operand::Var(index),
-                    },
-                ..
-            } => out.push((*buffer, *index)),
-            StmtKind::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                collect_element_reads(then_block, out);
-                collect_element_reads(else_block, out);
-            }
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
-                collect_element_reads(body, out)
-            }
-            _ => {}
-        }
-    }
-}
-
-/// What the `map` closures of `block` read from the function, at any depth.
-fn collect_captures(body: &Body, block: &Block, out: &mut Vec<VarId>) {
-    for stmt in block {
-        match &stmt.kind {
-            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
-                out.extend(map_captures(body, value))
-            }
-            StmtKind::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                collect_captures(body, then_block, out);
-                collect_captures(body, else_block, out);
-            }
-            StmtKind::For { body: inner, .. } | StmtKind::Loop { body: inner, .. } => {
-                collect_captures(body, inner, out)
-            }
-            _ => {}
+    for stmt in all_stmts(block) {
+        if let StmtKind::Let {
+            value:
+                Value::Index {
+                    base: Operand::Var(buffer),
+                    index: Operand::Var(index),
+                },
+            ..
+        } = &stmt.kind
+        {
+            out.push((*buffer, *index));
         }
     }
 }

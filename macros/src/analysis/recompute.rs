@@ -8,8 +8,8 @@ use super::activity::Activity;
 use super::numbers::numbers;
 use super::restore::restored_locations;
 use super::walk::{
-    collect_primal_reads, collect_written, defines, map_captures, may_have_effects, value_inputs,
-    written_as_kept,
+    collect_map_captures, collect_primal_reads, collect_written, defines, may_have_effects,
+    value_inputs, written_as_kept,
 };
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, Value, VarId};
 use crate::parse::Signature;
@@ -170,36 +170,12 @@ fn last_use_if_unchanged(
         let statement = std::slice::from_ref(&block[q]);
         let mut reads = Vec::new();
         collect_primal_reads(statement, &mut reads);
-        collect_captures(body, statement, &mut reads);
+        collect_map_captures(body, statement, &mut reads);
         reads.contains(&var)
     })?;
     let mut written = HashSet::new();
     collect_written(&block[position + 1..=last], &mut written);
     (!inputs.iter().any(|v| written.contains(v))).then_some(last)
-}
-
-/// The variables that the `map` closures of `block` read from the enclosing function, which
-/// their pullbacks read in the reverse sweep.
-fn collect_captures(body: &Body, block: &[crate::ir::Stmt], out: &mut Vec<VarId>) {
-    for stmt in block {
-        match &stmt.kind {
-            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
-                out.extend(map_captures(body, value))
-            }
-            StmtKind::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                collect_captures(body, then_block, out);
-                collect_captures(body, else_block, out);
-            }
-            StmtKind::For { body: inner, .. } | StmtKind::Loop { body: inner, .. } => {
-                collect_captures(body, inner, out)
-            }
-            _ => {}
-        }
-    }
 }
 
 /// What is fixed inside `block`: at the top of a loop nest, `fixed` plus the locations the nest

@@ -241,6 +241,41 @@ pub(crate) fn all_blocks(body: &Body) -> Vec<&Block> {
     out
 }
 
+/// Every statement of `block`, at any depth: each statement, then those of its branches and
+/// loop body.
+pub(crate) fn all_stmts(block: &[Stmt]) -> Vec<&Stmt> {
+    let mut out = Vec::new();
+    fn walk<'b>(block: &'b [Stmt], out: &mut Vec<&'b Stmt>) {
+        for stmt in block {
+            out.push(stmt);
+            match &stmt.kind {
+                StmtKind::If {
+                    then_block,
+                    else_block,
+                    ..
+                } => {
+                    walk(then_block, out);
+                    walk(else_block, out);
+                }
+                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => walk(body, out),
+                _ => {}
+            }
+        }
+    }
+    walk(block, &mut out);
+    out
+}
+
+/// The variables that the `map` closures of `block` (at any depth) read from the enclosing
+/// function, which their pullbacks read in the reverse sweep.
+pub(crate) fn collect_map_captures(body: &Body, block: &[Stmt], out: &mut Vec<VarId>) {
+    for stmt in all_stmts(block) {
+        if let StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } = &stmt.kind {
+            out.extend(map_captures(body, value));
+        }
+    }
+}
+
 /// What the closure of a `map` value reads from the enclosing function; nothing for any other
 /// value.
 pub(crate) fn map_captures(body: &Body, value: &Value) -> Vec<VarId> {

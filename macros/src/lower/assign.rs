@@ -243,24 +243,13 @@ fn names_in(expr: &Expr) -> Vec<String> {
 /// The variables statements assign, write an element of, or push onto, at any depth (not what
 /// a method nabla does not know might change: `i.pow(2)` changes nothing a place reads).
 fn definitely_written(block: &[crate::ir::Stmt], out: &mut std::collections::HashSet<VarId>) {
-    for stmt in block {
+    for stmt in crate::analysis::walk::all_stmts(block) {
         match &stmt.kind {
             StmtKind::Assign { var, .. } => {
                 out.insert(*var);
             }
             StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => {
                 out.insert(*base);
-            }
-            StmtKind::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                definitely_written(then_block, out);
-                definitely_written(else_block, out);
-            }
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
-                definitely_written(body, out)
             }
             _ => {}
         }
