@@ -16,8 +16,8 @@
 //! This pass finds the variables whose every use is such a gate: a factor of a product (or a
 //! quotient) whose other operand carries gradient, the exponent of a power (`powi`, `powf`) of
 //! a base that carries gradient, or a value an `if` branch assigns to a
-//! variable that carries gradient on its other paths. Copies, negations and float casts pass
-//! the question on to their result. A parameter that reaches the result only through a gate
+//! variable that carries gradient on its other paths. Copies, negations and casts pass the
+//! question on to their result. A parameter that reaches the result only through a gate
 //! still has no gradient, and is reported as not reaching it.
 
 use std::collections::{HashMap, HashSet};
@@ -26,7 +26,6 @@ use syn::BinOp;
 
 use crate::analysis::activity::Activity;
 use crate::ir::{Block, Body, Operand, StmtKind, UnOp, Value, VarId};
-use crate::parse::is_float;
 
 /// How one statement reads a variable.
 enum Read<'a> {
@@ -132,7 +131,10 @@ impl Finder<'_> {
                 let passes_on = match value {
                     Value::Use(_) => true,
                     Value::Unary { op: UnOp::Neg, .. } => true,
-                    Value::Cast { ty, .. } => is_float(ty),
+                    // An integer cast passes the question on too: its result gates where it
+                    // is only an exponent (`x.powi(x.floor() as i32)`), and is read otherwise
+                    // as an index or a count, which gates nothing.
+                    Value::Cast { .. } => true,
                     _ => false,
                 };
                 passes_on

@@ -51,7 +51,7 @@ fn stairs(x: f64) -> f64 {
 #[differentiable]
 fn stepped_power(x: f64) -> f64 {
     let k = (x * 2.0) as i32;
-    x.powi(k) + x.powf(k as f64)
+    x.powi(k) + x.powf(k as f64) + x.powi(x.floor() as i32)
 }
 
 fn close(a: f64, b: f64) {
@@ -68,7 +68,10 @@ fn main() {
     }
     for x in [0.3f64, 1.3, 2.7] {
         let k = (x * 2.0) as i32;
-        let want = k as f64 * x.powi(k - 1) + k as f64 * x.powf(k as f64 - 1.0);
+        let f = x.floor() as i32;
+        let want = k as f64 * x.powi(k - 1)
+            + k as f64 * x.powf(k as f64 - 1.0)
+            + f as f64 * x.powi(f - 1);
         close(stepped_power_grad(x).1, want);
     }
     // Inside the clip: c = r·w, so d(c² + w)/dr = 2·r·w², d/dw = 2·r²·w + 1.
