@@ -5,19 +5,12 @@
 //! with the patterns that must not be taken for either.
 #![allow(clippy::needless_range_loop, clippy::assign_op_pattern)] // written as users write them
 
-use nabla::{check_gradient, differentiable};
+use nabla::differentiable;
 use nalgebra::{DMatrix, DVector};
 
-const W: [f64; 6] = [0.7, -1.3, 0.4, 1.1, 0.9, -0.6];
+mod common;
 
-fn check(f: impl Fn(&[f64]) -> f64, grad: impl Fn(&[f64]) -> (f64, Vec<f64>), what: &str) {
-    for w in [W, [1.5, 0.2, -0.8, 0.3, -1.1, 0.5]] {
-        let (value, g) = grad(&w);
-        assert_eq!(value, f(&w), "{what}: value");
-        assert_eq!(g.len(), w.len(), "{what}: gradient length");
-        check_gradient(&f, &w, &g).assert_below(1e-7);
-    }
-}
+use common::{check_value_and_gradient as check, SIX_POINT as W};
 
 /// Increments of both signs into a scratch buffer that later reads need restored.
 #[differentiable]

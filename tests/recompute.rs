@@ -7,19 +7,12 @@
 
 use std::ops::AddAssign;
 
-use nabla::{check_gradient, differentiable};
+use nabla::differentiable;
 use nalgebra::DVector;
 
-const W: [f64; 6] = [0.7, -1.3, 0.4, 1.1, 0.9, -0.6];
+mod common;
 
-fn check(f: impl Fn(&[f64]) -> f64, grad: impl Fn(&[f64]) -> (f64, Vec<f64>), what: &str) {
-    for w in [W, [1.5, 0.2, -0.8, 0.3, -1.1, 0.5]] {
-        let (value, g) = grad(&w);
-        assert_eq!(value, f(&w), "{what}: value");
-        assert_eq!(g.len(), w.len(), "{what}: gradient length");
-        check_gradient(&f, &w, &g).assert_below(1e-7);
-    }
-}
+use common::check_value_and_gradient as check;
 
 /// A packed lower triangle walked with a running index, as ADBench's GMM does: the reverse
 /// sweep reads `w[idx]` at each step, with `idx` restored by `idx -= 1`.

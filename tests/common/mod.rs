@@ -122,3 +122,21 @@ pub fn check_vjp(vjp: f64, c: f64, g: f64, what: &str) {
         &format!("{what}: vjp with cotangent {c}"),
     );
 }
+
+/// A point of six coordinates for functions of a slice.
+pub const SIX_POINT: [f64; 6] = [0.7, -1.3, 0.4, 1.1, 0.9, -0.6];
+
+/// Checks at [`SIX_POINT`] and at a second point that `grad` returns `f`'s value and a gradient
+/// of the right length that agrees with central finite differences.
+pub fn check_value_and_gradient(
+    f: impl Fn(&[f64]) -> f64,
+    grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
+    what: &str,
+) {
+    for w in [SIX_POINT, [1.5, 0.2, -0.8, 0.3, -1.1, 0.5]] {
+        let (value, g) = grad(&w);
+        assert_eq!(value, f(&w), "{what}: value");
+        assert_eq!(g.len(), w.len(), "{what}: gradient length");
+        nabla::check_gradient(&f, &w, &g).assert_below(1e-7);
+    }
+}

@@ -162,37 +162,25 @@ fn changed_by(value: &Value, out: &mut HashSet<VarId>) {
 /// The locations that code kept as written may change anywhere in the function (see
 /// [`changed_by`]).
 pub(crate) fn written_as_kept(body: &Body) -> HashSet<VarId> {
-    fn walk(block: &Block, out: &mut HashSet<VarId>) {
-        for stmt in block {
-            match &stmt.kind {
-                StmtKind::Assign { value, .. } | StmtKind::Let { value, .. } => {
-                    changed_by(value, out)
-                }
-                StmtKind::Opaque { reads, tokens } if may_have_effects(tokens) => {
-                    out.extend(reads.iter().copied())
-                }
-                StmtKind::If {
-                    then_block,
-                    else_block,
-                    ..
-                } => {
-                    walk(then_block, out);
-                    walk(else_block, out);
-                }
-                StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => walk(body, out),
-                _ => {}
+    let mut out = HashSet::new();
+    for stmt in all_stmts(&body.block) {
+        match &stmt.kind {
+            StmtKind::Assign { value, .. } | StmtKind::Let { value, .. } => {
+                changed_by(value, &mut out)
             }
+            StmtKind::Opaque { reads, tokens } if may_have_effects(tokens) => {
+                out.extend(reads.iter().copied())
+            }
+            _ => {}
         }
     }
-    let mut out = HashSet::new();
-    walk(&body.block, &mut out);
     out.retain(|v| body.var(*v).is_location);
     out
 }
 
 /// The variables a block overwrites: assignment targets and buffers written or grown.
 pub(crate) fn collect_written(block: &[Stmt], out: &mut HashSet<VarId>) {
-    for stmt in block {
+    for stmt in all_stmts(block) {
         match &stmt.kind {
             StmtKind::Assign { var, value } => {
                 out.insert(*var);
@@ -205,15 +193,6 @@ pub(crate) fn collect_written(block: &[Stmt], out: &mut HashSet<VarId>) {
             StmtKind::SetIndex { base, .. } | StmtKind::Push { base, .. } => {
                 out.insert(*base);
             }
-            StmtKind::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                collect_written(then_block, out);
-                collect_written(else_block, out);
-            }
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => collect_written(body, out),
             _ => {}
         }
     }
