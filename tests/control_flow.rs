@@ -743,6 +743,112 @@ fn a_last_loop_left_by_return() {
     }
 }
 
+/// A `return` as a branch's last expression, with and without its semicolon, and as an arm.
+#[allow(clippy::needless_return)] // the form under test
+#[differentiable]
+fn returned_from_branch(x: f64) -> f64 {
+    if x > 0.0 {
+        return x * 2.0;
+    } else {
+        x * x
+    }
+}
+
+#[allow(clippy::needless_return)] // the form under test
+#[differentiable]
+fn returned_as_branch_value(x: f64) -> f64 {
+    if x > 1.0 {
+        return x.sin();
+    } else {
+        x * x * 3.0
+    }
+}
+
+#[allow(clippy::needless_return)] // the form under test
+#[differentiable]
+fn returned_from_arm(x: f64) -> f64 {
+    match x > 1.0 {
+        true => return x * 2.0,
+        false => x.exp(),
+    }
+}
+
+#[differentiable]
+fn returned_from_let(x: f64) -> f64 {
+    let y = if x > 0.0 { x * 5.0 } else { return x * 2.0 };
+    y * x
+}
+
+/// A `loop` left only by `return` as the last expression of a branch, a block and an arm.
+// The forms under test: `y = y * ..` reads clearer than `*=` beside `y * y`; the `loop` that
+// never loops is a diverging arm.
+#[allow(clippy::assign_op_pattern, clippy::never_loop)]
+#[differentiable]
+fn loops_left_by_return(x: f64, #[no_grad] which: usize) -> f64 {
+    if which == 0 {
+        let mut y = x;
+        loop {
+            y = y * 0.5;
+            if y < 1.0 {
+                return y * x;
+            }
+        }
+    } else if which == 1 {
+        {
+            let mut y = x * 2.0;
+            loop {
+                y = y * 0.75;
+                if y < 1.0 {
+                    return y * y;
+                }
+            }
+        }
+    } else {
+        match which {
+            2 => loop {
+                return x.cos();
+            },
+            _ => x * 4.0,
+        }
+    }
+}
+
+#[test]
+fn returns_and_diverging_loops_as_branch_values() {
+    type ValueAndGradient = fn(f64) -> (f64, f64);
+    type Primal = fn(f64) -> f64;
+    let functions: [(&str, Primal, ValueAndGradient); 4] = [
+        ("branch", returned_from_branch, returned_from_branch_grad),
+        (
+            "branch value",
+            returned_as_branch_value,
+            returned_as_branch_value_grad,
+        ),
+        ("arm", returned_from_arm, returned_from_arm_grad),
+        ("let", returned_from_let, returned_from_let_grad),
+    ];
+    for (name, f, grad) in functions {
+        for x in [-1.3, 0.4, 2.7] {
+            let (value, dx) = grad(x);
+            assert_eq!(value, f(x), "{name} at {x}");
+            assert_close(name, dx, fd_scalar(f, x), FD_TOL);
+        }
+    }
+    assert_eq!(returned_from_branch_grad(3.0), (6.0, 2.0));
+    for which in 0..4 {
+        for x in [1.7, 3.1, 6.4] {
+            let (value, dx) = loops_left_by_return_grad(x, which);
+            assert_eq!(
+                value,
+                loops_left_by_return(x, which),
+                "loops {which} at {x}"
+            );
+            let fd = fd_scalar(|x| loops_left_by_return(x, which), x);
+            assert_close("loops left by return", dx, fd, FD_TOL);
+        }
+    }
+}
+
 #[test]
 fn early_return_paths() {
     // crosses at index 2; later elements get no gradient

@@ -295,6 +295,37 @@ fn map_collected_into_a_vec() {
     check(collected, &g, "collected");
 }
 
+/// `.map(..).collect()` as the result of a function returning a `Vec`, whose result type names
+/// the collection: as the last expression, in a branch and in a `return`.
+#[differentiable]
+fn collected_result(w: &[f64], k: f64) -> Vec<f64> {
+    if k > 1.0 {
+        return w.iter().map(|x| x * k).collect();
+    }
+    if k < -1.0 {
+        w.iter().map(|x| x.sin() * k).collect()
+    } else {
+        (0..w.len()).map(|i| w[i] * w[i] * k).collect()
+    }
+}
+
+#[test]
+fn map_collected_as_the_result() {
+    let cotangent: Vec<f64> = (0..W.len()).map(|i| 0.5 + i as f64).collect();
+    for k in [2.5, -1.5, 0.3] {
+        let (value, (dw, dk)) = collected_result_vjp(&W, k, cotangent.clone());
+        assert_eq!(value, collected_result(&W, k));
+        let projected = |w: &[f64], k: f64| -> f64 {
+            let y = collected_result(w, k);
+            y.iter().zip(&cotangent).map(|(y, c)| y * c).sum()
+        };
+        check(|w| projected(w, k), &dw, "collected result");
+        let step = 1e-6;
+        let fd = (projected(&W, k + step) - projected(&W, k - step)) / (2.0 * step);
+        assert!((dk - fd).abs() < 1e-6 * (1.0 + fd.abs()), "dk {dk} vs {fd}");
+    }
+}
+
 /// A sum or product whose type is written on the `let` instead of as a turbofish.
 #[differentiable]
 fn typed_on_the_let(w: &[f64]) -> f64 {

@@ -468,3 +468,37 @@ fn a_method_called_inside_and_outside_stop_gradient() {
     // 2 (w s - w n) s and 2 (w s - w n) w, the target held constant.
     assert_eq!((g.w, ds), (-1.0, -0.5));
 }
+
+/// A model named with one capital letter, whose method returns it by name: a one-letter result
+/// type is read as the `impl`'s float type parameter unless the body builds the struct.
+#[derive(Parameters, Clone, Debug)]
+struct S {
+    w: f64,
+    b: f64,
+}
+
+impl S {
+    #[differentiable]
+    fn scaled(&self, k: f64) -> S {
+        S {
+            w: self.w * k,
+            b: self.b + k,
+        }
+    }
+
+    #[differentiable]
+    fn loss(&self, x: f64) -> f64 {
+        let s = self.scaled(x);
+        s.w * s.b
+    }
+}
+
+#[test]
+fn a_one_letter_model_returned_by_name() {
+    let s = S { w: 1.5, b: -0.5 };
+    let (value, (g, dx)) = s.loss_grad(2.0);
+    assert_eq!(value, s.loss(2.0));
+    check_parameters(|s: &S| s.loss(2.0), &s, &g).assert_below(1e-8);
+    // d/dx of w x (b + x) = w (b + 2x)
+    assert!((dx - 1.5 * (-0.5 + 4.0)).abs() < 1e-12, "{dx}");
+}

@@ -204,7 +204,7 @@ impl Expansion<'_> {
                     #(#lints)*
                     #[inline]
                     #vis fn #grad_name #generics(#(#params),*) -> (#result, #gradient) #where_clause {
-                        let (#value, #g) = #callee #turbofish(#(#names,)* <#result as ::nabla::Real>::ONE);
+                        let (#value, #g) = #callee #turbofish(#(#names,)* <#result as ::nabla::__private::ScalarResult>::ONE);
                         (#value, #picked)
                     }
                 }

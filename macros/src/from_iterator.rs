@@ -73,6 +73,65 @@ pub fn rewrite_collect(call: &ExprMethodCall, into_vec: bool) -> Option<Expr> {
     .ok()
 }
 
+/// A function whose result type is a `Vec` and whose result is `src.map(..).collect()`: the
+/// result's type names the collection as a binding's type does. The collects in the body's tail
+/// (through the tails of blocks, `if` and `match` arms) and in `return` are rewritten into their
+/// loops; `None` when there is none.
+pub fn rewrite_result_collects(block: &syn::Block, result_ty: &syn::Type) -> Option<syn::Block> {
+    struct Tails {
+        rewritten: bool,
+    }
+    impl Tails {
+        fn tail(&mut self, expr: &mut Expr) {
+            match expr {
+                Expr::MethodCall(m) => {
+                    if let Some(rewritten) = rewrite_collect(m, true) {
+                        *expr = rewritten;
+                        self.rewritten = true;
+                    }
+                }
+                Expr::Paren(p) => self.tail(&mut p.expr),
+                Expr::Block(b) => self.block(&mut b.block),
+                Expr::If(i) => {
+                    self.block(&mut i.then_branch);
+                    if let Some((_, other)) = &mut i.else_branch {
+                        self.tail(other);
+                    }
+                }
+                Expr::Match(m) => {
+                    for arm in &mut m.arms {
+                        self.tail(&mut arm.body);
+                    }
+                }
+                _ => {}
+            }
+        }
+        fn block(&mut self, block: &mut syn::Block) {
+            if let Some(syn::Stmt::Expr(tail, None)) = block.stmts.last_mut() {
+                self.tail(tail);
+            }
+        }
+    }
+    impl syn::visit_mut::VisitMut for Tails {
+        fn visit_expr_return_mut(&mut self, ret: &mut syn::ExprReturn) {
+            syn::visit_mut::visit_expr_return_mut(self, ret);
+            if let Some(value) = &mut ret.expr {
+                self.tail(value);
+            }
+        }
+        // A closure's `return` leaves the closure, not the function.
+        fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+    }
+    if !crate::lower::is_vec_type(result_ty) {
+        return None;
+    }
+    let mut block = block.clone();
+    let mut tails = Tails { rewritten: false };
+    syn::visit_mut::VisitMut::visit_block_mut(&mut tails, &mut block);
+    tails.block(&mut block);
+    tails.rewritten.then_some(block)
+}
+
 /// The loop a `from_iterator` call with a mapped source stands for.
 pub fn rewrite(func: &ExprPath, call: &ExprCall) -> Option<Expr> {
     let segments = &func.path.segments;

@@ -182,7 +182,9 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
     let (result_ty, result) = match &sig.output {
         // `-> T` of a method in `impl<T: Real> Model<T>`: the impl's type parameter, which the
         // method's own signature cannot show bounded; a one-letter type name is taken as one.
-        ReturnType::Type(_, ty) if in_impl && is_impl_type_parameter(ty) => {
+        ReturnType::Type(_, ty)
+            if in_impl && is_impl_type_parameter(ty) && !constructs(item, ty) =>
+        {
             ((**ty).clone(), ResultKind::Scalar)
         }
         ReturnType::Type(_, ty) if is_float(ty) || is_plain_type_parameter(ty, &real_generics) => {
@@ -268,6 +270,35 @@ fn is_impl_type_parameter(ty: &Type) -> bool {
         let name = i.to_string();
         name.len() == 1 && name.chars().all(|c| c.is_ascii_uppercase())
     }))
+}
+
+/// Whether the body builds a value of the type `ty` names with a struct literal or a tuple
+/// struct's constructor (`S { w }`, `S(w)`): then the one-letter name is a struct's, which a type
+/// parameter never is.
+fn constructs(item: &ItemFn, ty: &Type) -> bool {
+    fn walk(tokens: proc_macro2::TokenStream, name: &Ident) -> bool {
+        let mut tokens = tokens.into_iter().peekable();
+        while let Some(token) = tokens.next() {
+            let found = match token {
+                proc_macro2::TokenTree::Ident(i) => {
+                    i == *name
+                        && matches!(tokens.peek(), Some(proc_macro2::TokenTree::Group(g))
+                            if g.delimiter() != proc_macro2::Delimiter::Bracket)
+                }
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), name),
+                _ => false,
+            };
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+    let Type::Path(p) = ty else { return false };
+    let Some(name) = p.path.get_ident() else {
+        return false;
+    };
+    walk(quote::ToTokens::to_token_stream(&*item.block), name)
 }
 
 /// Whether the function names `Self` anywhere: then it is an associated function of an `impl`.

@@ -148,3 +148,20 @@ macro_rules! impl_real {
 
 impl_real!(f32);
 impl_real!(f64);
+
+/// The seed `1` of a `NAME_grad`, which exists for a function whose result is a float. A
+/// method's one-letter result type (`-> T`) is read as the float type parameter of its `impl`,
+/// which its own signature cannot show; this names the mistake when it was a struct's name.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a float, yet this method's result is read as one",
+    label = "read as the float type parameter of the `impl`",
+    note = "a method's one-letter result type is taken for the `impl`'s type parameter (`impl<T: Real> Model<T>`): write `Self` to return the model's own type"
+)]
+pub trait ScalarResult: Copy {
+    /// The seed of the reverse sweep.
+    const ONE: Self;
+}
+
+impl<T: Real> ScalarResult for T {
+    const ONE: Self = T::ONE;
+}

@@ -286,7 +286,8 @@ fn is_iterator(expr: &Expr) -> bool {
     }
 }
 
-fn is_vec_type(ty: &syn::Type) -> bool {
+/// `Vec<..>`, as a binding's or the result's type is written.
+pub(crate) fn is_vec_type(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p)
         if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"))
 }

@@ -42,8 +42,30 @@ impl Lowerer<'_> {
                     let op = self.lower_expr(expr);
                     if last && semi.is_none() {
                         return match sink {
-                            // `loop { .. return y; .. }` last: the value comes from the `return`.
-                            Some(_) if super::jumps::diverges(expr) => None,
+                            // `loop { .. return y; .. }` last: the value comes from the `return`,
+                            // and a block (a branch) ending so has none, as one ending in `return`.
+                            _ if super::jumps::diverges(expr) => None,
+                            // An expression that may `return` (`if c { return a } else { b }`)
+                            // gives its value only on the paths that did not.
+                            Some(sink) if jumps(std::slice::from_ref(stmt), JumpScope::Returns) => {
+                                let alive = self.alive(expr.span());
+                                let assign = Stmt {
+                                    kind: StmtKind::Assign {
+                                        var: sink,
+                                        value: Value::Use(op),
+                                    },
+                                    span: expr.span(),
+                                };
+                                self.push(
+                                    StmtKind::If {
+                                        cond: alive,
+                                        then_block: vec![assign],
+                                        else_block: Vec::new(),
+                                    },
+                                    expr.span(),
+                                );
+                                None
+                            }
                             Some(sink) => {
                                 self.push(
                                     StmtKind::Assign {
@@ -141,12 +163,20 @@ impl Lowerer<'_> {
         }
         let cond = self.lower_expr(&e.cond);
         let cond = self.condition(cond, e.cond.span());
-        let produces_value = e
-            .then_branch
-            .stmts
-            .last()
-            .is_some_and(|s| matches!(s, SynStmt::Expr(_, None)))
-            && e.else_branch.is_some();
+        // `if c { return a; } else { b }` has the value of the branch that does not diverge.
+        let gives_value = |b: &syn::Block| matches!(b.stmts.last(), Some(SynStmt::Expr(_, None)));
+        let produces_value = match &e.else_branch {
+            None => false,
+            Some(_) if gives_value(&e.then_branch) => true,
+            Some((_, other)) => {
+                super::jumps::block_diverges(&e.then_branch)
+                    && match &**other {
+                        Expr::Block(b) => gives_value(&b.block),
+                        Expr::If(i) => gives_value(&i.then_branch),
+                        _ => true,
+                    }
+            }
+        };
         let result = produces_value.then(|| {
             let var = self.new_temp();
             self.vars[var.0].is_location = true;
@@ -267,7 +297,8 @@ impl Lowerer<'_> {
             this.scopes.push(HashMap::new());
             let value = this.lower_expr(&arm.body);
             this.scopes.pop();
-            if let Some(r) = result {
+            // An arm that diverges (`loop { .. return y; .. }`) gives the `match` no value.
+            if let Some(r) = result.filter(|_| !super::jumps::diverges(&arm.body)) {
                 this.push(
                     StmtKind::Assign {
                         var: r,

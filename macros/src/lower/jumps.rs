@@ -204,15 +204,35 @@ pub(super) fn jumps(stmts: &[SynStmt], scope: JumpScope) -> bool {
     found.returns || (scope == JumpScope::All && (found.breaks || found.continues))
 }
 
-/// Whether `loop { body }` is left only through `return` (or never): it has no `break` of
-/// its own, and its type is `!`, so as a function's last expression it gives no value.
+/// Whether an expression never gives a value, so that as the last expression of a block (the
+/// function's, a branch's, an arm's) it gives the block none: a `return`, a `loop { body }` left
+/// only through `return` (or never: it has no `break` of its own, and its type is `!`), and a
+/// block, `if` or `match` whose every way out is one of these.
 pub(super) fn diverges(e: &syn::Expr) -> bool {
-    let syn::Expr::Loop(l) = e else {
-        return false;
-    };
-    let mut found = Jumps::default();
-    found.visit_block(&l.body);
-    !found.breaks
+    match e {
+        syn::Expr::Loop(l) => {
+            let mut found = Jumps::default();
+            found.visit_block(&l.body);
+            !found.breaks
+        }
+        syn::Expr::Return(_) => true,
+        syn::Expr::Paren(p) => diverges(&p.expr),
+        syn::Expr::Block(b) => b.label.is_none() && block_diverges(&b.block),
+        syn::Expr::If(i) => {
+            block_diverges(&i.then_branch)
+                && i.else_branch
+                    .as_ref()
+                    .is_some_and(|(_, other)| diverges(other))
+        }
+        syn::Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| diverges(&a.body)),
+        _ => false,
+    }
+}
+
+/// Whether a block's last statement diverges (see [`diverges`]): `{ ..; return y; }` does as
+/// `{ ..; return y }` does.
+pub(super) fn block_diverges(b: &syn::Block) -> bool {
+    matches!(b.stmts.last(), Some(SynStmt::Expr(tail, _)) if diverges(tail))
 }
 
 /// Whether a loop body leaves this loop (`break`, or `return`), and whether it `continue`s.

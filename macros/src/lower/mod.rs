@@ -6,6 +6,7 @@
 
 mod assign;
 mod bindings;
+pub(crate) use bindings::is_vec_type;
 mod calls;
 mod control;
 pub(crate) mod expr;
@@ -39,6 +40,17 @@ use jumps::{jumps, JumpScope, LoopFrame};
 use locations::LocationScan;
 
 pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
+    let rewritten;
+    let item = match crate::from_iterator::rewrite_result_collects(&item.block, &sig.result_ty) {
+        Some(block) => {
+            rewritten = syn::ItemFn {
+                block: Box::new(block),
+                ..item.clone()
+            };
+            &rewritten
+        }
+        None => item,
+    };
     let mut locations = LocationScan::default();
     locations.visit_block(&item.block);
     let mut lowerer = Lowerer {
