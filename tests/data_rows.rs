@@ -70,6 +70,40 @@ fn rows_of_arrays() {
     check_fd(|w| least_squares_arrays(w, &rows), x, g, "array rows");
 }
 
+/// A row borrowed by index as a loop's source (`for x in &rows[i]`, `rows[i].iter()`), from rows
+/// that are data and from rows that carry gradient.
+#[differentiable]
+fn borrowed_row_sources(w: &[[f64; 2]], k: f64, #[no_grad] rows: &[Vec<f64>]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..rows.len() {
+        for x in &rows[i] {
+            s += k * x;
+        }
+        for x in &w[i % w.len()] {
+            s += (x * k).sin();
+        }
+        for x in w[i % w.len()].iter() {
+            s += x * x * x;
+        }
+    }
+    s
+}
+
+#[test]
+fn rows_borrowed_by_index_as_loop_sources() {
+    let rows = vec![vec![1.0, 2.0], vec![3.0], vec![-0.5, 0.25, 4.0]];
+    let x = [0.3, -0.7, 1.1, 0.45, 1.5];
+    let f = |p: [f64; 5]| borrowed_row_sources(&[[p[0], p[1]], [p[2], p[3]]], p[4], &rows);
+    let (value, (dw, dk)) = borrowed_row_sources_grad(&[[x[0], x[1]], [x[2], x[3]]], x[4], &rows);
+    assert_eq!(value, f(x));
+    check_fd(
+        f,
+        x,
+        [dw[0][0], dw[0][1], dw[1][0], dw[1][1], dk],
+        "rows borrowed by index",
+    );
+}
+
 #[test]
 fn rows_of_nalgebra_vectors() {
     let rows = vec![

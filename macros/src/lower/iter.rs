@@ -51,18 +51,8 @@ impl Lowerer<'_> {
                     window: None,
                 })
             }
-            // A field or element that is itself a container: `&net.layers`, `self.xs.iter()`.
-            Expr::Field(_) => {
-                let var = self.lower_expr(expr).var()?;
-                Some(Source::Container {
-                    var,
-                    by_ref: self.vars[var.0].is_ref,
-                    place: false,
-                    window: None,
-                })
-            }
             // `w[1..]`, `w[..n - 1]`, `w[a..=b]`: a part of a container.
-            Expr::Index(i) => {
+            Expr::Index(i) if as_range(&i.index).is_some() => {
                 let range = as_range(&i.index)?;
                 let Source::Container {
                     var,
@@ -81,9 +71,25 @@ impl Lowerer<'_> {
                     window: Some(window),
                 })
             }
+            // A field or element that is itself a container: `&net.layers`, `self.xs.iter()`,
+            // `&rows[i]`.
+            Expr::Field(_) | Expr::Index(_) => {
+                let var = self.lower_expr(expr).var()?;
+                Some(Source::Container {
+                    var,
+                    by_ref: self.vars[var.0].is_ref,
+                    place: false,
+                    window: None,
+                })
+            }
             Expr::MethodCall(m) => {
                 let name = m.method.to_string();
                 match (name.as_str(), m.args.len()) {
+                    // An element read is a copy or a shared borrow: what `iter_mut` wrote there
+                    // would not reach the buffer.
+                    ("iter_mut", 0) if matches!(&*m.receiver, Expr::Index(i) if as_range(&i.index).is_none()) => {
+                        None
+                    }
                     ("iter", 0) | ("iter_mut", 0) => match self.element_source(&m.receiver)? {
                         Source::Container { var, window, .. } => Some(Source::Container {
                             var,
