@@ -164,6 +164,25 @@ fn one_generic_gradient_for_f32_and_f64() {
     assert!((f64::from(dy32) - dy).abs() < 1e-3 * dy.abs());
 }
 
+/// Float functions called through the type parameter (`T::max(a, b)`, `T::exp(x)`), and a
+/// fold whose step is one.
+#[differentiable]
+fn through_the_type<T: Real>(w: &[T], b: T) -> T {
+    let top = w.iter().copied().fold(T::from_f64(-1e9), T::max);
+    T::max(top, b) * b + T::exp(w[0]) + T::sin(w[1] * b)
+}
+
+#[test]
+fn float_functions_called_through_the_type_parameter() {
+    let x = [0.4, 1.3, -0.2, 0.7];
+    let f = |p: [f64; 4]| through_the_type(&p[..3], p[3]);
+    let (value, (dw, db)) = through_the_type_grad(&x[..3], x[3]);
+    assert_eq!(value, f(x));
+    check_fd(f, x, [dw[0], dw[1], dw[2], db], "through the type");
+    let (value32, _) = through_the_type_grad(&[0.4f32, 1.3, -0.2], 0.7);
+    assert!((f64::from(value32) - value).abs() < 1e-5);
+}
+
 #[derive(Clone, Debug, PartialEq, Parameters)]
 pub struct Linear<T: Real> {
     pub w: Vec<T>,

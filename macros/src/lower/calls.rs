@@ -54,9 +54,9 @@ impl Lowerer<'_> {
                 stopped: true,
             };
         }
-        // `f64::exp(x)` is `x.exp()`.
+        // `f64::exp(x)` is `x.exp()`, and so is `T::exp(x)` with `T: Real`.
         if segments.len() == 2
-            && matches!(segments[0].as_str(), "f32" | "f64")
+            && self.names_a_float_type(&segments[0])
             && !call.args.is_empty()
             && methods::is_float_method_name(&last)
         {

@@ -103,6 +103,8 @@ impl Lowerer<'_> {
             // The pullback of the closure reads the enclosing function's variables by their
             // names: its own take a suffix of their own (`__t2_c0` beside the enclosing `__t2`).
             ident_suffix: format!("{}_c{}", self.ident_suffix, self.closures.len()),
+            float_type_names: self.float_type_names.clone(),
+            in_impl: self.in_impl,
         };
         let x = inner.new_var(
             param.clone(),

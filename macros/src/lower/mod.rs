@@ -74,6 +74,14 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         reused: HashSet::new(),
         ranges: HashSet::new(),
         ident_suffix: String::new(),
+        float_type_names: item
+            .sig
+            .generics
+            .type_params()
+            .map(|p| p.ident.to_string())
+            .chain(["f32".to_string(), "f64".to_string()])
+            .collect(),
+        in_impl: sig.in_impl,
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -204,9 +212,20 @@ struct Lowerer<'e> {
     /// for the closures of `map`, whose pullbacks also read the function's variables. (The
     /// function's names end in the variable's number, so no closure's name is one of them.)
     ident_suffix: String,
+    /// The names that may stand for a float type in a call path (`T::max(a, b)` as
+    /// `f64::max(a, b)`): the function's type parameters and, in an `impl`, a one-letter name
+    /// (the `impl`'s type parameter, which the method's signature cannot show).
+    pub(super) float_type_names: HashSet<String>,
+    pub(super) in_impl: bool,
 }
 
 impl Lowerer<'_> {
+    /// Whether a call path's first segment may name a float type (`f64::exp`, `T::max`).
+    pub(super) fn names_a_float_type(&self, name: &str) -> bool {
+        self.float_type_names.contains(name)
+            || (self.in_impl && name.len() == 1 && name.chars().all(|c| c.is_ascii_uppercase()))
+    }
+
     fn new_var(
         &mut self,
         ident: Ident,
