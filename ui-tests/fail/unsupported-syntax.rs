@@ -24,4 +24,13 @@ fn labeled(w: &[f64]) -> f64 {
     s
 }
 
+#[differentiable]
+fn over_an_iterator(w: f64, #[no_grad] xs: impl Iterator<Item = f64>) -> f64 {
+    let mut s = 0.0;
+    for x in xs {
+        s += w * x;
+    }
+    s
+}
+
 fn main() {}

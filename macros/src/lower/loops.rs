@@ -22,6 +22,14 @@ impl Lowerer<'_> {
         if e.label.is_some() {
             return self.labeled_loop(span);
         }
+        if self.is_opaque_param(&e.expr) {
+            // Neither indexed nor run again backwards: the reverse sweep needs both.
+            return Value::Use(self.unsupported(
+                e.expr.span(),
+                "iterating over an `impl Trait` parameter",
+                "collect it into a `Vec` first (`let xs: Vec<f64> = xs.collect();`) and iterate over that (`for x in &xs`)",
+            ));
+        }
         let over_range = is_range(&e.expr) || self.is_range_name(&e.expr);
         let source = if over_range {
             None
@@ -113,6 +121,17 @@ impl Lowerer<'_> {
             span,
         );
         Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    /// Whether `expr` names a parameter whose type is an `impl Trait`.
+    fn is_opaque_param(&self, expr: &Expr) -> bool {
+        let Expr::Path(p) = crate::syntax::strip_parens(expr) else {
+            return false;
+        };
+        let Some(var) = p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) else {
+            return false;
+        };
+        matches!(self.vars[var.0].origin, crate::ir::Origin::Param(index) if self.opaque_params.contains(&index))
     }
 
     fn lower_loop_body(

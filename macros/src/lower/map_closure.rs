@@ -105,6 +105,7 @@ impl Lowerer<'_> {
             ident_suffix: format!("{}_c{}", self.ident_suffix, self.closures.len()),
             float_type_names: self.float_type_names.clone(),
             in_impl: self.in_impl,
+            opaque_params: HashSet::new(),
         };
         let x = inner.new_var(
             param.clone(),

@@ -82,6 +82,10 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
             .chain(["f32".to_string(), "f64".to_string()])
             .collect(),
         in_impl: sig.in_impl,
+        opaque_params: (sig.params.iter().enumerate())
+            .filter(|(_, p)| crate::parse::has_impl_trait(&p.ty))
+            .map(|(index, _)| index)
+            .collect(),
     };
     let type_params: Vec<Ident> = item
         .sig
@@ -217,6 +221,8 @@ struct Lowerer<'e> {
     /// (the `impl`'s type parameter, which the method's signature cannot show).
     pub(super) float_type_names: HashSet<String>,
     pub(super) in_impl: bool,
+    /// The parameters whose type is an `impl Trait` (`impl Iterator<Item = f64>`), by index.
+    pub(super) opaque_params: HashSet<usize>,
 }
 
 impl Lowerer<'_> {
