@@ -502,3 +502,103 @@ fn a_one_letter_model_returned_by_name() {
     // d/dx of w x (b + x) = w (b + 2x)
     assert!((dx - 1.5 * (-0.5 + 4.0)).abs() < 1e-12, "{dx}");
 }
+
+/// Data a model keeps in `#[no_grad]` fields of types that derive nothing: a config struct with
+/// its own fields (`self.table.inner.offset`), rows (`self.rows[i][j]`), a tuple; their fields,
+/// elements and parts read below the model, and passed to parameters that take no gradient.
+#[derive(Clone, Debug)]
+struct Table {
+    xs: Vec<f64>,
+    scale: f64,
+    inner: TableInner,
+}
+
+#[derive(Clone, Debug)]
+struct TableInner {
+    offset: f64,
+    grid: Vec<Vec<f64>>,
+}
+
+#[derive(Parameters, Clone, Debug)]
+struct Weights {
+    w: Vec<f64>,
+    b: f64,
+}
+
+#[derive(Parameters, Clone, Debug)]
+struct WithData {
+    layer: Weights,
+    k: f64,
+    #[no_grad]
+    table: Table,
+    #[no_grad]
+    rows: Vec<Vec<f64>>,
+    #[no_grad]
+    pair: (f64, usize),
+}
+
+#[differentiable]
+fn shifted(x: f64, #[no_grad] by: f64) -> f64 {
+    x + by
+}
+
+#[differentiable]
+fn weighted(w: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += w[i] * x[i];
+    }
+    s
+}
+
+impl WithData {
+    #[differentiable]
+    fn loss(&self, x: f64) -> f64 {
+        let mut s = self.k * self.table.scale * x;
+        for i in 0..self.table.xs.len() {
+            s += self.layer.w[i % 2] * self.table.xs[i];
+        }
+        s += self.table.inner.offset * self.layer.b;
+        for i in 0..self.rows.len() {
+            for j in 0..self.rows[i].len() {
+                s += self.k * self.rows[i][j] * self.table.inner.grid[i][j];
+            }
+        }
+        s += shifted(self.layer.b, self.table.inner.offset);
+        s += shifted(self.k, self.table.xs[2]);
+        s += weighted(&self.layer.w, &self.table.xs[0..2]);
+        s += self.pair.0 * self.k;
+        let rest = &self.table.xs[1..];
+        s += rest[0] * self.k;
+        s * s
+    }
+}
+
+#[test]
+fn data_of_any_type_in_no_grad_fields() {
+    let m = WithData {
+        layer: Weights {
+            w: vec![0.5, -0.3],
+            b: 0.2,
+        },
+        k: 1.5,
+        table: Table {
+            xs: vec![1.0, 2.0, 3.0],
+            scale: 0.7,
+            inner: TableInner {
+                offset: 0.25,
+                grid: vec![vec![1.0, 2.0], vec![3.0]],
+            },
+        },
+        rows: vec![vec![0.1, 0.2], vec![0.3]],
+        pair: (2.0, 3),
+    };
+    let (value, (g, dx)) = m.loss_grad(1.3);
+    assert_eq!(value, m.loss(1.3));
+    check_parameters(|m: &WithData| m.loss(1.3), &m, &g).assert_below(1e-8);
+    // d/dx of s² where ds/dx = k · scale
+    assert!((dx - 2.0 * value.sqrt() * 1.5 * 0.7).abs() < 1e-9, "{dx}");
+    // `#[no_grad]` fields are carried over unchanged.
+    assert_eq!(g.table.inner.grid, m.table.inner.grid);
+    assert_eq!(g.pair, (2.0, 3));
+}

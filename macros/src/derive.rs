@@ -236,21 +236,14 @@ fn field_methods(field: &Field, rt: &TokenStream) -> TokenStream {
             }
         }
     } else {
-        // A float or float container (`Vec<f64>`, `DVector<f64>`) that is data: its slot has the
-        // type its reads' cotangents have, so an element read (`m.data[i]`) type-checks.
-        let slot_fn = if crate::parse::float_bearing(ty) {
-            quote! {
-                #[inline(always)]
-                #vis fn #slot(&mut self) -> ::core::option::Option<&mut <#ty as #rt::Tangent>::Tangent> {
-                    ::core::option::Option::None
-                }
-            }
-        } else {
-            quote! {
-                #[inline(always)]
-                #vis fn #slot<__T>(&mut self) -> ::core::option::Option<&mut __T> {
-                    ::core::option::Option::None
-                }
+        // A slot of data, which takes the reads of the field and of its own fields and elements,
+        // whatever their types (`Vec<f64>`, `Config`, `Vec<Vec<f64>>`; see the runtime's
+        // `data_slot`), and which a call's gradient for an element of it can tell from a
+        // trained field's.
+        let slot_fn = quote! {
+            #[inline(always)]
+            #vis fn #slot(&mut self) -> ::core::option::Option<&mut #rt::DataSlot> {
+                ::core::option::Option::None
             }
         };
         quote! {

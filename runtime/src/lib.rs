@@ -12,6 +12,7 @@
 //! - `parallel` (feature `rayon`): `par_grad`, data-parallel gradients over chunks of a data set.
 
 pub mod checkpoint;
+pub mod data_slot;
 pub mod elements;
 pub mod fields;
 pub mod flat;
@@ -41,6 +42,10 @@ pub use stop_gradient::stop_gradient;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::checkpoint::{CheckpointOf, SaveClone, SaveElements};
+    pub use crate::data_slot::{
+        check_element_call, element_call_gradient, slot_index_accumulate,
+        slot_index_accumulate_held, slot_part_accumulate, slot_target, DataSlot,
+    };
     pub use crate::elements::{ParameterElement, TangentElement};
     pub use crate::fields::{trained, Forwarding, ParameterField};
     pub use crate::operand::{ByCopy, ByRef, Operand};

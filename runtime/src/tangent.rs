@@ -13,6 +13,7 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, Scalar};
 
+use crate::data_slot::SlotTarget;
 use crate::elements::{add_float_slices, TangentElement};
 use crate::Real;
 
@@ -154,11 +155,11 @@ pub fn add_call_gradient<S: CallSink<G>, G>(sink: S, gradient: G) {
     sink.take(gradient);
 }
 
-/// Adds a contribution into the field of a gradient value it belongs to. The slot's type is the
-/// contribution's: a `#[no_grad]` field lends no slot, and its type is then inferred from here.
+/// Adds a contribution into the field of a gradient value it belongs to: the slot is the field's
+/// gradient, or a `DataSlot` for data (see [`crate::data_slot`]), which takes any contribution.
 #[inline(always)]
-pub fn add_to_slot<T: Accumulate>(slot: &mut T, contribution: T) {
-    slot.accumulate(contribution);
+pub fn add_to_slot<S: SlotTarget<T>, T: Accumulate>(slot: &mut S, contribution: T) {
+    slot.target().accumulate(contribution);
 }
 
 /// Adds a contribution into an element adjoint taken out of its buffer's adjoint for a loop

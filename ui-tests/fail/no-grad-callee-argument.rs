@@ -26,6 +26,27 @@ impl Particle {
     }
 }
 
+#[derive(nabla::Parameters)]
+struct Chain {
+    masses: Vec<f64>,
+    #[no_grad]
+    charges: Vec<f64>,
+}
+
+impl Chain {
+    // The same for elements and parts: of the `#[no_grad]` `charges` they are data, of the
+    // trained `masses` their gradient would be lost.
+    #[differentiable]
+    fn energy(&self, p: f64) -> f64 {
+        kinetic(p, self.charges[0]) + kinetic(p, self.masses[1]) + total(p, &self.masses[1..])
+    }
+}
+
+#[differentiable]
+fn total(p: f64, #[no_grad] ms: &[f64]) -> f64 {
+    p * ms[0]
+}
+
 fn main() {
     let _ = energy_grad(1.0, 2.0);
     let particle = Particle {

@@ -156,6 +156,8 @@ struct Generator<'a> {
     primal_only: bool,
     /// Field reads whose adjoint is the base's adjoint's field (see `slots.rs`).
     slots: HashMap<VarId, (VarId, syn::Member)>,
+    /// Element and part reads of those, by the field read (see `slots::find_slot_parts`).
+    slot_parts: HashMap<VarId, VarId>,
 }
 
 impl<'a> Generator<'a> {
@@ -166,6 +168,7 @@ impl<'a> Generator<'a> {
         needed: Option<HashSet<VarId>>,
     ) -> Self {
         let recomputation = recomputable(body, sig, activity);
+        let slots = slots::find_slots(body, activity);
         Generator {
             body,
             sig,
@@ -200,7 +203,8 @@ impl<'a> Generator<'a> {
             stencils: read_at_several_indices(body),
             recomputed: recomputation.values,
             recompute_before: recomputation.before,
-            slots: slots::find_slots(body, activity),
+            slot_parts: slots::find_slot_parts(body, &slots),
+            slots,
             scope_reads: HashSet::new(),
             needed_in_scope: None,
             primal_only: false,
@@ -285,8 +289,10 @@ impl<'a> Generator<'a> {
             }
         }
         let tapes = self.tapes.values();
+        let data_field_methods = self.data_field_methods();
         Sweeps {
             body: quote! {
+                #data_field_methods
                 #[allow(unused_imports)]
                 use #rt::{ByCopy as _, ByRef as _, SaveElements as _, SaveClone as _, TupleField0 as _, TupleField1 as _, TupleField2 as _, TupleField3 as _};
                 #(#tapes)*

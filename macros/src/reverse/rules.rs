@@ -61,7 +61,15 @@ impl<'a> Generator<'a> {
                         // into the adjoint in place.
                         let accumulate = format_ident!("{}_accumulate_{}", name, side, span = span);
                         let rules = rules.clone();
+                        // A slot lends its target through `slot_target`, which a slot of data
+                        // answers too (see the runtime's `data_slot`).
+                        let via_slot = self.is_slot(target);
                         out.extend(self.add_into(target, |acc| {
+                            let acc = if via_slot {
+                                quote!(#rt::slot_target(#acc))
+                            } else {
+                                acc
+                            };
                             quote_spanned!(span=> #rules::#trait_ident::#accumulate(#l, #r, &#d, #acc);)
                         }));
                     } else {
@@ -286,6 +294,14 @@ impl<'a> Generator<'a> {
                 let at = |call: TokenStream| if local { located_at(call, span) } else { call };
                 if let Some(element) = self.promoted.get(&b) {
                     quote!(#rt::accumulate_taken(&mut #element, #d);)
+                } else if self.is_slot(b) {
+                    // The element of a field: through the functions a slot of data answers too.
+                    let add = if self.lengths_may_drift() || self.stencils.contains(&b) {
+                        quote!(slot_index_accumulate)
+                    } else {
+                        quote!(slot_index_accumulate_held)
+                    };
+                    self.add_into(b, |acc| at(quote!(#rt::#add(#acc, #i, #d);)))
                 } else if self.lengths_may_drift() || self.stencils.contains(&b) {
                     self.add_into(b, |acc| {
                         at(quote!(#rules::IndexRule::index_accumulate(#acc, #i, #d);))
@@ -301,10 +317,17 @@ impl<'a> Generator<'a> {
                     return TokenStream::new();
                 };
                 let r = self.read_value(range);
-                self.add_into(
-                    b,
-                    |acc| quote_spanned!(span=> #rules::PartRule::part_accumulate(#acc, #r, #d);),
-                )
+                if self.is_slot(b) {
+                    self.add_into(
+                        b,
+                        |acc| quote_spanned!(span=> #rt::slot_part_accumulate(#acc, #r, #d);),
+                    )
+                } else {
+                    self.add_into(
+                        b,
+                        |acc| quote_spanned!(span=> #rules::PartRule::part_accumulate(#acc, #r, #d);),
+                    )
+                }
             }
             Value::Field { base, member } => {
                 // The field's cotangent goes into the same field of the base's gradient, which
@@ -414,6 +437,25 @@ impl Generator<'_> {
                 };
                 let gradient = quote_spanned!(span=> #g_here.#k);
                 out.extend(self.add_call_gradient_into_field(v, gradient, span));
+                continue;
+            }
+            // An element or part of a field (`f(y, self.xs[1])`): the field's slot says
+            // whether the `()` of a parameter that takes none is fine (data) or an error at the
+            // call (a trained field), and that `()` becomes a zero of the argument's shape.
+            if let Some(&field) = a.var().and_then(|v| self.slot_parts.get(&v)) {
+                let k = syn::Index {
+                    index: k.index,
+                    span,
+                };
+                out.extend(self.add_into(field, |slot| {
+                    super::located_at(quote!(#rt::check_element_call(#slot, &#g_here.#k);), span)
+                }));
+                let like = self.operand_shape_ref(a);
+                let taken = format_ident!("__call_gradient{}", k, span = Span::mixed_site());
+                out.extend(quote_spanned!(span=>
+                    let #taken = #rt::element_call_gradient(#g_here.#k, #like);
+                ));
+                out.extend(self.contribute_to(a, quote!(#taken)));
                 continue;
             }
             // Bound on its own through `gradient_from_call`, so that a callee taking this

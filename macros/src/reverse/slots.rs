@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{rt, Generator};
@@ -58,7 +58,95 @@ pub(super) fn find_slots(body: &Body, activity: &Activity) -> HashMap<VarId, (Va
     out
 }
 
+/// The element and part reads of slots (`let e = self.xs[1];`, `&self.xs[1..]`), by the slot
+/// read: a call's gradient for one asks the slot whether it is data (see `call_gradients`).
+pub(super) fn find_slot_parts(
+    body: &Body,
+    slots: &HashMap<VarId, (VarId, syn::Member)>,
+) -> HashMap<VarId, VarId> {
+    crate::analysis::walk::all_stmts(&body.block)
+        .into_iter()
+        .filter_map(|stmt| match &stmt.kind {
+            StmtKind::Let {
+                var,
+                value:
+                    Value::Index {
+                        base: Operand::Var(b) | Operand::Ref(b, _),
+                        ..
+                    }
+                    | Value::Part {
+                        base: Operand::Var(b) | Operand::Ref(b, _),
+                        ..
+                    },
+                ..
+            } if slots.contains_key(b) => Some((*var, *b)),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Generator<'_> {
+    /// For each field name read below a slot (`scale` in `self.cfg.scale`), the methods a
+    /// `DataSlot` (the slot of a `#[no_grad]` field the derive cannot see into, see the runtime's
+    /// `data_slot`) answers for it: the slot of the field, where the field's cotangent is added,
+    /// and where a call's gradient for it goes. The gradient of a struct deriving `Parameters`
+    /// answers them with its own inherent methods, which method resolution picks first; these
+    /// are implemented for `DataSlot` only, which has no values, so none of them ever runs.
+    pub(super) fn data_field_methods(&self) -> TokenStream {
+        let mut members: Vec<&syn::Member> = crate::analysis::walk::all_stmts(&self.body.block)
+            .into_iter()
+            .filter_map(|stmt| match &stmt.kind {
+                StmtKind::Let {
+                    value:
+                        Value::Field {
+                            base: Operand::Var(b) | Operand::Ref(b, _),
+                            member,
+                        },
+                    ..
+                } if self.is_slot(*b) => Some(member),
+                _ => None,
+            })
+            .collect();
+        members.sort_by_key(|m| member_suffix(m));
+        members.dedup_by_key(|m| member_suffix(m));
+        let rt = rt();
+        members
+            .into_iter()
+            .map(|member| {
+                let name = format_ident!(
+                    "__NablaDataField_{}",
+                    member_suffix(member),
+                    span = Span::mixed_site()
+                );
+                let slot = field_slot_method(member);
+                let call = field_call_method(member);
+                let add = format_ident!("__nabla_add_{}", member_suffix(member));
+                quote! {
+                    #[allow(non_camel_case_types)]
+                    trait #name {
+                        fn #slot(&mut self) -> ::core::option::Option<&mut #rt::DataSlot>;
+                        fn #add<__D>(&mut self, contribution: __D);
+                        fn #call(&mut self) -> #rt::DataCall;
+                    }
+                    impl #name for #rt::DataSlot {
+                        #[inline(always)]
+                        fn #slot(&mut self) -> ::core::option::Option<&mut #rt::DataSlot> {
+                            match *self {}
+                        }
+                        #[inline(always)]
+                        fn #add<__D>(&mut self, _contribution: __D) {
+                            match *self {}
+                        }
+                        #[inline(always)]
+                        fn #call(&mut self) -> #rt::DataCall {
+                            match *self {}
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+
     pub(super) fn is_slot(&self, v: VarId) -> bool {
         self.slots.contains_key(&v)
     }
@@ -130,6 +218,14 @@ impl Generator<'_> {
         let rt = rt();
         let reference = self.shape_ref(v);
         self.contribute(v, quote!(#rt::Tangent::zero_tangent(#reference)))
+    }
+}
+
+/// `w`, `0`: what the methods of a field are named after.
+fn member_suffix(member: &syn::Member) -> String {
+    match member {
+        syn::Member::Named(ident) => syn::ext::IdentExt::unraw(ident).to_string(),
+        syn::Member::Unnamed(index) => index.index.to_string(),
     }
 }
 

@@ -1,0 +1,217 @@
+//! The slot of a `#[no_grad]` field that is not a float or a float container.
+//!
+//! A read of a model's field (`self.w`) adds its cotangent straight into that field of the
+//! gradient, through the slot the derived `__nabla_slot_w()` lends. A `#[no_grad]` field lends
+//! none, but the generated code still has to type-check for it, and it goes on into the field's
+//! own fields and elements (`self.cfg.scale`, `self.rows[i][j]`), whose types the macro cannot
+//! see. Such a field's slot is a [`DataSlot`]: a type with no values, so nothing is ever added
+//! through it, that stands in for whatever the reads below it would add into. The generated code
+//! reaches a slot's target through [`slot_target`] and its elements through the `slot_*`
+//! functions here, which take a `DataSlot` as well as a real gradient.
+
+use crate::rules::part::PartRule;
+use crate::rules::IndexRule;
+use crate::tangent::{Accumulate, CallGradient, Tangent, TangentValue};
+
+/// The slot of a `#[no_grad]` field the macro cannot see into: it has no values, and every
+/// operation on it is unreachable. The generated code declares, for each field name it reads
+/// below a slot, the methods a `DataSlot` answers for that name (the slot of the field, where
+/// the field's cotangent is added, and where a call's gradient for it goes).
+#[derive(Debug)]
+pub enum DataSlot {}
+
+/// What a slot lends to add a contribution of type `T` into: the gradient itself, or nothing for
+/// a [`DataSlot`].
+pub trait SlotTarget<T> {
+    fn target(&mut self) -> &mut T;
+}
+
+impl<T: Accumulate> SlotTarget<T> for T {
+    #[inline(always)]
+    fn target(&mut self) -> &mut T {
+        self
+    }
+}
+
+impl<T> SlotTarget<T> for DataSlot {
+    #[inline(always)]
+    fn target(&mut self) -> &mut T {
+        match *self {}
+    }
+}
+
+/// The gradient a slot lends, of the type the rule adding into it expects.
+#[inline(always)]
+pub fn slot_target<S: SlotTarget<T>, T>(slot: &mut S) -> &mut T {
+    slot.target()
+}
+
+/// The element rules on a slot: those of [`IndexRule`] for a gradient, nothing for a
+/// [`DataSlot`], whichever element type it is given.
+pub trait IndexSlot<I, E> {
+    fn index_accumulate(&mut self, index: I, d: E);
+    fn index_accumulate_held(&mut self, index: I, d: E);
+}
+
+// One impl per index type the element rules take, each a type no other crate can implement
+// `IndexRule` for on `DataSlot`: so these and the `DataSlot` impl below do not overlap.
+macro_rules! index_slot {
+    ($($index:ty),*) => {$(
+        impl<B: IndexRule<$index, Elem = E>, E> IndexSlot<$index, E> for B {
+            #[inline(always)]
+            fn index_accumulate(&mut self, index: $index, d: E) {
+                IndexRule::index_accumulate(self, index, d);
+            }
+            #[inline(always)]
+            fn index_accumulate_held(&mut self, index: $index, d: E) {
+                IndexRule::index_accumulate_held(self, index, d);
+            }
+        }
+    )*};
+}
+
+index_slot!(usize, (usize, usize));
+
+impl<I, E> IndexSlot<I, E> for DataSlot {
+    #[inline(always)]
+    fn index_accumulate(&mut self, _index: I, _d: E) {
+        match *self {}
+    }
+    #[inline(always)]
+    fn index_accumulate_held(&mut self, _index: I, _d: E) {
+        match *self {}
+    }
+}
+
+/// [`IndexRule::index_accumulate`] on a slot.
+#[inline(always)]
+pub fn slot_index_accumulate<S: IndexSlot<I, E>, I, E>(slot: &mut S, index: I, d: E) {
+    slot.index_accumulate(index, d);
+}
+
+/// [`IndexRule::index_accumulate_held`] on a slot.
+#[inline(always)]
+pub fn slot_index_accumulate_held<S: IndexSlot<I, E>, I, E>(slot: &mut S, index: I, d: E) {
+    slot.index_accumulate_held(index, d);
+}
+
+/// The rule of a part (`w[1..]`) on a slot: [`PartRule`]'s for a gradient, nothing for a
+/// [`DataSlot`].
+pub trait PartSlot<R, P> {
+    fn part_accumulate(&mut self, range: R, d: P);
+}
+
+// One impl per range type, for the reason given at `index_slot!`.
+macro_rules! part_slot {
+    ($($range:ty),*) => {$(
+        impl<B: PartRule<$range, Part = P>, P> PartSlot<$range, P> for B {
+            #[inline(always)]
+            fn part_accumulate(&mut self, range: $range, d: P) {
+                PartRule::part_accumulate(self, range, d);
+            }
+        }
+    )*};
+}
+
+part_slot!(
+    core::ops::Range<usize>,
+    core::ops::RangeFrom<usize>,
+    core::ops::RangeTo<usize>,
+    core::ops::RangeInclusive<usize>,
+    core::ops::RangeToInclusive<usize>,
+    core::ops::RangeFull
+);
+
+impl<R, P> PartSlot<R, P> for DataSlot {
+    #[inline(always)]
+    fn part_accumulate(&mut self, _range: R, _d: P) {
+        match *self {}
+    }
+}
+
+/// [`PartRule::part_accumulate`] on a slot.
+#[inline(always)]
+pub fn slot_part_accumulate<S: PartSlot<R, P>, R, P>(slot: &mut S, range: R, d: P) {
+    slot.part_accumulate(range, d);
+}
+
+/// Checks the gradient a call returns for an element or a part of a field (`f(y, self.xs[1])`):
+/// data takes anything, a trained field's element takes a gradient, and the `()` of a parameter
+/// that takes none is an error at the call, in the words of [`CallGradient`].
+#[diagnostic::on_unimplemented(
+    message = "an argument that carries gradient is passed to a parameter that takes none",
+    label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
+    note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, let the called function take it with gradient, or mark the field `#[no_grad]` if it is data"
+)]
+pub trait ElementCallOf<G> {}
+
+// Neither impl is recommended in an error: the error is the one above, not a missing
+// `TangentValue`, nor a list of the types that do implement it.
+#[diagnostic::do_not_recommend]
+impl<G> ElementCallOf<G> for DataSlot {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Accumulate, G: CallGradient> ElementCallOf<G> for T {}
+
+/// See [`ElementCallOf`]: type-checked at the call, run never.
+#[inline(always)]
+pub fn check_element_call<S: ElementCallOf<G>, G>(_slot: &mut S, _gradient: &G) {}
+
+/// The gradient a call returns for an element or a part of a field, as a gradient of the
+/// argument `like`: the one returned, or a zero for the `()` of a parameter that takes none,
+/// which [`check_element_call`] allows for data only.
+pub trait ElementGradient<V: ?Sized> {
+    type Gradient;
+    fn into_gradient(self, like: &V) -> Self::Gradient;
+}
+
+impl<G: TangentValue, V: ?Sized> ElementGradient<V> for G {
+    type Gradient = G;
+    #[inline(always)]
+    fn into_gradient(self, _like: &V) -> G {
+        self
+    }
+}
+
+impl<V: Tangent + ?Sized> ElementGradient<V> for () {
+    type Gradient = V::Tangent;
+    #[inline(always)]
+    fn into_gradient(self, like: &V) -> V::Tangent {
+        like.zero_tangent()
+    }
+}
+
+/// See [`ElementGradient`].
+#[inline(always)]
+pub fn element_call_gradient<G: ElementGradient<V>, V: ?Sized>(
+    gradient: G,
+    like: &V,
+) -> G::Gradient {
+    gradient.into_gradient(like)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gradient_slot_is_the_gradient_itself() {
+        let mut g = vec![1.0, 2.0, 3.0];
+        slot_index_accumulate_held(&mut g, 1, 0.5);
+        slot_index_accumulate(&mut g, 2, -1.0);
+        slot_part_accumulate(&mut g, 0..2, vec![10.0, 20.0]);
+        let mut s = 4.0f64;
+        *slot_target::<f64, f64>(&mut s) += 1.5;
+        assert_eq!(g, vec![11.0, 22.5, 2.0]);
+        assert_eq!(s, 5.5);
+    }
+
+    // A `DataSlot` has no value, so these are checked for their types only: a slot of data
+    // takes any element, part or target type the reads below it would add.
+    #[allow(dead_code)]
+    fn a_data_slot_takes_every_type(slot: &mut DataSlot) {
+        slot_index_accumulate_held(slot, (1usize, 2usize), vec![1.0f64]);
+        slot_part_accumulate(slot, 0..2, [1.0f32; 2]);
+        let _: &mut nalgebra::DMatrix<f64> = slot_target(slot);
+    }
+}
