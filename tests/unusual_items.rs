@@ -117,3 +117,25 @@ fn a_variable_assigned_to_itself() {
         check_fd(|[c, e]| self_assignment(c, e), x, [dc, de], "t = t");
     }
 }
+
+/// A `const` item in the body, an array destructured by `let`, and a loop over `into_iter()`.
+#[differentiable]
+fn with_a_const(w: [f64; 3]) -> f64 {
+    const SCALE: f64 = 2.5;
+    let [a, b, c] = w;
+    let mut s = a * b * SCALE;
+    let v = w.to_vec();
+    for x in v.into_iter() {
+        s += x * x * c;
+    }
+    let [first, _, last]: [f64; 3] = w;
+    s + (first * last).sin()
+}
+
+#[test]
+fn consts_array_patterns_and_into_iter() {
+    let x = [0.4, -1.2, 0.9];
+    let (value, g) = with_a_const_grad(x);
+    assert_eq!(value, with_a_const(x));
+    check_fd(with_a_const, x, g, "const, array pattern, into_iter");
+}

@@ -116,7 +116,9 @@ fn expand_here(
                     "#[differentiable] takes no arguments",
                 );
             }
-            let body = lower::lower(&func, &sig, &mut errors);
+            // `const` items at the top of the body stand before the sweeps, which read them.
+            let (lowered, consts) = hoist_consts(&func);
+            let body = lower::lower(&lowered, &sig, &mut errors);
             let activity = analysis::activity::analyze(&body, &sig);
             let callees = check::check(&body, &sig, &activity, &mut errors);
             closure::check_closures(&body, &activity, &mut errors);
@@ -133,6 +135,7 @@ fn expand_here(
             }
             expansion.items(
                 quote::quote! {
+                    #(#consts)*
                     #sweep_body
                     (#value, (#(#gradients,)*))
                 },
@@ -156,4 +159,22 @@ fn expand_here(
             )
         }
     }
+}
+
+/// The function without the `const` items among its top-level statements, and those items. A
+/// `const` reads no local, so it may stand anywhere in the block it is declared in; the
+/// generated sweeps read it where the function did. Items in nested blocks stay, and the
+/// lowering names them as unsupported: hoisted, one could hide a same-named item the rest of
+/// the function reads.
+fn hoist_consts(func: &syn::ItemFn) -> (syn::ItemFn, Vec<syn::ItemConst>) {
+    let mut func = func.clone();
+    let mut consts = Vec::new();
+    func.block.stmts.retain(|stmt| match stmt {
+        syn::Stmt::Item(syn::Item::Const(c)) => {
+            consts.push(c.clone());
+            false
+        }
+        _ => true,
+    });
+    (func, consts)
 }

@@ -1,6 +1,7 @@
 //! `let` statements and the patterns they bind.
 
 use proc_macro2::{Ident, Span};
+use quote::quote_spanned;
 use syn::spanned::Spanned;
 use syn::{Expr, Local, Pat, Type};
 
@@ -122,11 +123,34 @@ impl Lowerer<'_> {
                     self.bind_pattern(p, op, t);
                 }
             }
+            // `let [a, b] = w;` of an array: each name is bound to its element. (The original
+            // function type-checks the array's length.)
+            Pat::Slice(slice) if !slice.elems.iter().any(|p| matches!(p, Pat::Rest(_))) => {
+                let Some(init) = &local.init else {
+                    self.unsupported(
+                        local.span(),
+                        "an array `let` without a value",
+                        "give the array a value where it is declared",
+                    );
+                    return;
+                };
+                let element_ty = match &ty {
+                    Some(Type::Array(a)) => Some((*a.elem).clone()),
+                    _ => None,
+                };
+                let whole = self.lower_expr(&init.expr);
+                for (i, p) in slice.elems.iter().enumerate() {
+                    let index = Operand::Const(quote_spanned!(p.span()=> #i));
+                    let element = self.element_read(whole.clone(), index, p.span());
+                    let op = self.operand_of(element, p.span());
+                    self.bind_pattern(p, op, element_ty.clone());
+                }
+            }
             other => {
                 self.unsupported(
                     other.span(),
                     "this `let` pattern",
-                    "bind a plain name, `_`, or a tuple of names",
+                    "bind a plain name, `_`, or a tuple or array of names",
                 );
             }
         }

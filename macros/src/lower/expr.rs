@@ -1,6 +1,6 @@
 //! Expressions: the dispatch over syn's expression kinds, operators and short-circuit logic.
 
-use proc_macro2::Ident;
+use proc_macro2::{Ident, Span};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr};
@@ -19,6 +19,20 @@ const RED_ZONE: usize = 128 * 1024;
 const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
 impl Lowerer<'_> {
+    /// `base[index]`: an element of a place (a field of a model, `&rows[i]`) is read where it
+    /// stands, any other is a value.
+    pub(super) fn element_read(&mut self, base: Operand, index: Operand, span: Span) -> Value {
+        let of_place = base.var().is_some_and(|b| self.vars[b.0].place);
+        let value = Value::Index { base, index };
+        if of_place {
+            let element = self.place_read(value, span);
+            self.note_model_element(&element);
+            Value::Use(element)
+        } else {
+            value
+        }
+    }
+
     pub(super) fn lower_expr(&mut self, expr: &Expr) -> Operand {
         // Lowering recurses once per operand: a deeply nested expression grows the stack on
         // the heap instead of overflowing it.
@@ -231,15 +245,7 @@ impl Lowerer<'_> {
             Expr::Index(i) => {
                 let base = self.lower_expr(&i.expr);
                 let index = self.lower_expr(&i.index);
-                let of_place = base.var().is_some_and(|b| self.vars[b.0].place);
-                let value = Value::Index { base, index };
-                if of_place {
-                    let element = self.place_read(value, span);
-                    self.note_model_element(&element);
-                    Value::Use(element)
-                } else {
-                    value
-                }
+                self.element_read(base, index, span)
             }
             // `a.symmetric_eigen().eigenvalues`: the eigenvalues alone, which have a rule.
             Expr::Field(f)

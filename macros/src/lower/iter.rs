@@ -99,6 +99,9 @@ impl Lowerer<'_> {
                         }),
                         _ => None,
                     },
+                    // `v.into_iter()` yields what `for x in v` does: elements of an owned
+                    // buffer, references into a borrowed one.
+                    ("into_iter", 0) => self.element_source(&m.receiver),
                     ("copied" | "cloned", 0) => match self.element_source(&m.receiver)? {
                         Source::Container {
                             var,

@@ -160,6 +160,18 @@ impl<'a> Generator<'a> {
                     }
                     out
                 }
+                // `w.to_vec()` is the whole of `w` as a `Vec`, whatever `w` is (an array's
+                // gradient is an array): its cotangent goes in as a part's does.
+                MethodKind::Identity if method == "to_vec" => match receiver.var() {
+                    Some(b) if !self.activity.is_active(b) => TokenStream::new(),
+                    Some(b) if self.is_slot(b) => self.add_into(b, |acc| {
+                        quote_spanned!(span=> #rt::slot_part_accumulate(#acc, .., #d);)
+                    }),
+                    Some(b) => self.add_into(b, |acc| {
+                        quote_spanned!(span=> #rules::PartRule::part_accumulate(#acc, .., #d);)
+                    }),
+                    None => TokenStream::new(),
+                },
                 MethodKind::Identity => self.contribute_to(receiver, quote!(#d)),
                 MethodKind::Map(index) => {
                     let captures_active = self.body.closures[*index]
