@@ -183,6 +183,28 @@ fn float_functions_called_through_the_type_parameter() {
     assert!((f64::from(value32) - value).abs() < 1e-5);
 }
 
+/// Sums and products over a type parameter: `.sum::<T>()`, and typed on the `let`.
+#[differentiable]
+fn generic_reductions<T: Real>(w: &[T]) -> T {
+    let p: T = w.iter().map(|x| *x + T::ONE).product();
+    let s: T = w.iter().map(|x| x.sin()).sum();
+    p * s
+        + (0..w.len())
+            .map(|i| w[i] * T::from_f64(i as f64))
+            .sum::<T>()
+}
+
+#[test]
+fn sums_and_products_over_a_type_parameter() {
+    let x = [0.4, 1.3, -0.2];
+    let f = |p: [f64; 3]| generic_reductions(&p);
+    let (value, g) = generic_reductions_grad(&x);
+    assert_eq!(value, f(x));
+    check_fd(f, x, [g[0], g[1], g[2]], "generic reductions");
+    let (value32, _) = generic_reductions_grad(&[0.4f32, 1.3, -0.2]);
+    assert!((f64::from(value32) - value).abs() < 1e-5);
+}
+
 #[derive(Clone, Debug, PartialEq, Parameters)]
 pub struct Linear<T: Real> {
     pub w: Vec<T>,

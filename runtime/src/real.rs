@@ -28,6 +28,10 @@ pub trait Real:
     + Mul<Output = Self>
     + Div<Output = Self>
     + Neg<Output = Self>
+    + core::iter::Sum
+    + core::iter::Product
+    + for<'a> core::iter::Sum<&'a Self>
+    + for<'a> core::iter::Product<&'a Self>
     + AddAssign
     + SubAssign
     + MulAssign

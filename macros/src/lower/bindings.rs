@@ -40,7 +40,7 @@ impl Lowerer<'_> {
                             // `.sum::<f64>()` does.
                             Expr::MethodCall(m) => ty
                                 .as_ref()
-                                .and_then(float_type)
+                                .and_then(|ty| self.float_type(ty))
                                 .and_then(|float| typed_reduction(m, float)),
                             _ => None,
                         };
@@ -259,14 +259,16 @@ impl Lowerer<'_> {
     }
 }
 
-/// `Vec<..>` as written (`Vec<f64>`, `std::vec::Vec<_>`).
-/// `f64` or `f32`, as written.
-fn float_type(ty: &syn::Type) -> Option<&syn::Ident> {
-    match ty {
-        syn::Type::Path(p) if p.qself.is_none() => {
-            p.path.get_ident().filter(|i| *i == "f64" || *i == "f32")
+impl Lowerer<'_> {
+    /// `f64`, `f32` or a float type parameter (`T`), as written.
+    fn float_type<'t>(&self, ty: &'t syn::Type) -> Option<&'t syn::Ident> {
+        match ty {
+            syn::Type::Path(p) if p.qself.is_none() => p
+                .path
+                .get_ident()
+                .filter(|i| self.names_a_float_type(&i.to_string())),
+            _ => None,
         }
-        _ => None,
     }
 }
 
@@ -310,7 +312,7 @@ fn is_iterator(expr: &Expr) -> bool {
     }
 }
 
-/// `Vec<..>`, as a binding's or the result's type is written.
+/// `Vec<..>` as a binding's or the result's type is written (`Vec<f64>`, `std::vec::Vec<_>`).
 pub(crate) fn is_vec_type(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p)
         if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"))

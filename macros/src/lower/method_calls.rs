@@ -17,9 +17,12 @@ impl Lowerer<'_> {
         match m {
             m if (m.method == "sum" || m.method == "product")
                 && m.args.is_empty()
-                && float_turbofish(&m.turbofish) =>
+                && self.float_turbofish(&m.turbofish) =>
             {
-                let float = m.turbofish.is_some();
+                let float = m.turbofish.as_ref().and_then(|t| match t.args.first() {
+                    Some(syn::GenericArgument::Type(ty)) => Some(ty.clone()),
+                    _ => None,
+                });
                 match self.lower_reduction(&m.receiver, m.method == "product", float) {
                     Some(value) => value,
                     None => self.lower_method(m),
@@ -153,12 +156,20 @@ fn end_element(option: &Expr) -> Option<Expr> {
 
 /// No turbofish, or `::<f32>`/`::<f64>`: a float reduction (`counts.iter().product::<u64>()`
 /// is integer arithmetic, left as written).
-fn float_turbofish(turbofish: &Option<syn::AngleBracketedGenericArguments>) -> bool {
-    match turbofish {
-        None => true,
-        Some(args) => args
-            .args
-            .iter()
-            .all(|a| matches!(a, syn::GenericArgument::Type(t) if crate::parse::is_float(t))),
+impl Lowerer<'_> {
+    /// No turbofish, or one naming a float type (`::<f64>`, `::<T>` with `T: Real`).
+    fn float_turbofish(&self, turbofish: &Option<syn::AngleBracketedGenericArguments>) -> bool {
+        let names_float = |t: &syn::Type| {
+            crate::parse::is_float(t)
+                || matches!(t, syn::Type::Path(p) if p.qself.is_none()
+                    && p.path.get_ident().is_some_and(|i| self.names_a_float_type(&i.to_string())))
+        };
+        match turbofish {
+            None => true,
+            Some(args) => args
+                .args
+                .iter()
+                .all(|a| matches!(a, syn::GenericArgument::Type(t) if names_float(t))),
+        }
     }
 }

@@ -47,11 +47,12 @@ enum Step<'e> {
 impl Lowerer<'_> {
     /// `.sum()` and `.product()` of a source (possibly mapped); `None` when the receiver is no
     /// source nabla reads. `float` says the turbofish names a float type (`sum::<f64>()`).
+    /// `float`: the type a turbofish names (`.sum::<T>()`), whose zero or one starts the sum.
     pub(super) fn lower_reduction(
         &mut self,
         receiver: &Expr,
         product: bool,
-        float: bool,
+        float: Option<syn::Type>,
     ) -> Option<Value> {
         let span = receiver.span();
         // Over a range the elements are integers, and over windows they are slices: the sum is
@@ -60,14 +61,24 @@ impl Lowerer<'_> {
         if let Expr::MethodCall(m) = receiver {
             let indices_or_parts =
                 is_range_source(&m.receiver) || crate::parts::is_parts_source(&m.receiver);
-            if m.method == "map" && indices_or_parts && !float {
+            if m.method == "map" && indices_or_parts && float.is_none() {
                 return None;
             }
         }
-        let (op, init) = if product {
-            (BinOp::Mul(syn::Token![*](span)), quote_spanned!(span=> 1.0))
-        } else {
-            (BinOp::Add(syn::Token![+](span)), quote_spanned!(span=> 0.0))
+        // A literal where the type is a float's own (it is inferred, or `f64`), the type's
+        // constant for a type parameter, whose zero no literal is.
+        let generic = float.filter(|t| !crate::parse::is_float(t));
+        let (op, init) = match (product, generic) {
+            (true, None) => (BinOp::Mul(syn::Token![*](span)), quote_spanned!(span=> 1.0)),
+            (false, None) => (BinOp::Add(syn::Token![+](span)), quote_spanned!(span=> 0.0)),
+            (true, Some(t)) => (
+                BinOp::Mul(syn::Token![*](span)),
+                quote_spanned!(span=> <#t as ::nabla::Real>::ONE),
+            ),
+            (false, Some(t)) => (
+                BinOp::Add(syn::Token![+](span)),
+                quote_spanned!(span=> <#t as ::nabla::Real>::ZERO),
+            ),
         };
         self.reduce(
             receiver,
