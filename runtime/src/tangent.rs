@@ -94,6 +94,32 @@ pub fn gradient_from_call<G: CallGradient>(gradient: G) -> G {
     gradient
 }
 
+/// A call's gradient for an argument, added into the argument's gradient `D`: one requirement,
+/// so that the `()` of a parameter that takes none is one error, the one of [`CallGradient`],
+/// not a second one about adding `()` into a float.
+#[diagnostic::on_unimplemented(
+    message = "an argument that carries gradient is passed to a parameter that takes none",
+    label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
+    note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, or let the called function take it with gradient"
+)]
+pub trait CallGradientInto<D> {
+    fn add_into(self, gradient: &mut D);
+}
+
+#[diagnostic::do_not_recommend]
+impl<D: Accumulate<G>, G: TangentValue> CallGradientInto<D> for G {
+    #[inline(always)]
+    fn add_into(self, gradient: &mut D) {
+        gradient.accumulate(self);
+    }
+}
+
+/// See [`CallGradientInto`].
+#[inline(always)]
+pub fn accumulate_call_gradient<D, G: CallGradientInto<D>>(gradient: &mut D, from_call: G) {
+    from_call.add_into(gradient);
+}
+
 /// Where the gradient a called function returns for an argument that is a field of a model
 /// (`f(self.w)`) goes: the field's gradient, through what `#[derive(Parameters)]` generates for
 /// the field (`__nabla_call_w`): a [`TrainedCall`] for a trained field, a [`DataCall`] for a

@@ -24,6 +24,17 @@ impl Particle {
     fn energy(&self, p: f64) -> f64 {
         kinetic(p, self.mass) + kinetic(p, self.charge)
     }
+
+    #[differentiable]
+    fn field(#[no_grad] &self, p: f64) -> f64 {
+        p * self.charge
+    }
+
+    // `self` carries gradient (`mass` is trained), and `field` takes it as data: one error.
+    #[differentiable]
+    fn force(&self, p: f64) -> f64 {
+        self.mass * self.field(p)
+    }
 }
 
 #[derive(nabla::Parameters)]

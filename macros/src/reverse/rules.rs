@@ -473,6 +473,19 @@ impl Generator<'_> {
             // Bound on its own through `gradient_from_call`, so that a callee taking this
             // argument without gradient (its entry is `()`) is reported at the call, in
             // words, before anything else expects a float.
+            // Added into a gradient declared before in one step, which has that one
+            // requirement (see the runtime's `CallGradientInto`).
+            if let Some(v) = a.var().filter(|v| {
+                self.activity.is_active(*v) && self.declared.contains(v) && !self.is_slot(*v)
+            }) {
+                let d = self.adjoint(v);
+                let g = quote_spanned!(span=> #g_here.#k);
+                out.extend(super::located_at(
+                    quote!(#rt::accumulate_call_gradient(&mut #d, #g);),
+                    span,
+                ));
+                continue;
+            }
             let taken = format_ident!("__call_gradient{}", k, span = Span::mixed_site());
             out.extend(quote_spanned!(span=> let #taken = #rt::gradient_from_call(#g_here.#k);));
             out.extend(self.contribute_to(a, quote!(#taken)));
