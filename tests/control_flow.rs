@@ -813,12 +813,29 @@ fn loops_left_by_return(x: f64, #[no_grad] which: usize) -> f64 {
     }
 }
 
+/// An `else if` chain whose first branches return, and whose last gives the value.
+#[allow(clippy::needless_return)] // the form under test
+#[differentiable]
+fn returned_from_a_chain(x: f64) -> f64 {
+    let y = if x > 2.0 {
+        return x * 3.0;
+    } else if x > 1.0 {
+        return x * x;
+    } else if x > 0.0 {
+        x.exp()
+    } else {
+        x.sin()
+    };
+    y * 2.0
+}
+
 #[test]
 fn returns_and_diverging_loops_as_branch_values() {
     type ValueAndGradient = fn(f64) -> (f64, f64);
     type Primal = fn(f64) -> f64;
-    let functions: [(&str, Primal, ValueAndGradient); 4] = [
+    let functions: [(&str, Primal, ValueAndGradient); 5] = [
         ("branch", returned_from_branch, returned_from_branch_grad),
+        ("chain", returned_from_a_chain, returned_from_a_chain_grad),
         (
             "branch value",
             returned_as_branch_value,
@@ -828,7 +845,7 @@ fn returns_and_diverging_loops_as_branch_values() {
         ("let", returned_from_let, returned_from_let_grad),
     ];
     for (name, f, grad) in functions {
-        for x in [-1.3, 0.4, 2.7] {
+        for x in [-1.3, 0.4, 1.6, 2.7] {
             let (value, dx) = grad(x);
             assert_eq!(value, f(x), "{name} at {x}");
             assert_close(name, dx, fd_scalar(f, x), FD_TOL);

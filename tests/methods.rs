@@ -205,6 +205,32 @@ fn sums_and_products_over_a_type_parameter() {
     assert!((f64::from(value32) - value).abs() < 1e-5);
 }
 
+/// A generic model whose method's closure names the result type (`|acc, &w| -> T { .. }`):
+/// the method still returns the float `T`.
+#[derive(Clone, Debug, PartialEq, Parameters)]
+pub struct Folded<T: Real> {
+    pub w: Vec<T>,
+    pub b: T,
+}
+
+impl<T: Real> Folded<T> {
+    #[differentiable]
+    pub fn q(&self, #[no_grad] x: T) -> T {
+        self.w.iter().fold(T::ZERO, |acc, &w| -> T { acc + w * x }) * self.b
+    }
+}
+
+#[test]
+fn a_closure_typed_by_the_impls_parameter() {
+    let m = Folded {
+        w: vec![1.0f64, 2.0],
+        b: 0.5,
+    };
+    let (value, g) = m.q_grad(3.0);
+    assert_eq!(value, m.q(3.0));
+    assert_eq!((g.w, g.b), (vec![1.5, 1.5], 9.0));
+}
+
 #[derive(Clone, Debug, PartialEq, Parameters)]
 pub struct Linear<T: Real> {
     pub w: Vec<T>,

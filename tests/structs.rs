@@ -602,3 +602,79 @@ fn data_of_any_type_in_no_grad_fields() {
     assert_eq!(g.table.inner.grid, m.table.inner.grid);
     assert_eq!(g.pair, (2.0, 3));
 }
+
+/// A `map` over a `#[no_grad]` matrix field whose closure reads a trained field: the gradient
+/// of what the closure reads is summed whatever the receiver is.
+#[derive(Parameters, Clone, Debug)]
+struct Mapped {
+    b: f64,
+    #[no_grad]
+    x: DVector<f64>,
+    #[no_grad]
+    table: DMatrix<f64>,
+    w: DVector<f64>,
+}
+
+impl Mapped {
+    #[differentiable]
+    fn loss(&self) -> f64 {
+        let b = self.b;
+        self.x.map(|t| t * self.b).sum()
+            + self.table.map(|t| (t * b).sin()).sum()
+            + self.w.map(|t| (t * b).tanh()).sum()
+    }
+}
+
+#[test]
+fn a_map_over_data_that_reads_a_trained_field() {
+    let m = Mapped {
+        b: 0.7,
+        x: DVector::from_vec(vec![0.2, -0.1, 0.6]),
+        table: DMatrix::from_vec(2, 2, vec![0.3, 0.5, -1.0, 2.0]),
+        w: DVector::from_vec(vec![1.0, 2.0]),
+    };
+    let (value, g) = m.loss_grad();
+    assert_eq!(value, m.loss());
+    check_parameters(|m: &Mapped| m.loss(), &m, &g).assert_below(1e-8);
+    assert!(g.b.abs() > 0.1, "{}", g.b);
+}
+
+/// A one-letter model's own method called by its path (`V::norm(&self.v)`): a method of the
+/// struct, not the float method its name shares.
+#[derive(Parameters, Clone, Debug)]
+struct V {
+    x: f64,
+    y: f64,
+}
+
+impl V {
+    #[differentiable]
+    fn norm(&self) -> f64 {
+        (self.x * self.x + self.y * self.y).sqrt()
+    }
+}
+
+#[derive(Parameters, Clone, Debug)]
+struct Scaled {
+    v: V,
+    b: f64,
+}
+
+impl Scaled {
+    #[differentiable]
+    fn loss(&self) -> f64 {
+        V::norm(&self.v) * self.b
+    }
+}
+
+#[test]
+fn a_one_letter_models_method_called_by_its_path() {
+    let s = Scaled {
+        v: V { x: 3.0, y: 4.0 },
+        b: 2.0,
+    };
+    let (value, g) = s.loss_grad();
+    assert_eq!(value, 10.0);
+    assert_eq!((g.v.x, g.v.y, g.b), (1.2000000000000002, 1.6, 5.0));
+    check_parameters(|s: &Scaled| s.loss(), &s, &g).assert_below(1e-8);
+}

@@ -278,10 +278,13 @@ fn is_impl_type_parameter(ty: &Type) -> bool {
 fn constructs(item: &ItemFn, ty: &Type) -> bool {
     fn walk(tokens: proc_macro2::TokenStream, name: &Ident) -> bool {
         let mut tokens = tokens.into_iter().peekable();
+        // After `->` the name is a closure's result type (`|acc| -> T { .. }`), not a literal.
+        let (mut after_arrow, mut minus_joined) = (false, false);
         while let Some(token) = tokens.next() {
-            let found = match token {
+            let found = match &token {
                 proc_macro2::TokenTree::Ident(i) => {
-                    i == *name
+                    *i == *name
+                        && !after_arrow
                         && matches!(tokens.peek(), Some(proc_macro2::TokenTree::Group(g))
                             if g.delimiter() != proc_macro2::Delimiter::Bracket)
                 }
@@ -291,6 +294,11 @@ fn constructs(item: &ItemFn, ty: &Type) -> bool {
             if found {
                 return true;
             }
+            // `->` is a `-` joined to a `>`.
+            let is_gt = matches!(&token, proc_macro2::TokenTree::Punct(p) if p.as_char() == '>');
+            after_arrow = is_gt && minus_joined;
+            minus_joined = matches!(&token, proc_macro2::TokenTree::Punct(p)
+                if p.as_char() == '-' && p.spacing() == proc_macro2::Spacing::Joint);
         }
         false
     }

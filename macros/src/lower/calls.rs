@@ -54,10 +54,16 @@ impl Lowerer<'_> {
                 stopped: true,
             };
         }
-        // `f64::exp(x)` is `x.exp()`, and so is `T::exp(x)` with `T: Real`.
+        // `f64::exp(x)` is `x.exp()`, and so is `T::exp(x)` with `T: Real`. A float method takes
+        // its float by value: `V::norm(&self.v)` is a method of a struct `V`, whose one-letter
+        // name only looks like the type parameter of an `impl`.
+        let by_value = call
+            .args
+            .first()
+            .is_some_and(|a| !matches!(crate::syntax::strip_parens(a), Expr::Reference(_)));
         if segments.len() == 2
             && self.names_a_float_type(&segments[0])
-            && !call.args.is_empty()
+            && by_value
             && methods::is_float_method_name(&last)
         {
             let receiver = self.lower_expr(&call.args[0]);

@@ -163,20 +163,7 @@ impl Lowerer<'_> {
         }
         let cond = self.lower_expr(&e.cond);
         let cond = self.condition(cond, e.cond.span());
-        // `if c { return a; } else { b }` has the value of the branch that does not diverge.
-        let gives_value = |b: &syn::Block| matches!(b.stmts.last(), Some(SynStmt::Expr(_, None)));
-        let produces_value = match &e.else_branch {
-            None => false,
-            Some(_) if gives_value(&e.then_branch) => true,
-            Some((_, other)) => {
-                super::jumps::block_diverges(&e.then_branch)
-                    && match &**other {
-                        Expr::Block(b) => gives_value(&b.block),
-                        Expr::If(i) => gives_value(&i.then_branch),
-                        _ => true,
-                    }
-            }
-        };
+        let produces_value = gives_value(e);
         let result = produces_value.then(|| {
             let var = self.new_temp();
             self.vars[var.0].is_location = true;
@@ -370,6 +357,24 @@ fn pattern_binds(pat: &Pat) -> bool {
 }
 
 /// `()`, the value of statements such as an `if` without `else`.
+/// Whether an `if` has a value: a branch ends in an expression, and every other branch too or
+/// diverges (`if c { return a; } else if d { return b; } else { v }` has the value `v`).
+fn gives_value(e: &syn::ExprIf) -> bool {
+    let ends_in_value = |b: &syn::Block| matches!(b.stmts.last(), Some(SynStmt::Expr(_, None)));
+    let Some((_, other)) = &e.else_branch else {
+        return false;
+    };
+    if ends_in_value(&e.then_branch) {
+        return true;
+    }
+    super::jumps::block_diverges(&e.then_branch)
+        && match &**other {
+            Expr::Block(b) => ends_in_value(&b.block),
+            Expr::If(i) => gives_value(i),
+            _ => true,
+        }
+}
+
 fn is_unit(op: &Operand) -> bool {
     matches!(op, Operand::Const(c) if c.to_string().replace(' ', "") == "()")
 }

@@ -216,7 +216,15 @@ impl<'a> Generator<'a> {
                     };
                     let c =
                         quote_spanned!(span=> #rules::MapRule::map_adjoint(#r, #y, &#d, #pullback));
-                    if self.activity.operand_active(receiver) {
+                    let into_slot = receiver.var().is_some_and(|v| self.is_slot(v));
+                    if self.activity.operand_active(receiver) && into_slot && captures_active {
+                        // A field's contribution is added behind the field's slot, which a
+                        // `#[no_grad]` field does not lend: the pullback, which also sums the
+                        // captured values' gradients, runs before, whatever the field is.
+                        let mapped = format_ident!("__mapped{}", dst.0, span = Span::mixed_site());
+                        out.extend(quote!(let #mapped = #c;));
+                        out.extend(self.contribute_to(receiver, quote!(#mapped)));
+                    } else if self.activity.operand_active(receiver) {
                         out.extend(self.contribute_to(receiver, c));
                     } else {
                         out.extend(quote!(let _ = #c;));
