@@ -678,3 +678,83 @@ fn a_one_letter_models_method_called_by_its_path() {
     assert_eq!((g.v.x, g.v.y, g.b), (1.2000000000000002, 1.6, 5.0));
     check_parameters(|s: &Scaled| s.loss(), &s, &g).assert_below(1e-8);
 }
+
+/// Elements and parts of `#[no_grad]` fields of any type passed to parameters that take no
+/// gradient: two levels down (`self.rows[0][1]`), integers, strings, structs, and rows.
+#[derive(Clone, Debug)]
+struct Scale {
+    by: f64,
+}
+
+#[derive(Parameters, Clone, Debug)]
+struct Indexed {
+    w: Vec<f64>,
+    b: f64,
+    #[no_grad]
+    rows: Vec<Vec<f64>>,
+    #[no_grad]
+    picks: Vec<usize>,
+    #[no_grad]
+    scales: Vec<Scale>,
+    #[no_grad]
+    names: Vec<String>,
+}
+
+#[differentiable]
+fn times_data(x: f64, #[no_grad] d: f64) -> f64 {
+    x * d
+}
+
+#[differentiable]
+fn first_times(w: &[f64], #[no_grad] d: &[f64]) -> f64 {
+    w[0] * d[0]
+}
+
+#[differentiable]
+fn squared_at(w: &[f64], #[no_grad] i: usize) -> f64 {
+    w[i] * w[i]
+}
+
+#[differentiable]
+fn scaled(x: f64, #[no_grad] s: &Scale) -> f64 {
+    x * s.by
+}
+
+#[differentiable]
+fn over_rows(w: &[f64], #[no_grad] rows: &[Vec<f64>]) -> f64 {
+    w[0] * rows[0][0]
+}
+
+#[differentiable]
+fn by_length(x: f64, #[no_grad] name: &str) -> f64 {
+    x * name.len() as f64
+}
+
+impl Indexed {
+    #[differentiable]
+    fn loss(&self) -> f64 {
+        times_data(self.b, self.rows[0][1])
+            + first_times(&self.w, &self.rows[1][..])
+            + squared_at(&self.w, self.picks[1])
+            + scaled(self.w[0], &self.scales[0])
+            + over_rows(&self.w, &self.rows[1..])
+            + by_length(self.w[1], &self.names[0])
+            + first_times(&self.w[1..], &self.rows[0][..1])
+    }
+}
+
+#[test]
+fn elements_of_data_of_any_type_passed_as_data() {
+    let m = Indexed {
+        w: vec![0.5, -1.5],
+        b: 0.7,
+        rows: vec![vec![1.0, 2.0], vec![3.0]],
+        picks: vec![0, 1],
+        scales: vec![Scale { by: 2.0 }],
+        names: vec!["abc".into()],
+    };
+    let (value, g) = m.loss_grad();
+    assert_eq!(value, m.loss());
+    check_parameters(|m: &Indexed| m.loss(), &m, &g).assert_below(1e-8);
+    assert_eq!(g.picks, m.picks);
+}

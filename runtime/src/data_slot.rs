@@ -190,6 +190,107 @@ pub fn element_call_gradient<G: ElementGradient<V>, V: ?Sized>(
     gradient.into_gradient(like)
 }
 
+/// A gradient of type `P`: `P` itself. Its own requirement, separate from the element's type,
+/// so that rustc does not infer the call's gradient from the field's element and report the
+/// `()` of a parameter that takes none as a type mismatch.
+pub trait GradientOf<P> {
+    fn gradient(self) -> P;
+}
+
+impl<P: TangentValue> GradientOf<P> for P {
+    #[inline(always)]
+    fn gradient(self) -> P {
+        self
+    }
+}
+
+/// Adds the gradient a call returns for an element of a field (`f(y, self.xs[1])`) straight into
+/// the field: data takes anything and keeps nothing, a trained field takes a gradient of its
+/// element, and the `()` of a parameter that takes none is an error at the call.
+#[diagnostic::on_unimplemented(
+    message = "an argument that carries gradient is passed to a parameter that takes none",
+    label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
+    note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, let the called function take it with gradient, or mark the field `#[no_grad]` if it is data"
+)]
+pub trait ElementCallInto<I, G> {
+    fn element_call_into(&mut self, index: I, gradient: G);
+}
+
+#[diagnostic::do_not_recommend]
+impl<I, G> ElementCallInto<I, G> for DataSlot {
+    #[inline(always)]
+    fn element_call_into(&mut self, _index: I, _gradient: G) {
+        match *self {}
+    }
+}
+
+// One impl per index type, for the reason given at `index_slot!`.
+macro_rules! element_call_into {
+    ($($index:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<B: IndexRule<$index, Elem = E>, E, G: GradientOf<E>> ElementCallInto<$index, G> for B {
+            #[inline(always)]
+            fn element_call_into(&mut self, index: $index, gradient: G) {
+                IndexRule::index_accumulate(self, index, gradient.gradient());
+            }
+        }
+    )*};
+}
+
+element_call_into!(usize, (usize, usize));
+
+/// See [`ElementCallInto`].
+#[inline(always)]
+pub fn element_call_into<S: ElementCallInto<I, G>, I, G>(slot: &mut S, index: I, gradient: G) {
+    slot.element_call_into(index, gradient);
+}
+
+/// As [`ElementCallInto`], for a part of a field (`f(y, &self.xs[1..])`).
+#[diagnostic::on_unimplemented(
+    message = "an argument that carries gradient is passed to a parameter that takes none",
+    label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
+    note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, let the called function take it with gradient, or mark the field `#[no_grad]` if it is data"
+)]
+pub trait PartCallInto<R, G> {
+    fn part_call_into(&mut self, range: R, gradient: G);
+}
+
+#[diagnostic::do_not_recommend]
+impl<R, G> PartCallInto<R, G> for DataSlot {
+    #[inline(always)]
+    fn part_call_into(&mut self, _range: R, _gradient: G) {
+        match *self {}
+    }
+}
+
+// One impl per range type, for the reason given at `index_slot!`.
+macro_rules! part_call_into {
+    ($($range:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<B: PartRule<$range, Part = P>, P, G: GradientOf<P>> PartCallInto<$range, G> for B {
+            #[inline(always)]
+            fn part_call_into(&mut self, range: $range, gradient: G) {
+                PartRule::part_accumulate(self, range, gradient.gradient());
+            }
+        }
+    )*};
+}
+
+part_call_into!(
+    core::ops::Range<usize>,
+    core::ops::RangeFrom<usize>,
+    core::ops::RangeTo<usize>,
+    core::ops::RangeInclusive<usize>,
+    core::ops::RangeToInclusive<usize>,
+    core::ops::RangeFull
+);
+
+/// See [`PartCallInto`].
+#[inline(always)]
+pub fn part_call_into<S: PartCallInto<R, G>, R, G>(slot: &mut S, range: R, gradient: G) {
+    slot.part_call_into(range, gradient);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +305,10 @@ mod tests {
         *slot_target::<f64, f64>(&mut s) += 1.5;
         assert_eq!(g, vec![11.0, 22.5, 2.0]);
         assert_eq!(s, 5.5);
+        // A call's gradient for an element or a part of a trained field goes in there.
+        element_call_into(&mut g, 0, 1.0);
+        part_call_into(&mut g, 1.., vec![0.5, 0.25]);
+        assert_eq!(g, vec![12.0, 23.0, 2.25]);
     }
 
     // A `DataSlot` has no value, so these are checked for their types only: a slot of data
@@ -213,5 +318,7 @@ mod tests {
         slot_index_accumulate_held(slot, (1usize, 2usize), vec![1.0f64]);
         slot_part_accumulate(slot, 0..2, [1.0f32; 2]);
         let _: &mut nalgebra::DMatrix<f64> = slot_target(slot);
+        element_call_into(slot, 3usize, ());
+        part_call_into(slot, 1..2, ());
     }
 }

@@ -157,7 +157,7 @@ struct Generator<'a> {
     /// Field reads whose adjoint is the base's adjoint's field (see `slots.rs`).
     slots: HashMap<VarId, (VarId, syn::Member)>,
     /// Element and part reads of those, by the field read (see `slots::find_slot_parts`).
-    slot_parts: HashMap<VarId, VarId>,
+    slot_parts: HashMap<VarId, slots::SlotPart>,
 }
 
 impl<'a> Generator<'a> {

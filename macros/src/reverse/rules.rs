@@ -462,11 +462,25 @@ impl Generator<'_> {
             // An element or part of a field (`f(y, self.xs[1])`): the field's slot says
             // whether the `()` of a parameter that takes none is fine (data) or an error at the
             // call (a trained field), and that `()` becomes a zero of the argument's shape.
-            if let Some(&field) = a.var().and_then(|v| self.slot_parts.get(&v)) {
+            if let Some(part) = a.var().and_then(|v| self.slot_parts.get(&v)).cloned() {
                 let k = syn::Index {
                     index: k.index,
                     span,
                 };
+                if let Some((position, at)) = &part.direct {
+                    // Straight into the field, where data takes anything and a trained field
+                    // a gradient of its element or part (see the runtime's `data_slot`).
+                    let at = self.read_value(at);
+                    let into = match position {
+                        super::slots::Position::Index => quote!(element_call_into),
+                        super::slots::Position::Part => quote!(part_call_into),
+                    };
+                    out.extend(self.add_into(part.field, |slot| {
+                        super::located_at(quote!(#rt::#into(#slot, #at, #g_here.#k);), span)
+                    }));
+                    continue;
+                }
+                let field = part.field;
                 out.extend(self.add_into(field, |slot| {
                     super::located_at(quote!(#rt::check_element_call(#slot, &#g_here.#k);), span)
                 }));

@@ -58,31 +58,67 @@ pub(super) fn find_slots(body: &Body, activity: &Activity) -> HashMap<VarId, (Va
     out
 }
 
-/// The element and part reads of slots (`let e = self.xs[1];`, `&self.xs[1..]`), by the slot
-/// read: a call's gradient for one asks the slot whether it is data (see `call_gradients`).
+/// An element or part read below a field read (`self.xs[1]`, `&self.xs[1..]`,
+/// `self.rows[0][1]`), which a call's gradient for it asks whether the field is data (see
+/// `call_gradients`).
+#[derive(Clone)]
+pub(super) struct SlotPart {
+    /// The field read at the root.
+    pub field: VarId,
+    /// Read straight from the field, at an index or range that cannot change before a call that
+    /// takes it (a constant or a variable never assigned): the call's gradient goes straight into
+    /// the field there, and the element itself needs no adjoint (it may be of a type that has
+    /// none, `self.idx[1]` of a `Vec<usize>`).
+    pub direct: Option<(Position, Operand)>,
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum Position {
+    Index,
+    Part,
+}
+
+/// The element and part reads below field reads, by the variable they define.
 pub(super) fn find_slot_parts(
     body: &Body,
     slots: &HashMap<VarId, (VarId, syn::Member)>,
-) -> HashMap<VarId, VarId> {
-    crate::analysis::walk::all_stmts(&body.block)
-        .into_iter()
-        .filter_map(|stmt| match &stmt.kind {
-            StmtKind::Let {
-                var,
-                value:
-                    Value::Index {
-                        base: Operand::Var(b) | Operand::Ref(b, _),
-                        ..
-                    }
-                    | Value::Part {
-                        base: Operand::Var(b) | Operand::Ref(b, _),
-                        ..
-                    },
-                ..
-            } if slots.contains_key(b) => Some((*var, *b)),
-            _ => None,
-        })
-        .collect()
+) -> HashMap<VarId, SlotPart> {
+    let mut parts: HashMap<VarId, SlotPart> = HashMap::new();
+    for stmt in crate::analysis::walk::all_stmts(&body.block) {
+        let StmtKind::Let { var, value, .. } = &stmt.kind else {
+            continue;
+        };
+        let (b, position, at) = match value {
+            Value::Index {
+                base: Operand::Var(b) | Operand::Ref(b, _),
+                index,
+            } => (*b, Position::Index, index),
+            Value::Part {
+                base: Operand::Var(b) | Operand::Ref(b, _),
+                range,
+            } => (*b, Position::Part, range),
+            _ => continue,
+        };
+        let fixed = match at {
+            Operand::Const(_) => true,
+            Operand::Var(v) | Operand::Ref(v, _) => !body.var(*v).is_location,
+        };
+        let part = if slots.contains_key(&b) {
+            SlotPart {
+                field: b,
+                direct: fixed.then(|| (position, at.clone())),
+            }
+        } else if let Some(above) = parts.get(&b) {
+            SlotPart {
+                field: above.field,
+                direct: None,
+            }
+        } else {
+            continue;
+        };
+        parts.insert(*var, part);
+    }
+    parts
 }
 
 impl Generator<'_> {
