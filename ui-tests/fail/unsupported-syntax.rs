@@ -33,4 +33,18 @@ fn over_an_iterator(w: f64, #[no_grad] xs: impl Iterator<Item = f64>) -> f64 {
     s
 }
 
+#[differentiable]
+fn adapted_iterator(w: f64, #[no_grad] xs: impl Iterator<Item = f64>) -> f64 {
+    let mut s = 0.0;
+    for (i, x) in xs.enumerate() {
+        s += w * x * i as f64;
+    }
+    s
+}
+
+#[differentiable]
+fn summed_iterator(w: f64, #[no_grad] xs: impl Iterator<Item = f64>) -> f64 {
+    xs.map(|x| x * w).sum::<f64>()
+}
+
 fn main() {}

@@ -123,9 +123,14 @@ impl Lowerer<'_> {
         Value::Use(Operand::Const(quote_spanned!(span=> ())))
     }
 
-    /// Whether `expr` names a parameter whose type is an `impl Trait`.
-    fn is_opaque_param(&self, expr: &Expr) -> bool {
-        let Expr::Path(p) = crate::syntax::strip_parens(expr) else {
+    /// Whether `expr` is a parameter whose type is an `impl Trait`, or a chain of methods on
+    /// one (`xs.enumerate()`, `xs.into_iter().zip(ys)`).
+    pub(super) fn is_opaque_param(&self, expr: &Expr) -> bool {
+        let mut root = crate::syntax::strip_parens(expr);
+        while let Expr::MethodCall(m) = root {
+            root = crate::syntax::strip_parens(&m.receiver);
+        }
+        let Expr::Path(p) = root else {
             return false;
         };
         let Some(var) = p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) else {

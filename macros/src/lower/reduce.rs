@@ -126,6 +126,14 @@ impl Lowerer<'_> {
         if map.is_some() && matches!(step, Step::Fold { .. }) {
             return None;
         }
+        if self.is_opaque_param(source_expr) {
+            // An iterator is run once: the reverse sweep could neither index it nor run it again.
+            return Some(Value::Use(self.unsupported(
+                source_expr.span(),
+                "a sum, product or fold over an `impl Trait` parameter",
+                "collect it into a `Vec` first (`let xs: Vec<f64> = xs.collect();`) and reduce that (`xs.iter().map(..).sum::<f64>()`)",
+            )));
+        }
         // `(0..n).map(|i| ..).sum()`, `(a..=b).rev().fold(..)`: the counter is the element.
         if crate::parts::is_parts_source(source_expr) || is_range_source(source_expr) {
             return self.reduce_parts(source_expr, init, step, map);
