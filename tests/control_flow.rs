@@ -866,6 +866,53 @@ fn returns_and_diverging_loops_as_branch_values() {
     }
 }
 
+/// A branch value beside a branch that leaves the loop (`continue`, `break`), in `if`, `else if`
+/// and `match`.
+#[differentiable]
+fn skipped_or_stopped(xs: &[f64], w: f64) -> f64 {
+    let mut s = 0.0;
+    let mut i = 0;
+    while i < xs.len() {
+        let x = xs[i];
+        i += 1;
+        let y = if x < 0.0 {
+            continue;
+        } else if x > 2.5 {
+            break;
+        } else {
+            x * w
+        };
+        let z = match y > 1.0 {
+            true => y.sin(),
+            false => y * y,
+        };
+        s += z;
+    }
+    for &x in xs {
+        let y = match x > 1.5 {
+            true => break,
+            false => x * w,
+        };
+        s += y;
+    }
+    s
+}
+
+#[test]
+fn branch_values_beside_continue_and_break() {
+    let x = [0.5, -1.0, 1.0, 2.0, 0.25, 3.0, 0.4];
+    let w = 1.3;
+    let (value, (dx, dw)) = skipped_or_stopped_grad(&x, w);
+    assert_eq!(value, skipped_or_stopped(&x, w));
+    let mut params = x.to_vec();
+    params.push(w);
+    let n = x.len();
+    let fd = fd_gradient(|p| skipped_or_stopped(&p[..n], p[n]), &params);
+    let mut got = dx.clone();
+    got.push(dw);
+    assert_close_slices("continue and break", &got, &fd, FD_TOL);
+}
+
 #[test]
 fn early_return_paths() {
     // crosses at index 2; later elements get no gradient

@@ -205,9 +205,9 @@ pub(super) fn jumps(stmts: &[SynStmt], scope: JumpScope) -> bool {
 }
 
 /// Whether an expression never gives a value, so that as the last expression of a block (the
-/// function's, a branch's, an arm's) it gives the block none: a `return`, a `loop { body }` left
-/// only through `return` (or never: it has no `break` of its own, and its type is `!`), and a
-/// block, `if` or `match` whose every way out is one of these.
+/// function's, a branch's, an arm's) it gives the block none: a `return`, `continue` or `break`,
+/// a `loop { body }` left only through `return` (or never: it has no `break` of its own, and its
+/// type is `!`), and a block, `if` or `match` whose every way out is one of these.
 pub(super) fn diverges(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::Loop(l) => {
@@ -215,7 +215,9 @@ pub(super) fn diverges(e: &syn::Expr) -> bool {
             found.visit_block(&l.body);
             !found.breaks
         }
-        syn::Expr::Return(_) => true,
+        // Inside a loop, `continue` and a plain `break` leave the block as `return` does.
+        syn::Expr::Return(_) | syn::Expr::Continue(_) => true,
+        syn::Expr::Break(b) => b.expr.is_none(),
         syn::Expr::Paren(p) => diverges(&p.expr),
         syn::Expr::Block(b) => b.label.is_none() && block_diverges(&b.block),
         syn::Expr::If(i) => {
