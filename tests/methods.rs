@@ -164,12 +164,12 @@ fn one_generic_gradient_for_f32_and_f64() {
     assert!((f64::from(dy32) - dy).abs() < 1e-3 * dy.abs());
 }
 
-/// Float functions called through the type parameter (`T::max(a, b)`, `T::exp(x)`), and a
-/// fold whose step is one.
+/// Float functions called through the type parameter (`T::max(a, b)`, `T::exp(x)`, `T::abs`),
+/// `abs` on a value of the type parameter, and a fold whose step is one.
 #[differentiable]
 fn through_the_type<T: Real>(w: &[T], b: T) -> T {
     let top = w.iter().copied().fold(T::from_f64(-1e9), T::max);
-    T::max(top, b) * b + T::exp(w[0]) + T::sin(w[1] * b)
+    T::max(top, b) * b + T::exp(w[0]) + T::sin(w[1] * b) + w[2].abs() * T::abs(b)
 }
 
 #[test]

@@ -46,7 +46,7 @@ pub trait Real:
     + crate::rules::MulRule<Output = Self>
     + crate::rules::DivRule<Output = Self>
     + crate::rules::NegRule<Output = Self>
-    + crate::rules::scalar::AbsRule
+    + crate::rules::scalar::AbsRule<Output = Self>
 {
     const ZERO: Self;
     const ONE: Self;
