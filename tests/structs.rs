@@ -758,3 +758,49 @@ fn elements_of_data_of_any_type_passed_as_data() {
     check_parameters(|m: &Indexed| m.loss(), &m, &g).assert_below(1e-8);
     assert_eq!(g.picks, m.picks);
 }
+
+/// Data read through the elements of a `#[no_grad]` field (`for c in &self.scales`,
+/// `self.scales[0].by`, `self.pairs[i].0`) and through a name bound to a field
+/// (`let c = &self.scale;`): each element and name stands for the field's own slot.
+#[derive(Parameters, Clone, Debug)]
+struct ThroughElements {
+    b: f64,
+    w: Vec<f64>,
+    #[no_grad]
+    scales: Vec<Scale>,
+    #[no_grad]
+    scale: Scale,
+    #[no_grad]
+    pairs: Vec<(usize, f64)>,
+}
+
+impl ThroughElements {
+    #[differentiable]
+    fn loss(&self) -> f64 {
+        let mut s = 0.0;
+        for c in &self.scales {
+            s += c.by * self.b;
+        }
+        s += self.scales[0].by * self.b + self.w[1] * self.w[0];
+        let c = &self.scale;
+        s += c.by * self.b;
+        for i in 0..self.pairs.len() {
+            s += self.pairs[i].1 * self.w[self.pairs[i].0];
+        }
+        s * s
+    }
+}
+
+#[test]
+fn data_read_through_elements_and_names() {
+    let m = ThroughElements {
+        b: 0.7,
+        w: vec![0.5, 2.0],
+        scales: vec![Scale { by: 2.0 }, Scale { by: -1.0 }],
+        scale: Scale { by: 3.0 },
+        pairs: vec![(1, 0.5), (0, 2.0)],
+    };
+    let (value, g) = m.loss_grad();
+    assert_eq!(value, m.loss());
+    check_parameters(|m: &ThroughElements| m.loss(), &m, &g).assert_below(1e-8);
+}

@@ -46,6 +46,76 @@ pub fn slot_target<S: SlotTarget<T>, T>(slot: &mut S) -> &mut T {
     slot.target()
 }
 
+/// The element of a slot read where it stands (`for l in &net.layers`, `self.cfgs[0]`): the
+/// element of the field's gradient, or a [`DataSlot`] below data. A parameter's gradient has
+/// every element of its fields, so `None` stands for data only (and for an index the read itself
+/// would have refused).
+pub trait ElementSlot<I> {
+    type Element;
+    fn element_slot(&mut self, index: I) -> Option<&mut Self::Element>;
+}
+
+impl<T> ElementSlot<usize> for Vec<T> {
+    type Element = T;
+    #[inline(always)]
+    fn element_slot(&mut self, index: usize) -> Option<&mut T> {
+        self.get_mut(index)
+    }
+}
+
+impl<T, const N: usize> ElementSlot<usize> for [T; N] {
+    type Element = T;
+    #[inline(always)]
+    fn element_slot(&mut self, index: usize) -> Option<&mut T> {
+        self.get_mut(index)
+    }
+}
+
+impl<T, R, C, S> ElementSlot<usize> for nalgebra::Matrix<T, R, C, S>
+where
+    T: nalgebra::Scalar,
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    S: nalgebra::RawStorageMut<T, R, C>,
+{
+    type Element = T;
+    #[inline(always)]
+    fn element_slot(&mut self, index: usize) -> Option<&mut T> {
+        self.get_mut(index)
+    }
+}
+
+impl<T, R, C, S> ElementSlot<(usize, usize)> for nalgebra::Matrix<T, R, C, S>
+where
+    T: nalgebra::Scalar,
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    S: nalgebra::RawStorageMut<T, R, C>,
+{
+    type Element = T;
+    #[inline(always)]
+    fn element_slot(&mut self, index: (usize, usize)) -> Option<&mut T> {
+        self.get_mut(index)
+    }
+}
+
+impl<I> ElementSlot<I> for DataSlot {
+    type Element = DataSlot;
+    #[inline(always)]
+    fn element_slot(&mut self, _index: I) -> Option<&mut DataSlot> {
+        match *self {}
+    }
+}
+
+/// See [`ElementSlot`].
+#[inline(always)]
+pub fn element_slot<S: ElementSlot<I> + ?Sized, I>(
+    slot: &mut S,
+    index: I,
+) -> Option<&mut S::Element> {
+    slot.element_slot(index)
+}
+
 /// The element rules on a slot: those of [`IndexRule`] for a gradient, nothing for a
 /// [`DataSlot`], whichever element type it is given.
 pub trait IndexSlot<I, E> {
@@ -309,6 +379,12 @@ mod tests {
         element_call_into(&mut g, 0, 1.0);
         part_call_into(&mut g, 1.., vec![0.5, 0.25]);
         assert_eq!(g, vec![12.0, 23.0, 2.25]);
+        // An element read where it stands is lent as the element of the gradient.
+        if let Some(e) = element_slot(&mut g, 1) {
+            *e += 1.0;
+        }
+        assert_eq!(g[1], 24.0);
+        assert!(element_slot(&mut g, 3).is_none());
     }
 
     // A `DataSlot` has no value, so these are checked for their types only: a slot of data
@@ -320,5 +396,6 @@ mod tests {
         let _: &mut nalgebra::DMatrix<f64> = slot_target(slot);
         element_call_into(slot, 3usize, ());
         part_call_into(slot, 1..2, ());
+        let _: Option<&mut DataSlot> = element_slot(slot, 2usize);
     }
 }

@@ -155,7 +155,7 @@ struct Generator<'a> {
     /// Generating the forward sweep of a checkpointed loop: the primal only, nothing saved.
     primal_only: bool,
     /// Field reads whose adjoint is the base's adjoint's field (see `slots.rs`).
-    slots: HashMap<VarId, (VarId, syn::Member)>,
+    slots: HashMap<VarId, (VarId, slots::SlotStep)>,
     /// Element and part reads of those, by the field read (see `slots::find_slot_parts`).
     slot_parts: HashMap<VarId, slots::SlotPart>,
 }

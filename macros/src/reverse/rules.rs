@@ -306,6 +306,10 @@ impl<'a> Generator<'a> {
                 let Some(b) = base.var().filter(|b| self.activity.is_active(*b)) else {
                     return TokenStream::new();
                 };
+                if self.is_slot(dst) {
+                    // An element slot: its uses added into the element already (see `slots.rs`).
+                    return TokenStream::new();
+                }
                 let i = self.read_value(index);
                 // A local's read is located at the user's read, where rustc reports a buffer of
                 // elements that cannot carry gradient (a parameter's is reported at the
