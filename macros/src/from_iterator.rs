@@ -33,7 +33,12 @@ fn mapped(iterator: &Expr) -> Option<(&Expr, &Pat, &Expr)> {
     let Some(Expr::Closure(closure)) = map.args.first() else {
         return None;
     };
-    if map.method != "map" || map.args.len() != 1 || closure.inputs.len() != 1 {
+    // Written out as a loop, the closure's `return` would return from the function.
+    if map.method != "map"
+        || map.args.len() != 1
+        || closure.inputs.len() != 1
+        || crate::syntax::returns(&closure.body)
+    {
         return None;
     }
     let pat = match &closure.inputs[0] {

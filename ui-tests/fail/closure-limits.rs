@@ -21,4 +21,18 @@ fn early(w: f64, xs: &[f64]) -> f64 {
     })
 }
 
+// The same in a `map` that is collected: written out as a loop, the `return` would leave the
+// function.
+#[differentiable]
+fn clipped(w: &[f64], k: f64) -> Vec<f64> {
+    w.iter()
+        .map(|&x| {
+            if x < 0.0 {
+                return 0.0;
+            }
+            x * k
+        })
+        .collect()
+}
+
 fn main() {}

@@ -51,6 +51,13 @@ impl Lowerer<'_> {
                 }
             }
             m if m.method == "collect" && m.args.is_empty() => {
+                if let Some(body) = returning_map(&m.receiver) {
+                    return Value::Use(self.unsupported(
+                        body.span(),
+                        "`return` inside the closure of a `map` that is collected",
+                        "compute the closure's value with `if`/`else`, or write the loop out",
+                    ));
+                }
                 match crate::from_iterator::rewrite_collect(m, false) {
                     Some(rewritten) => self.lower_rewritten(&rewritten),
                     None => self.lower_method(m),
@@ -171,5 +178,18 @@ impl Lowerer<'_> {
                 .iter()
                 .all(|a| matches!(a, syn::GenericArgument::Type(t) if names_float(t))),
         }
+    }
+}
+
+/// The body of the closure of `src.map(|x| body)` when it holds a `return` of its own.
+fn returning_map(receiver: &Expr) -> Option<&Expr> {
+    let Expr::MethodCall(map) = strip_parens(receiver) else {
+        return None;
+    };
+    match map.args.first() {
+        Some(Expr::Closure(c)) if map.method == "map" && crate::syntax::returns(&c.body) => {
+            Some(&c.body)
+        }
+        _ => None,
     }
 }

@@ -18,20 +18,6 @@ enum Init<'e> {
     Written(&'e Expr),
 }
 
-/// Whether `body` holds a `return` of its own (not one inside a nested closure).
-fn returns(body: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
-            self.0 = true;
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_expr(&mut finder, body);
-    finder.0
-}
-
 /// What a reduction does with each element.
 enum Step<'e> {
     /// `acc + term` (`sum`) or `acc * term` (`product`).
@@ -153,7 +139,7 @@ impl Lowerer<'_> {
             (_, Some(c)) => Some(&*c.body),
             _ => None,
         };
-        if let Some(body) = closure_body.filter(|b| returns(b)) {
+        if let Some(body) = closure_body.filter(|b| crate::syntax::returns(b)) {
             return Some(Value::Use(self.unsupported(
                 body.span(),
                 "`return` inside the closure of a `fold`, `sum` or `product`",
@@ -253,7 +239,7 @@ impl Lowerer<'_> {
             (_, Some(c)) => Some(&*c.body),
             _ => None,
         };
-        if let Some(body) = body.filter(|b| returns(b)) {
+        if let Some(body) = body.filter(|b| crate::syntax::returns(b)) {
             return Some(Value::Use(self.unsupported(
                 body.span(),
                 "`return` inside the closure of a `fold`, `sum` or `product`",
