@@ -363,3 +363,19 @@ fn invariant_rows_match_finite_differences() {
         }
     }
 }
+
+/// Whole rows of a local `Vec<[f64; 2]>` overwritten and added to.
+#[differentiable]
+fn rows_overwritten(w: &[f64]) -> f64 {
+    let mut rows = vec![[0.0; 2]; 3];
+    for i in 0..3 {
+        rows[i] = [w[i], w[i] * w[i + 1]];
+    }
+    rows[1] = [rows[0][1] * w[5], rows[2][0]];
+    rows[0][1] * rows[1][1] * w[4] + rows[2][1].sin() + rows[1][0]
+}
+
+#[test]
+fn whole_rows_of_a_buffer_overwritten() {
+    check(rows_overwritten, rows_overwritten_grad, "rows overwritten");
+}

@@ -94,6 +94,24 @@ impl<T: Real> IndexAdjointRule<usize> for Vec<T> {
     }
 }
 
+/// Rows of floats (`rows[i] = [a, b]` in a `Vec<[f64; 2]>`) are overwritten as floats are.
+impl<T: Real, const N: usize> IndexTakeRule<usize> for Vec<[T; N]> {
+    #[inline(always)]
+    fn index_take(&mut self, index: usize) -> [T; N] {
+        match self.get_mut(index) {
+            Some(element) => core::mem::replace(element, [T::ZERO; N]),
+            None => [T::ZERO; N],
+        }
+    }
+}
+
+impl<T: Real, const N: usize> IndexAdjointRule<usize> for Vec<[T; N]> {
+    #[inline(always)]
+    fn index_adjoint(&self, index: usize) -> [T; N] {
+        self.get(index).copied().unwrap_or([T::ZERO; N])
+    }
+}
+
 /// Arrays and matrices read and overwrite their elements alike.
 macro_rules! impl_fixed_container {
     ([$($generics:tt)*] $container:ty, $index:ty $(, where $($bounds:tt)*)?) => {
@@ -178,6 +196,16 @@ mod tests {
         assert_eq!(g.index_take(7), 0.0);
         assert_eq!(g.index_take(2), 0.5);
         assert_eq!(g, vec![1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_row_of_floats_is_taken_out_whole() {
+        let mut g = vec![[1.0f64, 2.0], [3.0, 4.0]];
+        assert_eq!(g.index_adjoint(1), [3.0, 4.0]);
+        assert_eq!(g.index_take(1), [3.0, 4.0]);
+        assert_eq!(g, vec![[1.0, 2.0], [0.0, 0.0]]);
+        assert_eq!(g.index_take(5), [0.0, 0.0]);
+        assert_eq!(g.index_adjoint(5), [0.0, 0.0]);
     }
 
     #[test]
