@@ -804,3 +804,51 @@ fn data_read_through_elements_and_names() {
     assert_eq!(value, m.loss());
     check_parameters(|m: &ThroughElements| m.loss(), &m, &g).assert_below(1e-8);
 }
+
+/// A count in a `#[no_grad]` field or a data parameter's field, copied into a local and used as
+/// a range's end and as a buffer's capacity.
+struct Steps {
+    dt: f64,
+    steps: usize,
+}
+
+#[differentiable]
+fn stepped_decay(k: f64, #[no_grad] cfg: &Steps) -> f64 {
+    let n = cfg.steps;
+    let mut x = 1.0;
+    for _ in 0..n {
+        x -= cfg.dt * k * x;
+    }
+    x
+}
+
+#[derive(Parameters, Clone, Debug)]
+struct Counted {
+    k: f64,
+    #[no_grad]
+    n: usize,
+}
+
+impl Counted {
+    #[differentiable]
+    fn ramp(&self) -> Vec<f64> {
+        let n = self.n;
+        let mut out = Vec::with_capacity(self.n);
+        for i in 0..n {
+            out.push(self.k * i as f64);
+        }
+        out
+    }
+}
+
+#[test]
+fn counts_copied_from_fields() {
+    let cfg = Steps { dt: 0.1, steps: 3 };
+    let (value, dk) = stepped_decay_grad(0.5, &cfg);
+    assert_eq!(value, stepped_decay(0.5, &cfg));
+    assert!((dk - 3.0 * 0.95f64.powi(2) * -0.1).abs() < 1e-12, "{dk}");
+    let m = Counted { k: 2.0, n: 3 };
+    let (value, g) = m.ramp_vjp(vec![1.0, 1.0, 1.0]);
+    assert_eq!(value, vec![0.0, 2.0, 4.0]);
+    assert_eq!(g.k, 3.0);
+}

@@ -7,7 +7,7 @@ use proc_macro2::{Group, Ident, TokenStream, TokenTree};
 /// (after `.`) or part of a path (next to `::`).
 pub fn rename_tokens(
     tokens: TokenStream,
-    lookup: &mut dyn FnMut(&Ident) -> Option<Ident>,
+    lookup: &mut dyn FnMut(&Ident) -> Option<TokenTree>,
 ) -> TokenStream {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out = Vec::with_capacity(trees.len());
@@ -29,7 +29,7 @@ pub fn rename_tokens(
                 } else {
                     lookup(ident)
                 };
-                out.push(TokenTree::Ident(renamed.unwrap_or_else(|| ident.clone())));
+                out.push(renamed.unwrap_or_else(|| TokenTree::Ident(ident.clone())));
             }
             TokenTree::Group(group) => {
                 let mut inner =

@@ -46,7 +46,11 @@ impl Lowerer<'_> {
         }
         // `T::from_usize(n)`, `f64::from_i32(k)`: a float made from an integer, which carries no
         // gradient whatever it is read from (a count in a `#[no_grad]` field of a model).
-        if matches!(last.as_str(), "from_usize" | "from_i32") && segments.len() >= 2 {
+        // `Vec::with_capacity(self.n)`: an empty buffer, which carries no gradient whatever its
+        // capacity is read from.
+        if matches!(last.as_str(), "from_usize" | "from_i32" | "with_capacity")
+            && segments.len() >= 2
+        {
             let (tokens, reads) = self.rename(call.to_token_stream());
             return Value::Opaque {
                 tokens: quote_spanned!(span=> (#tokens)),

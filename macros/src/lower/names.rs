@@ -1,6 +1,6 @@
 //! Name scopes, and the renaming of variables in user tokens kept as written.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
 use super::Lowerer;
 use crate::ir::VarId;
@@ -51,11 +51,19 @@ impl Lowerer<'_> {
             let Some(id) = self.lookup(&name) else {
                 let (outer_ident, id, _, _) = outer.get(&name)?;
                 captured.push((*id, ident.span()));
-                return Some(respan(outer_ident, ident.span()));
+                return Some(TokenTree::Ident(respan(outer_ident, ident.span())));
             };
             reads.push(id);
             let var = &self.vars[id.0];
-            Some(respan(&var.ident, ident.span()))
+            let renamed = respan(&var.ident, ident.span());
+            if var.place && !var.user_ref {
+                // The generated binding is a reference to the field the user's name holds by
+                // value (`let n = cfg.steps;`): read through, it has the user's type (`0..n`).
+                let mut deref = Group::new(Delimiter::Parenthesis, quote::quote!(*#renamed));
+                deref.set_span(ident.span());
+                return Some(TokenTree::Group(deref));
+            }
+            Some(TokenTree::Ident(renamed))
         });
         self.captures.extend(captured);
         (renamed, reads)
