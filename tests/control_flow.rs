@@ -913,6 +913,34 @@ fn branch_values_beside_continue_and_break() {
     assert_close_slices("continue and break", &got, &fd, FD_TOL);
 }
 
+/// A loop's element named like a variable assigned elsewhere (`x` below), and like the
+/// parameter of a closure kept as written inside `stop_gradient`: the element is not that
+/// variable, and is never written.
+#[differentiable]
+fn names_shared_with_an_element(w: &[f64]) -> f64 {
+    let scale: f64 = nabla::stop_gradient(w.iter().map(|x| x.abs()).sum());
+    let mut x = 0.0;
+    for i in 0..2 {
+        x += w[i];
+    }
+    let mut s = x;
+    for x in w {
+        s += x * x / scale;
+    }
+    s
+}
+
+#[test]
+fn an_element_named_like_another_variable() {
+    let w = [1.0, -2.0, 0.5];
+    let (value, g) = names_shared_with_an_element_grad(&w);
+    assert_eq!(value, names_shared_with_an_element(&w));
+    // d/dw_i of (w0 + w1) + Σ w_i² / c, with c = Σ|w_i| held fixed.
+    let c = 3.5;
+    let want = [1.0 + 2.0 * w[0] / c, 1.0 + 2.0 * w[1] / c, 2.0 * w[2] / c];
+    assert_close_slices("names shared with an element", &g, &want, 1e-12);
+}
+
 #[test]
 fn early_return_paths() {
     // crosses at index 2; later elements get no gradient

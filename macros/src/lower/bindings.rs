@@ -51,7 +51,7 @@ impl Lowerer<'_> {
                             }
                             None => self.lower_expr(&init.expr),
                         };
-                        self.bind_name(&pi.ident, op, ty, local.span());
+                        self.bind_name(&pi.ident, pi.mutability.is_some(), op, ty, local.span());
                         if matches!(crate::syntax::strip_parens(&init.expr), Expr::Range(_)) {
                             if let Some(v) = self.lookup(&name) {
                                 self.ranges.insert(v);
@@ -159,7 +159,7 @@ impl Lowerer<'_> {
     pub(super) fn bind_pattern(&mut self, pat: &Pat, op: Operand, ty: Option<Type>) {
         match pat {
             Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                self.bind_name(&pi.ident, op, ty, pat.span())
+                self.bind_name(&pi.ident, pi.mutability.is_some(), op, ty, pat.span())
             }
             Pat::Wild(_) => {}
             Pat::Type(pt) => self.bind_pattern(&pt.pat, op, Some((*pt.ty).clone())),
@@ -194,10 +194,19 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `let name = op;`: a temporary simply takes the name; anything else gets a variable.
-    pub(super) fn bind_name(&mut self, name: &Ident, op: Operand, ty: Option<Type>, span: Span) {
+    /// `let name = op;`: a temporary simply takes the name; anything else gets a variable. The
+    /// location scan goes by names, and a binding without `mut` is never written whatever else
+    /// shares its name (`for x in w` after a `let mut x` assigned in a loop).
+    pub(super) fn bind_name(
+        &mut self,
+        name: &Ident,
+        mutable: bool,
+        op: Operand,
+        ty: Option<Type>,
+        span: Span,
+    ) {
         let key = name.to_string();
-        let is_location = self.locations.contains(&key);
+        let is_location = mutable && self.locations.contains(&key);
         if let (Operand::Var(v), None, false) = (&op, &ty, is_location) {
             // Only an unnamed value: `let s = v;` of a named one (or of the location an
             // `if` value lives in) is a copy, which later assignments to `s` must not reach.

@@ -163,7 +163,7 @@ impl Lowerer<'_> {
             if let Some(v) = factor.var() {
                 self.factors.insert(v);
             }
-            self.bind_name(name, factor, None, span);
+            self.bind_name(name, true, factor, None, span);
             return true;
         }
         // The matrix as it is at the binding: a location may be assigned before the solve.

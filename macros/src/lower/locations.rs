@@ -16,6 +16,8 @@ pub(super) struct LocationScan {
     /// Inside `stop_gradient(..)`, which is kept as written: any method there may change its
     /// receiver (`stop_gradient(q.remove(0))`).
     kept_as_written: usize,
+    /// The parameters of the closures being visited: their names are not the function's.
+    closure_params: Vec<String>,
     pub(super) names: HashSet<String>,
 }
 
@@ -74,9 +76,21 @@ impl<'ast> Visit<'ast> for LocationScan {
     /// A closure's body may run many times (`map`, `fold`, and the loops `zip_map` and
     /// `from_iterator` are written as): what it assigns is assigned in a loop.
     fn visit_expr_closure(&mut self, node: &'ast syn::ExprClosure) {
+        struct Names<'a>(&'a mut Vec<String>);
+        impl<'ast> Visit<'ast> for Names<'_> {
+            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                self.0.push(p.ident.to_string());
+                syn::visit::visit_pat_ident(self, p);
+            }
+        }
+        let bound = self.closure_params.len();
+        for input in &node.inputs {
+            Names(&mut self.closure_params).visit_pat(input);
+        }
         self.depth += 1;
         syn::visit::visit_expr_closure(self, node);
         self.depth -= 1;
+        self.closure_params.truncate(bound);
     }
     fn visit_expr_loop(&mut self, node: &'ast syn::ExprLoop) {
         self.depth += 1;
@@ -120,7 +134,11 @@ impl<'ast> Visit<'ast> for LocationScan {
             // `&self` method is never written: `stop_gradient(self.predict(x))` reads it.)
             if let Expr::Path(p) = &*node.receiver {
                 if let Some(ident) = p.path.get_ident().filter(|i| *i != "self") {
-                    self.names.insert(ident.to_string());
+                    let name = ident.to_string();
+                    // A closure's own parameter (`|x| x.abs()`) is no variable of the function.
+                    if !self.closure_params.contains(&name) {
+                        self.names.insert(name);
+                    }
                 }
             }
             // A part of one written in place (`v[1..].fill(0.0)`).
