@@ -20,6 +20,17 @@ impl Lowerer<'_> {
                 "call a function by its path",
             ));
         };
+        // `sq(w)` with `let sq = |x| ..;` or `let f = helper;`: a variable, not a function whose
+        // derivative could be looked up by its path.
+        if let Some(name) = func.path.get_ident() {
+            if self.lookup(&name.to_string()).is_some() {
+                return Value::Use(self.unsupported(
+                    func.span(),
+                    "calling a local variable",
+                    "call the function by its path, or write the closure's work out where it is called",
+                ));
+            }
+        }
         let segments: Vec<String> = func
             .path
             .segments

@@ -110,7 +110,11 @@ impl Lowerer<'_> {
             other => (other, None),
         };
         if map.is_some() && matches!(step, Step::Fold { .. }) {
-            return None;
+            return Some(Value::Use(self.unsupported(
+                receiver.span(),
+                "a `fold` after a `map`",
+                "fold over the source itself, with the map's work inside the fold's closure (`xs.iter().fold(0.0, |acc, &x| acc + x * x)`)",
+            )));
         }
         if self.is_opaque_param(source_expr) {
             // An iterator is run once: the reverse sweep could neither index it nor run it again.
