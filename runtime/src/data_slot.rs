@@ -274,80 +274,46 @@ impl<P: TangentValue> GradientOf<P> for P {
     }
 }
 
-/// Adds the gradient a call returns for an element of a field (`f(y, self.xs[1])`) straight into
-/// the field: data takes anything and keeps nothing, a trained field takes a gradient of its
-/// element, and the `()` of a parameter that takes none is an error at the call.
+/// Adds the gradient a call returns for an element or a part of a field (`f(y, self.xs[1])`,
+/// `f(y, &self.xs[1..])`) straight into the field, at the index or range it was read at: data
+/// takes anything and keeps nothing, a trained field takes a gradient of its element or part, and
+/// the `()` of a parameter that takes none is an error at the call.
 #[diagnostic::on_unimplemented(
     message = "an argument that carries gradient is passed to a parameter that takes none",
     label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
     note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, let the called function take it with gradient, or mark the field `#[no_grad]` if it is data"
 )]
-pub trait ElementCallInto<I, G> {
-    fn element_call_into(&mut self, index: I, gradient: G);
+pub trait CallInto<At, G> {
+    fn call_into(&mut self, at: At, gradient: G);
 }
 
 #[diagnostic::do_not_recommend]
-impl<I, G> ElementCallInto<I, G> for DataSlot {
+impl<At, G> CallInto<At, G> for DataSlot {
     #[inline(always)]
-    fn element_call_into(&mut self, _index: I, _gradient: G) {
+    fn call_into(&mut self, _at: At, _gradient: G) {
         match *self {}
     }
 }
 
-// One impl per index type, for the reason given at `index_slot!`.
-macro_rules! element_call_into {
-    ($($index:ty),*) => {$(
+// One impl per index and range type, for the reason given at `index_slot!`; an index picks the
+// element rule, a range the part rule.
+macro_rules! call_into {
+    ($rule:ident, $accumulate:ident, $out:ident: $($at:ty),*) => {$(
         #[diagnostic::do_not_recommend]
-        impl<B: IndexRule<$index, Elem = E>, E, G: GradientOf<E>> ElementCallInto<$index, G> for B {
+        impl<B: $rule<$at, $out = E>, E, G: GradientOf<E>> CallInto<$at, G> for B {
             #[inline(always)]
-            fn element_call_into(&mut self, index: $index, gradient: G) {
-                IndexRule::index_accumulate(self, index, gradient.gradient());
+            fn call_into(&mut self, at: $at, gradient: G) {
+                $rule::$accumulate(self, at, gradient.gradient());
             }
         }
     )*};
 }
 
-element_call_into!(usize, (usize, usize));
-
-/// See [`ElementCallInto`].
-#[inline(always)]
-pub fn element_call_into<S: ElementCallInto<I, G>, I, G>(slot: &mut S, index: I, gradient: G) {
-    slot.element_call_into(index, gradient);
-}
-
-/// As [`ElementCallInto`], for a part of a field (`f(y, &self.xs[1..])`).
-#[diagnostic::on_unimplemented(
-    message = "an argument that carries gradient is passed to a parameter that takes none",
-    label = "this call's function takes that argument as `#[no_grad]` (or `_`-prefixed): its gradient would be dropped here",
-    note = "wrap the argument in `stop_gradient(..)` if no gradient is meant to flow through it, let the called function take it with gradient, or mark the field `#[no_grad]` if it is data"
-)]
-pub trait PartCallInto<R, G> {
-    fn part_call_into(&mut self, range: R, gradient: G);
-}
-
-#[diagnostic::do_not_recommend]
-impl<R, G> PartCallInto<R, G> for DataSlot {
-    #[inline(always)]
-    fn part_call_into(&mut self, _range: R, _gradient: G) {
-        match *self {}
-    }
-}
-
-// One impl per range type, for the reason given at `index_slot!`.
-macro_rules! part_call_into {
-    ($($range:ty),*) => {$(
-        #[diagnostic::do_not_recommend]
-        impl<B: PartRule<$range, Part = P>, P, G: GradientOf<P>> PartCallInto<$range, G> for B {
-            #[inline(always)]
-            fn part_call_into(&mut self, range: $range, gradient: G) {
-                PartRule::part_accumulate(self, range, gradient.gradient());
-            }
-        }
-    )*};
-}
-
-part_call_into!(
-    core::ops::Range<usize>,
+call_into!(IndexRule, index_accumulate, Elem: usize, (usize, usize));
+call_into!(
+    PartRule,
+    part_accumulate,
+    Part: core::ops::Range<usize>,
     core::ops::RangeFrom<usize>,
     core::ops::RangeTo<usize>,
     core::ops::RangeInclusive<usize>,
@@ -355,10 +321,10 @@ part_call_into!(
     core::ops::RangeFull
 );
 
-/// See [`PartCallInto`].
+/// See [`CallInto`].
 #[inline(always)]
-pub fn part_call_into<S: PartCallInto<R, G>, R, G>(slot: &mut S, range: R, gradient: G) {
-    slot.part_call_into(range, gradient);
+pub fn call_into<S: CallInto<At, G>, At, G>(slot: &mut S, at: At, gradient: G) {
+    slot.call_into(at, gradient);
 }
 
 #[cfg(test)]
@@ -376,8 +342,8 @@ mod tests {
         assert_eq!(g, vec![11.0, 22.5, 2.0]);
         assert_eq!(s, 5.5);
         // A call's gradient for an element or a part of a trained field goes in there.
-        element_call_into(&mut g, 0, 1.0);
-        part_call_into(&mut g, 1.., vec![0.5, 0.25]);
+        call_into(&mut g, 0, 1.0);
+        call_into(&mut g, 1.., vec![0.5, 0.25]);
         assert_eq!(g, vec![12.0, 23.0, 2.25]);
         // An element read where it stands is lent as the element of the gradient.
         if let Some(e) = element_slot(&mut g, 1) {
@@ -394,8 +360,8 @@ mod tests {
         slot_index_accumulate_held(slot, (1usize, 2usize), vec![1.0f64]);
         slot_part_accumulate(slot, 0..2, [1.0f32; 2]);
         let _: &mut nalgebra::DMatrix<f64> = slot_target(slot);
-        element_call_into(slot, 3usize, ());
-        part_call_into(slot, 1..2, ());
+        call_into(slot, 3usize, ());
+        call_into(slot, 1..2, ());
         let _: Option<&mut DataSlot> = element_slot(slot, 2usize);
     }
 }

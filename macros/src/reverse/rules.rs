@@ -471,16 +471,12 @@ impl Generator<'_> {
                     index: k.index,
                     span,
                 };
-                if let Some((position, at)) = &part.direct {
+                if let Some(at) = &part.direct {
                     // Straight into the field, where data takes anything and a trained field
                     // a gradient of its element or part (see the runtime's `data_slot`).
                     let at = self.read_value(at);
-                    let into = match position {
-                        super::slots::Position::Index => quote!(element_call_into),
-                        super::slots::Position::Part => quote!(part_call_into),
-                    };
                     out.extend(self.add_into(part.field, |slot| {
-                        super::located_at(quote!(#rt::#into(#slot, #at, #g_here.#k);), span)
+                        super::located_at(quote!(#rt::call_into(#slot, #at, #g_here.#k);), span)
                     }));
                     continue;
                 }

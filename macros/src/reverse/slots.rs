@@ -132,13 +132,7 @@ pub(super) struct SlotPart {
     /// takes it (a constant or a variable never assigned): the call's gradient goes straight into
     /// the field there, and the element itself needs no adjoint (it may be of a type that has
     /// none, `self.idx[1]` of a `Vec<usize>`).
-    pub direct: Option<(Position, Operand)>,
-}
-
-#[derive(Clone, Copy)]
-pub(super) enum Position {
-    Index,
-    Part,
+    pub direct: Option<Operand>,
 }
 
 /// The element and part reads below field reads, by the variable they define.
@@ -151,21 +145,21 @@ pub(super) fn find_slot_parts(
         let StmtKind::Let { var, value, .. } = &stmt.kind else {
             continue;
         };
-        let (b, position, at) = match value {
+        let (b, at) = match value {
             Value::Index {
                 base: Operand::Var(b) | Operand::Ref(b, _),
-                index,
-            } => (*b, Position::Index, index),
-            Value::Part {
+                index: at,
+            }
+            | Value::Part {
                 base: Operand::Var(b) | Operand::Ref(b, _),
-                range,
-            } => (*b, Position::Part, range),
+                range: at,
+            } => (*b, at),
             _ => continue,
         };
         let part = if slots.contains_key(&b) {
             SlotPart {
                 field: b,
-                direct: fixed(body, at).then(|| (position, at.clone())),
+                direct: fixed(body, at).then(|| at.clone()),
             }
         } else if let Some(above) = parts.get(&b) {
             SlotPart {
@@ -317,10 +311,7 @@ impl Generator<'_> {
             SlotStep::Element(index) => {
                 let i = self.read_value(&index);
                 self.add_into(base, |target| {
-                    super::located_at(
-                        quote::quote!(#rt::element_call_into(#target, #i, #gradient);),
-                        span,
-                    )
+                    super::located_at(quote::quote!(#rt::call_into(#target, #i, #gradient);), span)
                 })
             }
         }
