@@ -356,3 +356,22 @@ fn folds_by_function_paths() {
     assert_eq!(value, folded_by_paths(&W));
     check(folded_by_paths, &g, "folded by paths");
 }
+
+/// A `fold` after a `map` over data is data.
+#[differentiable]
+fn scaled_by_data_peak(w: &[f64], #[no_grad] data: &[f64]) -> f64 {
+    let peak = data.iter().map(|x| x.abs()).fold(0.0, f64::max);
+    w[0] * peak + w[1] * w[2]
+}
+
+#[test]
+fn a_fold_after_a_map_over_data() {
+    let data = [0.5, -3.0, 2.0];
+    let (value, g) = scaled_by_data_peak_grad(&W, &data);
+    assert_eq!(value, scaled_by_data_peak(&W, &data));
+    check(
+        |w| scaled_by_data_peak(w, &data),
+        &g,
+        "fold after map over data",
+    );
+}

@@ -819,7 +819,10 @@ fn stepped_decay(k: f64, #[no_grad] cfg: &Steps) -> f64 {
     for _ in 0..n {
         x -= cfg.dt * k * x;
     }
-    x
+    // Kept as written, with the field init shorthand of a struct literal.
+    let steps = cfg.steps;
+    let again = nabla::stop_gradient(Steps { dt: cfg.dt, steps }.steps as f64);
+    x * again / n as f64
 }
 
 #[derive(Parameters, Clone, Debug)]
@@ -834,7 +837,9 @@ impl Counted {
     fn ramp(&self) -> Vec<f64> {
         let n = self.n;
         let mut out = Vec::with_capacity(self.n);
-        for i in 0..n {
+        // A method of the count itself (`usize::max`), not of a reference to it.
+        let m = n.max(1);
+        for i in 0..m {
             out.push(self.k * i as f64);
         }
         out

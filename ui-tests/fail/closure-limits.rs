@@ -35,12 +35,7 @@ fn clipped(w: &[f64], k: f64) -> Vec<f64> {
         .collect()
 }
 
-// A `fold` after a `map`, and a closure called through the variable holding it.
-#[differentiable]
-fn folded_map(xs: &[f64]) -> f64 {
-    xs.iter().map(|x| x * x).fold(0.0, |a, b| a + b)
-}
-
+// A closure called through the variable holding it.
 #[differentiable]
 fn through_a_variable(w: f64) -> f64 {
     let sq = |x: f64| x * x;

@@ -73,6 +73,12 @@ impl Generator<'_> {
     /// A method receiver: method-call syntax borrows or copies as the method needs.
     fn forward_receiver(&self, op: &Operand) -> TokenStream {
         match op {
+            // A reference to a field the user's name holds by value (`let n = cfg.steps;`): read
+            // through, a method finds the field's own (`n.min(3)` is `usize::min`, not `&usize`'s).
+            Operand::Var(v) if self.body.var(*v).place && !self.body.var(*v).user_ref => {
+                let ident = self.ident(*v);
+                quote!((*#ident))
+            }
             Operand::Var(v) => {
                 let ident = self.ident(*v);
                 quote!(#ident)
