@@ -15,4 +15,20 @@ fn untyped_sum(w: &[f64]) -> f64 {
     (0..n).map(|i| w[i] * w[i]).sum()
 }
 
+// A range whose end is a count copied from a field of a value that carries gradient: the
+// message names the count as written.
+#[derive(nabla::Parameters)]
+struct Schedule {
+    rate: f64,
+    #[no_grad]
+    steps: usize,
+}
+
+#[differentiable]
+fn scheduled(s: &Schedule) -> f64 {
+    let n = s.steps;
+    let all: Vec<usize> = (0..n).collect();
+    s.rate * all.len() as f64
+}
+
 fn main() {}

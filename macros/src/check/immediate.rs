@@ -195,9 +195,9 @@ impl Checker<'_, '_> {
                             [proc_macro2::TokenTree::Group(g)]
                                 if g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
                             {
-                                tokens_text(&g.stream())
+                                tokens_text(&self.flow.user_names(&g.stream()))
                             }
-                            _ => tokens_text(tokens),
+                            _ => tokens_text(&self.flow.user_names(tokens)),
                         };
                         if text.contains(".map(") {
                             // Its text names the lowering's temporaries: not quoted.

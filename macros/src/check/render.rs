@@ -116,10 +116,47 @@ impl Flow<'_> {
                 )
             }
             Value::Opaque { tokens, .. } if is_stop_gradient(tokens) => {
-                format!("stop_gradient{}", tokens_text(tokens))
+                format!("stop_gradient{}", tokens_text(&self.user_names(tokens)))
             }
-            Value::Opaque { tokens, .. } => tokens_text(tokens),
+            Value::Opaque { tokens, .. } => tokens_text(&self.user_names(tokens)),
         }
+    }
+
+    /// Kept user tokens with the user's names again: the lowering renamed each variable to its
+    /// generated binding, and read a field-bound local through (`(*__t1)` for `n`).
+    pub(super) fn user_names(&self, tokens: &TokenStream) -> TokenStream {
+        let name_of = |ident: &proc_macro2::Ident| {
+            let text = ident.to_string();
+            self.body
+                .vars
+                .iter()
+                .find(|v| v.ident == text)
+                .and_then(|v| v.user_name.as_deref())
+                .map(|name| proc_macro2::Ident::new(name, ident.span()))
+        };
+        tokens
+            .clone()
+            .into_iter()
+            .map(|tree| match tree {
+                TokenTree::Ident(ident) => TokenTree::Ident(name_of(&ident).unwrap_or(ident)),
+                TokenTree::Group(g) => {
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    // `(*__t1)`, the lowering's read of a field-bound local, is the local.
+                    if let [TokenTree::Punct(star), TokenTree::Ident(ident)] = inner.as_slice() {
+                        if g.delimiter() == Delimiter::Parenthesis && star.as_char() == '*' {
+                            if let Some(name) = name_of(ident) {
+                                return TokenTree::Ident(name);
+                            }
+                        }
+                    }
+                    let mut group =
+                        proc_macro2::Group::new(g.delimiter(), self.user_names(&g.stream()));
+                    group.set_span(g.span());
+                    TokenTree::Group(group)
+                }
+                other => other,
+            })
+            .collect()
     }
 
     /// Like [`Flow::render_operand`], without parentheses around the whole.
