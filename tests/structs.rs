@@ -857,3 +857,71 @@ fn counts_copied_from_fields() {
     assert_eq!(value, vec![0.0, 2.0, 4.0]);
     assert_eq!(g.k, 3.0);
 }
+
+/// Models held by a parameter (`layers: &[Affine2]`, `ms: &[WithScale]`): their elements are
+/// read where they lie, iterated and indexed, with data inside them.
+#[derive(Parameters, Clone, Debug)]
+struct Dense {
+    w: DMatrix<f64>,
+    b: DVector<f64>,
+}
+
+#[derive(Parameters, Clone, Debug)]
+struct WithScale {
+    b: f64,
+    #[no_grad]
+    scale: Scale,
+}
+
+#[differentiable]
+fn through_layers(layers: &[Dense], #[no_grad] x: &DVector<f64>) -> f64 {
+    let mut h = x.clone();
+    for l in layers {
+        h = (&l.w * &h + &l.b).map(|v| v.tanh());
+    }
+    h.norm_squared() + layers[0].b[1] * layers[1].b[0]
+}
+
+#[differentiable]
+fn scaled_models(ms: &[WithScale]) -> f64 {
+    let mut s = 0.0;
+    for m in ms {
+        s += m.scale.by * m.b * m.b;
+    }
+    s + ms[0].b * ms[1].scale.by
+}
+
+#[derive(Parameters, Clone, Debug)]
+struct Stack {
+    layers: Vec<Dense>,
+    ms: Vec<WithScale>,
+}
+
+#[test]
+fn models_held_by_a_parameter() {
+    let dense = |r: usize, c: usize, s: f64| Dense {
+        w: DMatrix::from_fn(r, c, |i, j| s * (0.3 + 0.1 * i as f64 - 0.2 * j as f64)),
+        b: DVector::from_fn(r, |i, _| s * (0.05 - 0.1 * i as f64)),
+    };
+    let stack = Stack {
+        layers: vec![dense(2, 2, 1.0), dense(1, 2, -0.7)],
+        ms: vec![
+            WithScale {
+                b: 1.0,
+                scale: Scale { by: 2.0 },
+            },
+            WithScale {
+                b: -0.5,
+                scale: Scale { by: 3.0 },
+            },
+        ],
+    };
+    let x = DVector::from_vec(vec![0.3, -1.2]);
+    let (value, layers) = through_layers_grad(&stack.layers, &x);
+    assert_eq!(value, through_layers(&stack.layers, &x));
+    let (value, ms) = scaled_models_grad(&stack.ms);
+    assert_eq!(value, scaled_models(&stack.ms));
+    let g = Stack { layers, ms };
+    let f = |s: &Stack| through_layers(&s.layers, &x) + scaled_models(&s.ms);
+    check_parameters(f, &stack, &g).assert_below(1e-8);
+}

@@ -349,6 +349,31 @@ pub fn is_model_type(ty: &Type, type_params: &[Ident]) -> bool {
     }
 }
 
+/// A slice, array or `Vec` of model structs (`&[Layer]`, `Vec<Layer>`, `[Layer; 3]`), whose
+/// elements are read where they lie, as an element of a model's field is.
+pub fn is_container_of_models(ty: &Type, type_params: &[Ident]) -> bool {
+    match ty {
+        Type::Reference(r) => is_container_of_models(&r.elem, type_params),
+        Type::Paren(p) => is_container_of_models(&p.elem, type_params),
+        Type::Group(g) => is_container_of_models(&g.elem, type_params),
+        Type::Slice(s) => is_model_type(&s.elem, type_params),
+        Type::Array(a) => is_model_type(&a.elem, type_params),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            match &last.arguments {
+                PathArguments::AngleBracketed(args) if last.ident == "Vec" => matches!(
+                    args.args.first(),
+                    Some(GenericArgument::Type(t)) if is_model_type(t, type_params)
+                ),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// `f32` or `f64`.
 pub fn is_float(ty: &Type) -> bool {
     match ty {

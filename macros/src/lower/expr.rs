@@ -22,7 +22,9 @@ impl Lowerer<'_> {
     /// `base[index]`: an element of a place (a field of a model, `&rows[i]`) is read where it
     /// stands, any other is a value.
     pub(super) fn element_read(&mut self, base: Operand, index: Operand, span: Span) -> Value {
-        let of_place = base.var().is_some_and(|b| self.vars[b.0].place);
+        let of_place = base
+            .var()
+            .is_some_and(|b| self.vars[b.0].place || self.model_containers.contains(&b));
         let value = Value::Index { base, index };
         if of_place {
             let element = self.place_read(value, span);

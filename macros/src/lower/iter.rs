@@ -212,8 +212,9 @@ impl Lowerer<'_> {
                     base: Operand::Var(*var),
                     index: Operand::Var(at),
                 };
-                let elem = if self.vars[var.0].place {
-                    // An element of a field (`for l in &net.layers`): a place, held by reference.
+                let elem = if self.vars[var.0].place || self.model_containers.contains(var) {
+                    // An element of a field (`for l in &net.layers`) or of a parameter that
+                    // holds models (`for l in layers`): a place, held by reference.
                     let element = self.place_read(elem, span);
                     self.note_model_element(&element);
                     element

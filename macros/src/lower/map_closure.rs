@@ -106,6 +106,7 @@ impl Lowerer<'_> {
             float_type_names: self.float_type_names.clone(),
             in_impl: self.in_impl,
             opaque_params: HashSet::new(),
+            model_containers: HashSet::new(),
         };
         let x = inner.new_var(
             param.clone(),

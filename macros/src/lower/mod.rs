@@ -82,6 +82,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
             .chain(["f32".to_string(), "f64".to_string()])
             .collect(),
         in_impl: sig.in_impl,
+        model_containers: HashSet::new(),
         opaque_params: (sig.params.iter().enumerate())
             .filter(|(_, p)| crate::parse::has_impl_trait(&p.ty))
             .map(|(index, _)| index)
@@ -102,6 +103,9 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         );
         if crate::parse::is_model_type(&param.ty, &type_params) {
             lowerer.model_values.insert(id);
+        }
+        if crate::parse::is_container_of_models(&param.ty, &type_params) {
+            lowerer.model_containers.insert(id);
         }
         lowerer.bind(&param.ident.to_string(), id);
         if lowerer.locations.contains(&param.ident.to_string()) {
@@ -223,6 +227,10 @@ struct Lowerer<'e> {
     pub(super) in_impl: bool,
     /// The parameters whose type is an `impl Trait` (`impl Iterator<Item = f64>`), by index.
     pub(super) opaque_params: HashSet<usize>,
+    /// The parameters that hold model structs (`layers: &[Layer]`): their elements are places,
+    /// read where they lie, as an element of a model's field is (a move out of the slice would
+    /// not compile).
+    pub(super) model_containers: HashSet<VarId>,
 }
 
 impl Lowerer<'_> {
