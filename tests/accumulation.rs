@@ -379,3 +379,26 @@ fn rows_overwritten(w: &[f64]) -> f64 {
 fn whole_rows_of_a_buffer_overwritten() {
     check(rows_overwritten, rows_overwritten_grad, "rows overwritten");
 }
+
+/// Rows of floats pushed onto a local buffer (`states.push([x, v])`) and read back.
+#[differentiable]
+fn pushed_rows(w: &[f64]) -> f64 {
+    let mut states: Vec<[f64; 2]> = Vec::new();
+    let mut x = w[0];
+    let mut v = w[1];
+    for i in 2..6 {
+        x += 0.1 * v * w[i];
+        v -= 0.1 * x;
+        states.push([x, v * w[i]]);
+    }
+    let mut e = 0.0;
+    for s in &states {
+        e += s[0] * s[0] + 0.5 * s[1] * s[1];
+    }
+    e + states[3][1]
+}
+
+#[test]
+fn rows_pushed_onto_a_buffer() {
+    check(pushed_rows, pushed_rows_grad, "rows pushed");
+}

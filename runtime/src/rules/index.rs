@@ -283,22 +283,35 @@ mod tests {
     }
 }
 
-/// An element that a differentiated `push` appends to a local buffer: `f32` or `f64`.
+/// An element that a differentiated `push` appends to a local buffer: `f32`, `f64`, or a row of
+/// them (`[f64; 2]`).
 #[diagnostic::on_unimplemented(
-    message = "nabla differentiates `push` onto buffers of `f32` or `f64`, not of `{Self}`",
+    message = "nabla differentiates `push` onto buffers of `f32` or `f64` (or arrays of them), not of `{Self}`",
     label = "the pushed value carries gradient",
     note = "keep such values in a buffer of floats (`v[i * d + j]`) or in variables of their own"
 )]
-pub trait PushedElement: Real {}
+pub trait PushedElement: Copy {
+    /// The gradient of an element no gradient reached.
+    const ZERO_ELEMENT: Self;
+}
 
-impl PushedElement for f32 {}
-impl PushedElement for f64 {}
+impl PushedElement for f32 {
+    const ZERO_ELEMENT: Self = 0.0;
+}
+
+impl PushedElement for f64 {
+    const ZERO_ELEMENT: Self = 0.0;
+}
+
+impl<T: Real, const N: usize> PushedElement for [T; N] {
+    const ZERO_ELEMENT: Self = [T::ZERO; N];
+}
 
 /// Reverse of `buf.push(v)`: the pushed element's adjoint is the last one of the buffer's
 /// adjoint, which is taken off (the reverse sweep pops in the opposite order of the pushes).
 #[inline(always)]
 pub fn push_adjoint<T: PushedElement>(d: &mut Vec<T>) -> T {
-    d.pop().unwrap_or(T::ZERO)
+    d.pop().unwrap_or(T::ZERO_ELEMENT)
 }
 
 /// Reverse of `buf.push(v)` where the buffer had `len` elements before the push, for an adjoint
@@ -307,7 +320,7 @@ pub fn push_adjoint<T: PushedElement>(d: &mut Vec<T>) -> T {
 /// buffer's length before the push; elements an adjoint lacks have gradient zero.
 #[inline]
 pub fn push_adjoint_at<T: PushedElement>(d: &mut Vec<T>, len: usize) -> T {
-    let pushed = d.get(len).copied().unwrap_or(T::ZERO);
+    let pushed = d.get(len).copied().unwrap_or(T::ZERO_ELEMENT);
     d.truncate(len);
     pushed
 }
