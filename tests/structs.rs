@@ -925,3 +925,31 @@ fn models_held_by_a_parameter() {
     let f = |s: &Stack| through_layers(&s.layers, &x) + scaled_models(&s.ms);
     check_parameters(f, &stack, &g).assert_below(1e-8);
 }
+
+/// An `Option` kept in a `#[no_grad]` field, read with a literal default.
+#[derive(Parameters, Clone, Debug)]
+struct Clipped {
+    w: f64,
+    #[no_grad]
+    clip: Option<f64>,
+}
+
+impl Clipped {
+    #[differentiable]
+    fn loss(&self, x: f64) -> f64 {
+        let c = self.clip.unwrap_or(1.0);
+        let on = if self.clip.is_some() { 2.0 } else { 1.0 };
+        self.w * x * c * on
+    }
+}
+
+#[test]
+fn an_option_in_a_data_field() {
+    for clip in [Some(0.5), None] {
+        let m = Clipped { w: 2.0, clip };
+        let (value, (g, dx)) = m.loss_grad(3.0);
+        assert_eq!(value, m.loss(3.0));
+        let c = clip.map_or(1.0, |c| c * 2.0);
+        assert_eq!((g.w, dx, g.clip), (3.0 * c, 2.0 * c, clip));
+    }
+}

@@ -213,6 +213,26 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Value {
+        // `self.clip.unwrap_or(1.0)`: an `Option` in a model's field, which is data (a field that
+        // carries gradient is never an `Option`), read as written. Only with a literal default:
+        // `unwrap_or(self.w)` may give a value that carries gradient.
+        const OPTION_METHODS: &[&str] = &["unwrap_or", "unwrap_or_default", "is_some", "is_none"];
+        let literal = |a: &Expr| match crate::syntax::strip_parens(a) {
+            Expr::Lit(_) => true,
+            Expr::Unary(u) => matches!(crate::syntax::strip_parens(&u.expr), Expr::Lit(_)),
+            _ => false,
+        };
+        if OPTION_METHODS.contains(&m.method.to_string().as_str())
+            && matches!(crate::syntax::strip_parens(&m.receiver), Expr::Field(_))
+            && m.args.iter().all(literal)
+        {
+            let (tokens, reads) = self.rename(m.to_token_stream());
+            return Value::Opaque {
+                tokens: quote_spanned!(m.span()=> (#tokens)),
+                reads,
+                stopped: true,
+            };
+        }
         let receiver = self.lower_expr(&m.receiver);
         let args: Vec<Operand> = m.args.iter().map(|a| self.lower_expr(a)).collect();
         let name = m.method.to_string();
