@@ -6,8 +6,8 @@
 //! own fields and elements (`self.cfg.scale`, `self.rows[i][j]`), whose types the macro cannot
 //! see. Such a field's slot is a [`DataSlot`]: a type with no values, so nothing is ever added
 //! through it, that stands in for whatever the reads below it would add into. The generated code
-//! reaches a slot's target through [`slot_target`] and its elements through the `slot_*`
-//! functions here, which take a `DataSlot` as well as a real gradient.
+//! reaches a slot's target through [`slot_target`] and its elements and parts through
+//! [`slot_accumulate`] and the other functions here, which take a `DataSlot` as well as a real gradient.
 
 use crate::rules::part::PartRule;
 use crate::rules::IndexRule;
@@ -116,75 +116,52 @@ pub fn element_slot<S: ElementSlot<I> + ?Sized, I>(
     slot.element_slot(index)
 }
 
-/// The element rules on a slot: those of [`IndexRule`] for a gradient, nothing for a
-/// [`DataSlot`], whichever element type it is given.
-pub trait IndexSlot<I, E> {
-    fn index_accumulate(&mut self, index: I, d: E);
-    fn index_accumulate_held(&mut self, index: I, d: E);
+/// The rules of an element (`w[i]`) and of a part (`w[1..]`) on a slot: those of [`IndexRule`]
+/// and [`PartRule`] for a gradient, nothing for a [`DataSlot`], whichever element or part it is
+/// given. `at` is the index or the range.
+pub trait SlotRule<At, D> {
+    /// The rule's accumulation into the gradient, which grows to reach `at`.
+    fn accumulate_at(&mut self, at: At, d: D);
+    /// As [`accumulate_at`](Self::accumulate_at), where the gradient holds `at` (see
+    /// [`IndexRule::index_accumulate_held`]).
+    fn accumulate_held_at(&mut self, at: At, d: D);
 }
 
-// One impl per index type the element rules take, each a type no other crate can implement
-// `IndexRule` for on `DataSlot`: so these and the `DataSlot` impl below do not overlap.
-macro_rules! index_slot {
-    ($($index:ty),*) => {$(
-        impl<B: IndexRule<$index, Elem = E>, E> IndexSlot<$index, E> for B {
+impl<At, D> SlotRule<At, D> for DataSlot {
+    #[inline(always)]
+    fn accumulate_at(&mut self, _at: At, _d: D) {
+        match *self {}
+    }
+    #[inline(always)]
+    fn accumulate_held_at(&mut self, _at: At, _d: D) {
+        match *self {}
+    }
+}
+
+// One impl per index type the element rules take and per range type, each a type no other
+// crate can implement `IndexRule` or `PartRule` for on `DataSlot`: so these and the `DataSlot`
+// impl above do not overlap.
+macro_rules! slot_rule {
+    ($rule:ident, $out:ident, $accumulate:ident, $held:ident: $($at:ty),*) => {$(
+        impl<B: $rule<$at, $out = D>, D> SlotRule<$at, D> for B {
             #[inline(always)]
-            fn index_accumulate(&mut self, index: $index, d: E) {
-                IndexRule::index_accumulate(self, index, d);
+            fn accumulate_at(&mut self, at: $at, d: D) {
+                $rule::$accumulate(self, at, d);
             }
             #[inline(always)]
-            fn index_accumulate_held(&mut self, index: $index, d: E) {
-                IndexRule::index_accumulate_held(self, index, d);
+            fn accumulate_held_at(&mut self, at: $at, d: D) {
+                $rule::$held(self, at, d);
             }
         }
     )*};
 }
 
-index_slot!(usize, (usize, usize));
-
-impl<I, E> IndexSlot<I, E> for DataSlot {
-    #[inline(always)]
-    fn index_accumulate(&mut self, _index: I, _d: E) {
-        match *self {}
-    }
-    #[inline(always)]
-    fn index_accumulate_held(&mut self, _index: I, _d: E) {
-        match *self {}
-    }
-}
-
-/// [`IndexRule::index_accumulate`] on a slot.
-#[inline(always)]
-pub fn slot_index_accumulate<S: IndexSlot<I, E>, I, E>(slot: &mut S, index: I, d: E) {
-    slot.index_accumulate(index, d);
-}
-
-/// [`IndexRule::index_accumulate_held`] on a slot.
-#[inline(always)]
-pub fn slot_index_accumulate_held<S: IndexSlot<I, E>, I, E>(slot: &mut S, index: I, d: E) {
-    slot.index_accumulate_held(index, d);
-}
-
-/// The rule of a part (`w[1..]`) on a slot: [`PartRule`]'s for a gradient, nothing for a
-/// [`DataSlot`].
-pub trait PartSlot<R, P> {
-    fn part_accumulate(&mut self, range: R, d: P);
-}
-
-// One impl per range type, for the reason given at `index_slot!`.
-macro_rules! part_slot {
-    ($($range:ty),*) => {$(
-        impl<B: PartRule<$range, Part = P>, P> PartSlot<$range, P> for B {
-            #[inline(always)]
-            fn part_accumulate(&mut self, range: $range, d: P) {
-                PartRule::part_accumulate(self, range, d);
-            }
-        }
-    )*};
-}
-
-part_slot!(
-    core::ops::Range<usize>,
+slot_rule!(IndexRule, Elem, index_accumulate, index_accumulate_held: usize, (usize, usize));
+slot_rule!(
+    PartRule,
+    Part,
+    part_accumulate,
+    part_accumulate: core::ops::Range<usize>,
     core::ops::RangeFrom<usize>,
     core::ops::RangeTo<usize>,
     core::ops::RangeInclusive<usize>,
@@ -192,17 +169,16 @@ part_slot!(
     core::ops::RangeFull
 );
 
-impl<R, P> PartSlot<R, P> for DataSlot {
-    #[inline(always)]
-    fn part_accumulate(&mut self, _range: R, _d: P) {
-        match *self {}
-    }
+/// [`SlotRule::accumulate_at`] on a slot.
+#[inline(always)]
+pub fn slot_accumulate<S: SlotRule<At, D>, At, D>(slot: &mut S, at: At, d: D) {
+    slot.accumulate_at(at, d);
 }
 
-/// [`PartRule::part_accumulate`] on a slot.
+/// [`SlotRule::accumulate_held_at`] on a slot.
 #[inline(always)]
-pub fn slot_part_accumulate<S: PartSlot<R, P>, R, P>(slot: &mut S, range: R, d: P) {
-    slot.part_accumulate(range, d);
+pub fn slot_accumulate_held<S: SlotRule<At, D>, At, D>(slot: &mut S, at: At, d: D) {
+    slot.accumulate_held_at(at, d);
 }
 
 /// Checks the gradient a call returns for an element or a part of a field (`f(y, self.xs[1])`):
@@ -295,7 +271,7 @@ impl<At, G> CallInto<At, G> for DataSlot {
     }
 }
 
-// One impl per index and range type, for the reason given at `index_slot!`; an index picks the
+// One impl per index and range type, for the reason given at `slot_rule!`; an index picks the
 // element rule, a range the part rule.
 macro_rules! call_into {
     ($rule:ident, $accumulate:ident, $out:ident: $($at:ty),*) => {$(
@@ -334,9 +310,9 @@ mod tests {
     #[test]
     fn a_gradient_slot_is_the_gradient_itself() {
         let mut g = vec![1.0, 2.0, 3.0];
-        slot_index_accumulate_held(&mut g, 1, 0.5);
-        slot_index_accumulate(&mut g, 2, -1.0);
-        slot_part_accumulate(&mut g, 0..2, vec![10.0, 20.0]);
+        slot_accumulate_held(&mut g, 1, 0.5);
+        slot_accumulate(&mut g, 2, -1.0);
+        slot_accumulate(&mut g, 0..2, vec![10.0, 20.0]);
         let mut s = 4.0f64;
         *slot_target::<f64, f64>(&mut s) += 1.5;
         assert_eq!(g, vec![11.0, 22.5, 2.0]);
@@ -357,8 +333,8 @@ mod tests {
     // takes any element, part or target type the reads below it would add.
     #[allow(dead_code)]
     fn a_data_slot_takes_every_type(slot: &mut DataSlot) {
-        slot_index_accumulate_held(slot, (1usize, 2usize), vec![1.0f64]);
-        slot_part_accumulate(slot, 0..2, [1.0f32; 2]);
+        slot_accumulate_held(slot, (1usize, 2usize), vec![1.0f64]);
+        slot_accumulate(slot, 0..2, [1.0f32; 2]);
         let _: &mut nalgebra::DMatrix<f64> = slot_target(slot);
         call_into(slot, 3usize, ());
         call_into(slot, 1..2, ());

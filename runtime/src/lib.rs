@@ -43,8 +43,8 @@ pub use stop_gradient::stop_gradient;
 pub mod __private {
     pub use crate::checkpoint::{CheckpointOf, SaveClone, SaveElements};
     pub use crate::data_slot::{
-        call_into, check_element_call, element_call_gradient, element_slot, slot_index_accumulate,
-        slot_index_accumulate_held, slot_part_accumulate, slot_target, DataSlot,
+        call_into, check_element_call, element_call_gradient, element_slot, slot_accumulate,
+        slot_accumulate_held, slot_target, DataSlot,
     };
     pub use crate::elements::{ParameterElement, TangentElement};
     pub use crate::fields::{trained, Forwarding, ParameterField};

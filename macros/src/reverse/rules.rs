@@ -165,7 +165,7 @@ impl<'a> Generator<'a> {
                 MethodKind::Identity if method == "to_vec" => match receiver.var() {
                     Some(b) if !self.activity.is_active(b) => TokenStream::new(),
                     Some(b) if self.is_slot(b) => self.add_into(b, |acc| {
-                        quote_spanned!(span=> #rt::slot_part_accumulate(#acc, .., #d);)
+                        quote_spanned!(span=> #rt::slot_accumulate(#acc, .., #d);)
                     }),
                     Some(b) => self.add_into(b, |acc| {
                         quote_spanned!(span=> #rules::PartRule::part_accumulate(#acc, .., #d);)
@@ -321,9 +321,9 @@ impl<'a> Generator<'a> {
                 } else if self.is_slot(b) {
                     // The element of a field: through the functions a slot of data answers too.
                     let add = if self.lengths_may_drift() || self.stencils.contains(&b) {
-                        quote!(slot_index_accumulate)
+                        quote!(slot_accumulate)
                     } else {
-                        quote!(slot_index_accumulate_held)
+                        quote!(slot_accumulate_held)
                     };
                     self.add_into(b, |acc| at(quote!(#rt::#add(#acc, #i, #d);)))
                 } else if self.lengths_may_drift() || self.stencils.contains(&b) {
@@ -344,7 +344,7 @@ impl<'a> Generator<'a> {
                 if self.is_slot(b) {
                     self.add_into(
                         b,
-                        |acc| quote_spanned!(span=> #rt::slot_part_accumulate(#acc, #r, #d);),
+                        |acc| quote_spanned!(span=> #rt::slot_accumulate(#acc, #r, #d);),
                     )
                 } else {
                     self.add_into(
