@@ -156,18 +156,22 @@ macro_rules! slot_rule {
     )*};
 }
 
+/// Applies the macro `$m` to the given arguments followed by every range type the part rules
+/// take (`w[a..b]`, `w[a..]`, ..), the ranges a generated part read can be written with.
+macro_rules! with_range_types {
+    ($m:ident!($($head:tt)*)) => {
+        $m!($($head)*
+            core::ops::Range<usize>,
+            core::ops::RangeFrom<usize>,
+            core::ops::RangeTo<usize>,
+            core::ops::RangeInclusive<usize>,
+            core::ops::RangeToInclusive<usize>,
+            core::ops::RangeFull);
+    };
+}
+
 slot_rule!(IndexRule, Elem, index_accumulate, index_accumulate_held: usize, (usize, usize));
-slot_rule!(
-    PartRule,
-    Part,
-    part_accumulate,
-    part_accumulate: core::ops::Range<usize>,
-    core::ops::RangeFrom<usize>,
-    core::ops::RangeTo<usize>,
-    core::ops::RangeInclusive<usize>,
-    core::ops::RangeToInclusive<usize>,
-    core::ops::RangeFull
-);
+with_range_types!(slot_rule!(PartRule, Part, part_accumulate, part_accumulate:));
 
 /// [`SlotRule::accumulate_at`] on a slot.
 #[inline(always)]
@@ -286,16 +290,7 @@ macro_rules! call_into {
 }
 
 call_into!(IndexRule, index_accumulate, Elem: usize, (usize, usize));
-call_into!(
-    PartRule,
-    part_accumulate,
-    Part: core::ops::Range<usize>,
-    core::ops::RangeFrom<usize>,
-    core::ops::RangeTo<usize>,
-    core::ops::RangeInclusive<usize>,
-    core::ops::RangeToInclusive<usize>,
-    core::ops::RangeFull
-);
+with_range_types!(call_into!(PartRule, part_accumulate, Part:));
 
 /// See [`CallInto`].
 #[inline(always)]
