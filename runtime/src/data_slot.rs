@@ -71,33 +71,26 @@ impl<T, const N: usize> ElementSlot<usize> for [T; N] {
     }
 }
 
-impl<T, R, C, S> ElementSlot<usize> for nalgebra::Matrix<T, R, C, S>
-where
-    T: nalgebra::Scalar,
-    R: nalgebra::Dim,
-    C: nalgebra::Dim,
-    S: nalgebra::RawStorageMut<T, R, C>,
-{
-    type Element = T;
-    #[inline(always)]
-    fn element_slot(&mut self, index: usize) -> Option<&mut T> {
-        self.get_mut(index)
-    }
+// A matrix's element, by its linear index (`m[k]`, column by column) or by `(row, column)`.
+macro_rules! matrix_element_slot {
+    ($($index:ty),*) => {$(
+        impl<T, R, C, S> ElementSlot<$index> for nalgebra::Matrix<T, R, C, S>
+        where
+            T: nalgebra::Scalar,
+            R: nalgebra::Dim,
+            C: nalgebra::Dim,
+            S: nalgebra::RawStorageMut<T, R, C>,
+        {
+            type Element = T;
+            #[inline(always)]
+            fn element_slot(&mut self, index: $index) -> Option<&mut T> {
+                self.get_mut(index)
+            }
+        }
+    )*};
 }
 
-impl<T, R, C, S> ElementSlot<(usize, usize)> for nalgebra::Matrix<T, R, C, S>
-where
-    T: nalgebra::Scalar,
-    R: nalgebra::Dim,
-    C: nalgebra::Dim,
-    S: nalgebra::RawStorageMut<T, R, C>,
-{
-    type Element = T;
-    #[inline(always)]
-    fn element_slot(&mut self, index: (usize, usize)) -> Option<&mut T> {
-        self.get_mut(index)
-    }
-}
+matrix_element_slot!(usize, (usize, usize));
 
 impl<I> ElementSlot<I> for DataSlot {
     type Element = DataSlot;
