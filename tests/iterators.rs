@@ -134,6 +134,33 @@ fn fold_and_product() {
     check(|c| folded(c, 0.7), &g, "folded");
 }
 
+/// Folds of a `map`: over elements, over a range of indices, with a function path, and with a
+/// closure that reads a variable named like the fold's accumulator, which names the outer `a`
+/// in the map's closure and the running total only in the fold's.
+#[differentiable]
+fn mapped_folds(w: &[f64]) -> f64 {
+    let a = w[0];
+    let squares = w.iter().map(|v| v * a).fold(0.0, |a, b| a + b * b);
+    let largest = w.iter().map(|v| (v * 0.5).exp()).fold(f64::MIN, f64::max);
+    let indexed = (0..w.len())
+        .map(|i| w[i] * i as f64)
+        .fold(1.0, |acc, t: f64| acc + t.sin());
+    let counted = w.iter().map(|_| 1.0).fold(0.0, |acc, t| acc + t * a);
+    squares + largest + indexed + counted
+}
+
+#[test]
+fn folds_of_a_map() {
+    let (value, g) = mapped_folds_grad(&W);
+    let a = W[0];
+    let squares: f64 = W.iter().map(|v| (v * a) * (v * a)).sum();
+    let largest = (W[3] * 0.5).exp();
+    let indexed = 1.0 + (0..7).map(|i| (W[i] * i as f64).sin()).sum::<f64>();
+    let counted = 7.0 * a;
+    assert!((value - (squares + largest + indexed + counted)).abs() < 1e-12);
+    check(mapped_folds, &g, "mapped_folds");
+}
+
 /// Adaptors after `zip` and `enumerate`.
 #[differentiable]
 fn after_zip_and_enumerate(w: &[f64], #[no_grad] x: &[f64]) -> f64 {

@@ -109,10 +109,12 @@ impl Lowerer<'_> {
             },
             other => (other, None),
         };
-        // Left as written: over data it is data, and over values that carry gradient the
-        // checks name the methods that have no derivative.
-        if map.is_some() && matches!(step, Step::Fold { .. }) {
-            return None;
+        // A mapped element is one value, bound to the fold's element by name: other patterns
+        // are left as written, and the checks name the methods that have no derivative.
+        if let (Some(_), Step::Fold { element, .. }) = (map, &step) {
+            if !matches!(strip_type(element), Pat::Ident(_) | Pat::Wild(_)) {
+                return None;
+            }
         }
         if self.is_opaque_param(source_expr) {
             // An iterator is run once: the reverse sweep could neither index it nor run it again.
@@ -193,10 +195,38 @@ impl Lowerer<'_> {
                 element,
                 body,
             } => {
+                // The map's closure sees neither the accumulator nor the fold's element: its
+                // names live in a scope of their own, and its value is bound after it.
+                let mapped = map.map(|c| {
+                    self.scopes.push(HashMap::new());
+                    self.bind_source(&source, &c.inputs[0], counter);
+                    let term = self.lower_expr(&c.body);
+                    self.scopes.pop();
+                    match term {
+                        Operand::Var(var) => var,
+                        constant => {
+                            let var = self.new_temp();
+                            let value = Value::Use(constant);
+                            self.push(
+                                StmtKind::Let {
+                                    var,
+                                    ty: None,
+                                    value,
+                                },
+                                span,
+                            );
+                            var
+                        }
+                    }
+                });
                 if let Pat::Ident(pi) = strip_type(acc_pat) {
                     self.bind(&pi.ident.to_string(), acc);
                 }
-                self.bind_source(&source, element, counter);
+                match (mapped, strip_type(element)) {
+                    (Some(term), Pat::Ident(pi)) => self.bind(&pi.ident.to_string(), term),
+                    (Some(_), _) => {}
+                    (None, _) => self.bind_source(&source, element, counter),
+                }
                 self.lower_expr(body)
             }
         };
@@ -262,6 +292,20 @@ impl Lowerer<'_> {
                 strip_type(element),
                 body.to_token_stream(),
             ),
+            // The accumulator is bound by the fold's name only after the map's closure ran, which
+            // may read a variable of that name from outside.
+            (Step::Fold { acc, element, body }, Some(c)) => {
+                let map_body = &c.body;
+                (
+                    quote_spanned!(span=> __nabla_acc),
+                    strip_type(&c.inputs[0]),
+                    quote_spanned! {span=> {
+                        let #element = #map_body;
+                        let #acc = __nabla_acc;
+                        #body
+                    }},
+                )
+            }
             _ => return None,
         };
         let written: Expr = syn::parse2(quote_spanned! {span=> {
