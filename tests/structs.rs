@@ -926,12 +926,15 @@ fn models_held_by_a_parameter() {
     check_parameters(f, &stack, &g).assert_below(1e-8);
 }
 
-/// An `Option` kept in a `#[no_grad]` field, read with a literal default.
+/// An `Option` kept in a `#[no_grad]` field, read with a literal default, with a default from a
+/// data field, and with a default that carries gradient.
 #[derive(Parameters, Clone, Debug)]
 struct Clipped {
     w: f64,
     #[no_grad]
     clip: Option<f64>,
+    #[no_grad]
+    fallback: f64,
 }
 
 impl Clipped {
@@ -941,15 +944,32 @@ impl Clipped {
         let on = if self.clip.is_some() { 2.0 } else { 1.0 };
         self.w * x * c * on
     }
+
+    #[differentiable]
+    fn defaults(&self, x: f64) -> f64 {
+        self.clip.unwrap_or(self.fallback) * x + self.clip.unwrap_or(self.w * x)
+    }
 }
 
 #[test]
 fn an_option_in_a_data_field() {
     for clip in [Some(0.5), None] {
-        let m = Clipped { w: 2.0, clip };
+        let m = Clipped {
+            w: 2.0,
+            clip,
+            fallback: 0.25,
+        };
         let (value, (g, dx)) = m.loss_grad(3.0);
         assert_eq!(value, m.loss(3.0));
         let c = clip.map_or(1.0, |c| c * 2.0);
         assert_eq!((g.w, dx, g.clip), (3.0 * c, 2.0 * c, clip));
+        // d/dw and d/dx of `clip * x + clip` (`Some`) and of `0.25 * x + w * x` (`None`).
+        let (value, (g, dx)) = m.defaults_grad(3.0);
+        assert_eq!(value, m.defaults(3.0));
+        let want = match clip {
+            Some(c) => (0.0, c),
+            None => (3.0, 0.25 + 2.0),
+        };
+        assert_eq!((g.w, dx), want);
     }
 }

@@ -215,7 +215,8 @@ impl Lowerer<'_> {
     pub(super) fn lower_method(&mut self, m: &syn::ExprMethodCall) -> Value {
         // `self.clip.unwrap_or(1.0)`: an `Option` in a model's field, which is data (a field that
         // carries gradient is never an `Option`), read as written. Only with a literal default:
-        // `unwrap_or(self.w)` may give a value that carries gradient.
+        // `unwrap_or(self.w)` may give a value that carries gradient, and is the branch it stands
+        // for, `if self.clip.is_some() { self.clip.unwrap_or_default() } else { self.w }`.
         const OPTION_METHODS: &[&str] = &["unwrap_or", "unwrap_or_default", "is_some", "is_none"];
         let literal = |a: &Expr| match crate::syntax::strip_parens(a) {
             Expr::Lit(_) => true,
@@ -224,8 +225,14 @@ impl Lowerer<'_> {
         };
         if OPTION_METHODS.contains(&m.method.to_string().as_str())
             && matches!(crate::syntax::strip_parens(&m.receiver), Expr::Field(_))
-            && m.args.iter().all(literal)
         {
+            if !m.args.iter().all(literal) && m.method == "unwrap_or" {
+                let (option, default) = (&m.receiver, &m.args[0]);
+                let branch: Expr = syn::parse_quote_spanned! {m.span()=>
+                    if #option.is_some() { #option.unwrap_or_default() } else { #default }
+                };
+                return self.lower_value(&branch);
+            }
             let (tokens, reads) = self.rename(m.to_token_stream());
             return Value::Opaque {
                 tokens: quote_spanned!(m.span()=> (#tokens)),
