@@ -118,6 +118,39 @@ fn a_variable_assigned_to_itself() {
     }
 }
 
+/// Statement macros whose format strings read the function's variables by name (`"{y}"`,
+/// `"{s:w$}"`), beside named arguments that reuse a variable's name (`y = 1.0`).
+#[differentiable]
+fn logged(x: f64, w: [f64; 2]) -> f64 {
+    let y = x * x;
+    let mut s = 0.0;
+    for (i, v) in w.iter().enumerate() {
+        s += v * y;
+        debug_assert!(s.is_finite(), "step {i}: {v} gave {s:.3}");
+    }
+    let width = 8;
+    println!("y = {y}, x = {x}, s = {s:>width$.2}",);
+    assert!(y >= 0.0, "{y} is a square");
+    assert_eq!(w.len(), 2, "{} {y:?}", s);
+    println!("{y}", y = 1.0);
+    y * s
+}
+
+#[test]
+fn format_strings_read_variables_by_name() {
+    for p in [[0.5, 2.0, -1.0], [-1.5, 0.3, 0.7]] {
+        let (value, (dx, dw)) = logged_grad(p[0], [p[1], p[2]]);
+        let y = p[0] * p[0];
+        assert!((value - y * y * (p[1] + p[2])).abs() < 1e-12);
+        check_fd(
+            |[x, a, b]| logged(x, [a, b]),
+            p,
+            [dx, dw[0], dw[1]],
+            "logged",
+        );
+    }
+}
+
 /// A `const` item in the body, an array destructured by `let`, and a loop over `into_iter()`.
 #[differentiable]
 fn with_a_const(w: [f64; 3]) -> f64 {

@@ -36,14 +36,67 @@ impl Lowerer<'_> {
             self.unsupported(mac.span(), &format!("the macro `{name}!`"), "only `vec![..]` and statement macros such as `assert!` are understood; compute the value with plain expressions");
             return;
         }
-        let (tokens, reads) = self.rename(mac.to_token_stream());
+        let (mut inner, mut reads) = self.rename_macro_arguments(&mac.tokens);
+        // A name captured by the format string (`println!("{y}")`) is renamed with the others
+        // when passed as a named argument, which the string then reads: `y = __y_4`.
+        let ends_in_comma = matches!(
+            mac.tokens.clone().into_iter().last(),
+            Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ','
+        );
+        let mut first = !ends_in_comma && !mac.tokens.is_empty();
+        for ident in format_captures(&name, &mac.tokens) {
+            if self.lookup(&ident.to_string()).is_none() {
+                continue;
+            }
+            let (value, read) = self.rename(quote!(#ident));
+            let comma = if first { quote!(,) } else { quote!() };
+            inner.extend(quote!(#comma #ident = #value,));
+            reads.extend(read);
+            first = false;
+        }
+        let (path, bang) = (&mac.path, &mac.bang_token);
+        let delimiter = match mac.delimiter {
+            syn::MacroDelimiter::Paren(_) => proc_macro2::Delimiter::Parenthesis,
+            syn::MacroDelimiter::Brace(_) => proc_macro2::Delimiter::Brace,
+            syn::MacroDelimiter::Bracket(_) => proc_macro2::Delimiter::Bracket,
+        };
+        let mut group = proc_macro2::Group::new(delimiter, inner);
+        group.set_span(mac.delimiter.span().join());
         self.push(
             StmtKind::Opaque {
-                tokens: quote!(#tokens;),
+                tokens: quote!(#path #bang #group;),
                 reads,
             },
             mac.span(),
         );
+    }
+
+    /// A macro's arguments with the function's variables renamed, except the names of named
+    /// arguments (`"{v}", v = x`), which the format string reads as written.
+    fn rename_macro_arguments(
+        &mut self,
+        tokens: &proc_macro2::TokenStream,
+    ) -> (proc_macro2::TokenStream, Vec<crate::ir::VarId>) {
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        let Ok(args) = syn::parse::Parser::parse2(parser, tokens.clone()) else {
+            return self.rename(tokens.clone());
+        };
+        let (mut out, mut reads) = (proc_macro2::TokenStream::new(), Vec::new());
+        for pair in args.pairs() {
+            let (renamed, read) = match pair.value() {
+                Expr::Assign(a) if matches!(&*a.left, Expr::Path(p) if p.path.get_ident().is_some()) =>
+                {
+                    let (value, read) = self.rename(a.right.to_token_stream());
+                    let (name, eq) = (&a.left, &a.eq_token);
+                    (quote!(#name #eq #value), read)
+                }
+                other => self.rename(other.to_token_stream()),
+            };
+            out.extend(renamed);
+            out.extend(pair.punct().map(|p| p.to_token_stream()));
+            reads.extend(read);
+        }
+        (out, reads)
     }
 
     /// `vec![a, b, c]` and `vec![x; n]`.
@@ -76,5 +129,98 @@ impl Lowerer<'_> {
             reads,
             stopped: false,
         }
+    }
+}
+
+/// The names a macro's format string captures (`"{y}"`, `"{y:?}"`, `"{x:w$}"`) that no named
+/// argument gives (`y = ..`), spanned at the string.
+fn format_captures(macro_name: &str, tokens: &proc_macro2::TokenStream) -> Vec<proc_macro2::Ident> {
+    let position = match macro_name {
+        "assert" | "debug_assert" => 1,
+        "assert_eq" | "assert_ne" | "debug_assert_eq" | "debug_assert_ne" => 2,
+        "dbg" => return Vec::new(),
+        _ => 0,
+    };
+    let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+    let Ok(args) = syn::parse::Parser::parse2(parser, tokens.clone()) else {
+        return Vec::new();
+    };
+    let Some(Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(format),
+        ..
+    })) = args.iter().nth(position)
+    else {
+        return Vec::new();
+    };
+    let named: Vec<String> = args
+        .iter()
+        .filter_map(|a| match a {
+            Expr::Assign(a) => Some(a.left.to_token_stream().to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut names = captured_names(&format.value());
+    names.retain(|n| !named.contains(n));
+    names.dedup();
+    names
+        .iter()
+        .filter_map(|n| syn::parse_str::<proc_macro2::Ident>(n).ok())
+        .map(|mut ident| {
+            ident.set_span(format.span());
+            ident
+        })
+        .collect()
+}
+
+/// The identifiers a format string reads by name: `{name}`, `{name:..}` and `name$` in a width
+/// or precision, in order of first use. `{{` and `}}` are braces, `{0}` and `{}` positions.
+fn captured_names(format: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |name: &str| {
+        let is_ident = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && name != "_";
+        if is_ident && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    };
+    let mut rest = format;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if let Some(after) = rest.strip_prefix('{') {
+            rest = after;
+            continue;
+        }
+        let Some(close) = rest.find('}') else { break };
+        let field = &rest[..close];
+        rest = &rest[close + 1..];
+        let (argument, spec) = field.split_once(':').unwrap_or((field, ""));
+        add(argument.trim());
+        // `{:w$}`, `{:.p$}`, `{:>w$.p$}`: the names before each `$`.
+        for (end, _) in spec.match_indices('$') {
+            let start = spec[..end]
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            add(&spec[start..end]);
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::captured_names;
+
+    #[test]
+    fn names_read_by_a_format_string() {
+        assert_eq!(captured_names("{y} and {z:?}, {y:.3}"), ["y", "z"]);
+        assert_eq!(
+            captured_names("{{y}} {} {0} {:>w$.p$} {x:1$}"),
+            ["w", "p", "x"]
+        );
+        assert_eq!(captured_names("{_} {r#in} {9a}"), Vec::<String>::new());
     }
 }
