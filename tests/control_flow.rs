@@ -866,6 +866,54 @@ fn returns_and_diverging_loops_as_branch_values() {
     }
 }
 
+/// Branches that end in `panic!`, `unreachable!`, `todo!` or `unimplemented!`, with and without
+/// a semicolon, beside branches that give the value: in a `let`, as the function's value, in a
+/// loop, and as a statement.
+#[differentiable]
+fn panicking_branches(x: f64, #[no_grad] mode: u32) -> f64 {
+    let y = match mode {
+        0 => x * x,
+        1 | 2 => x.sin(),
+        _ => {
+            panic!("unsupported mode {}", mode);
+        }
+    };
+    let s = if y < 10.0 { y * x } else { todo!() };
+    let mut t = 0.0;
+    for i in 0..mode + 1 {
+        t += match i {
+            0 => s,
+            1 | 2 => s * x,
+            _ => unimplemented!(),
+        };
+    }
+    if t > 100.0 {
+        panic!("too large: {t}");
+    }
+    match mode {
+        0 | 1 => t,
+        2 => t * 2.0,
+        _ => unreachable!("mode {mode} was refused above"),
+    }
+}
+
+#[test]
+fn branches_that_panic() {
+    for mode in 0..3 {
+        for x in [-1.3, 0.4, 1.6] {
+            let (value, dx) = panicking_branches_grad(x, mode);
+            assert_eq!(value, panicking_branches(x, mode), "mode {mode} at {x}");
+            let fd = fd_scalar(|x| panicking_branches(x, mode), x);
+            assert_close("panicking branches", dx, fd, FD_TOL);
+        }
+    }
+    let refused = std::panic::catch_unwind(|| panicking_branches_grad(0.5, 3));
+    assert!(
+        refused.is_err(),
+        "the gradient panics where the function does"
+    );
+}
+
 /// A branch value beside a branch that leaves the loop (`continue`, `break`), in `if`, `else if`
 /// and `match`.
 #[differentiable]

@@ -326,6 +326,12 @@ impl Lowerer<'_> {
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => self.lower_vec_macro(m, span),
+            // `_ => unreachable!(..)`: kept as written; the branch gives no value (see
+            // `jumps::diverges`).
+            Expr::Macro(m) if super::jumps::is_diverging_macro(&m.mac) => {
+                self.lower_statement_macro(&m.mac);
+                Value::Use(Operand::Const(quote_spanned!(span=> ())))
+            }
             Expr::Macro(m) => Value::Use(self.unsupported(
                 span,
                 &format!(

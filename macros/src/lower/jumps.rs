@@ -227,14 +227,27 @@ pub(super) fn diverges(e: &syn::Expr) -> bool {
                     .is_some_and(|(_, other)| diverges(other))
         }
         syn::Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| diverges(&a.body)),
+        syn::Expr::Macro(m) => is_diverging_macro(&m.mac),
         _ => false,
     }
 }
 
 /// Whether a block's last statement diverges (see [`diverges`]): `{ ..; return y; }` does as
-/// `{ ..; return y }` does.
+/// `{ ..; return y }` does, and `{ ..; panic!(..); }` too.
 pub(super) fn block_diverges(b: &syn::Block) -> bool {
-    matches!(b.stmts.last(), Some(SynStmt::Expr(tail, _)) if diverges(tail))
+    match b.stmts.last() {
+        Some(SynStmt::Expr(tail, _)) => diverges(tail),
+        Some(SynStmt::Macro(m)) => is_diverging_macro(&m.mac),
+        _ => false,
+    }
+}
+
+/// `panic!(..)`, `unreachable!(..)`, `todo!()` and `unimplemented!()`: they never give a value,
+/// so a branch that ends in one gives none.
+pub(super) fn is_diverging_macro(mac: &syn::Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| {
+        ["panic", "unreachable", "todo", "unimplemented"].contains(&s.ident.to_string().as_str())
+    })
 }
 
 /// Whether a loop body leaves this loop (`break`, or `return`), and whether it `continue`s.

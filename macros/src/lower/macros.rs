@@ -31,6 +31,7 @@ impl Lowerer<'_> {
             "panic",
             "unreachable",
             "todo",
+            "unimplemented",
         ];
         if !STATEMENT_MACROS.contains(&name.as_str()) {
             self.unsupported(mac.span(), &format!("the macro `{name}!`"), "only `vec![..]` and statement macros such as `assert!` are understood; compute the value with plain expressions");
