@@ -54,6 +54,19 @@ fn stepped_power(x: f64) -> f64 {
     x.powi(k) + x.powf(k as f64) + x.powi(x.floor() as i32)
 }
 
+/// Linear interpolation in a table: the rounded position, cast to an integer, is an index.
+#[differentiable]
+fn interpolated(x: f64, #[no_grad] table: &[f64]) -> f64 {
+    let i = x.floor() as usize;
+    let t = x.fract();
+    let steps = x.ceil() as usize;
+    let mut s = 0.0;
+    for _ in 0..steps {
+        s += 0.1 * x;
+    }
+    table[i] * (1.0 - t) + table[i + 1] * t + s
+}
+
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() < 1e-12, "{a} != {b}");
 }
@@ -73,6 +86,11 @@ fn main() {
             + k as f64 * x.powf(k as f64 - 1.0)
             + f as f64 * x.powi(f - 1);
         close(stepped_power_grad(x).1, want);
+    }
+    let table = [0.0, 1.0, 4.0, 9.0];
+    for x in [0.25f64, 1.5, 2.75] {
+        let slope = table[x as usize + 1] - table[x as usize];
+        close(interpolated_grad(x, &table).1, slope + 0.1 * x.ceil());
     }
     // Inside the clip: c = r·w, so d(c² + w)/dr = 2·r·w², d/dw = 2·r²·w + 1.
     let (_, (dr, dw)) = clipped_grad(0.5, 1.2);

@@ -42,6 +42,12 @@ impl Checker<'_, '_> {
                             && args.is_empty()
                             && self.flow.gates.only_gates(dst)
                             && self.flow.reach_result(&params) => {}
+                    // `x.floor() as usize`: the rounding is part of a cast to an integer, which is
+                    // a step value of its own, checked where it becomes part of the computed
+                    // value (an index or a count is fine), as `x as usize` is.
+                    MethodKind::Step
+                        if ROUNDING_METHODS.contains(&name.as_str())
+                            && only_cast_to_integer(self.flow.body, dst) => {}
                     MethodKind::Step if !ORDERING_METHODS.contains(&name.as_str()) => {
                         let (message, help) =
                             step_method_message(&name, &text, receiver, args, &self.flow, &from);
@@ -246,6 +252,49 @@ impl Checker<'_, '_> {
             _ => {}
         }
     }
+}
+
+/// Methods that round to an integer value.
+const ROUNDING_METHODS: &[&str] = &["floor", "ceil", "round", "round_ties_even", "trunc"];
+
+/// Whether every read of `v` casts it to an integer type, and there is one.
+fn only_cast_to_integer(body: &Body, v: VarId) -> bool {
+    let reads = |op: &Operand| op.var() == Some(v);
+    if reads(&body.result)
+        || body
+            .closures
+            .iter()
+            .any(|c| c.captures.iter().any(|(c, _)| *c == v))
+    {
+        return false;
+    }
+    let mut casts = 0;
+    for stmt in crate::analysis::walk::all_stmts(&body.block) {
+        let other = match &stmt.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => match value {
+                Value::Cast { arg, ty } if reads(arg) => {
+                    if super::kinds::kind_of_type(ty) != super::kinds::Kind::Int {
+                        return false;
+                    }
+                    casts += 1;
+                    false
+                }
+                Value::Opaque { reads: read, .. } => read.contains(&v),
+                value => value.operands().into_iter().any(reads),
+            },
+            StmtKind::SetIndex { base, index, value } => *base == v || reads(index) || reads(value),
+            StmtKind::Push { base, value } => *base == v || reads(value),
+            StmtKind::Opaque { reads: read, .. } => read.contains(&v),
+            StmtKind::If { cond, .. } => reads(cond),
+            StmtKind::For { range, .. } => reads(range),
+            StmtKind::Loop { go, .. } => *go == v,
+            StmtKind::Declare { .. } => false,
+        };
+        if other {
+            return false;
+        }
+    }
+    casts > 0
 }
 
 fn strip(ty: &Type) -> &Type {
