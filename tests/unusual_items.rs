@@ -151,6 +151,26 @@ fn format_strings_read_variables_by_name() {
     }
 }
 
+/// Calls through a qualified type path, `<f64>::sin(x)`, as through `f64::sin(x)`.
+// The buffer is built by `push` to call `<Vec<f64>>::new()`.
+#[differentiable]
+#[allow(clippy::vec_init_then_push)]
+fn qualified_paths(x: f64) -> f64 {
+    let mut v = <Vec<f64>>::new();
+    v.push(<f64>::sin(x));
+    v.push(<f64>::max(x, 0.5));
+    v[0] * v[1]
+}
+
+#[test]
+fn calls_through_qualified_type_paths() {
+    for x in [0.2, 0.7] {
+        let (value, dx) = qualified_paths_grad(x);
+        assert_eq!(value, qualified_paths(x));
+        check_fd(|[x]| qualified_paths(x), [x], [dx], "<f64>::sin");
+    }
+}
+
 /// A `const` item in the body, an array destructured by `let`, and a loop over `into_iter()`.
 #[differentiable]
 fn with_a_const(w: [f64; 3]) -> f64 {

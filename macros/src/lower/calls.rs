@@ -20,6 +20,16 @@ impl Lowerer<'_> {
                 "call a function by its path",
             ));
         };
+        // `<f64>::sin(x)`, `<Vec<f64>>::new()`: the type's own path, `f64::sin(x)`.
+        if let Some(path) = unqualified(func) {
+            let mut call = call.clone();
+            *call.func = Expr::Path(syn::ExprPath {
+                attrs: func.attrs.clone(),
+                qself: None,
+                path,
+            });
+            return self.lower_call(&call);
+        }
         // `sq(w)` with `let sq = |x| ..;` or `let f = helper;`: a variable, not a function whose
         // derivative could be looked up by its path.
         if let Some(name) = func.path.get_ident() {
@@ -289,4 +299,24 @@ pub(super) fn method_kind(name: &str, args: usize) -> MethodKind {
     } else {
         MethodKind::Unknown
     }
+}
+
+/// `<T>::f` as the path `T::f` (with `::<..>` for the type's generic arguments), when `T` is a
+/// plain type path; `None` for `<T as Trait>::f` and for paths without a qualified self.
+fn unqualified(func: &syn::ExprPath) -> Option<syn::Path> {
+    let qself = func.qself.as_ref().filter(|q| q.position == 0)?;
+    let syn::Type::Path(ty) = &*qself.ty else {
+        return None;
+    };
+    if ty.qself.is_some() {
+        return None;
+    }
+    let mut path = ty.path.clone();
+    for segment in &mut path.segments {
+        if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
+            args.colon2_token.get_or_insert_with(Default::default);
+        }
+    }
+    path.segments.extend(func.path.segments.iter().cloned());
+    Some(path)
 }
