@@ -47,4 +47,22 @@ fn summed_iterator(w: f64, #[no_grad] xs: impl Iterator<Item = f64>) -> f64 {
     xs.map(|x| x * w).sum::<f64>()
 }
 
+// One error for the item: the call of the function it defines is no second one.
+#[differentiable]
+fn nested_function(x: f64) -> f64 {
+    fn twice(v: f64) -> f64 {
+        2.0 * v
+    }
+    twice(x) * x
+}
+
+// One error for `let .. else`, not a second for its refutable pattern.
+#[differentiable]
+fn let_else(w: &[f64]) -> f64 {
+    let Some(last) = w.last() else {
+        return 0.0;
+    };
+    last * 2.0
+}
+
 fn main() {}

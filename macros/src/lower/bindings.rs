@@ -16,11 +16,13 @@ impl Lowerer<'_> {
         };
         if let Some(init) = &local.init {
             if let Some((_, diverge)) = &init.diverge {
+                // Its pattern is refutable, which would be an error of its own: one is enough.
                 self.unsupported(
                     diverge.span(),
                     "`let .. else`",
                     "use `match` or `if` on values that carry no gradient",
                 );
+                return;
             }
         }
         match pat {
