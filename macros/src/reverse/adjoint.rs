@@ -15,6 +15,30 @@ use crate::ir::{Block, Operand, Stmt, StmtKind, VarId};
 impl<'a> Generator<'a> {
     // ----- reverse sweep -------------------------------------------------------------------
 
+    /// As [`Self::read_ref`], for an operand of float arithmetic (`x * 2`): see
+    /// [`literal_of_kind`].
+    pub(super) fn read_float_ref(&mut self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Const(c) => {
+                let c = literal_of_kind(c, LiteralKind::Float);
+                quote!(&(#c))
+            }
+            other => self.read_ref(other),
+        }
+    }
+
+    /// As [`Self::read_value`], for an operand of a float method whose type is `kind`: see
+    /// [`literal_of_kind`].
+    pub(super) fn read_value_of_kind(&mut self, op: &Operand, kind: LiteralKind) -> TokenStream {
+        match op {
+            Operand::Const(c) => {
+                let c = literal_of_kind(c, kind);
+                quote!((#c))
+            }
+            other => self.read_value(other),
+        }
+    }
+
     /// Records that the reverse sweep reads `v` and returns a reference to it.
     pub(super) fn read_ref(&mut self, op: &Operand) -> TokenStream {
         match op {
@@ -416,5 +440,64 @@ impl<'a> Generator<'a> {
             }
         }
         out
+    }
+}
+
+/// The kind of literal an operand position of a rule takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum LiteralKind {
+    /// A float, as in `x * 2.0` and `x.max(0.0)`.
+    Float,
+    /// An integer, as the exponent of `x.powi(2)`.
+    Integer,
+}
+
+/// A literal of the other kind than its position takes (`x * 2`, `x.max(0)`, `x.powi(2.0)`) is
+/// a type error in the function itself, which rustc reports at the literal. In the rule call it
+/// is written as a literal of the right kind, so that the error is not reported a second time
+/// from the generated code; a program with such a literal never compiles, so the rule never
+/// runs with it. Any other constant is passed on as written.
+fn literal_of_kind(tokens: &TokenStream, kind: LiteralKind) -> TokenStream {
+    let trees: Vec<proc_macro2::TokenTree> = tokens.clone().into_iter().collect();
+    let [proc_macro2::TokenTree::Literal(literal)] = trees.as_slice() else {
+        return tokens.clone();
+    };
+    let span = literal.span();
+    match (syn::Lit::new(literal.clone()), kind) {
+        (syn::Lit::Int(int), LiteralKind::Float) if int.suffix().is_empty() => {
+            let mut float = format!("{}.0", int.base10_digits())
+                .parse::<proc_macro2::Literal>()
+                .unwrap_or_else(|_| proc_macro2::Literal::f64_unsuffixed(0.0));
+            float.set_span(span);
+            quote!(#float)
+        }
+        (syn::Lit::Float(float), LiteralKind::Integer) if float.suffix().is_empty() => {
+            let mut int = proc_macro2::Literal::i32_unsuffixed(0);
+            int.set_span(span);
+            quote!(#int)
+        }
+        _ => tokens.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{literal_of_kind, LiteralKind};
+    use quote::quote;
+
+    #[test]
+    fn literals_of_the_kind_a_rule_takes() {
+        let text = |t: proc_macro2::TokenStream, k| literal_of_kind(&t, k).to_string();
+        assert_eq!(text(quote!(2), LiteralKind::Float), "2.0");
+        assert_eq!(text(quote!(0x10), LiteralKind::Float), "16.0");
+        assert_eq!(text(quote!(2.5), LiteralKind::Integer), "0");
+        // Suffixed literals, literals of the right kind and other constants stay as written.
+        assert_eq!(text(quote!(2u8), LiteralKind::Float), "2u8");
+        assert_eq!(text(quote!(2.5), LiteralKind::Float), "2.5");
+        assert_eq!(text(quote!(2), LiteralKind::Integer), "2");
+        assert_eq!(
+            text(quote!(f64::consts::PI), LiteralKind::Float),
+            "f64 :: consts :: PI"
+        );
     }
 }

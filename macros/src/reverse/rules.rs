@@ -4,6 +4,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::BinOp;
 
+use super::adjoint::LiteralKind;
 use super::{generate_with_result, located_at, rt, Generator};
 use crate::ir::{MethodKind, Operand, StmtKind, UnOp, Value, VarId};
 use crate::methods::{Reads, FLOAT_METHODS, RESULT_ONLY_RULES, TRAIT_METHODS};
@@ -46,12 +47,12 @@ impl<'a> Generator<'a> {
                         // d(a·b)/da is b and d(a·b)/db is a: the operand being differentiated is
                         // passed for its type only.
                         if side == "lhs" {
-                            (self.operand_shape_ref(lhs), self.read_ref(rhs))
+                            (self.operand_shape_ref(lhs), self.read_float_ref(rhs))
                         } else {
-                            (self.read_ref(lhs), self.operand_shape_ref(rhs))
+                            (self.read_float_ref(lhs), self.operand_shape_ref(rhs))
                         }
                     } else {
-                        (self.read_ref(lhs), self.read_ref(rhs))
+                        (self.read_float_ref(lhs), self.read_float_ref(rhs))
                     };
                     let Some(target) = operand.var() else {
                         continue;
@@ -121,8 +122,21 @@ impl<'a> Generator<'a> {
                                 let x = self.operand_shape_value(x);
                                 (vec![x.clone()], x)
                             }
+                            // A literal of the wrong kind is the function's own type error:
+                            // the integer exponent of `powi`, floats elsewhere.
                             _ => (
-                                operands.iter().map(|o| self.read_value(o)).collect(),
+                                operands
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, o)| {
+                                        let kind = if method.rules[i].is_none() {
+                                            LiteralKind::Integer
+                                        } else {
+                                            LiteralKind::Float
+                                        };
+                                        self.read_value_of_kind(o, kind)
+                                    })
+                                    .collect(),
                                 self.read_value(&Operand::Var(dst)),
                             ),
                         };
