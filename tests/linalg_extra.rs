@@ -354,3 +354,34 @@ fn scalars_spread_over_vectors_and_vectors_from_slices() {
     let g = [dw[0], dw[1], dw[2], dw[3], db];
     nabla::check_gradient(f, &point, &g).assert_below(1e-8);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A dynamic shape meeting a fixed one, as nalgebra allows
+// ---------------------------------------------------------------------------------------------
+
+#[differentiable]
+fn mixed_products(v: &DVector<f64>, w: &SVector<f64, 3>) -> f64 {
+    v.dot(w) + v.component_mul(w).sum() + w.component_div(v).sum()
+}
+
+#[test]
+fn dynamic_and_fixed_shapes_in_products() {
+    let (v, w) = ([0.5, -1.5, 2.0], [1.25, 0.75, -0.5]);
+    let f = |x: &[f64]| {
+        let (v, w) = (
+            DVector::from_column_slice(&x[..3]),
+            SVector::<f64, 3>::from_column_slice(&x[3..]),
+        );
+        mixed_products(&v, &w)
+    };
+    let (dv, dw) = mixed_products_grad(&DVector::from_column_slice(&v), &SVector::from(w)).1;
+    let got: Vec<f64> = dv.iter().chain(dw.iter()).copied().collect();
+    // d/dv = 2w - w/v², d/dw = 2v + 1/v.
+    let want: Vec<f64> = (0..3)
+        .map(|i| 2.0 * w[i] - w[i] / (v[i] * v[i]))
+        .chain((0..3).map(|i| 2.0 * v[i] + 1.0 / v[i]))
+        .collect();
+    assert_close("closed form", &got, &want, EXACT_TOL);
+    let x: Vec<f64> = v.iter().chain(&w).copied().collect();
+    assert_close("finite differences", &got, &fd(f, &x), FD_TOL);
+}

@@ -46,8 +46,9 @@ pub struct Var {
 #[derive(Clone)]
 pub enum Operand {
     Var(VarId),
-    /// `&v`, as written by the user (`a.dot(&b)`).
-    Ref(VarId, Span),
+    /// `&v`, as written by the user (`a.dot(&b)`), with the spans of its `&` and of its name
+    /// there (where an error in the generated borrow is then reported as in the user's).
+    Ref(VarId, Span, Span),
     /// A literal or a constant path (`2.0`, `f64::consts::PI`): never carries gradient.
     Const(TokenStream),
 }
@@ -55,7 +56,7 @@ pub enum Operand {
 impl Operand {
     pub fn var(&self) -> Option<VarId> {
         match self {
-            Operand::Var(v) | Operand::Ref(v, _) => Some(*v),
+            Operand::Var(v) | Operand::Ref(v, ..) => Some(*v),
             Operand::Const(_) => None,
         }
     }

@@ -89,7 +89,7 @@ fn count_costs(
                 var,
                 value:
                     Value::Index {
-                        base: Operand::Var(b) | Operand::Ref(b, _),
+                        base: Operand::Var(b) | Operand::Ref(b, ..),
                         ..
                     },
                 ..

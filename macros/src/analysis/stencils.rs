@@ -59,7 +59,7 @@ fn collect_indices(block: &Block, out: &mut HashMap<VarId, HashSet<String>>) {
                 ..
             } => {
                 let key = match index {
-                    Operand::Var(v) | Operand::Ref(v, _) => format!("v{}", v.0),
+                    Operand::Var(v) | Operand::Ref(v, ..) => format!("v{}", v.0),
                     Operand::Const(c) => c.to_string(),
                 };
                 out.entry(*buffer).or_default().insert(key);

@@ -191,7 +191,7 @@ impl<'a> Flow<'a> {
 
     pub(super) fn kind(&self, op: &Operand) -> Kind {
         match op {
-            Operand::Var(v) | Operand::Ref(v, _) => self.kinds[v.0],
+            Operand::Var(v) | Operand::Ref(v, ..) => self.kinds[v.0],
             Operand::Const(c) => kind_of_const(c),
         }
     }

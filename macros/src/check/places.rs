@@ -41,7 +41,7 @@ impl Flow<'_> {
     fn end_of(&self, op: &Operand, depth: usize) -> Option<Span> {
         match op {
             Operand::Const(c) => Some(last_span(c)),
-            Operand::Var(v) | Operand::Ref(v, _) => {
+            Operand::Var(v) | Operand::Ref(v, ..) => {
                 let var = self.body.var(*v);
                 if var.origin != Origin::Temp || depth == 0 {
                     return None;

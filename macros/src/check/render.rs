@@ -11,7 +11,7 @@ impl Flow<'_> {
     pub(super) fn render_operand(&self, op: &Operand, depth: usize) -> String {
         match op {
             Operand::Const(c) => tokens_text(c),
-            Operand::Ref(v, _) => format!("&{}", self.render_var(*v, depth)),
+            Operand::Ref(v, ..) => format!("&{}", self.render_var(*v, depth)),
             Operand::Var(v) => self.render_var(*v, depth),
         }
     }

@@ -222,7 +222,7 @@ impl Lowerer<'_> {
         }
         // `let x = &xs[i]`: the name stands for the element itself, which the reverse sweep can
         // save or recompute; a reference to it could not outlive the loop body.
-        if let (Operand::Ref(v, _), false) = (&op, is_location) {
+        if let (Operand::Ref(v, ..), false) = (&op, is_location) {
             if self.vars[v.0].origin == Origin::Temp
                 && !self.vars[v.0].is_ref
                 && self.may_take_over(*v)
@@ -246,7 +246,7 @@ impl Lowerer<'_> {
         } || matches!(ty, Some(Type::Reference(_)));
         let var = self.new_local(name, is_ref, is_location);
         // `let l = &net.layers[0];`: a reference into a parameter is a place too.
-        if let (Operand::Ref(v, _), false) = (&op, is_location) {
+        if let (Operand::Ref(v, ..), false) = (&op, is_location) {
             if self.vars[v.0].place {
                 self.vars[var.0].place = true;
                 self.vars[var.0].user_ref = true;

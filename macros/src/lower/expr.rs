@@ -204,12 +204,15 @@ impl Lowerer<'_> {
                         "pass values by `&` or by value",
                     ));
                 }
+                let name = r.expr.span();
                 match self.lower_expr(&r.expr) {
-                    Operand::Var(v) => Value::Use(Operand::Ref(v, r.and_token.span)),
-                    Operand::Ref(v, s) => {
-                        let temp = self.operand_of(Value::Use(Operand::Ref(v, s)), span);
+                    Operand::Var(v) => Value::Use(Operand::Ref(v, r.and_token.span, name)),
+                    Operand::Ref(v, s, n) => {
+                        let temp = self.operand_of(Value::Use(Operand::Ref(v, s, n)), span);
                         match temp {
-                            Operand::Var(t) => Value::Use(Operand::Ref(t, r.and_token.span)),
+                            Operand::Var(t) => {
+                                Value::Use(Operand::Ref(t, r.and_token.span, name))
+                            }
                             other => Value::Use(other),
                         }
                     }

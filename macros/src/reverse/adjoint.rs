@@ -42,7 +42,7 @@ impl<'a> Generator<'a> {
     /// Records that the reverse sweep reads `v` and returns a reference to it.
     pub(super) fn read_ref(&mut self, op: &Operand) -> TokenStream {
         match op {
-            Operand::Var(v) | Operand::Ref(v, _) => {
+            Operand::Var(v) | Operand::Ref(v, ..) => {
                 self.reads.insert(*v);
                 self.as_reference(*v)
             }
@@ -68,7 +68,7 @@ impl<'a> Generator<'a> {
     /// A reference to an operand for its type and shape only.
     pub(super) fn operand_shape_ref(&mut self, op: &Operand) -> TokenStream {
         match op {
-            Operand::Var(v) | Operand::Ref(v, _) => self.shape_ref(*v),
+            Operand::Var(v) | Operand::Ref(v, ..) => self.shape_ref(*v),
             Operand::Const(c) => quote!(&(#c)),
         }
     }
@@ -76,7 +76,7 @@ impl<'a> Generator<'a> {
     /// An operand's value where the rule ignores it: it stands only for the type.
     pub(super) fn operand_shape_value(&mut self, op: &Operand) -> TokenStream {
         match op {
-            Operand::Var(v) | Operand::Ref(v, _) => {
+            Operand::Var(v) | Operand::Ref(v, ..) => {
                 self.read_shape(*v);
                 self.as_value(*v)
             }
@@ -87,7 +87,7 @@ impl<'a> Generator<'a> {
     /// Records that the reverse sweep reads `v` and returns its (copied) value.
     pub(super) fn read_value(&mut self, op: &Operand) -> TokenStream {
         match op {
-            Operand::Var(v) | Operand::Ref(v, _) => {
+            Operand::Var(v) | Operand::Ref(v, ..) => {
                 self.reads.insert(*v);
                 self.as_value(*v)
             }

@@ -50,7 +50,7 @@ impl<'a> Generator<'a> {
                         .as_ref()
                         .is_none_or(|n| n.contains(var));
                 let of_location = read_later
-                    && matches!(value, Value::Use(Operand::Ref(of, _))
+                    && matches!(value, Value::Use(Operand::Ref(of, ..))
                         if self.body.var(*of).is_location);
                 let value = match &self.given_result {
                     Some((given, holder)) if given == var => quote!(#holder),

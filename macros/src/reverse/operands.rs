@@ -38,12 +38,15 @@ impl Generator<'_> {
                     quote!(#ident)
                 }
             }
-            Operand::Ref(v, span) => {
-                let ident = self.ident(*v);
+            Operand::Ref(v, and, name) => {
+                let mut ident = self.ident(*v).clone();
+                // At the user's name, resolving as before: an error in the borrow is the one the
+                // user's own `&b` gets, which rustc reports once.
+                ident.set_span(ident.span().located_at(*name));
                 if self.body.var(*v).is_ref {
                     quote!(#ident)
                 } else {
-                    quote_spanned!(*span=> &#ident)
+                    quote_spanned!(*and=> &#ident)
                 }
             }
             Operand::Const(c) => c.clone(),
@@ -61,7 +64,7 @@ impl Generator<'_> {
                 let rt = rt();
                 quote!((&#rt::Operand(#ident)).value())
             }
-            Operand::Var(v) | Operand::Ref(v, _) => {
+            Operand::Var(v) | Operand::Ref(v, ..) => {
                 let ident = self.ident(*v);
                 let rt = rt();
                 quote!((&#rt::Operand(&#ident)).value())
@@ -83,7 +86,7 @@ impl Generator<'_> {
                 let ident = self.ident(*v);
                 quote!(#ident)
             }
-            Operand::Ref(v, _) => {
+            Operand::Ref(v, ..) => {
                 let ident = self.ident(*v);
                 quote!((&#ident))
             }
@@ -282,7 +285,7 @@ impl Generator<'_> {
     /// A compared operand: both sides as references, as `PartialOrd` wants.
     fn forward_compared(&self, op: &Operand) -> TokenStream {
         match op {
-            Operand::Var(v) | Operand::Ref(v, _) => self.as_reference(*v),
+            Operand::Var(v) | Operand::Ref(v, ..) => self.as_reference(*v),
             Operand::Const(c) => quote!(&(#c)),
         }
     }

@@ -60,7 +60,7 @@ pub(super) fn find_slots(body: &Body, activity: &Activity) -> HashMap<VarId, (Va
                     var,
                     value:
                         Value::Field {
-                            base: Operand::Var(b) | Operand::Ref(b, _),
+                            base: Operand::Var(b) | Operand::Ref(b, ..),
                             member,
                         },
                     ..
@@ -71,7 +71,7 @@ pub(super) fn find_slots(body: &Body, activity: &Activity) -> HashMap<VarId, (Va
                     var,
                     value:
                         Value::Index {
-                            base: Operand::Var(b) | Operand::Ref(b, _),
+                            base: Operand::Var(b) | Operand::Ref(b, ..),
                             index,
                         },
                     ..
@@ -85,7 +85,7 @@ pub(super) fn find_slots(body: &Body, activity: &Activity) -> HashMap<VarId, (Va
                 }
                 StmtKind::Let {
                     var,
-                    value: Value::Use(Operand::Var(b) | Operand::Ref(b, _)),
+                    value: Value::Use(Operand::Var(b) | Operand::Ref(b, ..)),
                     ..
                 } if !body.var(*var).is_location
                     && activity.is_active(*var)
@@ -118,7 +118,7 @@ pub(super) fn find_slots(body: &Body, activity: &Activity) -> HashMap<VarId, (Va
 fn fixed(body: &Body, at: &Operand) -> bool {
     match at {
         Operand::Const(_) => true,
-        Operand::Var(v) | Operand::Ref(v, _) => !body.var(*v).is_location,
+        Operand::Var(v) | Operand::Ref(v, ..) => !body.var(*v).is_location,
     }
 }
 
@@ -148,11 +148,11 @@ pub(super) fn find_slot_parts(
         };
         let (b, at) = match value {
             Value::Index {
-                base: Operand::Var(b) | Operand::Ref(b, _),
+                base: Operand::Var(b) | Operand::Ref(b, ..),
                 index: at,
             }
             | Value::Part {
-                base: Operand::Var(b) | Operand::Ref(b, _),
+                base: Operand::Var(b) | Operand::Ref(b, ..),
                 range: at,
             } => (*b, at),
             _ => continue,
@@ -189,7 +189,7 @@ impl Generator<'_> {
                 StmtKind::Let {
                     value:
                         Value::Field {
-                            base: Operand::Var(b) | Operand::Ref(b, _),
+                            base: Operand::Var(b) | Operand::Ref(b, ..),
                             member,
                         },
                     ..

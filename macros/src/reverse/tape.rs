@@ -86,7 +86,7 @@ impl<'a> Generator<'a> {
     /// already see.
     pub(super) fn borrows_a_local(&self, value: &Value) -> bool {
         match value {
-            Value::Use(Operand::Ref(of, _)) => {
+            Value::Use(Operand::Ref(of, ..)) => {
                 !matches!(self.body.var(*of).origin, Origin::Param(_))
             }
             // A copy of such a reference (`let r2 = r;`).
