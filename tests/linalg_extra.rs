@@ -385,3 +385,38 @@ fn dynamic_and_fixed_shapes_in_products() {
     let x: Vec<f64> = v.iter().chain(&w).copied().collect();
     assert_close("finite differences", &got, &fd(f, &x), FD_TOL);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A vector's coordinates as fields: `p.x`, `p.y`, `p.z`
+// ---------------------------------------------------------------------------------------------
+
+/// A projectile's height and a pendulum's energy, written with coordinates, beside an element
+/// write of a copy.
+#[differentiable]
+fn coordinates(p: &SVector<f64, 3>, v: nalgebra::Vector2<f64>) -> f64 {
+    let mut q = *p;
+    q[0] += v.y;
+    p.x * p.y + p.z.sin() + v.x * q.x + q.y.powi(2)
+}
+
+#[test]
+fn coordinates_read_as_fields() {
+    let (p, v) = ([1.0, 2.0, 0.5], [0.3, -0.7]);
+    let f = |x: &[f64]| {
+        let p = SVector::<f64, 3>::from_column_slice(&x[..3]);
+        coordinates(&p, nalgebra::Vector2::new(x[3], x[4]))
+    };
+    let (dp, dv) = coordinates_grad(&SVector::from(p), nalgebra::Vector2::from(v)).1;
+    let got: Vec<f64> = dp.iter().chain(dv.iter()).copied().collect();
+    // d/dp = (y + vx, x + 2y, cos z), d/dv = (x + vy, vx).
+    let want = [
+        p[1] + v[0],
+        p[0] + 2.0 * p[1],
+        p[2].cos(),
+        p[0] + v[1],
+        v[0],
+    ];
+    assert_close("closed form", &got, &want, EXACT_TOL);
+    let x: Vec<f64> = p.iter().chain(&v).copied().collect();
+    assert_close("finite differences", &got, &fd(f, &x), FD_TOL);
+}

@@ -12,6 +12,7 @@
 //! - `parallel` (feature `rayon`): `par_grad`, data-parallel gradients over chunks of a data set.
 
 pub mod checkpoint;
+pub mod coordinates;
 pub mod data_slot;
 pub mod elements;
 pub mod fields;
@@ -42,6 +43,9 @@ pub use stop_gradient::stop_gradient;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::checkpoint::{CheckpointOf, SaveClone, SaveElements};
+    pub use crate::coordinates::{
+        CoordinateA, CoordinateB, CoordinateW, CoordinateX, CoordinateY, CoordinateZ,
+    };
     pub use crate::data_slot::{
         call_into, check_element_call, element_call_gradient, element_slot, slot_accumulate,
         slot_accumulate_held, slot_target, DataSlot,

@@ -294,7 +294,7 @@ impl<'a> Generator<'a> {
             body: quote! {
                 #data_field_methods
                 #[allow(unused_imports)]
-                use #rt::{ByCopy as _, ByRef as _, SaveElements as _, SaveClone as _, TupleField0 as _, TupleField1 as _, TupleField2 as _, TupleField3 as _};
+                use #rt::{ByCopy as _, ByRef as _, SaveElements as _, SaveClone as _, TupleField0 as _, TupleField1 as _, TupleField2 as _, TupleField3 as _, CoordinateX as _, CoordinateY as _, CoordinateZ as _, CoordinateW as _, CoordinateA as _, CoordinateB as _};
                 #(#tapes)*
                 #lengths
                 #forward
