@@ -420,3 +420,23 @@ fn coordinates_read_as_fields() {
     let x: Vec<f64> = p.iter().chain(&v).copied().collect();
     assert_close("finite differences", &got, &fd(f, &x), FD_TOL);
 }
+
+/// Matrices built from an array literal passed by reference, by columns and by rows.
+#[differentiable]
+fn from_array_literals(a: f64, b: f64) -> f64 {
+    let m = Matrix2::from_column_slice(&[a, b, b * b, a]);
+    let n = nalgebra::DMatrix::from_row_slice(2, 2, &[a, 2.0 * b, 0.5, a * b]);
+    m.determinant() + n.sum() + Matrix2::from_row_slice(&[a, b, 0.0, 1.0])[(0, 1)]
+}
+
+#[test]
+fn matrices_from_array_literals() {
+    let (a, b) = (1.5, -0.5);
+    let (value, (da, db)) = from_array_literals_grad(a, b);
+    assert_eq!(value, from_array_literals(a, b));
+    // det = a² - b³, sum = a + 2b + 0.5 + ab, the element (0, 1) of the last is b.
+    let want = [2.0 * a + 1.0 + b, -3.0 * b * b + 2.0 + a + 1.0];
+    assert_close("closed form", &[da, db], &want, EXACT_TOL);
+    let f = |x: &[f64]| from_array_literals(x[0], x[1]);
+    assert_close("finite differences", &[da, db], &fd(f, &[a, b]), FD_TOL);
+}

@@ -156,6 +156,27 @@ macro_rules! from_slice_rule {
 }
 from_slice_rule!([T], Vec<T>);
 
+/// An array literal passed by reference (`Matrix2::from_column_slice(&[a, b, c, d])`): its
+/// gradient is an array of the same length.
+impl<T, R, C, const N: usize> FromSliceRule<OMatrix<T, R, C>> for [T; N]
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Tangent = [T; N];
+    #[inline]
+    fn from_column_slice_adjoint(&self, _: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> [T; N] {
+        core::array::from_fn(|k| d[k])
+    }
+    #[inline]
+    fn from_row_slice_adjoint(&self, _: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> [T; N] {
+        let columns = d.ncols();
+        core::array::from_fn(|k| d[(k / columns, k % columns)])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +215,17 @@ mod tests {
         for (k, g) in back.iter().enumerate() {
             assert_eq!(*g, d[(k / 3, k % 3)]);
         }
+        // From the array itself, the same elements in an array.
+        let from_array = FromSliceRule::from_column_slice_adjoint(&w, &by_columns, &d);
+        assert_eq!(
+            from_array.to_vec(),
+            FromSliceRule::from_column_slice_adjoint(&w[..], &by_columns, &d)
+        );
+        let from_array = FromSliceRule::from_row_slice_adjoint(&w, &by_rows, &d);
+        assert_eq!(
+            from_array.to_vec(),
+            FromSliceRule::from_row_slice_adjoint(&w[..], &by_rows, &d)
+        );
     }
 
     /// `f(w) = ⟨d, M(w)⟩` for each constructor, against finite differences in each element.
