@@ -440,3 +440,29 @@ fn matrices_from_array_literals() {
     let f = |x: &[f64]| from_array_literals(x[0], x[1]);
     assert_close("finite differences", &[da, db], &fd(f, &[a, b]), FD_TOL);
 }
+
+/// A vector times and divided by a scalar of a type parameter's type, in f64 and f32.
+#[differentiable]
+fn generic_scaled<T: nabla::Real + nalgebra::RealField>(v: &SVector<T, 3>, s: T) -> T {
+    (v * s).dot(v) + (v / s).sum()
+}
+
+#[test]
+fn a_generic_vector_times_its_scalar() {
+    let (v, s) = ([1.0, 2.0, -0.5], 1.5);
+    let (dv, ds) = generic_scaled_grad(&SVector::from(v), s).1;
+    let got: Vec<f64> = dv.iter().copied().chain([ds]).collect();
+    // d/dv = 2 s v + 1/s, d/ds = |v|² - Σv / s².
+    let norm2: f64 = v.iter().map(|x| x * x).sum();
+    let want: Vec<f64> = v
+        .iter()
+        .map(|x| 2.0 * s * x + 1.0 / s)
+        .chain([norm2 - v.iter().sum::<f64>() / (s * s)])
+        .collect();
+    assert_close("closed form", &got, &want, EXACT_TOL);
+    let f = |x: &[f64]| generic_scaled(&SVector::<f64, 3>::from_column_slice(&x[..3]), x[3]);
+    let x = [v[0], v[1], v[2], s];
+    assert_close("finite differences", &got, &fd(f, &x), FD_TOL);
+    let (dv32, ds32) = generic_scaled_grad(&SVector::<f32, 3>::new(1.0, 2.0, -0.5), 1.5f32).1;
+    assert!((dv32[0] as f64 - want[0]).abs() < 1e-5 && (ds32 as f64 - want[3]).abs() < 1e-5);
+}

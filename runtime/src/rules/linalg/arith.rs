@@ -156,9 +156,10 @@ where
     }
 }
 
-// The scalar side of `s * A`, `A * s` and `A / s` is a concrete float: a blanket impl over
-// `T: Real` would also be fine for coherence, but nalgebra itself only multiplies `f32`/`f64`
-// scalars from the left, and concrete impls keep literal types (`2.0 * a`) easy to infer.
+// The scalar on the left of `s * A` is a concrete float: nalgebra itself only multiplies
+// `f32`/`f64` scalars from the left, and concrete impls keep literal types (`2.0 * a`) easy to
+// infer. On the right (`A * s`, `A / s`) the scalar is the matrix's own element type, also a
+// type parameter (`v * s` with `v: SVector<T, 3>`, `s: T`).
 macro_rules! scalar_matrix {
     ($($t:ty)*) => {$(
         /// `Y = s · A`: `ds = ⟨dY, A⟩` (the sum of element-wise products), `dA = s · dY`.
@@ -184,47 +185,50 @@ macro_rules! scalar_matrix {
             }
         }
 
-        /// `Y = A · s`: `dA = s · dY`, `ds = ⟨dY, A⟩`.
-        impl<R, C, S> MulRule<$t> for Matrix<$t, R, C, S>
-        where
-            R: Dim,
-            C: Dim,
-            S: Storage<$t, R, C>,
-            DefaultAllocator: Allocator<R, C>,
-        {
-            type Output = OMatrix<$t, R, C>;
-            #[inline]
-            fn mul_adjoint_lhs(&self, rhs: &$t, d: &OMatrix<$t, R, C>) -> OMatrix<$t, R, C> {
-                d * *rhs
-            }
-            #[inline]
-            fn mul_adjoint_rhs(&self, _: &$t, d: &OMatrix<$t, R, C>) -> $t {
-                self.dot(d)
-            }
-        }
-
-        /// `Y = A / s`: `dA = dY / s`, `ds = -⟨dY, A⟩ / s²`, written `-(⟨dY, A⟩ / s) / s` so it
-        /// stays finite where `s²` would overflow (as the scalar rule).
-        impl<R, C, S> DivRule<$t> for Matrix<$t, R, C, S>
-        where
-            R: Dim,
-            C: Dim,
-            S: Storage<$t, R, C>,
-            DefaultAllocator: Allocator<R, C>,
-        {
-            type Output = OMatrix<$t, R, C>;
-            #[inline]
-            fn div_adjoint_lhs(&self, rhs: &$t, d: &OMatrix<$t, R, C>) -> OMatrix<$t, R, C> {
-                d / *rhs
-            }
-            #[inline]
-            fn div_adjoint_rhs(&self, rhs: &$t, d: &OMatrix<$t, R, C>) -> $t {
-                -(self.dot(d) / *rhs) / *rhs
-            }
-        }
     )*};
 }
 scalar_matrix!(f32 f64);
+
+/// `Y = A · s`: `dA = s · dY`, `ds = ⟨dY, A⟩`.
+impl<T, R, C, S> MulRule<T> for Matrix<T, R, C, S>
+where
+    T: Real + RealField,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = OMatrix<T, R, C>;
+    #[inline]
+    fn mul_adjoint_lhs(&self, rhs: &T, d: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
+        d * *rhs
+    }
+    #[inline]
+    fn mul_adjoint_rhs(&self, _: &T, d: &OMatrix<T, R, C>) -> T {
+        self.dot(d)
+    }
+}
+
+/// `Y = A / s`: `dA = dY / s`, `ds = -⟨dY, A⟩ / s²`, written `-(⟨dY, A⟩ / s) / s` so it stays
+/// finite where `s²` would overflow (as the scalar rule).
+impl<T, R, C, S> DivRule<T> for Matrix<T, R, C, S>
+where
+    T: Real + RealField,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = OMatrix<T, R, C>;
+    #[inline]
+    fn div_adjoint_lhs(&self, rhs: &T, d: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
+        d / *rhs
+    }
+    #[inline]
+    fn div_adjoint_rhs(&self, rhs: &T, d: &OMatrix<T, R, C>) -> T {
+        -(self.dot(d) / *rhs) / *rhs
+    }
+}
 
 #[cfg(test)]
 mod tests {
