@@ -86,10 +86,13 @@ impl Lowerer<'_> {
             .args
             .first()
             .is_some_and(|a| !matches!(crate::syntax::strip_parens(a), Expr::Reference(_)));
-        if segments.len() == 2
-            && self.names_a_float_type(&segments[0])
-            && by_value
-            && methods::is_float_method_name(&last)
+        let qualifier = if segments.len() == 2 && self.names_a_float_type(&segments[0]) {
+            Some(func.path.segments[0].ident.to_token_stream())
+        } else {
+            real_trait_qualifier(func)
+        };
+        if let Some(qualifier) =
+            qualifier.filter(|_| by_value && methods::is_float_method_name(&last))
         {
             let receiver = self.lower_expr(&call.args[0]);
             let args: Vec<Operand> = call
@@ -109,7 +112,7 @@ impl Lowerer<'_> {
                 receiver,
                 method,
                 turbofish: None,
-                qualified: Some(func.path.segments[0].ident.to_token_stream()),
+                qualified: Some(qualifier),
                 args,
                 kind,
             };
@@ -319,4 +322,33 @@ fn unqualified(func: &syn::ExprPath) -> Option<syn::Path> {
     }
     path.segments.extend(func.path.segments.iter().cloned());
     Some(path)
+}
+
+/// `Real::sin(x)`, `nabla::Real::sin(x)`, `<T as Real>::sin(x)`: a method of nabla's own float
+/// trait called through it (as a generic function over `T: Real + RealField` must, where
+/// `T::sin` is ambiguous). The qualifier the call is written with: `Real`, `<T as Real>`.
+fn real_trait_qualifier(func: &syn::ExprPath) -> Option<proc_macro2::TokenStream> {
+    let segments: Vec<&syn::PathSegment> = func.path.segments.iter().collect();
+    let names = |s: &[&syn::PathSegment]| s.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>();
+    let is_real = |path: &[&syn::PathSegment]| {
+        let names = names(path);
+        names == ["Real"] || names == ["nabla", "Real"]
+    };
+    let (method, path) = segments.split_last()?;
+    if !method.arguments.is_none() || path.iter().any(|s| !s.arguments.is_none()) {
+        return None;
+    }
+    match &func.qself {
+        None if is_real(path) => {
+            let leading = func.path.leading_colon;
+            let path = path.iter();
+            Some(quote::quote!(#leading #(#path)::*))
+        }
+        Some(q) if q.position == path.len() && is_real(path) => {
+            let (ty, leading) = (&q.ty, func.path.leading_colon);
+            let path = path.iter();
+            Some(quote::quote!(<#ty as #leading #(#path)::*>))
+        }
+        _ => None,
+    }
 }
