@@ -466,3 +466,40 @@ fn a_generic_vector_times_its_scalar() {
     let (dv32, ds32) = generic_scaled_grad(&SVector::<f32, 3>::new(1.0, 2.0, -0.5), 1.5f32).1;
     assert!((dv32[0] as f64 - want[0]).abs() < 1e-5 && (ds32 as f64 - want[3]).abs() < 1e-5);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A view or a copy iterated where it is made: `m.column(0).iter()`
+// ---------------------------------------------------------------------------------------------
+
+#[differentiable]
+fn iterated_views(m: &nalgebra::DMatrix<f64>, v: &DVector<f64>) -> f64 {
+    let a: f64 = m.column(0).iter().map(|x| x * x).sum();
+    let b: f64 = v.iter().zip(m.column(1).iter()).map(|(a, b)| a * b).sum();
+    let mut c = 0.0;
+    for x in m.row(1).iter() {
+        c += x.sin();
+    }
+    let d: f64 = m.transpose().iter().map(|t| t * 0.5).sum();
+    a + b + c + d
+}
+
+#[test]
+fn views_iterated_where_they_are_made() {
+    let (m, v) = ([1.0, -0.5, 2.0, 0.7], [0.3, -1.1]);
+    let matrix = |x: &[f64]| nalgebra::DMatrix::from_column_slice(2, 2, &x[..4]);
+    let f = |x: &[f64]| iterated_views(&matrix(x), &DVector::from_column_slice(&x[4..]));
+    let (dm, dv) = iterated_views_grad(&matrix(&m), &DVector::from_column_slice(&v)).1;
+    let got: Vec<f64> = dm.iter().chain(dv.iter()).copied().collect();
+    // Column-major m = [m00, m10, m01, m11]: Σ col0² + v·col1 + Σ sin(row1) + ½ Σ m.
+    let want = [
+        2.0 * m[0] + 0.5,
+        2.0 * m[1] + m[1].cos() + 0.5,
+        v[0] + 0.5,
+        v[1] + m[3].cos() + 0.5,
+        m[2],
+        m[3],
+    ];
+    assert_close("closed form", &got, &want, EXACT_TOL);
+    let x: Vec<f64> = m.iter().chain(&v).copied().collect();
+    assert_close("finite differences", &got, &fd(f, &x), FD_TOL);
+}

@@ -90,7 +90,10 @@ impl Lowerer<'_> {
                     ("iter_mut", 0) if matches!(&*m.receiver, Expr::Index(i) if as_range(&i.index).is_none()) => {
                         None
                     }
-                    ("iter", 0) | ("iter_mut", 0) => match self.element_source(&m.receiver)? {
+                    ("iter", 0) | ("iter_mut", 0) => match self
+                        .element_source(&m.receiver)
+                        .or_else(|| (name == "iter").then(|| self.value_source(&m.receiver))?)?
+                    {
                         Source::Container { var, window, .. } => Some(Source::Container {
                             var,
                             by_ref: true,
@@ -154,6 +157,57 @@ impl Lowerer<'_> {
             }
             _ => None,
         }
+    }
+
+    /// `m.column(0)` in `m.column(0).iter()`: a method's value that is a container (a view, a
+    /// copy), iterated as a variable holding it would be. Not an iterator adaptor, which is a
+    /// source of its own or none nabla reads.
+    fn value_source(&mut self, receiver: &Expr) -> Option<Source> {
+        const ADAPTORS: &[&str] = &[
+            "iter",
+            "iter_mut",
+            "into_iter",
+            "copied",
+            "cloned",
+            "skip",
+            "take",
+            "step_by",
+            "rev",
+            "enumerate",
+            "zip",
+            "map",
+            "filter",
+            "filter_map",
+            "chain",
+            "flat_map",
+            "flatten",
+            "windows",
+            "chunks",
+            "chunks_exact",
+            "peekable",
+            "scan",
+            "take_while",
+            "skip_while",
+            "inspect",
+            "cycle",
+            "lines",
+            "chars",
+            "bytes",
+            "split",
+        ];
+        let Expr::MethodCall(m) = receiver else {
+            return None;
+        };
+        if ADAPTORS.contains(&m.method.to_string().as_str()) {
+            return None;
+        }
+        let var = self.lower_expr(receiver).var()?;
+        Some(Source::Container {
+            var,
+            by_ref: self.vars[var.0].is_ref,
+            place: false,
+            window: None,
+        })
     }
 
     /// The number of elements a source yields, as tokens, and the variables it reads.
