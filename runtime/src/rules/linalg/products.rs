@@ -245,7 +245,10 @@ mod tests {
         let d = nalgebra::Vector3::new(0.5, 1.0, -0.25);
         let da: nalgebra::DVector<f64> = a.dot_adjoint_self(&b, &a.dot(&b), &2.0);
         let db: nalgebra::Vector3<f64> = a.dot_adjoint_other(&b, &a.dot(&b), &2.0);
-        assert_eq!((da.as_slice(), db), ((b * 2.0).as_slice(), a.fixed_rows::<3>(0) * 2.0));
+        assert_eq!(
+            (da.as_slice(), db),
+            ((b * 2.0).as_slice(), a.fixed_rows::<3>(0) * 2.0)
+        );
         let y = a.component_mul(&b);
         let da: nalgebra::DVector<f64> = a.component_mul_adjoint_self(&b, &y, &d);
         let db: nalgebra::Vector3<f64> = a.component_mul_adjoint_other(&b, &y, &d);
