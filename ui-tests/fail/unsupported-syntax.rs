@@ -65,4 +65,12 @@ fn let_else(w: &[f64]) -> f64 {
     last * 2.0
 }
 
+// The field assigned is named, and how to write it instead.
+#[differentiable]
+fn field_assignment(p: nalgebra::Vector2<f64>, v: f64) -> f64 {
+    let mut q = p;
+    q.x += v;
+    q.x * q.y
+}
+
 fn main() {}

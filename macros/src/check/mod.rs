@@ -30,7 +30,7 @@ mod messages;
 mod origins;
 mod parameters;
 mod places;
-mod render;
+pub(crate) mod render;
 mod report;
 mod step_values;
 #[cfg(test)]

@@ -176,7 +176,7 @@ fn needs_parens(value: &Value) -> bool {
 }
 
 /// Tokens as a user would write them: `f64::consts::PI`, not `f64 :: consts :: PI`.
-pub(super) fn tokens_text(tokens: &TokenStream) -> String {
+pub(crate) fn tokens_text(tokens: &TokenStream) -> String {
     let mut out = String::new();
     let mut space = false;
     for tree in tokens.clone() {

@@ -212,6 +212,20 @@ impl Lowerer<'_> {
                     span,
                 );
             }
+            // `s.x = ..`, `s.x += ..`: a field of a local value, which the reverse sweep would
+            // have to restore field by field.
+            Expr::Field(field) => {
+                let place =
+                    crate::check::render::tokens_text(&quote::ToTokens::to_token_stream(left));
+                let base = crate::check::render::tokens_text(&quote::ToTokens::to_token_stream(
+                    &field.base,
+                ));
+                self.unsupported(
+                    left.span(),
+                    &format!("assigning to the field `{place}`"),
+                    &format!("build the whole value again (`{base} = State {{ .. }}`), or keep the field in a local variable of its own; a nalgebra vector's coordinate is an element: `{base}[0] += ..` for `{base}.x`"),
+                );
+            }
             _ => {
                 self.unsupported(
                     left.span(),
