@@ -78,23 +78,6 @@ pub trait Real:
     fn sinh(self) -> Self;
     fn cosh(self) -> Self;
     fn tanh(self) -> Self;
-    fn log2(self) -> Self;
-    fn log10(self) -> Self;
-    fn asin(self) -> Self;
-    fn acos(self) -> Self;
-    fn atan(self) -> Self;
-    fn asinh(self) -> Self;
-    fn acosh(self) -> Self;
-    fn atanh(self) -> Self;
-    fn recip(self) -> Self;
-    fn to_degrees(self) -> Self;
-    fn to_radians(self) -> Self;
-    fn fract(self) -> Self;
-    fn log(self, base: Self) -> Self;
-    fn atan2(self, other: Self) -> Self;
-    fn hypot(self, other: Self) -> Self;
-    fn mul_add(self, a: Self, b: Self) -> Self;
-    fn clamp(self, min: Self, max: Self) -> Self;
     fn abs(self) -> Self;
     fn max(self, other: Self) -> Self;
     fn min(self, other: Self) -> Self;
@@ -131,17 +114,6 @@ macro_rules! impl_real {
                 n as $t
             }
             impl_real!(@unary $t: exp exp2 exp_m1 ln ln_1p sqrt cbrt sin cos tan sinh cosh tanh abs);
-            impl_real!(@unary $t: log2 log10 asin acos atan asinh acosh atanh recip to_degrees);
-            impl_real!(@unary $t: to_radians fract);
-            impl_real!(@binary $t: log atan2 hypot);
-            #[inline(always)]
-            fn mul_add(self, a: Self, b: Self) -> Self {
-                $t::mul_add(self, a, b)
-            }
-            #[inline(always)]
-            fn clamp(self, min: Self, max: Self) -> Self {
-                $t::clamp(self, min, max)
-            }
             #[inline(always)]
             fn powi(self, n: i32) -> Self {
                 $t::powi(self, n)
@@ -167,14 +139,6 @@ macro_rules! impl_real {
                 $t::is_nan(self)
             }
         }
-    };
-    (@binary $t:ident: $($name:ident)*) => {
-        $(
-            #[inline(always)]
-            fn $name(self, other: Self) -> Self {
-                $t::$name(self, other)
-            }
-        )*
     };
     (@unary $t:ident: $($name:ident)*) => {
         $(
@@ -204,43 +168,4 @@ pub trait ScalarResult: Copy {
 
 impl<T: Real> ScalarResult for T {
     const ONE: Self = T::ONE;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Real;
-
-    /// The trait's methods are the float's own, called generically.
-    fn through_the_trait<T: Real>(x: T, y: T) -> [T; 8] {
-        [
-            x.log(y),
-            x.atan2(y),
-            x.hypot(y),
-            x.mul_add(y, x),
-            x.clamp(y, T::TWO),
-            x.asinh().atan(),
-            x.recip().to_degrees().to_radians(),
-            x.fract() + x.log2() + x.log10() + y.acos() + y.asin() + x.acosh() + y.atanh(),
-        ]
-    }
-
-    #[test]
-    fn float_methods_through_the_trait() {
-        let (x, y) = (1.75f64, 0.5f64);
-        let want = [
-            x.log(y),
-            x.atan2(y),
-            x.hypot(y),
-            x.mul_add(y, x),
-            x.clamp(y, 2.0),
-            x.asinh().atan(),
-            x.recip().to_degrees().to_radians(),
-            x.fract() + x.log2() + x.log10() + y.acos() + y.asin() + x.acosh() + y.atanh(),
-        ];
-        assert_eq!(through_the_trait(x, y), want);
-        assert_eq!(
-            through_the_trait(x as f32, y as f32)[1],
-            (x as f32).atan2(y as f32)
-        );
-    }
 }

@@ -22,4 +22,9 @@ fn squared(x: f64) -> f64 {
     x.powi(2.0)
 }
 
+#[differentiable]
+fn negated(x: f64) -> f64 {
+    x * -2 + x.powi(-2.0)
+}
+
 fn main() {}

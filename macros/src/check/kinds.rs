@@ -65,6 +65,10 @@ pub(super) fn kind_of_const(tokens: &TokenStream) -> Kind {
             Ok(syn::Lit::Bool(_)) => Kind::Bool,
             _ => Kind::Unknown,
         },
+        // `-2.0`, a negated literal: the literal's kind.
+        [TokenTree::Punct(p), TokenTree::Literal(_)] if p.as_char() == '-' => {
+            kind_of_const(&trees[1..].iter().cloned().collect())
+        }
         [TokenTree::Ident(i)] if i == "true" || i == "false" => Kind::Bool,
         [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => {
             kind_of_const(&g.stream())

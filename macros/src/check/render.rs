@@ -10,7 +10,8 @@ use crate::ir::{Operand, UnOp, Value, VarId};
 impl Flow<'_> {
     pub(super) fn render_operand(&self, op: &Operand, depth: usize) -> String {
         match op {
-            Operand::Const(c) => tokens_text(c),
+            // `-1.0` as written, not `- 1.0` as a binary minus is spaced.
+            Operand::Const(c) => tokens_text(c).replacen("- ", "-", usize::from(is_negated(c))),
             Operand::Ref(v, ..) => format!("&{}", self.render_var(*v, depth)),
             Operand::Var(v) => self.render_var(*v, depth),
         }
@@ -169,6 +170,12 @@ impl Flow<'_> {
             other => self.render_operand(other, depth),
         }
     }
+}
+
+/// `-2.0`: a minus before a literal.
+fn is_negated(tokens: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    matches!(trees.as_slice(), [TokenTree::Punct(p), TokenTree::Literal(_)] if p.as_char() == '-')
 }
 
 fn needs_parens(value: &Value) -> bool {

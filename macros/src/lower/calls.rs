@@ -229,8 +229,14 @@ impl Lowerer<'_> {
         // `self.clip.unwrap_or(1.0)`: an `Option` in a model's field, which is data (a field that
         // carries gradient is never an `Option`), read as written. Only with a literal default:
         // `unwrap_or(self.w)` may give a value that carries gradient, and is the branch it stands
-        // for, `if self.clip.is_some() { self.clip.unwrap_or_default() } else { self.w }`.
-        const OPTION_METHODS: &[&str] = &["unwrap_or", "unwrap_or_default", "is_some", "is_none"];
+        // for, `if self.clip.is_some() { self.clip.unwrap() } else { self.w }`.
+        const OPTION_METHODS: &[&str] = &[
+            "unwrap_or",
+            "unwrap_or_default",
+            "unwrap",
+            "is_some",
+            "is_none",
+        ];
         let literal = |a: &Expr| match crate::syntax::strip_parens(a) {
             Expr::Lit(_) => true,
             Expr::Unary(u) => matches!(crate::syntax::strip_parens(&u.expr), Expr::Lit(_)),
@@ -241,8 +247,9 @@ impl Lowerer<'_> {
         {
             if !m.args.iter().all(literal) && m.method == "unwrap_or" {
                 let (option, default) = (&m.receiver, &m.args[0]);
+                // The field is read twice, as a field may be: reading it has no effects.
                 let branch: Expr = syn::parse_quote_spanned! {m.span()=>
-                    if #option.is_some() { #option.unwrap_or_default() } else { #default }
+                    if #option.is_some() { #option.unwrap() } else { #default }
                 };
                 return self.lower_value(&branch);
             }
@@ -324,15 +331,23 @@ fn unqualified(func: &syn::ExprPath) -> Option<syn::Path> {
     Some(path)
 }
 
-/// `Real::sin(x)`, `nabla::Real::sin(x)`, `<T as Real>::sin(x)`: a method of nabla's own float
-/// trait called through it (as a generic function over `T: Real + RealField` must, where
-/// `T::sin` is ambiguous). The qualifier the call is written with: `Real`, `<T as Real>`.
+/// `Real::sin(x)`, `<T as Real>::sin(x)`, `RealField::atan2(y, x)`: a float method called
+/// through the trait that has it, nabla's own or nalgebra's, as a function generic over
+/// `T: Real + RealField` must where `T::sin` is ambiguous. On a real float each trait's method
+/// is the float's own. The qualifier the call is written with: `Real`, `<T as RealField>`.
 fn real_trait_qualifier(func: &syn::ExprPath) -> Option<proc_macro2::TokenStream> {
     let segments: Vec<&syn::PathSegment> = func.path.segments.iter().collect();
     let names = |s: &[&syn::PathSegment]| s.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>();
     let is_real = |path: &[&syn::PathSegment]| {
         let names = names(path);
-        names == ["Real"] || names == ["nabla", "Real"]
+        let traits = ["Real", "RealField", "ComplexField"];
+        match names.as_slice() {
+            [name] => traits.contains(&name.as_str()),
+            [krate, name] => {
+                ["nabla", "nalgebra"].contains(&krate.as_str()) && traits.contains(&name.as_str())
+            }
+            _ => false,
+        }
     };
     let (method, path) = segments.split_last()?;
     if !method.arguments.is_none() || path.iter().any(|s| !s.arguments.is_none()) {

@@ -38,6 +38,14 @@ impl Lowerer<'_> {
                 SynStmt::Expr(Expr::Verbatim(tokens), Some(_)) if tokens.is_empty() => {}
                 SynStmt::Item(syn::Item::Verbatim(tokens))
                     if tokens.to_string().trim() == ";" || tokens.is_empty() => {}
+                // `{ ..; unreachable!(..) }`, a branch's end: it gives no value (see
+                // `jumps::diverges`). Elsewhere a value, which it never is, stays refused.
+                SynStmt::Expr(Expr::Macro(m), None)
+                    if last && super::jumps::is_diverging_macro(&m.mac) =>
+                {
+                    self.lower_statement_macro(&m.mac);
+                    return None;
+                }
                 SynStmt::Expr(expr, semi) => {
                     let op = self.lower_expr(expr);
                     if last && semi.is_none() {
@@ -282,7 +290,14 @@ impl Lowerer<'_> {
         let lower_body = |this: &mut Self| {
             this.blocks.push(Vec::new());
             this.scopes.push(HashMap::new());
-            let value = this.lower_expr(&arm.body);
+            // `_ => unreachable!(..)`: kept as written; the arm gives no value.
+            let value = match &*arm.body {
+                Expr::Macro(m) if super::jumps::is_diverging_macro(&m.mac) => {
+                    this.lower_statement_macro(&m.mac);
+                    Operand::Const(quote::quote!(()))
+                }
+                body => this.lower_expr(body),
+            };
             this.scopes.pop();
             // An arm that diverges (`loop { .. return y; .. }`) gives the `match` no value.
             if let Some(r) = result.filter(|_| !super::jumps::diverges(&arm.body)) {

@@ -180,6 +180,12 @@ impl Lowerer<'_> {
                     index: Operand::Var(index),
                 }
             }
+            // `-2.0` is a constant, as `2.0` is (and `x * -2` the same type error as `x * 2`).
+            Expr::Unary(u)
+                if matches!(u.op, syn::UnOp::Neg(_)) && matches!(&*u.expr, Expr::Lit(_)) =>
+            {
+                Value::Use(Operand::Const(u.to_token_stream()))
+            }
             Expr::Unary(u) => {
                 let arg = self.lower_expr(&u.expr);
                 let op = match u.op {
@@ -329,12 +335,6 @@ impl Lowerer<'_> {
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => self.lower_vec_macro(m, span),
-            // `_ => unreachable!(..)`: kept as written; the branch gives no value (see
-            // `jumps::diverges`).
-            Expr::Macro(m) if super::jumps::is_diverging_macro(&m.mac) => {
-                self.lower_statement_macro(&m.mac);
-                Value::Use(Operand::Const(quote_spanned!(span=> ())))
-            }
             Expr::Macro(m) => Value::Use(self.unsupported(
                 span,
                 &format!(

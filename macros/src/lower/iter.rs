@@ -159,46 +159,29 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `m.column(0)` in `m.column(0).iter()`: a method's value that is a container (a view, a
-    /// copy), iterated as a variable holding it would be. Not an iterator adaptor, which is a
-    /// source of its own or none nabla reads.
+    /// `m.column(0)` in `m.column(0).iter()`: a view or a copy of a container, iterated as a
+    /// variable holding it would be. Only these methods: another's value need not be one whose
+    /// elements are read by position (`map.clone().iter()` of a `HashMap`).
     fn value_source(&mut self, receiver: &Expr) -> Option<Source> {
-        const ADAPTORS: &[&str] = &[
-            "iter",
-            "iter_mut",
-            "into_iter",
-            "copied",
-            "cloned",
-            "skip",
-            "take",
-            "step_by",
-            "rev",
-            "enumerate",
-            "zip",
-            "map",
-            "filter",
-            "filter_map",
-            "chain",
-            "flat_map",
-            "flatten",
-            "windows",
-            "chunks",
-            "chunks_exact",
-            "peekable",
-            "scan",
-            "take_while",
-            "skip_while",
-            "inspect",
-            "cycle",
-            "lines",
-            "chars",
-            "bytes",
-            "split",
+        const CONTAINERS: &[&str] = &[
+            "column",
+            "row",
+            "rows",
+            "columns",
+            "fixed_rows",
+            "fixed_columns",
+            "view",
+            "fixed_view",
+            "transpose",
+            "clone",
+            "to_vec",
+            "to_owned",
+            "abs",
         ];
         let Expr::MethodCall(m) = receiver else {
             return None;
         };
-        if ADAPTORS.contains(&m.method.to_string().as_str()) {
+        if !CONTAINERS.contains(&m.method.to_string().as_str()) {
             return None;
         }
         let var = self.lower_expr(receiver).var()?;

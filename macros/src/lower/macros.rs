@@ -203,8 +203,10 @@ fn captured_names(format: &str) -> Vec<String> {
         // `{:w$}`, `{:.p$}`, `{:>w$.p$}`: the names before each `$`.
         for (end, _) in spec.match_indices('$') {
             let start = spec[..end]
-                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .map_or(0, |i| i + 1);
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+                .map_or(0, |(i, c)| i + c.len_utf8());
             add(&spec[start..end]);
         }
     }
@@ -223,5 +225,7 @@ mod tests {
             ["w", "p", "x"]
         );
         assert_eq!(captured_names("{_} {r#in} {9a}"), Vec::<String>::new());
+        // Not valid format strings, which rustc reports; no panic here.
+        assert_eq!(captured_names("{:→$} {:é$} {"), ["é"]);
     }
 }

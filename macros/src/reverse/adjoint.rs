@@ -459,8 +459,16 @@ pub(super) enum LiteralKind {
 /// runs with it. Any other constant is passed on as written.
 fn literal_of_kind(tokens: &TokenStream, kind: LiteralKind) -> TokenStream {
     let trees: Vec<proc_macro2::TokenTree> = tokens.clone().into_iter().collect();
-    let [proc_macro2::TokenTree::Literal(literal)] = trees.as_slice() else {
-        return tokens.clone();
+    let literal = match trees.as_slice() {
+        [proc_macro2::TokenTree::Literal(literal)] => literal,
+        // `-2`: the literal's kind, negated.
+        [proc_macro2::TokenTree::Punct(minus), proc_macro2::TokenTree::Literal(literal)]
+            if minus.as_char() == '-' =>
+        {
+            let literal = literal_of_kind(&quote!(#literal), kind);
+            return quote!(#minus #literal);
+        }
+        _ => return tokens.clone(),
     };
     let span = literal.span();
     match (syn::Lit::new(literal.clone()), kind) {
@@ -491,6 +499,7 @@ mod tests {
         assert_eq!(text(quote!(2), LiteralKind::Float), "2.0");
         assert_eq!(text(quote!(0x10), LiteralKind::Float), "16.0");
         assert_eq!(text(quote!(2.5), LiteralKind::Integer), "0");
+        assert_eq!(text(quote!(-2), LiteralKind::Float), "- 2.0");
         // Suffixed literals, literals of the right kind and other constants stay as written.
         assert_eq!(text(quote!(2u8), LiteralKind::Float), "2u8");
         assert_eq!(text(quote!(2.5), LiteralKind::Float), "2.5");
