@@ -161,6 +161,27 @@ fn folds_of_a_map() {
     check(mapped_folds, &g, "mapped_folds");
 }
 
+/// Closure parameters typed as the references they are: `|v: &f64|`, `|(v, x): (&f64, &f64)|`.
+#[differentiable]
+fn typed_closures(w: &[f64], #[no_grad] xs: &[f64]) -> f64 {
+    let a = w.iter().map(|v: &f64| v * v).sum::<f64>();
+    let b = w
+        .iter()
+        .zip(xs)
+        .map(|(v, x): (&f64, &f64)| v * x)
+        .fold(0.0, |s, t| s + t);
+    a + b
+}
+
+#[test]
+fn closure_parameters_with_reference_types() {
+    let xs = [0.5, -1.0, 2.0, 0.25, 1.5, -0.5, 1.0];
+    let (value, g) = typed_closures_grad(&W, &xs);
+    let want: f64 = W.iter().zip(&xs).map(|(w, x)| w * w + w * x).sum();
+    assert!((value - want).abs() < 1e-12);
+    check(|w| typed_closures(w, &xs), &g, "typed closures");
+}
+
 /// Adaptors after `zip` and `enumerate`.
 #[differentiable]
 fn after_zip_and_enumerate(w: &[f64], #[no_grad] x: &[f64]) -> f64 {

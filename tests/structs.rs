@@ -973,3 +973,60 @@ fn an_option_in_a_data_field() {
         assert_eq!((g.w, dx), want);
     }
 }
+
+/// A `#[no_grad]` count in an integer remainder, and an enum field tested with `matches!`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Season {
+    Flat,
+    Peaked(u8),
+}
+
+#[derive(Parameters, Clone, Debug)]
+struct Seasonal {
+    w: Vec<f64>,
+    #[no_grad]
+    period: usize,
+    #[no_grad]
+    season: Season,
+}
+
+impl Seasonal {
+    #[differentiable]
+    fn level(&self, #[no_grad] t: usize) -> f64 {
+        let mut acc = 0.0;
+        for i in 0..t {
+            if i % self.period == 0 {
+                acc += self.w[i % self.period] * 2.0;
+            } else {
+                acc += self.w[t % self.period];
+            }
+        }
+        if matches!(self.season, Season::Peaked(2) | Season::Peaked(3)) {
+            acc * acc
+        } else {
+            acc
+        }
+    }
+}
+
+#[test]
+fn integer_remainders_and_matches_on_data_fields() {
+    for season in [Season::Flat, Season::Peaked(2)] {
+        let m = Seasonal {
+            w: vec![1.0, 2.0, 3.0],
+            period: 3,
+            season,
+        };
+        let (value, g) = m.level_grad(5);
+        assert_eq!(value, m.level(5));
+        // acc = 4 w0 + 3 w2 (t = 5, period 3), squared when peaked.
+        let acc = 4.0 * 1.0 + 3.0 * 3.0;
+        let scale = if season == Season::Flat {
+            1.0
+        } else {
+            2.0 * acc
+        };
+        assert_eq!(g.w, vec![4.0 * scale, 0.0, 3.0 * scale]);
+        assert_eq!((g.period, g.season), (3, season));
+    }
+}

@@ -307,6 +307,8 @@ impl<'a> Flow<'a> {
                     self.branch(stmt, cond, then_block, else_block);
                 }
                 StmtKind::For { var, range, body } => {
+                    // A loop's counter is an integer: only ranges of integers are iterated.
+                    self.set_kind(*var, Kind::Int);
                     let touch = self.touch_of(&[range]);
                     self.add_deps(*var, BTreeSet::new(), touch);
                     self.block(body);

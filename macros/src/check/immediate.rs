@@ -134,11 +134,17 @@ impl Checker<'_, '_> {
                 self.blame(&params);
                 self.rejected_values.insert(dst);
             }
+            // `t % s.period` with `t: usize`: Rust has no arithmetic between integers and
+            // floats, so this is an integer remainder, an index or a count.
             Value::Binary {
                 op: BinOp::Rem(_),
                 lhs,
                 rhs,
-            } if self.varied(lhs) || self.varied(rhs) => {
+            } if (self.varied(lhs) || self.varied(rhs))
+                && ![lhs, rhs]
+                    .iter()
+                    .any(|op| self.flow.kind(op) == super::kinds::Kind::Int) =>
+            {
                 let params = self.flow.deps_of(&[lhs, rhs]);
                 let (l, r) = (
                     self.flow.render_operand(lhs, 2),

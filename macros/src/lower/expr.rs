@@ -335,6 +335,17 @@ impl Lowerer<'_> {
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => self.lower_vec_macro(m, span),
+            // `matches!(e, P)` is `match e { P => true, _ => false }`.
+            Expr::Macro(m) if m.mac.path.is_ident("matches") => {
+                match super::macros::matches_as_match(&m.mac) {
+                    Some(rewritten) => self.lower_value(&rewritten),
+                    None => Value::Use(self.unsupported(
+                        span,
+                        "this `matches!`",
+                        "write `matches!(value, Pattern)` or a `match`",
+                    )),
+                }
+            }
             Expr::Macro(m) => Value::Use(self.unsupported(
                 span,
                 &format!(

@@ -223,6 +223,9 @@ impl Lowerer<'_> {
         match (source, pat) {
             (_, Pat::Wild(_)) => {}
             (_, Pat::Paren(p)) => self.bind_source(source, &p.pat, index),
+            // `|v: &f64|`, `|(v, x): (&f64, &f64)|`: elements read by reference, bound as an
+            // untyped pattern is (the type is the original function's to check).
+            (_, Pat::Type(t)) if references_only(&t.ty) => self.bind_source(source, &t.pat, index),
             (
                 Source::Container {
                     var,
@@ -438,6 +441,16 @@ impl Lowerer<'_> {
 }
 
 /// The container (and window) of a source's first element.
+/// `&f64`, `(&f64, &f64)`: the types of elements read by reference.
+fn references_only(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => r.mutability.is_none(),
+        syn::Type::Tuple(t) => !t.elems.is_empty() && t.elems.iter().all(references_only),
+        syn::Type::Paren(p) => references_only(&p.elem),
+        _ => false,
+    }
+}
+
 pub(super) fn source_container(source: &Source) -> (VarId, Option<Window>) {
     match source {
         Source::Container { var, window, .. } => (*var, *window),

@@ -133,6 +133,30 @@ impl Lowerer<'_> {
     }
 }
 
+/// `matches!(e, P)` and `matches!(e, P if guard)` as the `match` they stand for.
+pub(super) fn matches_as_match(mac: &syn::Macro) -> Option<Expr> {
+    let parser = |input: syn::parse::ParseStream| {
+        let scrutinee: Expr = input.parse()?;
+        input.parse::<syn::Token![,]>()?;
+        let pattern = syn::Pat::parse_multi_with_leading_vert(input)?;
+        let guard = if input.peek(syn::Token![if]) {
+            input.parse::<syn::Token![if]>()?;
+            Some(input.parse::<Expr>()?)
+        } else {
+            None
+        };
+        let _ = input.parse::<Option<syn::Token![,]>>()?;
+        Ok((scrutinee, pattern, guard))
+    };
+    let (scrutinee, pattern, guard) =
+        syn::parse::Parser::parse2(parser, mac.tokens.clone()).ok()?;
+    let guard = guard.map(|g| quote!(if #g));
+    let span = mac.path.span();
+    Some(syn::parse_quote_spanned! {span=>
+        match #scrutinee { #pattern #guard => true, _ => false }
+    })
+}
+
 /// The names a macro's format string captures (`"{y}"`, `"{y:?}"`, `"{x:w$}"`) that no named
 /// argument gives (`y = ..`), spanned at the string.
 fn format_captures(macro_name: &str, tokens: &proc_macro2::TokenStream) -> Vec<proc_macro2::Ident> {
