@@ -914,6 +914,63 @@ fn branches_that_panic() {
     );
 }
 
+/// A block whose value comes after an early `return` in it: a branch, a `let` holding a loop
+/// that returns, a `match` arm.
+#[differentiable]
+fn value_after_a_return(e: f64, #[no_grad] mode: u8, w: &[f64]) -> f64 {
+    let branch = if mode > 0 {
+        if e.abs() <= 1.0 {
+            return 0.5 * e * e;
+        }
+        e.abs() - 0.5
+    } else {
+        e * e
+    };
+    let looped = {
+        let mut acc = 0.0;
+        for x in w {
+            if *x > 2.0 {
+                return x * x * e;
+            }
+            acc += x * e;
+        }
+        acc
+    };
+    let arm = match mode {
+        0 | 1 => e.sin(),
+        _ => {
+            if looped > 10.0 {
+                return looped;
+            }
+            looped * branch
+        }
+    };
+    branch + looped * looped + arm
+}
+
+#[test]
+fn block_values_after_an_early_return() {
+    for (mode, w) in [
+        (0, [0.5, 1.0]),
+        (1, [0.5, 1.0]),
+        (2, [0.5, 1.5]),
+        (2, [0.5, 3.0]),
+    ] {
+        for e in [-1.7, 0.4, 2.3] {
+            let (value, (de, dw)) = value_after_a_return_grad(e, mode, &w);
+            assert_eq!(
+                value,
+                value_after_a_return(e, mode, &w),
+                "mode {mode} at {e}"
+            );
+            let fd = fd_scalar(|e| value_after_a_return(e, mode, &w), e);
+            assert_close("value after a return, d/de", de, fd, FD_TOL);
+            let fd = fd_gradient(|w| value_after_a_return(e, mode, w), &w);
+            assert_close_slices("value after a return, d/dw", &dw, &fd, FD_TOL);
+        }
+    }
+}
+
 /// A branch value beside a branch that leaves the loop (`continue`, `break`), in `if`, `else if`
 /// and `match`.
 #[differentiable]
