@@ -108,23 +108,9 @@ impl Lowerer<'_> {
                     .first()
                     .map(|s| s.span())
                     .unwrap_or_else(|| stmt.span());
-                // `{ if c { return a; } b }`, a block whose value comes after a `return`: the
-                // value is set on the path that did not return, into a location declared here
-                // (the block gives it on that path only, where it is read).
-                let ends_in_value = matches!(rest.last(), Some(SynStmt::Expr(e, None))
-                    if !super::jumps::diverges(e));
-                let sink = match sink {
-                    None if ends_in_value && self.loops.is_empty() => {
-                        let var = self.new_temp();
-                        self.vars[var.0].is_location = true;
-                        self.push(StmtKind::Declare { var, ty: None }, span);
-                        Some((var, true))
-                    }
-                    other => other.map(|v| (v, false)),
-                };
                 let alive = self.alive(span);
                 self.blocks.push(Vec::new());
-                let value = self.lower_stmts(rest, sink.map(|(v, _)| v));
+                let value = self.lower_stmts(rest, sink);
                 let then_block = self.blocks.pop().unwrap_or_default();
                 if value.as_ref().is_some_and(|v| !is_unit(v)) {
                     self.unsupported(
@@ -141,10 +127,7 @@ impl Lowerer<'_> {
                     },
                     span,
                 );
-                return match sink {
-                    Some((var, true)) => Some(Operand::Var(var)),
-                    _ => None,
-                };
+                return None;
             }
         }
         None
