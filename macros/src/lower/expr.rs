@@ -335,20 +335,13 @@ impl Lowerer<'_> {
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => self.lower_vec_macro(m, span),
-            // `matches!(e, P)` is `match e { P => true, _ => false }`.
-            Expr::Macro(m) if m.mac.path.is_ident("matches") => {
-                match super::macros::matches_as_match(&m.mac) {
-                    Some(rewritten) => self.lower_value(&rewritten),
-                    None => Value::Use(self.unsupported(
-                        span,
-                        "this `matches!`",
-                        "write `matches!(value, Pattern)` or a `match`",
-                    )),
-                }
-            }
-            Expr::Macro(m) => Value::Use(self.unsupported(
-                span,
-                &format!(
+            // `matches!(e, P)` is `match e { P => true, _ => false }`; any other macro that gives
+            // a value is refused.
+            Expr::Macro(m) => match super::macros::matches_as_match(&m.mac) {
+                Some(rewritten) => self.lower_value(&rewritten),
+                None => Value::Use(self.unsupported(
+                    span,
+                    &format!(
                         "the macro `{}!` in expression position",
                         m.mac
                             .path
@@ -357,8 +350,9 @@ impl Lowerer<'_> {
                             .map(|s| s.ident.to_string())
                             .unwrap_or_default()
                     ),
-                "compute the value with plain expressions",
-            )),
+                    "compute the value with plain expressions",
+                )),
+            },
             Expr::Unsafe(_) => Value::Use(self.unsupported(
                 span,
                 "an `unsafe` block",

@@ -133,8 +133,12 @@ impl Lowerer<'_> {
     }
 }
 
-/// `matches!(e, P)` and `matches!(e, P if guard)` as the `match` they stand for.
+/// `matches!(e, P)` and `matches!(e, P if guard)` as the `match` they stand for; `None` for any
+/// other macro, and for a `matches!` that does not parse.
 pub(super) fn matches_as_match(mac: &syn::Macro) -> Option<Expr> {
+    if !mac.path.is_ident("matches") {
+        return None;
+    }
     let parser = |input: syn::parse::ParseStream| {
         let scrutinee: Expr = input.parse()?;
         input.parse::<syn::Token![,]>()?;

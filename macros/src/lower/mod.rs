@@ -354,23 +354,38 @@ impl Lowerer<'_> {
                 if let Some(var) = key.as_deref().and_then(|k| self.computed(k)) {
                     return Operand::Var(var);
                 }
-                let var = self.new_temp();
-                if self.yields_model_value(&value) {
+                let model = self.yields_model_value(&value);
+                let var = self.bind_temp(value, span);
+                if model {
                     self.model_values.insert(var);
                 }
-                self.push(
-                    StmtKind::Let {
-                        var,
-                        ty: None,
-                        value,
-                    },
-                    span,
-                );
                 if let Some(key) = key {
                     self.remember(key, var);
                 }
                 Operand::Var(var)
             }
         }
+    }
+
+    /// The variable holding `op`: itself, or a fresh temporary bound to it (a constant, a borrow).
+    fn var_of(&mut self, op: Operand, span: Span) -> VarId {
+        match op {
+            Operand::Var(var) => var,
+            other => self.bind_temp(Value::Use(other), span),
+        }
+    }
+
+    /// A fresh temporary bound to `value`.
+    fn bind_temp(&mut self, value: Value, span: Span) -> VarId {
+        let var = self.new_temp();
+        self.push(
+            StmtKind::Let {
+                var,
+                ty: None,
+                value,
+            },
+            span,
+        );
+        var
     }
 }

@@ -202,22 +202,7 @@ impl Lowerer<'_> {
                     self.bind_source(&source, &c.inputs[0], counter);
                     let term = self.lower_expr(&c.body);
                     self.scopes.pop();
-                    match term {
-                        Operand::Var(var) => var,
-                        constant => {
-                            let var = self.new_temp();
-                            let value = Value::Use(constant);
-                            self.push(
-                                StmtKind::Let {
-                                    var,
-                                    ty: None,
-                                    value,
-                                },
-                                span,
-                            );
-                            var
-                        }
-                    }
+                    self.var_of(term, span)
                 });
                 if let Pat::Ident(pi) = strip_type(acc_pat) {
                     self.bind(&pi.ident.to_string(), acc);

@@ -157,7 +157,7 @@ macro_rules! from_slice_rule {
 from_slice_rule!([T], Vec<T>);
 
 /// An array literal passed by reference (`Matrix2::from_column_slice(&[a, b, c, d])`): its
-/// gradient is an array of the same length.
+/// gradient is the slice's, as an array of the same length.
 impl<T, R, C, const N: usize> FromSliceRule<OMatrix<T, R, C>> for [T; N]
 where
     T: Real,
@@ -167,13 +167,14 @@ where
 {
     type Tangent = [T; N];
     #[inline]
-    fn from_column_slice_adjoint(&self, _: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> [T; N] {
-        core::array::from_fn(|k| d[k])
+    fn from_column_slice_adjoint(&self, y: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> [T; N] {
+        let slice = self[..].from_column_slice_adjoint(y, d);
+        core::array::from_fn(|k| slice[k])
     }
     #[inline]
-    fn from_row_slice_adjoint(&self, _: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> [T; N] {
-        let columns = d.ncols();
-        core::array::from_fn(|k| d[(k / columns, k % columns)])
+    fn from_row_slice_adjoint(&self, y: &OMatrix<T, R, C>, d: &OMatrix<T, R, C>) -> [T; N] {
+        let slice = self[..].from_row_slice_adjoint(y, d);
+        core::array::from_fn(|k| slice[k])
     }
 }
 
