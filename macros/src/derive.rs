@@ -117,6 +117,7 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let this = Span::mixed_site();
     let other = syn::Ident::new("__other", this);
     let visitor = syn::Ident::new("__visitor", this);
+    let by = syn::Ident::new("__by", this);
     let zero_fields = fields.iter().map(|f| {
         let (member, ty) = (&f.member, &f.ty);
         if f.trained {
@@ -129,6 +130,10 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let accumulate = trained.iter().map(|f| {
         let (member, ty) = (&f.member, &f.ty);
         quote_spanned!(ty.span()=> (#rt::trained::<#ty>().accumulate)(&mut self.#member, #other.#member);)
+    });
+    let scale = trained.iter().map(|f| {
+        let (member, ty) = (&f.member, &f.ty);
+        quote_spanned!(ty.span()=> (#rt::trained::<#ty>().scale)(&mut self.#member, #by);)
     });
     let visit = trained.iter().map(|f| {
         let (member, ty) = (&f.member, &f.ty);
@@ -160,6 +165,11 @@ fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #[inline]
                 fn zeroed(&self) -> #self_ty {
                     #rt::Tangent::zero_tangent(self)
+                }
+                #[inline]
+                #[allow(unused_variables)]
+                fn scale(&mut self, #by: f64) {
+                    #(#scale)*
                 }
             }
 

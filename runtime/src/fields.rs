@@ -48,6 +48,8 @@ pub struct TrainedField<F> {
     pub accumulate: fn(&mut F, F),
     /// Walks the field of the parameters together with the same field of the gradient.
     pub visit: fn(&mut F, &F, &mut dyn BlockVisitor),
+    /// Multiplies the field of a gradient by a number.
+    pub scale: fn(&mut F, f64),
 }
 
 /// The operations on a trained field of type `F`; requires `F` to be trainable.
@@ -57,6 +59,7 @@ pub fn trained<F: ParameterField>() -> TrainedField<F> {
         zero: |field| field.zero_tangent(),
         accumulate: |field, contribution| field.accumulate(contribution),
         visit: |field, gradient, visitor| field.visit_blocks(gradient, visitor),
+        scale: |field, by| field.scale(by),
     }
 }
 

@@ -59,10 +59,10 @@ pub mod __private {
     pub use crate::rules::linalg::solve as linalg;
     pub use crate::rules::part::{chunk_count, exact_chunk_count, window_count};
     pub use crate::tangent::{
-        accumulate_call_gradient, accumulate_taken, add_call_gradient, add_to_slot, field_gradient,
-        gradient_from_call, parameter_carries_gradient, take_tangent, Accumulate, DataCall,
-        NoGradientField, Tangent, TangentValue, TrainedCall, TupleField0, TupleField1, TupleField2,
-        TupleField3, ZeroTangent,
+        accumulate_call_gradient, accumulate_scaled, accumulate_taken, add_call_gradient,
+        add_to_slot, field_gradient, gradient_from_call, parameter_carries_gradient,
+        scaled_tangent, take_tangent, Accumulate, DataCall, NoGradientField, Tangent, TangentValue,
+        TrainedCall, TupleField0, TupleField1, TupleField2, TupleField3, ZeroTangent,
     };
     pub use crate::tape::{Slot, Tape};
 }

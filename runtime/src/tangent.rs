@@ -58,6 +58,12 @@ pub trait Accumulate<Rhs = Self> {
 pub trait TangentValue: Sized {
     fn zeroed(&self) -> Self;
 
+    /// Multiplies every element that is not zero by `by`: a gradient obtained with the seed `1`
+    /// becomes the gradient for the seed `by` (see [`scaled_tangent`]). A zero stays zero even
+    /// where `by` is infinite: nothing flowed there, as nothing flows through a loop that ran no
+    /// iteration.
+    fn scale(&mut self, by: f64);
+
     /// Fits a buffer's gradient to the buffer's length. A buffer's gradient may come out longer
     /// than the buffer, with zeros past its end, when the function assigns a longer buffer to a
     /// copy of it (`let mut v = w.to_vec(); v = longer;`), or shorter, where nothing reached its
@@ -66,6 +72,24 @@ pub trait TangentValue: Sized {
     /// they are.
     #[inline(always)]
     fn fit_length(&mut self, _length: Option<usize>) {}
+}
+
+/// `unit` times `by`: a loop whose iterations only add to one sum is differentiated with the
+/// seed `1` for the sum while it runs, and its gradients are scaled by the sum's adjoint once
+/// that is known. `by` is most often exactly `1` (the sum is the loss), and `unit` is then
+/// returned as it is.
+#[inline]
+pub fn scaled_tangent<T: TangentValue, S: Real>(mut unit: T, by: &S) -> T {
+    if *by != S::ONE {
+        unit.scale(by.to_f64());
+    }
+    unit
+}
+
+/// Adds `unit` times `by` into `gradient` (see [`scaled_tangent`]).
+#[inline]
+pub fn accumulate_scaled<T: TangentValue + Accumulate, S: Real>(gradient: &mut T, unit: T, by: &S) {
+    gradient.accumulate(scaled_tangent(unit, by));
 }
 
 /// Takes a gradient out of `d`, leaving a zero of the same shape: the reverse sweep does this
@@ -243,6 +267,12 @@ macro_rules! impl_float {
             fn zeroed(&self) -> $t {
                 0.0
             }
+            #[inline(always)]
+            fn scale(&mut self, by: f64) {
+                if *self != 0.0 {
+                    *self *= by as $t;
+                }
+            }
         }
         impl ZeroTangent for $t {
             #[inline(always)]
@@ -301,6 +331,10 @@ impl<T: TangentElement, const N: usize> TangentValue for [T; N] {
     fn zeroed(&self) -> [T; N] {
         self.each_ref().map(TangentValue::zeroed)
     }
+    #[inline]
+    fn scale(&mut self, by: f64) {
+        self.iter_mut().for_each(|e| e.scale(by));
+    }
 }
 
 impl<T: TangentElement, const N: usize> TangentElement for [T; N] {}
@@ -309,6 +343,10 @@ impl<T: TangentElement> TangentValue for Vec<T> {
     #[inline]
     fn zeroed(&self) -> Vec<T> {
         T::zeros_like(self)
+    }
+    #[inline]
+    fn scale(&mut self, by: f64) {
+        self.iter_mut().for_each(|e| e.scale(by));
     }
     #[inline]
     fn fit_length(&mut self, length: Option<usize>) {
@@ -330,6 +368,13 @@ where
     #[inline]
     fn zeroed(&self) -> OMatrix<T, R, C> {
         self.zero_tangent()
+    }
+    #[inline]
+    fn scale(&mut self, by: f64) {
+        let by = T::from_f64(by);
+        self.iter_mut()
+            .filter(|e| **e != T::ZERO)
+            .for_each(|e| *e *= by);
     }
 }
 
@@ -443,6 +488,10 @@ macro_rules! impl_tuple {
             #[inline]
             fn zeroed(&self) -> Self {
                 ($(self.$idx.zeroed(),)+)
+            }
+            #[inline]
+            fn scale(&mut self, by: f64) {
+                $(self.$idx.scale(by);)+
             }
         }
     };

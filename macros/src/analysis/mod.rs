@@ -10,10 +10,12 @@
 //! - `restore`: the buffers the reverse sweep restores write by write;
 //! - `recompute`: what the reverse sweep computes again instead of saving;
 //! - `stencils`: buffers one loop iteration reads at several indices;
+//! - `fusion`: loops whose reverse iterations run fused with their forward ones;
 //! - `walk`: the walkers over the IR that the analyses and the generator share.
 
 pub mod activity;
 pub mod buffers;
+pub mod fusion;
 pub mod increments;
 pub mod invariant_reads;
 pub mod numbers;

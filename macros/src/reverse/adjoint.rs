@@ -206,6 +206,9 @@ impl<'a> Generator<'a> {
     fn reverse_stmt(&mut self, stmt: &Stmt) -> TokenStream {
         let rt = rt();
         let span = stmt.span;
+        if let Some(fused) = self.fused(stmt) {
+            return self.fused_reverse(&fused);
+        }
         match &stmt.kind {
             StmtKind::Let { var, value, .. } => {
                 if self.activity.is_active(*var) && self.declared.contains(var) {

@@ -33,6 +33,9 @@ impl<'a> Generator<'a> {
 
     fn forward_stmt(&mut self, stmt: &Stmt) -> TokenStream {
         let span = stmt.span;
+        if let (StmtKind::For { var, range, body }, Some(fused)) = (&stmt.kind, self.fused(stmt)) {
+            return self.fused_forward(&fused, *var, range, body, span);
+        }
         match &stmt.kind {
             StmtKind::Let { var, ty, value } => {
                 let ident = self.ident(*var).clone();

@@ -8,6 +8,7 @@
 mod adjoint;
 mod checkpoint;
 mod forward;
+mod fused;
 mod operands;
 mod rules;
 mod slots;
@@ -24,6 +25,7 @@ use crate::ir::{Body, Operand, Origin, Value, VarId};
 use crate::parse::Signature;
 
 use crate::analysis::buffers::{assigned_once, maybe_unassigned, reassigned_buffers};
+use crate::analysis::fusion::{fused_loops, FusedLoop};
 use crate::analysis::increments::{element_increments, Increment};
 use crate::analysis::recompute::recomputable;
 use crate::analysis::stencils::read_at_several_indices;
@@ -158,6 +160,11 @@ struct Generator<'a> {
     slots: HashMap<VarId, (VarId, slots::SlotStep)>,
     /// Element and part reads of those, by the field read (see `slots::find_slot_parts`).
     slot_parts: HashMap<VarId, slots::SlotPart>,
+    /// Loops whose reverse iterations run fused with their forward ones, by statement address
+    /// (see `analysis::fusion`).
+    fused_loops: HashMap<usize, FusedLoop>,
+    /// Adjoints written under another name: those a fused loop accumulates with the seed `1`.
+    adjoint_names: HashMap<VarId, Ident>,
 }
 
 impl<'a> Generator<'a> {
@@ -208,6 +215,8 @@ impl<'a> Generator<'a> {
             scope_reads: HashSet::new(),
             needed_in_scope: None,
             primal_only: false,
+            fused_loops: fused_loops(body, activity),
+            adjoint_names: HashMap::new(),
         }
     }
 
@@ -315,6 +324,9 @@ impl<'a> Generator<'a> {
     }
 
     fn adjoint(&self, v: VarId) -> Ident {
+        if let Some(name) = self.adjoint_names.get(&v) {
+            return name.clone();
+        }
         let var = self.body.var(v);
         format_ident!(
             "__d{}_{}",
