@@ -64,5 +64,5 @@ pub mod __private {
         scaled_tangent, take_tangent, Accumulate, DataCall, NoGradientField, Tangent, TangentValue,
         TrainedCall, TupleField0, TupleField1, TupleField2, TupleField3, ZeroTangent,
     };
-    pub use crate::tape::{Slot, Tape};
+    pub use crate::tape::{trips, Slot, Tape};
 }

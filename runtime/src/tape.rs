@@ -11,17 +11,31 @@
 //! writes, and keeps no other count (a length or a peak kept on every push costs as much as the
 //! write itself, and keeps the tape's fields in memory across the loop).
 
+/// How many iterations a `for` loop over `range` runs: its size hint's upper bound, which is
+/// exact for the ranges of indices loops walk (and the lower bound where there is none).
+#[inline]
+pub fn trips<I: Iterator>(range: &I) -> usize {
+    let (low, high) = range.size_hint();
+    high.unwrap_or(low)
+}
+
 /// A stack of saved values of one type.
 ///
 /// Values live in chunks: when one is full the next is allocated beside it, so a growing tape
 /// never copies what it holds and needs no more than one chunk of slack (a `Vec` that doubles
 /// would copy everything at each doubling and may hold twice the memory at its peak).
+///
+/// A tape that is filled and emptied again and again (the tapes of a loop nested in another,
+/// or of a loop whose iterations are reversed as they run) keeps the chunk it emptied last and
+/// fills it again, so it allocates only while it grows past what it held before.
 #[derive(Debug, Clone)]
 pub struct Tape<T> {
     /// Full chunks, oldest first.
     full: Vec<Vec<T>>,
     /// The chunk being filled.
     current: Vec<T>,
+    /// An emptied chunk, kept for the next time the tape grows.
+    spare: Vec<T>,
 }
 
 /// The first chunk's size when nothing was reserved, and the largest chunk grown to.
@@ -41,6 +55,7 @@ impl<T> Tape<T> {
         Tape {
             full: Vec::new(),
             current: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -56,14 +71,8 @@ impl<T> Tape<T> {
     /// again.
     #[inline]
     pub fn reserve(&mut self, n: usize) {
-        let free = self.current.capacity() - self.current.len();
-        if n > free {
-            if self.current.is_empty() {
-                self.current.reserve_exact(n);
-            } else {
-                let next = Vec::with_capacity(n);
-                self.full.push(core::mem::replace(&mut self.current, next));
-            }
+        if n > self.current.capacity() - self.current.len() {
+            self.next_chunk(n);
         }
     }
 
@@ -76,14 +85,53 @@ impl<T> Tape<T> {
         self.current.push(value);
     }
 
+    /// Saves a value where room was made for it with [`reserve`](Self::reserve): a `for` loop
+    /// reserves its trip count before it runs, and saves at most once per iteration. There is
+    /// no path that grows the tape, and so no call in the loop that would force the values the
+    /// loop carries (a running sum) out of registers.
+    ///
+    /// # Panics
+    /// If no room was reserved: generated code reserves before every loop that saves this way,
+    /// so this is a bug in the code generator, never in user code.
+    #[inline(always)]
+    #[track_caller]
+    pub fn push_reserved(&mut self, value: T) {
+        if self.current.len() == self.current.capacity() {
+            nothing_reserved();
+        }
+        self.current.push(value);
+    }
+
     #[cold]
     fn grow(&mut self) {
-        let size = (self.current.capacity() * 2).clamp(FIRST_CHUNK, LARGEST_CHUNK);
-        if self.current.is_empty() {
-            self.current.reserve_exact(size);
+        self.next_chunk(1);
+    }
+
+    /// Makes the chunk being filled one with room for `n` more values: the spare chunk if it
+    /// has that room, else a new one twice the size of the last (at least `n`).
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self, n: usize) {
+        let size = (self.current.capacity() * 2)
+            .clamp(FIRST_CHUNK, LARGEST_CHUNK)
+            .max(n);
+        let next = if self.spare.capacity() >= n {
+            core::mem::take(&mut self.spare)
         } else {
-            let next = Vec::with_capacity(size);
-            self.full.push(core::mem::replace(&mut self.current, next));
+            Vec::with_capacity(size)
+        };
+        let filled = core::mem::replace(&mut self.current, next);
+        if filled.is_empty() {
+            self.keep_spare(filled);
+        } else {
+            self.full.push(filled);
+        }
+    }
+
+    /// Keeps the larger of `emptied` and the spare chunk.
+    fn keep_spare(&mut self, emptied: Vec<T>) {
+        if emptied.capacity() > self.spare.capacity() {
+            self.spare = emptied;
         }
     }
 
@@ -107,7 +155,8 @@ impl<T> Tape<T> {
     #[cold]
     fn previous_chunk(&mut self) {
         if let Some(chunk) = self.full.pop() {
-            self.current = chunk;
+            let emptied = core::mem::replace(&mut self.current, chunk);
+            self.keep_spare(emptied);
         }
     }
 
@@ -125,6 +174,13 @@ impl<T> Tape<T> {
 #[cold]
 #[inline(never)]
 #[track_caller]
+fn nothing_reserved() -> ! {
+    panic!("nabla tape overflow: a loop saved more values than the room it reserved")
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
 fn tape_underflow() -> ! {
     panic!("nabla tape underflow: the reverse sweep popped more than the forward sweep pushed")
 }
@@ -132,6 +188,37 @@ fn tape_underflow() -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_room_takes_pushes_across_chunks() {
+        let mut tape = Tape::new();
+        tape.push(0.5f64);
+        for round in 0..3 {
+            tape.reserve(100);
+            for i in 0..100 {
+                tape.push_reserved(f64::from(round * 100 + i));
+            }
+        }
+        assert_eq!(tape.len(), 301);
+        for i in (0..300).rev() {
+            assert_eq!(tape.pop(), f64::from(i));
+        }
+        assert_eq!(tape.pop(), 0.5);
+        assert!(tape.is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "more values than the room it reserved")]
+    fn a_push_past_the_reserved_room_panics() {
+        let mut tape = Tape::new();
+        tape.reserve(2);
+        tape.push_reserved(1);
+        tape.push_reserved(2);
+        // Room is made in chunks of at least 64 values.
+        for i in 0..64 {
+            tape.push_reserved(i);
+        }
+    }
 
     #[test]
     fn pops_in_reverse_order() {

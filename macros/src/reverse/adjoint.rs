@@ -145,7 +145,10 @@ impl<'a> Generator<'a> {
             let later: HashSet<VarId> = self.recompute_before.values().flatten().copied().collect();
             for stmt in block {
                 if let StmtKind::Let { var, .. } = &stmt.kind {
-                    if self.recomputed.contains_key(var) && !later.contains(var) {
+                    if self.recomputed.contains_key(var)
+                        && !later.contains(var)
+                        && !self.is_hoisted(stmt)
+                    {
                         out.extend(self.recompute(stmt));
                     }
                 }
@@ -175,7 +178,7 @@ impl<'a> Generator<'a> {
                     let def = block
                         .iter()
                         .find(|s| matches!(&s.kind, StmtKind::Let { var, .. } if *var == v));
-                    if let Some(def) = def {
+                    if let Some(def) = def.filter(|def| !self.is_hoisted(def)) {
                         out.extend(self.recompute(def));
                     }
                 }
@@ -186,7 +189,7 @@ impl<'a> Generator<'a> {
     }
 
     /// `let v = value;` again, for a recomputed value the reverse sweep reads.
-    fn recompute(&self, stmt: &Stmt) -> TokenStream {
+    pub(super) fn recompute(&self, stmt: &Stmt) -> TokenStream {
         let StmtKind::Let { var, ty, value } = &stmt.kind else {
             return TokenStream::new();
         };
@@ -317,6 +320,7 @@ impl<'a> Generator<'a> {
             StmtKind::For { var, range, body } => {
                 let mut out = self.zero_adjoints_used_in(&[body]);
                 let (take, add_back) = self.promote_invariant_reads(*var, body);
+                let hoisted = self.hoist_invariant_recomputations(*var, body);
                 self.loop_depth += 1;
                 let body_tokens = self.reverse_block(body, true);
                 self.loop_depth -= 1;
@@ -329,11 +333,19 @@ impl<'a> Generator<'a> {
                 let ident = self.ident(*var).clone();
                 let range = self.read_value(range);
                 let take = take.into_iter().map(|(_, tokens)| tokens);
-                out.extend(quote_spanned! {span=>
+                let reverse_loop = quote_spanned! {span=>
                     #(#take)*
                     for #ident in ::core::iter::Iterator::rev(#range) { #body_tokens }
                     #add_back
-                });
+                };
+                if hoisted.is_empty() {
+                    out.extend(reverse_loop);
+                } else {
+                    out.extend(Self::guarded_by_trips(
+                        &range,
+                        quote!(#hoisted #reverse_loop),
+                    ));
+                }
                 out
             }
             StmtKind::Loop { body, .. } => {

@@ -24,7 +24,8 @@ impl<'a> Generator<'a> {
                 if !saved_where_bound.contains(&v) {
                     let tape = self.var_tape(v);
                     let ident = self.ident(v).clone();
-                    out.extend(quote!(#tape.push(#ident);));
+                    let push = self.push_to(&tape);
+                    out.extend(quote!(#push(#ident);));
                 }
             }
         }
@@ -72,7 +73,8 @@ impl<'a> Generator<'a> {
                 };
                 if copied {
                     let tape = self.var_tape(*var);
-                    out.extend(quote!(#tape.push(::std::borrow::ToOwned::to_owned(#ident));));
+                    let push = self.push_to(&tape);
+                    out.extend(quote!(#push(::std::borrow::ToOwned::to_owned(#ident));));
                 }
                 out
             }
@@ -100,7 +102,8 @@ impl<'a> Generator<'a> {
                     let tape = self.stmt_tape(stmt);
                     // The new value first: it may read the old one (`s = s;`).
                     let new = Ident::new("__new", Span::mixed_site());
-                    quote_spanned!(span=> let #new = #value; #tape.push(::core::mem::replace(&mut #ident, #new));)
+                    let push = self.push_to(&tape);
+                    quote_spanned!(span=> let #new = #value; #push(::core::mem::replace(&mut #ident, #new));)
                 } else {
                     quote_spanned!(span=> #ident = #value;)
                 }
@@ -111,7 +114,8 @@ impl<'a> Generator<'a> {
                 let value = self.forward_operand_by_value(value);
                 if self.is_needed(*base) && !self.primal_only {
                     let tape = self.stmt_tape(stmt);
-                    quote_spanned!(span=> #tape.push(::core::mem::replace(&mut #ident[#index], #value));)
+                    let push = self.push_to(&tape);
+                    quote_spanned!(span=> #push(::core::mem::replace(&mut #ident[#index], #value));)
                 } else {
                     quote_spanned!(span=> #ident[#index] = #value;)
                 }
@@ -159,31 +163,24 @@ impl<'a> Generator<'a> {
             StmtKind::For { var, range, body } => {
                 let ident = self.ident(*var).clone();
                 let range_value = self.forward_operand_by_value(range);
+                // A `for` knows its trip count: the tapes its body saves to once per iteration
+                // are sized before it runs, and saved to without a path that grows them.
                 self.loop_depth += 1;
-                let outer = self.loop_depth == 1;
-                if outer {
-                    self.outer_loop_tapes.clear();
+                let framed = range.var().is_some();
+                if framed {
+                    self.loop_frames.push((self.loop_depth, Vec::new()));
                 }
                 let body = self.forward_block(body, true);
-                self.loop_depth -= 1;
-                // An outermost `for` knows its trip count: the tapes it fills once per iteration
-                // are sized up front.
-                let reserve = if outer && !self.primal_only {
-                    let tapes = std::mem::take(&mut self.outer_loop_tapes);
-                    let range_var = range.var().map(|v| self.ident(v).clone());
-                    match range_var {
-                        Some(r) if !tapes.is_empty() => {
-                            let trips = Ident::new("__trips", Span::mixed_site());
-                            quote! {
-                                let #trips = ::core::iter::Iterator::size_hint(&#r).0;
-                                #(#tapes.reserve(#trips);)*
-                            }
-                        }
-                        _ => TokenStream::new(),
-                    }
+                let tapes = if framed {
+                    self.loop_frames
+                        .pop()
+                        .map(|(_, tapes)| tapes)
+                        .unwrap_or_default()
                 } else {
-                    TokenStream::new()
+                    Vec::new()
                 };
+                self.loop_depth -= 1;
+                let reserve = self.reserve_for_loop(range, &tapes);
                 quote_spanned!(span=> #reserve for #ident in #range_value { #body })
             }
             StmtKind::Loop { go, body } => {
@@ -201,7 +198,8 @@ impl<'a> Generator<'a> {
                 };
                 if self.scope_depth > 0 && !self.primal_only {
                     let tape = self.new_tape(format!("__save_{count}"));
-                    out.extend(quote!(#tape.push(#count);));
+                    let push = self.push_to(&tape);
+                    out.extend(quote!(#push(#count);));
                 }
                 out
             }
@@ -211,7 +209,8 @@ impl<'a> Generator<'a> {
                 let mut out = TokenStream::new();
                 if self.lengths_may_drift() && !self.primal_only {
                     let tape = self.stmt_tape(stmt);
-                    out.extend(quote!(#tape.push(#ident.len());));
+                    let push = self.push_to(&tape);
+                    out.extend(quote!(#push(#ident.len());));
                 }
                 out.extend(quote_spanned!(span=> #ident.push(#value);));
                 out

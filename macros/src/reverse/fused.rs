@@ -39,16 +39,13 @@ impl<'a> Generator<'a> {
         let StmtKind::For { var, body, .. } = &stmt.kind else {
             return None;
         };
-        // Where a buffer's gradient may have another length than the buffer (see
-        // `lengths_may_drift`, here without what depends on the values saved: both generation
-        // runs must fuse the same loops), the gradients the loop keeps across iterations could
-        // not follow it.
-        let may_drift = self.changed_as_kept
-            || self
-                .reassigned
-                .iter()
-                .any(|v| !self.assigned_once.contains(v));
-        if self.loop_depth > 0 || self.scope_depth > 0 || self.primal_only || may_drift {
+        // Code kept as written that changes a buffer (`stop_gradient(v.pop())`) is not undone,
+        // and a gradient the loop keeps across iterations could not follow the buffer's length.
+        // (Other buffers keep their lengths in the loop: the analysis fuses no loop that assigns
+        // an outside buffer whole, and the loop's gradients of what it only reads have those
+        // buffers' lengths.) Both generation runs must fuse the same loops: nothing here
+        // depends on what the first one found to save.
+        if self.loop_depth > 0 || self.scope_depth > 0 || self.primal_only || self.changed_as_kept {
             return None;
         }
         let fused = self.fused_loops.get(&(stmt as *const Stmt as usize))?;

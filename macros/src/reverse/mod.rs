@@ -9,6 +9,7 @@ mod adjoint;
 mod checkpoint;
 mod forward;
 mod fused;
+mod hoist;
 mod operands;
 mod rules;
 mod slots;
@@ -74,6 +75,9 @@ fn generate_with_result(
         first.with_recomputation_inputs(needed.union(&first.scope_reads).copied().collect());
     let mut second = Generator::new(body, sig, activity, Some(needed));
     second.needed_in_scope = Some(in_scope);
+    // The second run saves to a subset of the first run's tapes, from the same loops: a loop
+    // that the first run did not checkpoint, the second does not either.
+    second.reserved_tapes = Some(first.framed_tapes.clone());
     second.given_result = given;
     second.run(cotangent)
 }
@@ -121,8 +125,15 @@ struct Generator<'a> {
     scope_depth: usize,
     /// A variable whose value the caller supplies, with the identifier that holds it.
     given_result: Option<(VarId, Ident)>,
-    /// Tapes saved to once per iteration of the outermost loop being generated.
-    outer_loop_tapes: Vec<Ident>,
+    /// The `for` loops being generated in the forward sweep, innermost last: each loop's depth
+    /// and the tapes its body saves to at that depth, at most once per iteration (see
+    /// `Tape::push_reserved`).
+    loop_frames: Vec<(usize, Vec<Ident>)>,
+    /// The tapes of every loop frame of this run.
+    framed_tapes: HashSet<String>,
+    /// The tapes of the first run's loop frames, which this run saves to with
+    /// `push_reserved`; `None` in the first run.
+    reserved_tapes: Option<HashSet<String>>,
     /// Locations declared without a value and assigned at most once on any path (`let v = if ..`):
     /// their one assignment overwrites nothing, so nothing is saved.
     assigned_once: HashSet<VarId>,
@@ -165,6 +176,8 @@ struct Generator<'a> {
     fused_loops: HashMap<usize, FusedLoop>,
     /// Adjoints written under another name: those a fused loop accumulates with the seed `1`.
     adjoint_names: HashMap<VarId, Ident>,
+    /// Recomputed values computed once before their reverse loop (see `hoist.rs`).
+    hoisted: HashSet<VarId>,
 }
 
 impl<'a> Generator<'a> {
@@ -189,7 +202,9 @@ impl<'a> Generator<'a> {
             loop_depth: 0,
             scope_depth: 0,
             given_result: None,
-            outer_loop_tapes: Vec::new(),
+            loop_frames: Vec::new(),
+            framed_tapes: HashSet::new(),
+            reserved_tapes: None,
             assigned_once: {
                 let mut once = HashSet::new();
                 assigned_once(&body.block, &mut once);
@@ -217,6 +232,7 @@ impl<'a> Generator<'a> {
             primal_only: false,
             fused_loops: fused_loops(body, activity),
             adjoint_names: HashMap::new(),
+            hoisted: HashSet::new(),
         }
     }
 

@@ -58,11 +58,51 @@ impl<'a> Generator<'a> {
         } else {
             quote!(let mut #ident = #rt::Slot::new();)
         };
-        if self.loop_depth == 1 && !self.tapes.contains_key(&name) {
-            self.outer_loop_tapes.push(ident.clone());
+        if let Some((depth, tapes)) = self.loop_frames.last_mut() {
+            if *depth == self.loop_depth && !tapes.contains(&ident) {
+                tapes.push(ident.clone());
+                self.framed_tapes.insert(name.clone());
+            }
         }
         self.tapes.insert(name, decl);
         ident
+    }
+
+    /// How the forward sweep saves to `tape`: `push_reserved` in the body of a `for` loop that
+    /// reserved room for it (see [`Self::reserve_for_loop`]), `push` elsewhere.
+    pub(super) fn push_to(&self, tape: &Ident) -> TokenStream {
+        let framed = self
+            .loop_frames
+            .last()
+            .is_some_and(|(depth, tapes)| *depth == self.loop_depth && tapes.contains(tape));
+        let reserved = self
+            .reserved_tapes
+            .as_ref()
+            .is_some_and(|r| r.contains(&tape.to_string()));
+        if framed && reserved {
+            quote!(#tape.push_reserved)
+        } else {
+            quote!(#tape.push)
+        }
+    }
+
+    /// Before a `for` loop over `range`, room on the tapes `tapes` its body saves to once per
+    /// iteration at most: as many values as the loop runs iterations. (Loops walk ranges of
+    /// indices, whose size hints are exact.)
+    pub(super) fn reserve_for_loop(&self, range: &Operand, tapes: &[Ident]) -> TokenStream {
+        let Some(range) = range.var() else {
+            return TokenStream::new();
+        };
+        if tapes.is_empty() {
+            return TokenStream::new();
+        }
+        let rt = rt();
+        let range = self.ident(range);
+        let trips = Ident::new("__trips", Span::mixed_site());
+        quote! {
+            let #trips = #rt::trips(&#range);
+            #(#tapes.reserve(#trips);)*
+        }
     }
 
     pub(super) fn var_tape(&mut self, v: VarId) -> Ident {
