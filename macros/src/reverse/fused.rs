@@ -103,10 +103,14 @@ impl<'a> Generator<'a> {
         self.declared.extend(fused.outer.iter().copied());
         let (reads, scope_reads) = (self.reads.clone(), self.scope_reads.clone());
 
+        // The iteration's reverse reads no value of the sum (an addition's rule reads none), so
+        // it does not restore the values the iteration overwrote: the sum keeps its last.
+        self.fused_sum = Some(fused.sum);
         self.loop_depth += 1;
         let forward = self.forward_block(body, false);
         let reverse = self.reverse_block(body, false);
         self.loop_depth -= 1;
+        self.fused_sum = None;
 
         self.declared = declared;
         for v in &fused.outer {
@@ -128,19 +132,13 @@ impl<'a> Generator<'a> {
 
         let counter = self.ident(var).clone();
         let range = self.forward_operand_by_value(range);
-        let sum = self.ident(fused.sum).clone();
         let seed = Self::unit_adjoint(fused, fused.sum);
-        let kept = Ident::new("__sum_kept", Span::mixed_site());
-        // The reverse of the iteration may restore the sum to its value before the iteration:
-        // the value after it is kept and put back.
         quote_spanned! {span=>
             #gradients
             for #counter in #range {
                 #forward
-                let #kept = ::core::clone::Clone::clone(&#sum);
                 #seed = 1.0;
                 #reverse
-                #sum = #kept;
             }
         }
     }

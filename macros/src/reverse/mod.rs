@@ -178,6 +178,9 @@ struct Generator<'a> {
     adjoint_names: HashMap<VarId, Ident>,
     /// Recomputed values computed once before their reverse loop (see `hoist.rs`).
     hoisted: HashSet<VarId>,
+    /// The sum of the fused loop being generated, which its iterations do not restore (see
+    /// `fused.rs`).
+    fused_sum: Option<VarId>,
 }
 
 impl<'a> Generator<'a> {
@@ -233,6 +236,7 @@ impl<'a> Generator<'a> {
             fused_loops: fused_loops(body, activity),
             adjoint_names: HashMap::new(),
             hoisted: HashSet::new(),
+            fused_sum: None,
         }
     }
 

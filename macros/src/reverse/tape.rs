@@ -23,7 +23,7 @@ impl<'a> Generator<'a> {
     /// How the reverse sweep restores the value an assignment overwrites: from a tape, by undoing
     /// an integer step (`idx += 1` is undone by `idx -= 1`, and saves nothing), or not at all.
     pub(super) fn restore_of(&self, stmt: &Stmt, v: VarId) -> Restore {
-        if !self.saves_on_assign(v) {
+        if !self.saves_on_assign(v) || self.fused_sum == Some(v) {
             Restore::Nothing
         } else if let Some(undo) = self.integer_steps.get(&(stmt as *const Stmt as usize)) {
             Restore::Undo(undo.clone())
