@@ -108,13 +108,13 @@ impl<T> Tape<T> {
     }
 
     /// Makes the chunk being filled one with room for `n` more values: the spare chunk if it
-    /// has that room, else a new one twice the size of the last (at least `n`).
+    /// has that room, else a new one about twice the size of the last, a multiple of `n` (a loop
+    /// that reserves `n` at every run then fills it whole), and at least `n`.
     #[cold]
     #[inline(never)]
     fn next_chunk(&mut self, n: usize) {
-        let size = (self.current.capacity() * 2)
-            .clamp(FIRST_CHUNK, LARGEST_CHUNK)
-            .max(n);
+        let grown = (self.current.capacity() * 2).clamp(FIRST_CHUNK, LARGEST_CHUNK);
+        let size = if grown > n { grown - grown % n } else { n };
         let next = if self.spare.capacity() >= n {
             core::mem::take(&mut self.spare)
         } else {

@@ -127,8 +127,10 @@ impl<'a> Generator<'a> {
                 else_block,
             } => {
                 let cond = self.forward_operand_by_value(cond);
+                self.branch_depth += 1;
                 let then_tokens = self.forward_block(then_block, true);
                 let else_tokens = self.forward_block(else_block, true);
+                self.branch_depth -= 1;
                 quote_spanned!(span=> if #cond { #then_tokens } else { #else_tokens })
             }
             StmtKind::For { var, range, body } if self.checkpointed(stmt) => {
@@ -163,18 +165,23 @@ impl<'a> Generator<'a> {
             StmtKind::For { var, range, body } => {
                 let ident = self.ident(*var).clone();
                 let range_value = self.forward_operand_by_value(range);
-                // A `for` knows its trip count: the tapes its body saves to once per iteration
-                // are sized before it runs, and saved to without a path that grows them.
+                // A `for` knows its trip count: the tapes its body saves to once in every
+                // iteration are sized before it runs, and saved to without a path that grows
+                // them.
                 self.loop_depth += 1;
                 let framed = range.var().is_some();
                 if framed {
-                    self.loop_frames.push((self.loop_depth, Vec::new()));
+                    self.loop_frames.push(super::LoopFrame {
+                        loop_depth: self.loop_depth,
+                        branch_depth: self.branch_depth,
+                        tapes: Vec::new(),
+                    });
                 }
                 let body = self.forward_block(body, true);
                 let tapes = if framed {
                     self.loop_frames
                         .pop()
-                        .map(|(_, tapes)| tapes)
+                        .map(|frame| frame.tapes)
                         .unwrap_or_default()
                 } else {
                     Vec::new()

@@ -107,6 +107,13 @@ fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+/// A `for` loop whose forward sweep is being generated (see `Generator::loop_frames`).
+struct LoopFrame {
+    loop_depth: usize,
+    branch_depth: usize,
+    tapes: Vec<Ident>,
+}
+
 struct Generator<'a> {
     body: &'a Body,
     sig: &'a Signature,
@@ -126,9 +133,11 @@ struct Generator<'a> {
     /// A variable whose value the caller supplies, with the identifier that holds it.
     given_result: Option<(VarId, Ident)>,
     /// The `for` loops being generated in the forward sweep, innermost last: each loop's depth
-    /// and the tapes its body saves to at that depth, at most once per iteration (see
+    /// (of loops and of branches) and the tapes its body saves to in every iteration, once (see
     /// `Tape::push_reserved`).
-    loop_frames: Vec<(usize, Vec<Ident>)>,
+    loop_frames: Vec<LoopFrame>,
+    /// How many branches of `if`s the forward sweep being generated is inside.
+    branch_depth: usize,
     /// The tapes of every loop frame of this run.
     framed_tapes: HashSet<String>,
     /// The tapes of the first run's loop frames, which this run saves to with
@@ -206,6 +215,7 @@ impl<'a> Generator<'a> {
             scope_depth: 0,
             given_result: None,
             loop_frames: Vec::new(),
+            branch_depth: 0,
             framed_tapes: HashSet::new(),
             reserved_tapes: None,
             assigned_once: {

@@ -58,9 +58,15 @@ impl<'a> Generator<'a> {
         } else {
             quote!(let mut #ident = #rt::Slot::new();)
         };
-        if let Some((depth, tapes)) = self.loop_frames.last_mut() {
-            if *depth == self.loop_depth && !tapes.contains(&ident) {
-                tapes.push(ident.clone());
+        // Saved to in every iteration of the innermost `for`, once: at its depth, and in no
+        // branch (a save in a branch may happen in few iterations, and room reserved for all
+        // of them could be far more than what is saved).
+        if let Some(frame) = self.loop_frames.last_mut() {
+            if frame.loop_depth == self.loop_depth
+                && frame.branch_depth == self.branch_depth
+                && !frame.tapes.contains(&ident)
+            {
+                frame.tapes.push(ident.clone());
                 self.framed_tapes.insert(name.clone());
             }
         }
@@ -71,10 +77,11 @@ impl<'a> Generator<'a> {
     /// How the forward sweep saves to `tape`: `push_reserved` in the body of a `for` loop that
     /// reserved room for it (see [`Self::reserve_for_loop`]), `push` elsewhere.
     pub(super) fn push_to(&self, tape: &Ident) -> TokenStream {
-        let framed = self
-            .loop_frames
-            .last()
-            .is_some_and(|(depth, tapes)| *depth == self.loop_depth && tapes.contains(tape));
+        let framed = self.loop_frames.last().is_some_and(|frame| {
+            frame.loop_depth == self.loop_depth
+                && frame.branch_depth == self.branch_depth
+                && frame.tapes.contains(tape)
+        });
         let reserved = self
             .reserved_tapes
             .as_ref()
@@ -86,8 +93,8 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// Before a `for` loop over `range`, room on the tapes `tapes` its body saves to once per
-    /// iteration at most: as many values as the loop runs iterations. (Loops walk ranges of
+    /// Before a `for` loop over `range`, room on the tapes `tapes` its body saves to once in
+    /// every iteration: as many values as the loop runs iterations. (Loops walk ranges of
     /// indices, whose size hints are exact.)
     pub(super) fn reserve_for_loop(&self, range: &Operand, tapes: &[Ident]) -> TokenStream {
         let Some(range) = range.var() else {
