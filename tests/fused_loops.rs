@@ -10,7 +10,7 @@ mod common;
 
 use common::check_value_and_gradient as check;
 use nabla::{check_gradient, check_parameters, differentiable, Parameters};
-use nalgebra::{DVector, Vector2};
+use nalgebra::{DMatrix, DVector, Vector2};
 
 /// The mean of squared residuals: the sum's adjoint is `1/n`.
 #[differentiable]
@@ -156,7 +156,8 @@ fn predict(line: &Line, #[no_grad] x: f64) -> f64 {
     line.slope * x + line.offsets[0] - line.offsets[1] * x * x
 }
 
-/// A model passed whole to a call in every iteration: the loop's gradient is a struct.
+/// A model passed whole to a call in every iteration. A loop that calls the user's functions is
+/// not fused (see `clipped_cotangent`), and its gradient is the struct's as ever.
 #[differentiable]
 fn model_loss(line: &Line, #[no_grad] xs: &DVector<f64>) -> f64 {
     let mut s = 0.0;
@@ -168,7 +169,7 @@ fn model_loss(line: &Line, #[no_grad] xs: &DVector<f64>) -> f64 {
 }
 
 #[test]
-fn model_gradients_are_scaled() {
+fn model_gradients_through_calls() {
     let line = Line {
         slope: 0.7,
         offsets: vec![0.2, -0.4],
@@ -179,6 +180,76 @@ fn model_gradients_are_scaled() {
     assert_eq!(value, model_loss(&line, &xs));
     assert_eq!(g.name, "l");
     check_parameters(|l: &Line| model_loss(l, &xs), &line, &g).assert_below(1e-7);
+}
+
+/// A pullback written by hand need not be linear in its cotangent: this one clips it. Called
+/// with the seed 1 and scaled after, it would clip 1 to 0.5 where it is given 0.25: a loop that
+/// calls the user's functions is not fused.
+#[nabla::custom_gradient(clip_pullback)]
+fn clip(x: f64) -> f64 {
+    x
+}
+
+fn clip_pullback(_x: f64, cotangent: f64) -> f64 {
+    cotangent.clamp(-0.5, 0.5)
+}
+
+#[differentiable]
+fn clipped_cotangent(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += clip(w[i] * 3.0);
+    }
+    s * 0.25
+}
+
+#[test]
+fn pullbacks_get_the_sums_adjoint() {
+    let (_, g) = clipped_cotangent_grad(&[0.3, -0.7, 1.2, 0.5, -0.4, 0.9]);
+    // 0.25 reaches each clip, which passes it on unclipped, times 3.
+    assert_eq!(g, vec![0.75, 0.75, 0.75, 0.75, 0.0, 0.0]);
+}
+
+/// A model struct's gradient scales field by field (through the derive), and so do the other
+/// gradient values a fused loop may collect.
+#[test]
+fn gradients_scale_as_values() {
+    use nabla::__private::TangentValue;
+    let mut line = Line {
+        slope: 2.0,
+        offsets: vec![1.0, 0.0],
+        name: "kept".into(),
+    };
+    line.scale(-0.5);
+    assert_eq!(line.slope, -1.0);
+    assert_eq!(line.offsets, vec![-0.5, 0.0]);
+    assert_eq!(line.name, "kept");
+    let mut pair = (Vector2::new(4.0, 0.0), [1.0f32, -2.0]);
+    pair.scale(0.25);
+    assert_eq!(pair, (Vector2::new(1.0, 0.0), [0.25, -0.5]));
+    // A zero stays zero where the factor is infinite; the product is taken in `f64`.
+    let mut v = vec![0.0f32, 1e-10];
+    v.scale(f64::INFINITY);
+    assert_eq!(v[0], 0.0);
+    let mut small = vec![1e-10f32];
+    small.scale(1e39);
+    assert_eq!(small[0], 1e29);
+}
+
+/// `f32` values summed in `f64`, scaled by more than an `f32` holds.
+#[differentiable]
+fn wide_scale(w: &[f32]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += (w[i] as f64) * 1e-10;
+    }
+    s * 1e39
+}
+
+#[test]
+fn scaled_in_double_precision() {
+    let (_, g) = wide_scale_grad(&[1.0, 2.0]);
+    assert_eq!(g, vec![1e29f32, 1e29]);
 }
 
 /// An `f32` sum: the seed and the scale are `f32`.
@@ -214,4 +285,32 @@ fn no_iterations() {
     let (value, g) = vector_loss_grad(&Vector2::new(1.0, 2.0), &xs);
     assert!(value.is_nan(), "0/0");
     assert_eq!(g, Vector2::zeros());
+}
+
+/// A bound decomposition used in every iteration: the matrix behind it is passed on to the
+/// solve by value, and stays needed (it was moved in the first iteration).
+#[differentiable]
+fn solve_per_sample(a: &DMatrix<f64>, #[no_grad] bs: &[f64]) -> f64 {
+    let lu = a.clone().lu();
+    let mut s = 0.0;
+    for i in 0..bs.len() {
+        let b = DVector::from_vec(vec![bs[i], 1.0]);
+        let x = lu.solve(&b).unwrap();
+        s += x.norm_squared();
+    }
+    s / bs.len() as f64
+}
+
+#[test]
+fn decompositions_bound_before_the_loop() {
+    let a = DMatrix::from_row_slice(2, 2, &[2.0, 0.5, -0.3, 1.5]);
+    let bs = [0.4, -1.1, 2.0];
+    let (value, g) = solve_per_sample_grad(&a, &bs);
+    assert_eq!(value, solve_per_sample(&a, &bs));
+    check_gradient(
+        |v: &[f64]| solve_per_sample(&DMatrix::from_column_slice(2, 2, v), &bs),
+        a.as_slice(),
+        g.as_slice(),
+    )
+    .assert_below(1e-7);
 }

@@ -269,8 +269,9 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn scale(&mut self, by: f64) {
-                // A select rather than a branch, so that a loop over elements vectorizes.
-                *self = if *self == 0.0 { 0.0 } else { *self * by as $t };
+                // A select rather than a branch, so that a loop over elements vectorizes; the
+                // product in `f64`, where `by` may lie outside an `f32`'s range.
+                *self = if *self == 0.0 { 0.0 } else { (*self as f64 * by) as $t };
             }
         }
         impl ZeroTangent for $t {
@@ -371,9 +372,12 @@ where
     #[inline]
     fn scale(&mut self, by: f64) {
         // Owned storage is one contiguous slice, walked faster than the matrix's iterator.
-        let by = T::from_f64(by);
         for e in self.as_mut_slice() {
-            *e = if *e == T::ZERO { T::ZERO } else { *e * by };
+            *e = if *e == T::ZERO {
+                T::ZERO
+            } else {
+                T::from_f64(e.to_f64() * by)
+            };
         }
     }
 }

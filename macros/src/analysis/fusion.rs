@@ -26,7 +26,7 @@ use super::walk::{
     all_stmts, collect_map_captures, collect_primal_reads, defines, map_captures, value_inputs,
     written_as_kept,
 };
-use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Body, MethodKind, Operand, Stmt, StmtKind, Value, VarId};
 
 /// A fused loop: its sum and the scratch variables it overwrites.
 pub(crate) struct FusedLoop {
@@ -58,6 +58,9 @@ fn fusable(
     activity: &Activity,
     unsettled: &HashSet<VarId>,
 ) -> Option<FusedLoop> {
+    if calls_user_code(body, inner) {
+        return None;
+    }
     let written = outer_writes(inner)?;
     if written.iter().any(|v| unsettled.contains(v)) {
         return None;
@@ -95,6 +98,38 @@ fn fusable(
         return None;
     }
     Some(FusedLoop { sum, scratch })
+}
+
+/// Whether `block` (or a `map` closure in it) calls a function or a model's method of the
+/// user's. Its pullback may be one written by hand (`#[custom_gradient]`) that is not linear in
+/// the cotangent it is given (one that clips it): called with the seed `1` and scaled after,
+/// it would give another gradient than called with the sum's adjoint. The runtime's own
+/// functions (`nabla::sigmoid`, and the rules lowering writes) are linear.
+fn calls_user_code(body: &Body, block: &Block) -> bool {
+    all_stmts(block).iter().any(|stmt| {
+        let value = match &stmt.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => value,
+            _ => return false,
+        };
+        match value {
+            Value::Call { func, .. } => {
+                let first = func.path.segments.first().map(|s| s.ident.to_string());
+                first.as_deref() != Some("nabla")
+            }
+            Value::Method {
+                kind: MethodKind::User,
+                ..
+            } => true,
+            Value::Method {
+                kind: MethodKind::Map(index),
+                ..
+            } => body
+                .closures
+                .get(*index)
+                .is_none_or(|closure| calls_user_code(&closure.body, &closure.body.block)),
+            _ => false,
+        }
+    })
 }
 
 /// The variables from outside `block` that it overwrites; `None` where it grows one (`push`).
@@ -454,6 +489,30 @@ mod tests {
     }
 
     #[test]
+    fn the_runtimes_functions_are_linear() {
+        assert_eq!(
+            fused(
+                "fn f(w: &[f64], #[no_grad] n: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..n { s += nabla::log_sigmoid(w[i]); }
+                s
+            }"
+            ),
+            1
+        );
+        assert_eq!(
+            fused(
+                "fn f(w: &DVector<f64>, #[no_grad] n: usize) -> f64 {
+                let mut s = 0.0;
+                for _ in 0..n { s += w.map(|v| v.sin()).sum(); }
+                s
+            }"
+            ),
+            1
+        );
+    }
+
+    #[test]
     fn what_an_iteration_passes_on_keeps_the_loop() {
         for source in [
             // State carried from one iteration to the next.
@@ -502,6 +561,18 @@ mod tests {
             "fn f(w: &[f64], #[no_grad] n: usize) -> f64 {
                 let mut s = w[0];
                 for i in 0..n { s += w[i]; }
+                s
+            }",
+            // A call of the user's function, whose pullback may not be linear in its
+            // cotangent; and a model's method.
+            "fn f(w: &[f64], #[no_grad] n: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..n { s += clip(w[i]); }
+                s
+            }",
+            "fn f(w: &DVector<f64>, #[no_grad] n: usize) -> f64 {
+                let mut s = 0.0;
+                for _ in 0..n { s += w.map(|v| clip(v)).sum(); }
                 s
             }",
             // A buffer filled for later.

@@ -101,7 +101,6 @@ impl<'a> Generator<'a> {
         }
         let declared = self.declared.clone();
         self.declared.extend(fused.outer.iter().copied());
-        let (reads, scope_reads) = (self.reads.clone(), self.scope_reads.clone());
 
         // The iteration's reverse reads no value of the sum (an addition's rule reads none), so
         // it does not restore the values the iteration overwrote: the sum keeps its last.
@@ -116,19 +115,9 @@ impl<'a> Generator<'a> {
         for v in &fused.outer {
             self.adjoint_names.remove(v);
         }
-        // The fused reverse reads what the loop reads from outside while it still holds the
-        // values the loop read: nothing of it is kept for the reverse sweep. Only the scratch,
-        // which the iteration itself overwrites, is restored within the iteration.
-        let from_outside =
-            |v: &VarId| !defines(body, *v) && !fused.scratch.contains(v) && *v != fused.sum;
-        let new_reads: Vec<VarId> = self.reads.difference(&reads).copied().collect();
-        let new_shapes: Vec<VarId> = self.scope_reads.difference(&scope_reads).copied().collect();
-        self.reads = reads;
-        self.reads
-            .extend(new_reads.into_iter().filter(|v| !from_outside(v)));
-        self.scope_reads = scope_reads;
-        self.scope_reads
-            .extend(new_shapes.into_iter().filter(|v| !from_outside(v)));
+        // What the fused reverse reads stays needed, though it is read while it still holds
+        // the values the loop read: a value the loop passes on by value in every iteration
+        // (`lu.solve(&b)` passes the matrix) is copied there only while it is needed.
 
         let counter = self.ident(var).clone();
         let range = self.forward_operand_by_value(range);
