@@ -23,8 +23,8 @@ use quote::ToTokens;
 use super::activity::Activity;
 use super::buffers::reassigned_buffers;
 use super::walk::{
-    all_stmts, collect_map_captures, collect_primal_reads, defines, map_captures, value_inputs,
-    written_as_kept,
+    all_stmts, blocks_within, collect_map_captures, collect_primal_reads, defines, map_captures,
+    value_inputs, written_as_kept,
 };
 use crate::ir::{Block, Body, MethodKind, Operand, Stmt, StmtKind, Value, VarId};
 
@@ -185,7 +185,7 @@ fn starts_from_float_literal(stmt: &Stmt) -> bool {
 fn is_sum(body: &Body, block: &Block, s: VarId) -> bool {
     let mut patterns = 0;
     let mut ok = true;
-    visit_blocks(block, &mut |stmts: &Block| {
+    for stmts in blocks_within(block) {
         for (i, stmt) in stmts.iter().enumerate() {
             if let StmtKind::Assign { var, value } = &stmt.kind {
                 if *var != s {
@@ -209,7 +209,7 @@ fn is_sum(body: &Body, block: &Block, s: VarId) -> bool {
                 patterns += 1;
             }
         }
-    });
+    }
     let mut reads = Vec::new();
     collect_primal_reads(block, &mut reads);
     let mut captured = Vec::new();
@@ -238,24 +238,6 @@ fn uses_of(body: &Body, block: &Block, v: VarId) -> usize {
     let mut captured = Vec::new();
     collect_map_captures(body, block, &mut captured);
     reads.iter().chain(&captured).filter(|r| **r == v).count()
-}
-
-fn visit_blocks(block: &Block, f: &mut dyn FnMut(&Block)) {
-    f(block);
-    for stmt in block {
-        match &stmt.kind {
-            StmtKind::If {
-                then_block,
-                else_block,
-                ..
-            } => {
-                visit_blocks(then_block, f);
-                visit_blocks(else_block, f);
-            }
-            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => visit_blocks(body, f),
-            _ => {}
-        }
-    }
 }
 
 /// Whether `block` reads one of `candidates` before writing all of it, given the `killed`
@@ -403,30 +385,28 @@ fn buffer_length(ir: &Body, v: VarId) -> Option<TokenStream> {
     Some(repeat.len.to_token_stream())
 }
 
-fn opaque_definition(ir: &Body, v: VarId) -> Option<TokenStream> {
+/// The value a `let` anywhere in the function gives `v`.
+fn definition(ir: &Body, v: VarId) -> Option<&Value> {
     all_stmts(&ir.block)
         .into_iter()
         .find_map(|s| match &s.kind {
-            StmtKind::Let {
-                var,
-                value: Value::Opaque { tokens, .. },
-                ..
-            } if *var == v => Some(tokens.clone()),
+            StmtKind::Let { var, value, .. } if *var == v => Some(value),
             _ => None,
         })
 }
 
+fn opaque_definition(ir: &Body, v: VarId) -> Option<TokenStream> {
+    match definition(ir, v)? {
+        Value::Opaque { tokens, .. } => Some(tokens.clone()),
+        _ => None,
+    }
+}
+
 fn use_definition(ir: &Body, v: VarId) -> Option<VarId> {
-    all_stmts(&ir.block)
-        .into_iter()
-        .find_map(|s| match &s.kind {
-            StmtKind::Let {
-                var,
-                value: Value::Use(Operand::Var(source)),
-                ..
-            } if *var == v => Some(*source),
-            _ => None,
-        })
+    match definition(ir, v)? {
+        Value::Use(Operand::Var(source)) => Some(*source),
+        _ => None,
+    }
 }
 
 /// Whether `tokens` are arithmetic on literals and variables that are never reassigned.

@@ -201,7 +201,12 @@ pub(crate) fn collect_written(block: &[Stmt], out: &mut HashSet<VarId>) {
 /// Every block of the body, the top one first and then the blocks of branches and loop bodies
 /// at any depth.
 pub(crate) fn all_blocks(body: &Body) -> Vec<&Block> {
-    let mut out = vec![&body.block];
+    blocks_within(&body.block)
+}
+
+/// `block` and the blocks of its branches and loop bodies at any depth, `block` first.
+pub(crate) fn blocks_within(block: &Block) -> Vec<&Block> {
+    let mut out = vec![block];
     let mut next = 0;
     while next < out.len() {
         for stmt in out[next] {
