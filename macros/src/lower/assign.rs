@@ -41,14 +41,7 @@ impl Lowerer<'_> {
             .map(|value| match value {
                 Operand::Var(v) if self.vars[v.0].is_location => {
                     let copy = self.new_temp();
-                    self.push(
-                        StmtKind::Let {
-                            var: copy,
-                            ty: None,
-                            value: Value::Use(value),
-                        },
-                        span,
-                    );
+                    self.push_let(copy, Value::Use(value), span);
                     Operand::Var(copy)
                 }
                 other => other,
@@ -118,14 +111,7 @@ impl Lowerer<'_> {
                         _ => old.is_ref && !old.place,
                     };
                     let var = self.new_local(&ident, is_ref, false);
-                    self.push(
-                        StmtKind::Let {
-                            var,
-                            ty: None,
-                            value,
-                        },
-                        span,
-                    );
+                    self.push_let(var, value, span);
                     self.rebind(&name, var);
                 }
             }

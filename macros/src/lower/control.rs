@@ -146,14 +146,7 @@ impl Lowerer<'_> {
         match op {
             Operand::Var(v) if self.vars[v.0].is_location => {
                 let snapshot = self.new_temp();
-                self.push(
-                    StmtKind::Let {
-                        var: snapshot,
-                        ty: None,
-                        value: Value::Use(op),
-                    },
-                    span,
-                );
+                self.push_let(snapshot, Value::Use(op), span);
                 Operand::Var(snapshot)
             }
             other => other,

@@ -274,14 +274,7 @@ impl Lowerer<'_> {
                                     *v
                                 } else {
                                     let copy = self.new_temp();
-                                    self.push(
-                                        crate::ir::StmtKind::Let {
-                                            var: copy,
-                                            ty: None,
-                                            value: Value::Use(Operand::Var(*v)),
-                                        },
-                                        span,
-                                    );
+                                    self.push_let(copy, Value::Use(Operand::Var(*v)), span);
                                     copy
                                 };
                                 self.vars[v.0].user_ref = true;

@@ -170,14 +170,7 @@ impl Lowerer<'_> {
         let op = match op {
             Operand::Var(v) if self.vars[v.0].is_location => {
                 let copy = self.new_temp();
-                self.push(
-                    crate::ir::StmtKind::Let {
-                        var: copy,
-                        ty: None,
-                        value: Value::Use(Operand::Var(v)),
-                    },
-                    name.span(),
-                );
+                self.push_let(copy, Value::Use(Operand::Var(v)), name.span());
                 Operand::Var(copy)
             }
             other => other,

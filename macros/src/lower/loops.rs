@@ -58,14 +58,7 @@ impl Lowerer<'_> {
             }
         };
         let range_var = self.new_temp();
-        self.push(
-            StmtKind::Let {
-                var: range_var,
-                ty: None,
-                value: range,
-            },
-            e.expr.span(),
-        );
+        self.push_let(range_var, range, e.expr.span());
 
         let (breaks, continues) = loop_jumps(&e.body);
         let go = breaks.then(|| self.new_flag(true, span));

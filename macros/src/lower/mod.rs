@@ -111,14 +111,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         if lowerer.locations.contains(&param.ident.to_string()) {
             // A parameter overwritten inside a branch gets a location of its own.
             let local = lowerer.new_local(&param.ident, param.is_ref, true);
-            lowerer.push(
-                StmtKind::Let {
-                    var: local,
-                    ty: None,
-                    value: Value::Use(Operand::Var(id)),
-                },
-                param.span,
-            );
+            lowerer.push_let(local, Value::Use(Operand::Var(id)), param.span);
             lowerer.bind(&param.ident.to_string(), local);
         }
     }
@@ -378,6 +371,12 @@ impl Lowerer<'_> {
     /// A fresh temporary bound to `value`.
     fn bind_temp(&mut self, value: Value, span: Span) -> VarId {
         let var = self.new_temp();
+        self.push_let(var, value, span);
+        var
+    }
+
+    /// `let var = value;`, with no type written.
+    fn push_let(&mut self, var: VarId, value: Value, span: Span) {
         self.push(
             StmtKind::Let {
                 var,
@@ -386,6 +385,5 @@ impl Lowerer<'_> {
             },
             span,
         );
-        var
     }
 }

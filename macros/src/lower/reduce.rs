@@ -163,14 +163,7 @@ impl Lowerer<'_> {
         let range_var = self.operand_of(range, span);
         let acc = self.new_temp();
         self.vars[acc.0].is_location = true;
-        self.push(
-            StmtKind::Let {
-                var: acc,
-                ty: None,
-                value: Value::Use(init),
-            },
-            span,
-        );
+        self.push_let(acc, Value::Use(init), span);
         let counter = self.new_temp();
         self.blocks.push(Vec::new());
         self.scopes.push(HashMap::new());
