@@ -171,6 +171,30 @@ fn calls_through_qualified_type_paths() {
     }
 }
 
+/// Methods called through a qualified path with their receiver first: `<[f64]>::len(w)`,
+/// `<Vec<f64> as Clone>::clone(&v)`, `<f64 as nabla::Real>::sin(x)`.
+#[differentiable]
+fn qualified_methods(w: &[f64], x: f64) -> f64 {
+    let n = <[f64]>::len(w) as f64;
+    let v = w.to_vec();
+    let copy = <Vec<f64> as Clone>::clone(&v);
+    copy[0] * v[1] * n + <f64 as nabla::Real>::sin(x) * <f64>::powi(w[1], 3)
+}
+
+#[test]
+fn methods_called_through_qualified_paths() {
+    for p in [[0.5, -1.5, 0.3], [2.0, 0.25, -1.0]] {
+        let (value, (dw, dx)) = qualified_methods_grad(&p[..2], p[2]);
+        assert_eq!(value, qualified_methods(&p[..2], p[2]));
+        check_fd(
+            |[a, b, x]| qualified_methods(&[a, b], x),
+            p,
+            [dw[0], dw[1], dx],
+            "qualified methods",
+        );
+    }
+}
+
 /// A `const` item in the body, an array destructured by `let`, and a loop over `into_iter()`.
 #[differentiable]
 fn with_a_const(w: [f64; 3]) -> f64 {

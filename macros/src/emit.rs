@@ -10,7 +10,6 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
-use syn::spanned::Spanned;
 use syn::ItemFn;
 
 use crate::parse::{has_impl_trait, ResultKind, Signature, NO_GRAD};
@@ -174,8 +173,8 @@ impl Expansion<'_> {
         let uses_original = (!self.sig.params.iter().any(|p| has_impl_trait(&p.ty)))
             .then(|| quote!(let _ = #own_path #turbofish;));
         let carries_gradient = self.sig.active_params().map(|(_, p)| {
-            let (ident, ty) = (&p.ident, &p.ty);
-            quote_spanned!(ty.span()=> ::nabla::__private::parameter_carries_gradient(&#ident);)
+            let (at, value) = crate::parse::parameter_referent(p);
+            quote_spanned!(at=> ::nabla::__private::parameter_carries_gradient(#value);)
         });
         let lints = lint_attributes(self.item);
 

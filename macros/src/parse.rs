@@ -578,6 +578,34 @@ pub fn float_bearing(ty: &Type) -> bool {
     }
 }
 
+/// Where an error about a parameter's type stands: at the type a reference refers to
+/// (`Config` of `&Config`), since on stable Rust a span covers the first token only.
+pub fn referent_span(ty: &Type) -> proc_macro2::Span {
+    match ty {
+        Type::Reference(r) => referent_span(&r.elem),
+        Type::Paren(p) => referent_span(&p.elem),
+        Type::Group(g) => referent_span(&g.elem),
+        other => other.span(),
+    }
+}
+
+/// A parameter as generated code hands it to a `Tangent` bound: a reference to the value the
+/// type names (the referent itself for a reference parameter), standing at `referent_span`.
+/// Each bound on a parameter's type is written with it, so that rustc, which reports an
+/// unsatisfied bound once per place, reports a type that cannot carry a gradient once.
+pub fn parameter_referent(param: &Param) -> (proc_macro2::Span, proc_macro2::TokenStream) {
+    let at = referent_span(&param.ty);
+    // The name keeps its own hygiene (a function written inside `macro_rules!`).
+    let mut ident = param.ident.clone();
+    ident.set_span(ident.span().located_at(at));
+    let reference = if param.is_ref {
+        quote::quote!(#ident)
+    } else {
+        quote::quote_spanned!(at=> &#ident)
+    };
+    (at, reference)
+}
+
 /// The owned gradient type of a parameter type: references stripped, slices become `Vec`s.
 pub fn tangent_type(ty: &Type) -> Type {
     match ty {

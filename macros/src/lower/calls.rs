@@ -30,6 +30,11 @@ impl Lowerer<'_> {
             });
             return self.lower_call(&call);
         }
+        // `<[f64]>::len(w)`, `<Vec<f64> as Clone>::clone(&v)`: a method called through a
+        // qualified path, its receiver first, is the method itself with the path kept.
+        if let Some(value) = self.lower_qualified_method(func, call) {
+            return value;
+        }
         // `sq(w)` with `let sq = |x| ..;` or `let f = helper;`: a variable, not a function whose
         // derivative could be looked up by its path.
         if let Some(name) = func.path.get_ident() {
@@ -138,6 +143,50 @@ impl Lowerer<'_> {
             func: func.clone(),
             args,
         }
+    }
+
+    /// `<T>::method(receiver, args..)` and `<T as Trait>::method(receiver, args..)`, lowered as
+    /// the method call `receiver.method(args..)` that is written through the qualified path
+    /// `<T>`. `None` for calls without a qualified self (and for `<T as Real>::sin(x)` and
+    /// `<f64>::sin(x)`, which have forms of their own).
+    fn lower_qualified_method(
+        &mut self,
+        func: &syn::ExprPath,
+        call: &syn::ExprCall,
+    ) -> Option<Value> {
+        let qself = func.qself.as_ref()?;
+        if call.args.is_empty() || real_trait_qualifier(func).is_some() {
+            return None;
+        }
+        let segments: Vec<&syn::PathSegment> = func.path.segments.iter().collect();
+        let (method, trait_path) = segments.split_last()?;
+        if qself.position != trait_path.len() {
+            return None;
+        }
+        let ty = &qself.ty;
+        let qualifier = if trait_path.is_empty() {
+            quote::quote!(<#ty>)
+        } else {
+            let leading = func.path.leading_colon;
+            let trait_path = trait_path.iter();
+            quote::quote!(<#ty as #leading #(#trait_path)::*>)
+        };
+        let receiver = self.lower_expr(&call.args[0]);
+        let args: Vec<Operand> = call
+            .args
+            .iter()
+            .skip(1)
+            .map(|a| self.lower_expr(a))
+            .collect();
+        let name = method.ident.to_string();
+        Some(Value::Method {
+            receiver,
+            method: method.ident.clone(),
+            turbofish: None,
+            qualified: Some(qualifier),
+            kind: method_kind(&name, args.len()),
+            args,
+        })
     }
 
     /// nalgebra constructors with a derivative rule: `DVector::from_column_slice(w)`,

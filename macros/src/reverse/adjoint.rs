@@ -434,7 +434,6 @@ impl<'a> Generator<'a> {
     }
 
     fn zero_adjoints_used_in(&mut self, blocks: &[&Block]) -> TokenStream {
-        let rt = rt();
         let mut used = Vec::new();
         for block in blocks {
             collect_operand_vars(self.body, block, &mut used);
@@ -451,7 +450,8 @@ impl<'a> Generator<'a> {
             {
                 let reference = self.as_reference(v);
                 self.read_shape(v);
-                out.extend(self.contribute(v, quote!(#rt::Tangent::zero_tangent(#reference))));
+                let zero = self.zero_adjoint(v, reference);
+                out.extend(self.contribute(v, zero));
             }
         }
         out

@@ -298,9 +298,8 @@ impl<'a> Generator<'a> {
                     let d = self.adjoint(id);
                     quote!(#d)
                 } else {
-                    let rt = rt();
                     let p = &param.ident;
-                    quote!(#rt::Tangent::zero_tangent(&#p))
+                    self.zero_adjoint(id, quote!(&#p))
                 }
             })
             .collect();

@@ -14,11 +14,12 @@
 use std::collections::HashMap;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use super::{rt, Generator};
 use crate::analysis::activity::Activity;
-use crate::ir::{Block, Body, Operand, StmtKind, Value, VarId};
+use crate::ir::{Block, Body, Operand, Origin, StmtKind, Value, VarId};
+use crate::parse::parameter_referent;
 
 /// How a slot is reached from its base's slot.
 #[derive(Clone)]
@@ -326,9 +327,26 @@ impl Generator<'_> {
         if self.declared.contains(&v) {
             return TokenStream::new();
         }
-        let rt = rt();
         let reference = self.shape_ref(v);
-        self.contribute(v, quote!(#rt::Tangent::zero_tangent(#reference)))
+        let zero = self.zero_adjoint(v, reference);
+        self.contribute(v, zero)
+    }
+
+    /// `Tangent::zero_tangent(reference)`, `v`'s adjoint before anything is added to it. For a
+    /// parameter it is written as `parameter_carries_gradient` is, which already requires the
+    /// same of the same type at the same place: rustc reports a type that cannot carry a
+    /// gradient once, there.
+    pub(super) fn zero_adjoint(&self, v: VarId, reference: TokenStream) -> TokenStream {
+        match self.body.var(v).origin {
+            Origin::Param(i) => {
+                let (at, reference) = parameter_referent(&self.sig.params[i]);
+                quote_spanned!(at=> ::nabla::__private::Tangent::zero_tangent(#reference))
+            }
+            _ => {
+                let rt = rt();
+                quote!(#rt::Tangent::zero_tangent(#reference))
+            }
+        }
     }
 }
 
