@@ -70,12 +70,39 @@ pub(crate) fn is_number_literal(tokens: &TokenStream) -> bool {
     }
 }
 
+/// `vec![x; n]` with `x` a literal number: the tokens of an unlowered `vec!` repetition.
+fn is_repeated_number(tokens: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let [TokenTree::Ident(name), TokenTree::Punct(bang), TokenTree::Group(group)] =
+        trees.as_slice()
+    else {
+        return false;
+    };
+    if name != "vec" || bang.as_char() != '!' {
+        return false;
+    }
+    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+    let Some(semi) = inner
+        .iter()
+        .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+    else {
+        return false;
+    };
+    is_number_literal(&inner[..semi].iter().cloned().collect())
+}
+
 struct Numbers<'a> {
     body: &'a Body,
     sig: &'a Signature,
     found: HashSet<VarId>,
     /// Pairs `(i, j)`, the indices of matrix elements.
     pairs: HashSet<VarId>,
+    /// Whether an element of a matrix counts (its element type is not written anywhere).
+    matrix_elements: bool,
+    /// Local buffers of numbers, `vec![0.0; n]` and the names bound to one, whose elements
+    /// count in the primitive mode (see [`primitive_numbers`]): a variable never changes its
+    /// type, so whatever is written to such a buffer later is a number of the literal's type.
+    buffers: Option<HashSet<VarId>>,
 }
 
 impl Numbers<'_> {
@@ -111,7 +138,8 @@ impl Numbers<'_> {
             Value::Unary { op: UnOp::Neg, arg } => self.operand(arg),
             Value::Cast { ty, .. } => is_primitive_number(ty),
             Value::Index { base, index } => {
-                self.is_matrix_index(index)
+                (self.matrix_elements && self.is_matrix_index(index))
+                    || (self.operand(index) && self.is_number_buffer(base))
                     || base
                         .var()
                         .and_then(|b| self.param_type(b))
@@ -126,8 +154,28 @@ impl Numbers<'_> {
         }
     }
 
+    fn is_number_buffer(&self, base: &Operand) -> bool {
+        let buffers = self.buffers.as_ref();
+        base.var()
+            .is_some_and(|b| buffers.is_some_and(|set| set.contains(&b)))
+    }
+
+    /// `vec![0.0; n]`, or a variable that holds one.
+    fn makes_number_buffer(&self, value: &Value) -> bool {
+        match value {
+            Value::Opaque { tokens, .. } => is_repeated_number(tokens),
+            Value::Use(op) => self.is_number_buffer(op),
+            _ => false,
+        }
+    }
+
     fn walk(&mut self, block: &Block) {
         for stmt in block {
+            if let (StmtKind::Let { var, value, .. }, Some(_)) = (&stmt.kind, &self.buffers) {
+                if self.makes_number_buffer(value) {
+                    self.buffers.get_or_insert_with(HashSet::new).insert(*var);
+                }
+            }
             match &stmt.kind {
                 StmtKind::Let { var, value, .. } if !self.body.var(*var).is_location => {
                     if self.value(value) {
@@ -159,11 +207,25 @@ impl Numbers<'_> {
 
 /// The variables that hold single numbers (see the module documentation).
 pub(crate) fn numbers(body: &Body, sig: &Signature) -> HashSet<VarId> {
+    find(body, sig, false)
+}
+
+/// The variables that hold single numbers of a primitive type, so `Copy`, as written: the
+/// numbers without elements of matrices, whose element type the function may not name (a
+/// `DMatrix<T>` of any `T`). The forward sweep passes them as they are, where another value is
+/// passed through the runtime's `Operand` or cloned: less code to expand and to type-check.
+pub(crate) fn primitive_numbers(body: &Body, sig: &Signature) -> HashSet<VarId> {
+    find(body, sig, true)
+}
+
+fn find(body: &Body, sig: &Signature, primitive: bool) -> HashSet<VarId> {
     let mut numbers = Numbers {
         body,
         sig,
         found: HashSet::new(),
         pairs: HashSet::new(),
+        matrix_elements: !primitive,
+        buffers: primitive.then(HashSet::new),
     };
     for (i, var) in body.vars.iter().enumerate() {
         if let Origin::Param(p) = var.origin {

@@ -28,6 +28,7 @@ use crate::parse::Signature;
 use crate::analysis::buffers::{assigned_once, maybe_unassigned, reassigned_buffers};
 use crate::analysis::fusion::{fused_loops, FusedLoop};
 use crate::analysis::increments::{element_increments, Increment};
+use crate::analysis::numbers::primitive_numbers;
 use crate::analysis::recompute::recomputable;
 use crate::analysis::stencils::read_at_several_indices;
 use crate::analysis::steps::integer_steps;
@@ -82,8 +83,11 @@ fn generate_with_result(
     second.run(cotangent)
 }
 
+/// The runtime's generated-code API, by the name the sweeps import it under (see
+/// [`Generator::run`]): one token in place of six, in code that names it hundreds of times, so
+/// that the expansion is smaller to build and to check.
 fn rt() -> TokenStream {
-    quote!(::nabla::__private)
+    quote!(__rt)
 }
 
 /// Generated tokens located at the user's `span`, so that rustc reports an error in them there
@@ -190,6 +194,10 @@ struct Generator<'a> {
     /// The sum of the fused loop being generated, which its iterations do not restore (see
     /// `fused.rs`).
     fused_sum: Option<VarId>,
+    /// Variables of a primitive number type as syntax tells (see
+    /// `analysis::numbers::primitive_numbers`): `Copy`, so the forward sweep passes them as
+    /// they are.
+    primitive: HashSet<VarId>,
 }
 
 impl<'a> Generator<'a> {
@@ -247,6 +255,7 @@ impl<'a> Generator<'a> {
             adjoint_names: HashMap::new(),
             hoisted: HashSet::new(),
             fused_sum: None,
+            primitive: primitive_numbers(body, sig),
         }
     }
 
@@ -330,6 +339,8 @@ impl<'a> Generator<'a> {
         let data_field_methods = self.data_field_methods();
         Sweeps {
             body: quote! {
+                #[allow(unused_imports)]
+                use ::nabla::__private as __rt;
                 #data_field_methods
                 #[allow(unused_imports)]
                 use #rt::{ByCopy as _, ByRef as _, SaveElements as _, SaveClone as _, TupleField0 as _, TupleField1 as _, TupleField2 as _, TupleField3 as _, CoordinateX as _, CoordinateY as _, CoordinateZ as _, CoordinateW as _, CoordinateA as _, CoordinateB as _};

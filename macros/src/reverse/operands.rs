@@ -25,6 +25,11 @@ impl Generator<'_> {
                 let ident = self.ident(*v);
                 quote!(&#ident)
             }
+            // A primitive number is `Copy`: moving it copies it.
+            Operand::Var(v) if self.is_primitive(*v) => {
+                let ident = self.ident(*v);
+                quote!(#ident)
+            }
             Operand::Var(v) => {
                 let var = self.body.var(*v);
                 let ident = &var.ident;
@@ -64,6 +69,10 @@ impl Generator<'_> {
                 let rt = rt();
                 quote!((&#rt::Operand(#ident)).value())
             }
+            Operand::Var(v) if self.is_primitive(*v) => {
+                let ident = self.ident(*v);
+                quote!(#ident)
+            }
             Operand::Var(v) | Operand::Ref(v, ..) => {
                 let ident = self.ident(*v);
                 let rt = rt();
@@ -71,6 +80,12 @@ impl Generator<'_> {
             }
             Operand::Const(c) => quote!((#c)),
         }
+    }
+
+    /// A variable of a primitive number type held by value (see `Generator::primitive`).
+    fn is_primitive(&self, v: VarId) -> bool {
+        let var = self.body.var(v);
+        self.primitive.contains(&v) && !var.is_ref && !var.place && !var.user_ref
     }
 
     /// A method receiver: method-call syntax borrows or copies as the method needs.
