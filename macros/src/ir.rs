@@ -91,6 +91,9 @@ pub enum MethodKind {
     Unknown,
 }
 
+// As for `StmtKind`: built once per expansion. (Its largest variants hold syn types, which grow
+// with proc-macro2's `span-locations`, on in the unit tests.)
+#[allow(clippy::large_enum_variant)]
 pub enum Value {
     Use(Operand),
     Binary {
