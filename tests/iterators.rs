@@ -423,3 +423,75 @@ fn a_fold_after_a_map_over_data() {
         "fold after map over data",
     );
 }
+
+/// A masked sum, `filter` before `map`: only the kept elements carry gradient, and the test
+/// itself carries none.
+#[differentiable]
+fn positive_squares(w: &[f64]) -> f64 {
+    w.iter().filter(|v| **v > 0.0).map(|v| v * v).sum()
+}
+
+/// `filter` with a threshold that carries gradient, by a `&&v` pattern, over a part of `w`.
+#[differentiable]
+fn above(w: &[f64], t: f64) -> f64 {
+    w[1..].iter().filter(|&&v| v > t).sum::<f64>() * t
+}
+
+/// `filter` over copied items, then a fold.
+#[differentiable]
+fn small_sines(w: Vec<f64>, #[no_grad] limit: f64) -> f64 {
+    w.iter()
+        .copied()
+        .filter(|v| v.abs() < limit)
+        .fold(0.0, |acc, v| acc + v.sin())
+}
+
+#[test]
+fn filtered_reductions() {
+    let (value, g) = positive_squares_grad(&W);
+    let want: f64 = W.iter().filter(|v| **v > 0.0).map(|v| v * v).sum();
+    assert!((value - want).abs() < 1e-12);
+    check(positive_squares, &g, "positive_squares");
+
+    for t in [0.5, 1.0] {
+        let (value, (g, dt)) = above_grad(&W, t);
+        assert!((value - above(&W, t)).abs() < 1e-12);
+        check(|w| above(w, t), &g, "above");
+        // The threshold's own derivative is the sum of the kept elements: no element sits at it.
+        let kept: f64 = W[1..].iter().filter(|v| **v > t).sum();
+        assert!((dt - kept).abs() < 1e-12, "d/dt {dt} vs {kept}");
+    }
+
+    let (value, g) = small_sines_grad(W.to_vec(), 1.0);
+    assert!((value - small_sines(W.to_vec(), 1.0)).abs() < 1e-12);
+    check(|w| small_sines(w.to_vec(), 1.0), &g, "small_sines");
+    assert_eq!(g[1], 0.0, "an element the filter drops has gradient zero");
+}
+
+/// A loop over the elements a `filter` keeps, with `continue` and `break` in its body.
+#[differentiable]
+fn filtered_loop(w: &[f64], t: f64) -> f64 {
+    let mut s = 0.0;
+    for v in w[1..].iter().filter(|&&v| v < t) {
+        if *v < -1.0 {
+            continue;
+        }
+        s += (v * t).sin();
+        if s > 1.2 {
+            break;
+        }
+    }
+    s
+}
+
+#[test]
+fn loops_over_filtered_elements() {
+    for t in [0.7, 1.0, 2.0] {
+        let (value, (g, dt)) = filtered_loop_grad(&W, t);
+        assert!((value - filtered_loop(&W, t)).abs() < 1e-12);
+        check(|w| filtered_loop(w, t), &g, "filtered_loop");
+        let h = 1e-6;
+        let fd = (filtered_loop(&W, t + h) - filtered_loop(&W, t - h)) / (2.0 * h);
+        assert!((dt - fd).abs() < 1e-6, "d/dt {dt} vs {fd} at t = {t}");
+    }
+}

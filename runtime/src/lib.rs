@@ -16,6 +16,7 @@ pub mod coordinates;
 pub mod data_slot;
 pub mod elements;
 pub mod fields;
+mod filter;
 pub mod flat;
 pub mod gradcheck;
 mod operand;
@@ -52,6 +53,7 @@ pub mod __private {
     };
     pub use crate::elements::{ParameterElement, TangentElement};
     pub use crate::fields::{trained, Forwarding, ParameterField};
+    pub use crate::filter::keeps;
     pub use crate::operand::{ByCopy, ByRef, Operand};
     pub use crate::parameters::{BlockVisitor, Parameters};
     pub use crate::real::ScalarResult;

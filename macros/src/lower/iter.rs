@@ -1,7 +1,7 @@
 //! Iterator chains as element sources of loops and reductions (`for x in xs.iter().zip(ys)`).
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr, Pat};
 
@@ -420,6 +420,37 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Whether `filter` keeps the element at position `counter`: the user's closure called as
+    /// `filter` calls it, with a reference to the item (`&&x` for `xs.iter()`), read from the
+    /// container in place, through the runtime's `keeps`. A test decides and carries no gradient, so its tokens stay as
+    /// written. Only for a container's elements, with a closure parameter that binds one name.
+    pub(super) fn filter_test(
+        &mut self,
+        filter: &syn::ExprClosure,
+        source: &Source,
+        counter: VarId,
+        span: Span,
+    ) -> Operand {
+        let (var, window) = source_container(source);
+        let by_ref = matches!(source, Source::Container { by_ref: true, .. });
+        let param = single_binding(&filter.inputs[0]).flatten();
+        let at = self.element_index(window, counter, span);
+        let (closure, mut reads) = self.rename_except(filter.to_token_stream(), param.as_deref());
+        reads.extend([var, at]);
+        let (container, index) = (&self.vars[var.0].ident, &self.vars[at.0].ident);
+        let item = if by_ref {
+            quote_spanned!(span=> &&#container[#index])
+        } else {
+            quote_spanned!(span=> &#container[#index])
+        };
+        let test = Value::Opaque {
+            tokens: quote_spanned!(span=> ::nabla::__private::keeps(#item, #closure)),
+            reads,
+            stopped: true,
+        };
+        self.operand_of(test, span)
+    }
+
     /// The buffer element an `iter_mut()` loop variable stands for.
     pub(super) fn place_of(&self, expr: &Expr) -> Option<(VarId, VarId)> {
         match expr {
@@ -449,5 +480,37 @@ pub(super) fn source_container(source: &Source) -> (VarId, Option<Window>) {
         Source::Container { var, window, .. } => (*var, *window),
         Source::Enumerate(inner, _) => source_container(inner),
         Source::Zip(a, _) => source_container(a),
+    }
+}
+
+/// `source.filter(|v| ..)` as the source and the closure; the expression itself and `None` for
+/// anything else. `None` (nothing) for a `filter` whose argument is not a closure of one
+/// parameter.
+pub(super) fn peel_filter(expr: &Expr) -> Option<(&Expr, Option<&syn::ExprClosure>)> {
+    match crate::syntax::strip_parens(expr) {
+        Expr::MethodCall(m) if m.method == "filter" && m.args.len() == 1 => match &m.args[0] {
+            Expr::Closure(c) if c.inputs.len() == 1 => Some((&m.receiver, Some(c))),
+            _ => None,
+        },
+        _ => Some((expr, None)),
+    }
+}
+
+/// Whether a `filter` of `source` can be tested as [`Lowerer::filter_test`] tests it: the
+/// elements of one container, tested by a closure whose parameter binds one name.
+pub(super) fn is_filterable(source: &Source, filter: &syn::ExprClosure) -> bool {
+    matches!(source, Source::Container { .. }) && single_binding(&filter.inputs[0]).is_some()
+}
+
+/// The one name a closure parameter binds (`v`, `&v`, `&&v`, `v: &&f64`), `Some(None)` for `_`,
+/// `None` for a pattern that binds several.
+fn single_binding(pat: &Pat) -> Option<Option<String>> {
+    match pat {
+        Pat::Ident(pi) if pi.subpat.is_none() => Some(Some(pi.ident.to_string())),
+        Pat::Reference(r) => single_binding(&r.pat),
+        Pat::Type(t) => single_binding(&t.pat),
+        Pat::Paren(p) => single_binding(&p.pat),
+        Pat::Wild(_) => Some(None),
+        _ => None,
     }
 }

@@ -30,12 +30,30 @@ impl Lowerer<'_> {
                 "collect it into a `Vec` first (`let xs: Vec<f64> = xs.collect();`) and iterate over that (`for x in &xs`)",
             ));
         }
-        let over_range = is_range(&e.expr) || self.is_range_name(&e.expr);
+        // `for x in xs.iter().filter(|v| ..)`: the loop over `xs`, its body run where the test
+        // holds.
+        let (iterated, filter) = match super::iter::peel_filter(&e.expr) {
+            Some(peeled) => peeled,
+            None => (&*e.expr, None),
+        };
+        let over_range = is_range(iterated) || self.is_range_name(iterated);
         let source = if over_range {
             None
         } else {
-            self.element_source(&e.expr)
+            self.element_source(iterated)
         };
+        if let Some(f) = filter {
+            if !source
+                .as_ref()
+                .is_some_and(|s| super::iter::is_filterable(s, f))
+            {
+                return Value::Use(self.unsupported(
+                    e.expr.span(),
+                    "filtering the elements of this loop",
+                    "filter a slice, array or `Vec`, or a part of one (`for x in xs.iter().filter(|v| **v > 0.0)`), with a closure of one named parameter; or test each element with an `if` in the loop's body",
+                ));
+            }
+        }
         if source.is_none() && !over_range {
             return Value::Use(self.unsupported(e.expr.span(), "iterating over this expression", "iterate over a range (`0..n`, `.rev()`, `.step_by(k)`), or over a slice, array or `Vec` or a part of one (`xs`, `xs.iter()`, `&xs[1..]`, `.enumerate()`, `.zip(ys)`, `.skip(k)`, `.take(k)`, `.step_by(k)`, `.rev()`, `.windows(k)`, `.chunks(k)`)"));
         }
@@ -81,7 +99,15 @@ impl Lowerer<'_> {
         }
         self.blocks.push(Vec::new());
         self.loops.push(LoopFrame { go, skip: None });
-        let body_span = e.body.span();
+        let body_span = e.body.brace_token.span.join();
+        // The test of a `filter` comes first: an element it drops runs nothing.
+        let kept = match (filter, &source) {
+            (Some(f), Some(source)) => Some(self.filter_test(f, source, counter, body_span)),
+            _ => None,
+        };
+        if kept.is_some() {
+            self.blocks.push(Vec::new());
+        }
         if let Some(go) = go {
             // After a `break`, the remaining iterations do nothing.
             self.blocks.push(Vec::new());
@@ -98,6 +124,17 @@ impl Lowerer<'_> {
             );
         } else {
             self.lower_loop_body(&source, &e.pat, counter, &e.body, continues);
+        }
+        if let Some(cond) = kept {
+            let then_block = self.blocks.pop().unwrap_or_default();
+            self.push(
+                StmtKind::If {
+                    cond,
+                    then_block,
+                    else_block: Vec::new(),
+                },
+                body_span,
+            );
         }
         self.loops.pop();
         let body = self.blocks.pop().unwrap_or_default();

@@ -7,7 +7,7 @@ use quote::{quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat};
 
-use super::iter::{source_container, Source};
+use super::iter::{is_filterable, peel_filter, source_container, Source};
 use super::Lowerer;
 use crate::ir::{Operand, StmtKind, Value, VarId};
 
@@ -109,6 +109,9 @@ impl Lowerer<'_> {
             },
             other => (other, None),
         };
+        // `.filter(|v| ..)` before the map (or the reduction): a test of each element, which
+        // carries no gradient and decides whether the element counts.
+        let (source_expr, filter) = peel_filter(source_expr)?;
         // A mapped element is one value, bound to the fold's element by name: other patterns
         // are left as written, and the checks name the methods that have no derivative.
         if let (Some(_), Step::Fold { element, .. }) = (map, &step) {
@@ -126,6 +129,9 @@ impl Lowerer<'_> {
         }
         // `(0..n).map(|i| ..).sum()`, `(a..=b).rev().fold(..)`: the counter is the element.
         if crate::parts::is_parts_source(source_expr) || is_range_source(source_expr) {
+            if filter.is_some() {
+                return None;
+            }
             return self.reduce_parts(source_expr, init, step, map);
         }
         if !matches!(
@@ -135,6 +141,11 @@ impl Lowerer<'_> {
             return None;
         }
         let source = self.element_source(source_expr)?;
+        // A filtered element is tested as the container holds it; the elements of `enumerate`
+        // and `zip` are tuples the container does not hold.
+        if filter.is_some_and(|f| !is_filterable(&source, f)) {
+            return None;
+        }
         let span = receiver.span();
         // The closure runs inline, inside the loop: a `return` in it would return from the
         // function.
@@ -167,6 +178,10 @@ impl Lowerer<'_> {
         let counter = self.new_temp();
         self.blocks.push(Vec::new());
         self.scopes.push(HashMap::new());
+        let kept = filter.map(|f| self.filter_test(f, &source, counter, span));
+        if kept.is_some() {
+            self.blocks.push(Vec::new());
+        }
         let next = match step {
             Step::Operator(op) => {
                 let term = match map {
@@ -215,6 +230,17 @@ impl Lowerer<'_> {
             },
             span,
         );
+        if let Some(cond) = kept {
+            let then_block = self.blocks.pop().unwrap_or_default();
+            self.push(
+                StmtKind::If {
+                    cond,
+                    then_block,
+                    else_block: Vec::new(),
+                },
+                span,
+            );
+        }
         self.scopes.pop();
         let body = self.blocks.pop().unwrap_or_default();
         self.push(
