@@ -495,3 +495,34 @@ fn loops_over_filtered_elements() {
         assert!((dt - fd).abs() < 1e-6, "d/dt {dt} vs {fd} at t = {t}");
     }
 }
+
+/// A filter test that reads the element of an enclosing loop through its reference (`*x`).
+#[differentiable]
+fn pairs_below(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for x in w.iter() {
+        s += w.iter().filter(|&&y| y < *x).map(|y| y * x).sum::<f64>();
+    }
+    s
+}
+
+/// A sum over a type parameter as the function's result: its type is the result type.
+#[differentiable]
+fn weighted_squares<T: nabla::Real>(w: &[T], t: T) -> T {
+    w.iter().map(|v| *v * *v * t).sum()
+}
+
+#[test]
+fn filters_and_sums_that_read_their_surroundings() {
+    let (value, g) = pairs_below_grad(&W);
+    assert!((value - pairs_below(&W)).abs() < 1e-12);
+    check(pairs_below, &g, "pairs_below");
+
+    let (value, (g, dt)) = weighted_squares_grad(&W, 1.5);
+    assert!((value - weighted_squares(&W, 1.5)).abs() < 1e-12);
+    check(|w| weighted_squares(w, 1.5), &g, "weighted_squares");
+    let squares: f64 = W.iter().map(|v| v * v).sum();
+    assert!((dt - squares).abs() < 1e-12);
+    let (value32, _) = weighted_squares_grad(&[1.0f32, 2.0], 3.0);
+    assert_eq!(value32, 15.0);
+}

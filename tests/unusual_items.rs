@@ -172,13 +172,15 @@ fn calls_through_qualified_type_paths() {
 }
 
 /// Methods called through a qualified path with their receiver first: `<[f64]>::len(w)`,
-/// `<Vec<f64> as Clone>::clone(&v)`, `<f64 as nabla::Real>::sin(x)`.
+/// `<Vec<f64> as Clone>::clone(&v)`, `<f64 as nabla::Real>::sin(x)`, and lengths through the
+/// type's path, `Vec::len(&v)`.
 #[differentiable]
 fn qualified_methods(w: &[f64], x: f64) -> f64 {
     let n = <[f64]>::len(w) as f64;
     let v = w.to_vec();
     let copy = <Vec<f64> as Clone>::clone(&v);
-    copy[0] * v[1] * n + <f64 as nabla::Real>::sin(x) * <f64>::powi(w[1], 3)
+    let m = (Vec::len(&v) + <Vec<f64>>::len(&copy)) as f64;
+    copy[0] * v[1] * n * m + <f64 as nabla::Real>::sin(x) * <f64>::powi(w[1], 3)
 }
 
 #[test]
@@ -193,6 +195,41 @@ fn methods_called_through_qualified_paths() {
             "qualified methods",
         );
     }
+}
+
+/// nalgebra methods called through the type's path: `DVector::dot(a, b)`,
+/// `<DVector<f64>>::norm(a)`, `Vector3::norm_squared(&b)`, `DVector::len(a)`.
+#[differentiable]
+fn nalgebra_paths(a: &nalgebra::DVector<f64>, b: nalgebra::Vector3<f64>) -> f64 {
+    let n = nalgebra::DVector::len(a) as f64;
+    let c = nalgebra::Vector3::new(a[0], a[1], a[2]);
+    nalgebra::DVector::dot(a, a) * n
+        + <nalgebra::DVector<f64>>::norm(a)
+        + nalgebra::Vector3::dot(&c, &b) * nalgebra::Vector3::norm_squared(&b)
+}
+
+#[test]
+fn nalgebra_methods_called_through_type_paths() {
+    let p = [0.5, -1.5, 2.0, 0.3, 1.2, -0.7];
+    let split = |p: [f64; 6]| {
+        (
+            nalgebra::DVector::from_column_slice(&p[..3]),
+            nalgebra::Vector3::new(p[3], p[4], p[5]),
+        )
+    };
+    let (a, b) = split(p);
+    let (value, (ga, gb)) = nalgebra_paths_grad(&a, b);
+    assert_eq!(value, nalgebra_paths(&a, b));
+    let got = [ga[0], ga[1], ga[2], gb[0], gb[1], gb[2]];
+    check_fd(
+        |p| {
+            let (a, b) = split(p);
+            nalgebra_paths(&a, b)
+        },
+        p,
+        got,
+        "nalgebra paths",
+    );
 }
 
 /// A `const` item in the body, an array destructured by `let`, and a loop over `into_iter()`.

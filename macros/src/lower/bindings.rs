@@ -271,8 +271,24 @@ impl Lowerer<'_> {
 }
 
 impl Lowerer<'_> {
+    /// The body with its final `.sum()` or `.product()` of an iterator typed by the function's
+    /// result type (`.sum::<T>()`); `None` where the body ends otherwise, or the result type is
+    /// no float type.
+    pub(super) fn typed_tail(&self, block: &syn::Block, result: &Type) -> Option<syn::Block> {
+        let float = self.float_type(result)?;
+        let Some(syn::Stmt::Expr(Expr::MethodCall(m), None)) = block.stmts.last() else {
+            return None;
+        };
+        let typed = typed_reduction(m, float)?;
+        let mut block = block.clone();
+        if let Some(last) = block.stmts.last_mut() {
+            *last = syn::Stmt::Expr(typed, None);
+        }
+        Some(block)
+    }
+
     /// `f64`, `f32` or a float type parameter (`T`), as written.
-    fn float_type<'t>(&self, ty: &'t syn::Type) -> Option<&'t syn::Ident> {
+    pub(super) fn float_type<'t>(&self, ty: &'t syn::Type) -> Option<&'t syn::Ident> {
         match ty {
             syn::Type::Path(p) if p.qself.is_none() => p
                 .path
@@ -286,7 +302,7 @@ impl Lowerer<'_> {
 /// `src.sum()` or `src.product()` with the turbofish `::<float>` written in.
 /// Only over an iterator (`w.iter().map(..)`, `(0..n).map(..)`): `v.sum()` of a matrix, or of a
 /// user's type, takes no turbofish.
-fn typed_reduction(m: &syn::ExprMethodCall, float: &syn::Ident) -> Option<Expr> {
+pub(super) fn typed_reduction(m: &syn::ExprMethodCall, float: &syn::Ident) -> Option<Expr> {
     let reduction = m.method == "sum" || m.method == "product";
     if !reduction || !m.args.is_empty() || m.turbofish.is_some() || !is_iterator(&m.receiver) {
         return None;

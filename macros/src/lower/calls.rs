@@ -128,6 +128,35 @@ impl Lowerer<'_> {
         if let Some(value) = self.lower_matrix_constructor(func, call) {
             return value;
         }
+        // `Vec::len(v)`, `<DVector<f64>>::nrows(&m)`, `DVector::dot(&a, &b)`: a method of a
+        // `Vec` or nalgebra type called through the type's path, with its receiver first.
+        let owner = segments.len().checked_sub(2).map(|i| segments[i].as_str());
+        if !call.args.is_empty()
+            && owner.is_some_and(|o| o == "Vec" || crate::parse::is_nalgebra_type(o))
+        {
+            let kind = method_kind(&last, call.args.len() - 1);
+            let shape_query = methods::SHAPE_QUERIES.contains(&last.as_str());
+            if shape_query || matches!(kind, MethodKind::Trait(_)) {
+                let receiver = self.lower_expr(&call.args[0]);
+                let args: Vec<Operand> = call
+                    .args
+                    .iter()
+                    .skip(1)
+                    .map(|a| self.lower_expr(a))
+                    .collect();
+                let leading = &func.path.leading_colon;
+                let owner = func.path.segments.iter().take(segments.len() - 1);
+                let method = func.path.segments.last().map(|s| s.ident.clone());
+                return Value::Method {
+                    receiver,
+                    method: method.unwrap_or_else(|| Ident::new("len", span)),
+                    turbofish: None,
+                    qualified: Some(quote::quote!(#leading #(#owner)::*)),
+                    args,
+                    kind: if shape_query { MethodKind::Query } else { kind },
+                };
+            }
+        }
         let args = call.args.iter().map(|a| self.lower_expr(a)).collect();
         let segments = &func.path.segments;
         if segments.len() >= 2

@@ -496,6 +496,24 @@ pub(super) fn peel_filter(expr: &Expr) -> Option<(&Expr, Option<&syn::ExprClosur
     }
 }
 
+/// The `filter` inside a chain of adaptors that do not end with it (`w.iter().filter(..).skip(1)`).
+pub(super) fn buried_filter(expr: &Expr) -> Option<&syn::ExprMethodCall> {
+    let Expr::MethodCall(outer) = crate::syntax::strip_parens(expr) else {
+        return None;
+    };
+    let mut receiver = &*outer.receiver;
+    while let Expr::MethodCall(m) = crate::syntax::strip_parens(receiver) {
+        if m.method == "filter" {
+            return Some(outer);
+        }
+        receiver = &m.receiver;
+    }
+    None
+}
+
+/// The error for a `filter` that is not tested: what nabla filters, and the way out.
+pub(super) const FILTER_HELP: &str = "filter the elements of a slice, array or `Vec`, or of a part of one, with a closure of one named parameter, and put the `.filter(..)` last: `w.iter().skip(1).filter(|v| **v > 0.0)`, then `.map(..)`, a sum, product or fold, or a `for` loop; or test each element with an `if` in a loop's body";
+
 /// Whether a `filter` of `source` can be tested as [`Lowerer::filter_test`] tests it: the
 /// elements of one container, tested by a closure whose parameter binds one name.
 pub(super) fn is_filterable(source: &Source, filter: &syn::ExprClosure) -> bool {

@@ -50,9 +50,20 @@ impl Lowerer<'_> {
                 return Value::Use(self.unsupported(
                     e.expr.span(),
                     "filtering the elements of this loop",
-                    "filter a slice, array or `Vec`, or a part of one (`for x in xs.iter().filter(|v| **v > 0.0)`), with a closure of one named parameter; or test each element with an `if` in the loop's body",
+                    super::iter::FILTER_HELP,
                 ));
             }
+        }
+        if let Some(after) = super::iter::buried_filter(iterated) {
+            return Value::Use(self.unsupported(
+                after.method.span(),
+                &format!(
+                    "`.{}({})` after a `.filter(..)`",
+                    after.method,
+                    if after.args.is_empty() { "" } else { ".." }
+                ),
+                super::iter::FILTER_HELP,
+            ));
         }
         if source.is_none() && !over_range {
             return Value::Use(self.unsupported(e.expr.span(), "iterating over this expression", "iterate over a range (`0..n`, `.rev()`, `.step_by(k)`), or over a slice, array or `Vec` or a part of one (`xs`, `xs.iter()`, `&xs[1..]`, `.enumerate()`, `.zip(ys)`, `.skip(k)`, `.take(k)`, `.step_by(k)`, `.rev()`, `.windows(k)`, `.chunks(k)`)"));

@@ -27,7 +27,6 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span};
 use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::errors::Errors;
@@ -130,8 +129,12 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
             );
         }
     }
-    let result = if jumps(&item.block.stmts, JumpScope::Returns) {
-        let span = item.block.span();
+    // `fn f<T: Real>(w: &[T]) -> T { w.iter().map(..).sum() }`: the result type names the type
+    // of a sum the body ends with, as `let s: T = w.iter().sum();` does.
+    let typed_tail = lowerer.typed_tail(&item.block, &sig.result_ty);
+    let block = typed_tail.as_ref().unwrap_or(&item.block);
+    let result = if jumps(&block.stmts, JumpScope::Returns) {
+        let span = block.brace_token.span.join();
         let result_ty = sig.result_ty.clone();
         let result = lowerer.new_temp();
         lowerer.vars[result.0].is_location = true;
@@ -150,12 +153,12 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         let returned = lowerer.new_flag(false, span);
         lowerer.early_return = Some((result, returned));
         lowerer.scopes.push(HashMap::new());
-        lowerer.lower_stmts(&item.block.stmts, Some(result));
+        lowerer.lower_stmts(&block.stmts, Some(result));
         lowerer.scopes.pop();
         Operand::Var(result)
     } else {
         lowerer
-            .lower_block_inline(&item.block)
+            .lower_block_inline(block)
             .unwrap_or_else(|| Operand::Const(quote!(())))
     };
     let block = lowerer.blocks.pop().unwrap_or_default();

@@ -63,6 +63,13 @@ impl Lowerer<'_> {
                 deref.set_span(ident.span());
                 return Some(TokenTree::Group(deref));
             }
+            if var.user_ref && !var.place {
+                // The binding holds the value where the user's name holds a reference to it (a
+                // loop element of `xs.iter()`): borrowed, it has the user's type (`*x`).
+                let mut borrow = Group::new(Delimiter::Parenthesis, quote::quote!(&#renamed));
+                borrow.set_span(ident.span());
+                return Some(TokenTree::Group(borrow));
+            }
             Some(TokenTree::Ident(renamed))
         });
         self.captures.extend(captured);

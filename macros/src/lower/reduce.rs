@@ -7,7 +7,9 @@ use quote::{quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat};
 
-use super::iter::{is_filterable, peel_filter, source_container, Source};
+use super::iter::{
+    buried_filter, is_filterable, peel_filter, source_container, Source, FILTER_HELP,
+};
 use super::Lowerer;
 use crate::ir::{Operand, StmtKind, Value, VarId};
 
@@ -112,6 +114,17 @@ impl Lowerer<'_> {
         // `.filter(|v| ..)` before the map (or the reduction): a test of each element, which
         // carries no gradient and decides whether the element counts.
         let (source_expr, filter) = peel_filter(source_expr)?;
+        if let Some(after) = buried_filter(source_expr) {
+            return Some(Value::Use(self.unsupported(
+                after.method.span(),
+                &format!(
+                    "`.{}({})` after a `.filter(..)`",
+                    after.method,
+                    if after.args.is_empty() { "" } else { ".." }
+                ),
+                FILTER_HELP,
+            )));
+        }
         // A mapped element is one value, bound to the fold's element by name: other patterns
         // are left as written, and the checks name the methods that have no derivative.
         if let (Some(_), Step::Fold { element, .. }) = (map, &step) {
@@ -143,8 +156,12 @@ impl Lowerer<'_> {
         let source = self.element_source(source_expr)?;
         // A filtered element is tested as the container holds it; the elements of `enumerate`
         // and `zip` are tuples the container does not hold.
-        if filter.is_some_and(|f| !is_filterable(&source, f)) {
-            return None;
+        if let Some(f) = filter.filter(|f| !is_filterable(&source, f)) {
+            return Some(Value::Use(self.unsupported(
+                f.inputs[0].span(),
+                "filtering these elements",
+                FILTER_HELP,
+            )));
         }
         let span = receiver.span();
         // The closure runs inline, inside the loop: a `return` in it would return from the

@@ -15,7 +15,9 @@ mod rules;
 mod slots;
 mod tape;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -75,6 +77,7 @@ fn generate_with_result(
     let in_scope =
         first.with_recomputation_inputs(needed.union(&first.scope_reads).copied().collect());
     let mut second = Generator::new(body, sig, activity, Some(needed));
+    second.closure_pullbacks = Rc::clone(&first.closure_pullbacks);
     second.needed_in_scope = Some(in_scope);
     // The second run saves to a subset of the first run's tapes, from the same loops: a loop
     // that the first run did not checkpoint, the second does not either.
@@ -194,6 +197,10 @@ struct Generator<'a> {
     /// The sum of the fused loop being generated, which its iterations do not restore (see
     /// `fused.rs`).
     fused_sum: Option<VarId>,
+    /// The pullbacks of the body's `map` closures by index, made once for both runs of
+    /// [`generate_with_result`]: a closure's pullback depends on the closure and on which values
+    /// carry gradient, not on what the run saves.
+    closure_pullbacks: Rc<RefCell<HashMap<usize, (TokenStream, bool)>>>,
     /// Variables of a primitive number type as syntax tells (see
     /// `analysis::numbers::primitive_numbers`): `Copy`, so the forward sweep passes them as
     /// they are.
@@ -256,6 +263,7 @@ impl<'a> Generator<'a> {
             hoisted: HashSet::new(),
             fused_sum: None,
             primitive: primitive_numbers(body, sig),
+            closure_pullbacks: Rc::default(),
         }
     }
 

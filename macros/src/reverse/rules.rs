@@ -212,8 +212,20 @@ impl<'a> Generator<'a> {
                         .iter()
                         .map(|(k, _)| format_ident!("__captured{}", k, span = Span::mixed_site()))
                         .collect();
-                    let (pullback, reads_element) =
-                        closure_pullback(closure, &|v| activity.is_active(v), &accumulators);
+                    // Both runs of the generator ask for it; it is made once.
+                    let made = self.closure_pullbacks.borrow().get(index).cloned();
+                    let (pullback, reads_element) = match made {
+                        Some(made) => made,
+                        None => {
+                            let made = closure_pullback(
+                                closure,
+                                &|v| activity.is_active(v),
+                                &accumulators,
+                            );
+                            self.closure_pullbacks.borrow_mut().insert(*index, made.clone());
+                            made
+                        }
+                    };
                     let mut out = TokenStream::new();
                     // Each captured value's gradient is summed over the elements.
                     for ((_, v), acc) in active_captures.iter().zip(&accumulators) {

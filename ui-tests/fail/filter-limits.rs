@@ -1,0 +1,23 @@
+// A `filter` is tested on the elements of one container, as the last adaptor of its chain.
+use nabla::differentiable;
+
+#[differentiable]
+fn first_two_positive(w: &[f64]) -> f64 {
+    w.iter().filter(|v| **v > 0.0).take(2).sum()
+}
+
+#[differentiable]
+fn masked_products(w: &[f64], #[no_grad] mask: &[f64]) -> f64 {
+    w.iter().zip(mask).filter(|(_, m)| **m > 0.0).map(|(a, m)| a * m).sum()
+}
+
+#[differentiable]
+fn later_positive(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().filter(|v| **v > 0.0).skip(1) {
+        s += v;
+    }
+    s
+}
+
+fn main() {}
