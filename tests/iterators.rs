@@ -526,3 +526,17 @@ fn filters_and_sums_that_read_their_surroundings() {
     let (value32, _) = weighted_squares_grad(&[1.0f32, 2.0], 3.0);
     assert_eq!(value32, 15.0);
 }
+
+/// A `map` over a range of indices that ends the function: summed as the result type, `f64`.
+#[differentiable]
+fn indexed_squares(w: &[f64]) -> f64 {
+    let n = w.len();
+    (0..n).map(|i| w[i] * w[i] * i as f64).sum()
+}
+
+#[test]
+fn a_range_sum_typed_by_the_result() {
+    let (value, g) = indexed_squares_grad(&W);
+    assert!((value - indexed_squares(&W)).abs() < 1e-12);
+    check(indexed_squares, &g, "indexed_squares");
+}

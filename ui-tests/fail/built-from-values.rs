@@ -9,10 +9,12 @@ fn repeated(x: f64) -> f64 {
     a[0] + b.start
 }
 
+// (Ending the function itself, the sum would take the result type, `f64`.)
 #[differentiable]
 fn untyped_sum(w: &[f64]) -> f64 {
     let n = w.len();
-    (0..n).map(|i| w[i] * w[i]).sum()
+    let total = (0..n).map(|i| w[i] * w[i]).sum();
+    total
 }
 
 // A range whose end is a count copied from a field of a value that carries gradient: the
