@@ -2,7 +2,7 @@
 //! `.rev()`, combined with `.zip`, `.enumerate` and reductions. Every gradient against central
 //! finite differences.
 
-use nabla::{check_gradient, differentiable};
+use nabla::{check_gradient, differentiable, stop_gradient};
 
 const W: [f64; 7] = [0.3, -1.2, 0.8, 2.1, -0.4, 1.5, 0.9];
 
@@ -539,4 +539,41 @@ fn a_range_sum_typed_by_the_result() {
     let (value, g) = indexed_squares_grad(&W);
     assert!((value - indexed_squares(&W)).abs() < 1e-12);
     check(indexed_squares, &g, "indexed_squares");
+}
+
+/// After a `break`, a filter's test is not run on the elements left: the one that follows the
+/// break would fail it.
+#[differentiable]
+fn until_big(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for x in w.iter().filter(|v| {
+        assert!(**v < 10.0, "tested after the break");
+        **v > 0.0
+    }) {
+        if *x > 1.0 {
+            break;
+        }
+        s += x * x;
+    }
+    s
+}
+
+/// `stop_gradient(x)` of a loop element of `w.iter()`: a value that carries no gradient.
+#[differentiable]
+fn stopped_elements(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for x in w.iter() {
+        let c = stop_gradient(x);
+        s += *x * c + c * 2.0;
+    }
+    s
+}
+
+#[test]
+fn filters_stop_with_the_loop_and_stopped_elements_are_values() {
+    let w = [0.5, 2.0, 100.0];
+    assert_eq!(until_big(&w), 0.25);
+    assert_eq!(until_big_grad(&w), (0.25, vec![1.0, 0.0, 0.0]));
+    let (value, g) = stopped_elements_grad(&[1.0, 2.0]);
+    assert_eq!((value, g), (11.0, vec![1.0, 2.0]));
 }

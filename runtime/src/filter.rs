@@ -1,4 +1,4 @@
-//! The test of `.filter(|v| ..)` in a differentiated sum, product or fold.
+//! The test of `.filter(|v| ..)` in a differentiated sum, product, fold or `for` loop.
 
 /// Runs a `filter` closure on one item as `Iterator::filter` does, by reference. Taking the
 /// item first fixes the closure's parameter type, which a closure called where it is written

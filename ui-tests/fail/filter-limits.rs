@@ -20,4 +20,15 @@ fn later_positive(w: &[f64]) -> f64 {
     s
 }
 
+#[differentiable]
+fn mapped_then_filtered(w: &[f64]) -> f64 {
+    w.iter().map(|v| v * 2.0).filter(|v| *v > 0.0).sum::<f64>()
+}
+
+#[differentiable]
+fn even_indices(w: &[f64]) -> f64 {
+    let n = w.len();
+    (0..n).filter(|i| i % 2 == 0).map(|i| w[i]).sum::<f64>()
+}
+
 fn main() {}

@@ -99,10 +99,12 @@ struct Numbers<'a> {
     pairs: HashSet<VarId>,
     /// Whether an element of a matrix counts (its element type is not written anywhere).
     matrix_elements: bool,
-    /// Local buffers of numbers, `vec![0.0; n]` and the names bound to one, whose elements
-    /// count in the primitive mode (see [`primitive_numbers`]): a variable never changes its
-    /// type, so whatever is written to such a buffer later is a number of the literal's type.
-    buffers: Option<HashSet<VarId>>,
+    /// Whether elements of local buffers of numbers count ([`primitive_numbers`]).
+    buffer_elements: bool,
+    /// Local buffers of numbers, `vec![0.0; n]` and the names bound to one: a variable never
+    /// changes its type, so whatever is written to such a buffer later is a number of the
+    /// literal's type.
+    buffers: HashSet<VarId>,
 }
 
 impl Numbers<'_> {
@@ -155,9 +157,7 @@ impl Numbers<'_> {
     }
 
     fn is_number_buffer(&self, base: &Operand) -> bool {
-        let buffers = self.buffers.as_ref();
-        base.var()
-            .is_some_and(|b| buffers.is_some_and(|set| set.contains(&b)))
+        self.buffer_elements && base.var().is_some_and(|b| self.buffers.contains(&b))
     }
 
     /// `vec![0.0; n]`, or a variable that holds one.
@@ -171,9 +171,9 @@ impl Numbers<'_> {
 
     fn walk(&mut self, block: &Block) {
         for stmt in block {
-            if let (StmtKind::Let { var, value, .. }, Some(_)) = (&stmt.kind, &self.buffers) {
-                if self.makes_number_buffer(value) {
-                    self.buffers.get_or_insert_with(HashSet::new).insert(*var);
+            if let StmtKind::Let { var, value, .. } = &stmt.kind {
+                if self.buffer_elements && self.makes_number_buffer(value) {
+                    self.buffers.insert(*var);
                 }
             }
             match &stmt.kind {
@@ -225,7 +225,8 @@ fn find(body: &Body, sig: &Signature, primitive: bool) -> HashSet<VarId> {
         found: HashSet::new(),
         pairs: HashSet::new(),
         matrix_elements: !primitive,
-        buffers: primitive.then(HashSet::new),
+        buffer_elements: primitive,
+        buffers: HashSet::new(),
     };
     for (i, var) in body.vars.iter().enumerate() {
         if let Origin::Param(p) = var.origin {

@@ -57,6 +57,21 @@ impl Flow<'_> {
                 };
                 format!("{sign}{}", r(arg))
             }
+            // `<f64 as Squash>::tanh(x)`: written through a qualified path, it reads as written,
+            // since `x.tanh()` may be another method.
+            Value::Method {
+                receiver,
+                method,
+                args,
+                qualified: Some(path),
+                ..
+            } if path.to_string().starts_with('<') => {
+                let operands = std::iter::once(receiver).chain(args);
+                let operands = operands.map(r).collect::<Vec<_>>().join(", ");
+                let path = tokens_text(path);
+                let inside = path.trim_start_matches('<').trim_end_matches('>').trim();
+                format!("<{inside}>::{method}({operands})")
+            }
             Value::Method {
                 receiver,
                 method,

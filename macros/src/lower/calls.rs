@@ -129,14 +129,14 @@ impl Lowerer<'_> {
             return value;
         }
         // `Vec::len(v)`, `<DVector<f64>>::nrows(&m)`, `DVector::dot(&a, &b)`: a method of a
-        // `Vec` or nalgebra type called through the type's path, with its receiver first.
+        // `Vec` or nalgebra type called through the type's path, with its receiver first (of a
+        // `Vec`, a question about its shape only).
         let owner = segments.len().checked_sub(2).map(|i| segments[i].as_str());
-        if !call.args.is_empty()
-            && owner.is_some_and(|o| o == "Vec" || crate::parse::is_nalgebra_type(o))
-        {
+        let nalgebra = owner.is_some_and(crate::parse::is_nalgebra_type);
+        if !call.args.is_empty() && (nalgebra || owner == Some("Vec")) {
             let kind = method_kind(&last, call.args.len() - 1);
             let shape_query = methods::SHAPE_QUERIES.contains(&last.as_str());
-            if shape_query || matches!(kind, MethodKind::Trait(_)) {
+            if shape_query || (nalgebra && matches!(kind, MethodKind::Trait(_))) {
                 let receiver = self.lower_expr(&call.args[0]);
                 let args: Vec<Operand> = call
                     .args
@@ -146,10 +146,10 @@ impl Lowerer<'_> {
                     .collect();
                 let leading = &func.path.leading_colon;
                 let owner = func.path.segments.iter().take(segments.len() - 1);
-                let method = func.path.segments.last().map(|s| s.ident.clone());
+                let method = func.path.segments[segments.len() - 1].ident.clone();
                 return Value::Method {
                     receiver,
-                    method: method.unwrap_or_else(|| Ident::new("len", span)),
+                    method,
                     turbofish: None,
                     qualified: Some(quote::quote!(#leading #(#owner)::*)),
                     args,
@@ -208,12 +208,21 @@ impl Lowerer<'_> {
             .map(|a| self.lower_expr(a))
             .collect();
         let name = method.ident.to_string();
+        // A method of a named trait is that trait's, whatever it is called: a user's
+        // `<f64 as Squash>::tanh(x)` is no `tanh` nabla knows. `Clone::clone` is the one known.
+        let kind = match trait_path.last() {
+            None => method_kind(&name, args.len()),
+            Some(t) if t.ident == "Clone" && name == "clone" && args.is_empty() => {
+                MethodKind::Identity
+            }
+            Some(_) => MethodKind::Unknown,
+        };
         Some(Value::Method {
             receiver,
             method: method.ident.clone(),
             turbofish: None,
             qualified: Some(qualifier),
-            kind: method_kind(&name, args.len()),
+            kind,
             args,
         })
     }

@@ -435,7 +435,7 @@ impl Lowerer<'_> {
         let by_ref = matches!(source, Source::Container { by_ref: true, .. });
         let param = single_binding(&filter.inputs[0]).flatten();
         let at = self.element_index(window, counter, span);
-        let (closure, mut reads) = self.rename_except(filter.to_token_stream(), param.as_deref());
+        let (closure, mut reads) = self.rename_closure(filter.to_token_stream(), param.as_deref());
         reads.extend([var, at]);
         let (container, index) = (&self.vars[var.0].ident, &self.vars[at.0].ident);
         let item = if by_ref {
@@ -449,6 +449,19 @@ impl Lowerer<'_> {
             stopped: true,
         };
         self.operand_of(test, span)
+    }
+
+    /// The error for a `filter` nabla does not test (`what`: "filtering these elements").
+    pub(super) fn unfiltered(&mut self, span: Span, what: &str) -> Operand {
+        self.unsupported(span, what, FILTER_HELP)
+    }
+
+    /// The error for a chain in which an adaptor follows a `filter`, `None` for any other.
+    pub(super) fn filter_not_last(&mut self, expr: &Expr) -> Option<Operand> {
+        let after = adaptor_after_filter(expr)?;
+        let args = if after.args.is_empty() { "" } else { ".." };
+        let what = format!("`.{}({args})` after a `.filter(..)`", after.method);
+        Some(self.unfiltered(after.method.span(), &what))
     }
 
     /// The buffer element an `iter_mut()` loop variable stands for.
@@ -496,8 +509,9 @@ pub(super) fn peel_filter(expr: &Expr) -> Option<(&Expr, Option<&syn::ExprClosur
     }
 }
 
-/// The `filter` inside a chain of adaptors that do not end with it (`w.iter().filter(..).skip(1)`).
-pub(super) fn buried_filter(expr: &Expr) -> Option<&syn::ExprMethodCall> {
+/// The adaptor after a `filter` in a chain that does not end with it
+/// (`w.iter().filter(..).skip(1)` gives `skip`).
+fn adaptor_after_filter(expr: &Expr) -> Option<&syn::ExprMethodCall> {
     let Expr::MethodCall(outer) = crate::syntax::strip_parens(expr) else {
         return None;
     };
@@ -511,8 +525,8 @@ pub(super) fn buried_filter(expr: &Expr) -> Option<&syn::ExprMethodCall> {
     None
 }
 
-/// The error for a `filter` that is not tested: what nabla filters, and the way out.
-pub(super) const FILTER_HELP: &str = "filter the elements of a slice, array or `Vec`, or of a part of one, with a closure of one named parameter, and put the `.filter(..)` last: `w.iter().skip(1).filter(|v| **v > 0.0)`, then `.map(..)`, a sum, product or fold, or a `for` loop; or test each element with an `if` in a loop's body";
+/// The help of a `filter` that is not tested: what nabla filters, and the way out.
+const FILTER_HELP: &str = "filter the elements of a slice, array or `Vec`, or of a part of one, with a closure of one named parameter, and put the `.filter(..)` last: `w.iter().skip(1).filter(|v| **v > 0.0)`, then `.map(..)`, a sum, product or fold, or a `for` loop; or test each element with an `if` in a loop's body";
 
 /// Whether a `filter` of `source` can be tested as [`Lowerer::filter_test`] tests it: the
 /// elements of one container, tested by a closure whose parameter binds one name.

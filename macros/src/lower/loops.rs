@@ -47,23 +47,13 @@ impl Lowerer<'_> {
                 .as_ref()
                 .is_some_and(|s| super::iter::is_filterable(s, f))
             {
-                return Value::Use(self.unsupported(
-                    e.expr.span(),
-                    "filtering the elements of this loop",
-                    super::iter::FILTER_HELP,
-                ));
+                return Value::Use(
+                    self.unfiltered(e.expr.span(), "filtering the elements of this loop"),
+                );
             }
         }
-        if let Some(after) = super::iter::buried_filter(iterated) {
-            return Value::Use(self.unsupported(
-                after.method.span(),
-                &format!(
-                    "`.{}({})` after a `.filter(..)`",
-                    after.method,
-                    if after.args.is_empty() { "" } else { ".." }
-                ),
-                super::iter::FILTER_HELP,
-            ));
+        if let Some(error) = self.filter_not_last(iterated) {
+            return Value::Use(error);
         }
         if source.is_none() && !over_range {
             return Value::Use(self.unsupported(e.expr.span(), "iterating over this expression", "iterate over a range (`0..n`, `.rev()`, `.step_by(k)`), or over a slice, array or `Vec` or a part of one (`xs`, `xs.iter()`, `&xs[1..]`, `.enumerate()`, `.zip(ys)`, `.skip(k)`, `.take(k)`, `.step_by(k)`, `.rev()`, `.windows(k)`, `.chunks(k)`)"));
@@ -111,18 +101,11 @@ impl Lowerer<'_> {
         self.blocks.push(Vec::new());
         self.loops.push(LoopFrame { go, skip: None });
         let body_span = e.body.brace_token.span.join();
-        // The test of a `filter` comes first: an element it drops runs nothing.
-        let kept = match (filter, &source) {
-            (Some(f), Some(source)) => Some(self.filter_test(f, source, counter, body_span)),
-            _ => None,
-        };
-        if kept.is_some() {
-            self.blocks.push(Vec::new());
-        }
+        let filter = filter.zip(source.as_ref());
         if let Some(go) = go {
-            // After a `break`, the remaining iterations do nothing.
+            // After a `break`, the remaining iterations do nothing, not even a filter's test.
             self.blocks.push(Vec::new());
-            self.lower_loop_body(&source, &e.pat, counter, &e.body, continues);
+            self.lower_filtered_body(filter, &source, &e.pat, counter, &e.body, continues);
             let then_block = self.blocks.pop().unwrap_or_default();
             let cond = self.condition(Operand::Var(go), body_span);
             self.push(
@@ -134,18 +117,7 @@ impl Lowerer<'_> {
                 body_span,
             );
         } else {
-            self.lower_loop_body(&source, &e.pat, counter, &e.body, continues);
-        }
-        if let Some(cond) = kept {
-            let then_block = self.blocks.pop().unwrap_or_default();
-            self.push(
-                StmtKind::If {
-                    cond,
-                    then_block,
-                    else_block: Vec::new(),
-                },
-                body_span,
-            );
+            self.lower_filtered_body(filter, &source, &e.pat, counter, &e.body, continues);
         }
         self.loops.pop();
         let body = self.blocks.pop().unwrap_or_default();
@@ -162,6 +134,36 @@ impl Lowerer<'_> {
             span,
         );
         Value::Use(Operand::Const(quote_spanned!(span=> ())))
+    }
+
+    /// A loop's body, run only where a `filter` of its source keeps the element: its test
+    /// comes first, and an element it drops runs nothing.
+    fn lower_filtered_body(
+        &mut self,
+        filter: Option<(&syn::ExprClosure, &Source)>,
+        source: &Option<Source>,
+        pat: &Pat,
+        counter: VarId,
+        body: &syn::Block,
+        continues: bool,
+    ) {
+        let Some((filter, filtered)) = filter else {
+            self.lower_loop_body(source, pat, counter, body, continues);
+            return;
+        };
+        let span = body.brace_token.span.join();
+        let cond = self.filter_test(filter, filtered, counter, span);
+        self.blocks.push(Vec::new());
+        self.lower_loop_body(source, pat, counter, body, continues);
+        let then_block = self.blocks.pop().unwrap_or_default();
+        self.push(
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block: Vec::new(),
+            },
+            span,
+        );
     }
 
     /// Whether `expr` is a parameter whose type is an `impl Trait`, or a chain of methods on

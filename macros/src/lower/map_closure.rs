@@ -132,7 +132,7 @@ impl Lowerer<'_> {
         let mut seen = HashSet::new();
         captures.retain(|(v, _)| seen.insert(*v));
         // The forward sweep runs the closure as written; its parameter keeps its own name.
-        let (forward, _) = self.rename_except(closure.to_token_stream(), Some(&param.to_string()));
+        let (forward, _) = self.rename_closure(closure.to_token_stream(), Some(&param.to_string()));
         self.closures.push(Closure {
             body,
             forward,

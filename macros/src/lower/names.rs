@@ -31,14 +31,27 @@ impl Lowerer<'_> {
 
     /// Renames variables in user tokens kept as written; returns the variables read.
     pub(super) fn rename(&mut self, tokens: TokenStream) -> (TokenStream, Vec<VarId>) {
-        self.rename_except(tokens, None)
+        self.rename_in(tokens, None, false)
     }
 
-    /// Renames variables in user tokens, leaving `except` (a closure's own parameter) alone.
-    pub(super) fn rename_except(
+    /// Renames variables in the tokens of a closure that runs as written, leaving `except`
+    /// (its own parameter) alone. A loop element the user holds by reference (of `xs.iter()`),
+    /// which the generated code holds by value, is borrowed: in the closure it has the user's
+    /// type (`*x`). Elsewhere a value kept as written flows on as the value it is
+    /// (`stop_gradient(x)`).
+    pub(super) fn rename_closure(
         &mut self,
         tokens: TokenStream,
         except: Option<&str>,
+    ) -> (TokenStream, Vec<VarId>) {
+        self.rename_in(tokens, except, true)
+    }
+
+    fn rename_in(
+        &mut self,
+        tokens: TokenStream,
+        except: Option<&str>,
+        closure: bool,
     ) -> (TokenStream, Vec<VarId>) {
         let mut reads = Vec::new();
         let mut captured = Vec::new();
@@ -63,9 +76,7 @@ impl Lowerer<'_> {
                 deref.set_span(ident.span());
                 return Some(TokenTree::Group(deref));
             }
-            if var.user_ref && !var.place {
-                // The binding holds the value where the user's name holds a reference to it (a
-                // loop element of `xs.iter()`): borrowed, it has the user's type (`*x`).
+            if closure && var.user_ref && !var.place {
                 let mut borrow = Group::new(Delimiter::Parenthesis, quote::quote!(&#renamed));
                 borrow.set_span(ident.span());
                 return Some(TokenTree::Group(borrow));

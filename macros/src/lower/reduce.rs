@@ -7,9 +7,7 @@ use quote::{quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat};
 
-use super::iter::{
-    buried_filter, is_filterable, peel_filter, source_container, Source, FILTER_HELP,
-};
+use super::iter::{is_filterable, peel_filter, source_container, Source};
 use super::Lowerer;
 use crate::ir::{Operand, StmtKind, Value, VarId};
 
@@ -114,16 +112,8 @@ impl Lowerer<'_> {
         // `.filter(|v| ..)` before the map (or the reduction): a test of each element, which
         // carries no gradient and decides whether the element counts.
         let (source_expr, filter) = peel_filter(source_expr)?;
-        if let Some(after) = buried_filter(source_expr) {
-            return Some(Value::Use(self.unsupported(
-                after.method.span(),
-                &format!(
-                    "`.{}({})` after a `.filter(..)`",
-                    after.method,
-                    if after.args.is_empty() { "" } else { ".." }
-                ),
-                FILTER_HELP,
-            )));
+        if let Some(error) = self.filter_not_last(source_expr) {
+            return Some(Value::Use(error));
         }
         // A mapped element is one value, bound to the fold's element by name: other patterns
         // are left as written, and the checks name the methods that have no derivative.
@@ -142,8 +132,11 @@ impl Lowerer<'_> {
         }
         // `(0..n).map(|i| ..).sum()`, `(a..=b).rev().fold(..)`: the counter is the element.
         if crate::parts::is_parts_source(source_expr) || is_range_source(source_expr) {
-            if filter.is_some() {
-                return None;
+            if let Some(f) = filter {
+                let at = f.inputs[0].span();
+                return Some(Value::Use(
+                    self.unfiltered(at, "filtering a range or windows"),
+                ));
             }
             return self.reduce_parts(source_expr, init, step, map);
         }
@@ -153,15 +146,20 @@ impl Lowerer<'_> {
         ) {
             return None;
         }
-        let source = self.element_source(source_expr)?;
+        let source = match (self.element_source(source_expr), filter) {
+            (Some(source), _) => source,
+            // `w.iter().map(..).filter(..)`, `.filter(a).filter(b)`: no container's elements.
+            (None, Some(f)) => {
+                let at = f.inputs[0].span();
+                return Some(Value::Use(self.unfiltered(at, "filtering these elements")));
+            }
+            (None, None) => return None,
+        };
         // A filtered element is tested as the container holds it; the elements of `enumerate`
         // and `zip` are tuples the container does not hold.
         if let Some(f) = filter.filter(|f| !is_filterable(&source, f)) {
-            return Some(Value::Use(self.unsupported(
-                f.inputs[0].span(),
-                "filtering these elements",
-                FILTER_HELP,
-            )));
+            let at = f.inputs[0].span();
+            return Some(Value::Use(self.unfiltered(at, "filtering these elements")));
         }
         let span = receiver.span();
         // The closure runs inline, inside the loop: a `return` in it would return from the
