@@ -558,13 +558,14 @@ fn until_big(w: &[f64]) -> f64 {
     s
 }
 
-/// `stop_gradient(x)` of a loop element of `w.iter()`: a value that carries no gradient.
+/// `stop_gradient(x)` and `stop_gradient(*x)` of a loop element of `w.iter()`: values that carry
+/// no gradient.
 #[differentiable]
 fn stopped_elements(w: &[f64]) -> f64 {
     let mut s = 0.0;
     for x in w.iter() {
         let c = stop_gradient(x);
-        s += *x * c + c * 2.0;
+        s += *x * c + c * 2.0 + stop_gradient(*x) * x;
     }
     s
 }
@@ -574,6 +575,48 @@ fn filters_stop_with_the_loop_and_stopped_elements_are_values() {
     let w = [0.5, 2.0, 100.0];
     assert_eq!(until_big(&w), 0.25);
     assert_eq!(until_big_grad(&w), (0.25, vec![1.0, 0.0, 0.0]));
+    // x² + 2x + x², with the stopped factors' derivatives left out: 2x.
     let (value, g) = stopped_elements_grad(&[1.0, 2.0]);
-    assert_eq!((value, g), (11.0, vec![1.0, 2.0]));
+    assert_eq!((value, g), (2.0 + 2.0 + 8.0 + 4.0, vec![2.0, 4.0]));
+}
+
+/// A `filter` of a range of indices: in a sum, in a `for` loop, and reversed in a fold.
+#[differentiable]
+fn even_squares(w: &[f64]) -> f64 {
+    let n = w.len();
+    (0..n)
+        .filter(|i| i % 2 == 0)
+        .map(|i| w[i] * w[i])
+        .sum::<f64>()
+}
+
+#[differentiable]
+fn masked_sines(w: &[f64], #[no_grad] mask: &[bool]) -> f64 {
+    let mut s = 0.0;
+    for i in (0..w.len()).filter(|&i| mask[i]) {
+        s += w[i].sin();
+    }
+    s
+}
+
+#[differentiable]
+fn skipping_horner(w: &[f64]) -> f64 {
+    (1..w.len())
+        .rev()
+        .filter(|i| *i != 2)
+        .fold(0.0, |acc, i| acc * 0.5 + w[i] * w[i - 1])
+}
+
+#[test]
+fn filtered_ranges_of_indices() {
+    let (value, g) = even_squares_grad(&W);
+    assert!((value - even_squares(&W)).abs() < 1e-12);
+    check(even_squares, &g, "even_squares");
+    let mask = [true, false, true, true, false, true, false];
+    let (value, g) = masked_sines_grad(&W, &mask);
+    assert!((value - masked_sines(&W, &mask)).abs() < 1e-12);
+    check(|w| masked_sines(w, &mask), &g, "masked_sines");
+    let (value, g) = skipping_horner_grad(&W);
+    assert!((value - skipping_horner(&W)).abs() < 1e-12);
+    check(skipping_horner, &g, "skipping_horner");
 }

@@ -4,10 +4,11 @@
 use proc_macro2::{Group, Ident, TokenStream, TokenTree};
 
 /// Replaces every identifier that `lookup` maps, except where it is a field or method name
-/// (after `.`) or part of a path (next to `::`).
+/// (after `.`) or part of a path (next to `::`). `lookup` also learns whether the name is
+/// dereferenced (`*x`), which a value the user holds by reference must allow.
 pub fn rename_tokens(
     tokens: TokenStream,
-    lookup: &mut dyn FnMut(&Ident) -> Option<TokenTree>,
+    lookup: &mut dyn FnMut(&Ident, bool) -> Option<TokenTree>,
 ) -> TokenStream {
     rename_in(tokens, false, lookup)
 }
@@ -17,7 +18,7 @@ pub fn rename_tokens(
 fn rename_in(
     tokens: TokenStream,
     fields: bool,
-    lookup: &mut dyn FnMut(&Ident) -> Option<TokenTree>,
+    lookup: &mut dyn FnMut(&Ident, bool) -> Option<TokenTree>,
 ) -> TokenStream {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out = Vec::with_capacity(trees.len());
@@ -26,7 +27,7 @@ fn rename_in(
             let starts = i == 0 || is_punct(&trees[i - 1], ',');
             let ends = i + 1 == trees.len() || is_punct(&trees[i + 1], ',');
             if starts && ends {
-                if let Some(renamed) = lookup(ident) {
+                if let Some(renamed) = lookup(ident, false) {
                     out.push(TokenTree::Ident(ident.clone()));
                     out.push(TokenTree::Punct(proc_macro2::Punct::new(
                         ':',
@@ -52,7 +53,7 @@ fn rename_in(
                 let renamed = if after_dot || after_path || before_path || before_bang {
                     None
                 } else {
-                    lookup(ident)
+                    lookup(ident, is_dereferenced(&trees, i))
                 };
                 out.push(renamed.unwrap_or_else(|| TokenTree::Ident(ident.clone())));
             }
@@ -75,6 +76,53 @@ fn rename_in(
     out.into_iter().collect()
 }
 
+/// Whether the token at `i` follows a unary `*`: one at the start, or after anything but an
+/// operand (`a * x` multiplies; `if *x`, `(*x)`, `y * *x` dereference).
+fn is_dereferenced(trees: &[TokenTree], i: usize) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "if", "while", "return", "in", "match", "else", "break", "let",
+    ];
+    if i == 0 || !is_punct(&trees[i - 1], '*') {
+        return false;
+    }
+    match i.checked_sub(2).map(|j| &trees[j]) {
+        None => true,
+        Some(TokenTree::Literal(_)) => false,
+        Some(TokenTree::Ident(word)) => KEYWORDS.contains(&word.to_string().as_str()),
+        Some(TokenTree::Group(g)) => g.delimiter() == proc_macro2::Delimiter::Brace,
+        Some(TokenTree::Punct(_)) => true,
+    }
+}
+
 fn is_punct(tree: &TokenTree, c: char) -> bool {
     matches!(tree, TokenTree::Punct(p) if p.as_char() == c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which names `lookup` is told are dereferenced.
+    fn dereferenced(source: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let tokens: TokenStream = source.parse().unwrap();
+        rename_tokens(tokens, &mut |ident, deref| {
+            if deref {
+                found.push(ident.to_string());
+            }
+            None
+        });
+        found
+    }
+
+    #[test]
+    fn tells_a_dereference_from_a_product() {
+        assert_eq!(dereferenced("*x"), ["x"]);
+        assert_eq!(dereferenced("a * x"), Vec::<String>::new());
+        assert_eq!(dereferenced("2.0 * x + (a) * y"), Vec::<String>::new());
+        assert_eq!(dereferenced("y * *x"), ["x"]);
+        assert_eq!(dereferenced("f(*x, *y)"), ["x", "y"]);
+        assert_eq!(dereferenced("if *x > 0.0 { *y } else { 0.0 }"), ["x", "y"]);
+        assert_eq!(dereferenced("return *x"), ["x"]);
+    }
 }

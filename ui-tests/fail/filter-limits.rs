@@ -1,4 +1,5 @@
-// A `filter` is tested on the elements of one container, as the last adaptor of its chain.
+// A `filter` is tested on the elements of one container or a range, as the last adaptor of its
+// chain.
 use nabla::differentiable;
 
 #[differentiable]
@@ -26,9 +27,8 @@ fn mapped_then_filtered(w: &[f64]) -> f64 {
 }
 
 #[differentiable]
-fn even_indices(w: &[f64]) -> f64 {
-    let n = w.len();
-    (0..n).filter(|i| i % 2 == 0).map(|i| w[i]).sum::<f64>()
+fn rising_pairs(w: &[f64]) -> f64 {
+    w.windows(2).filter(|p| p[1] > p[0]).map(|p| p[1] - p[0]).sum::<f64>()
 }
 
 fn main() {}

@@ -422,26 +422,35 @@ impl Lowerer<'_> {
 
     /// Whether `filter` keeps the element at position `counter`: the user's closure called as
     /// `filter` calls it, with a reference to the item (`&&x` for `xs.iter()`), read from the
-    /// container in place, through the runtime's `keeps`. A test decides and carries no gradient, so its tokens stay as
-    /// written. Only for a container's elements, with a closure parameter that binds one name.
+    /// container in place (`source`), or to the counter of a range (`None`), through the
+    /// runtime's `keeps`. A test decides and carries no gradient, so its tokens stay as
+    /// written. Only with a closure parameter that binds one name.
     pub(super) fn filter_test(
         &mut self,
         filter: &syn::ExprClosure,
-        source: &Source,
+        source: Option<&Source>,
         counter: VarId,
         span: Span,
     ) -> Operand {
-        let (var, window) = source_container(source);
-        let by_ref = matches!(source, Source::Container { by_ref: true, .. });
         let param = single_binding(&filter.inputs[0]).flatten();
-        let at = self.element_index(window, counter, span);
         let (closure, mut reads) = self.rename_closure(filter.to_token_stream(), param.as_deref());
-        reads.extend([var, at]);
-        let (container, index) = (&self.vars[var.0].ident, &self.vars[at.0].ident);
-        let item = if by_ref {
-            quote_spanned!(span=> &&#container[#index])
-        } else {
-            quote_spanned!(span=> &#container[#index])
+        let item = match source {
+            Some(source) => {
+                let (var, window) = source_container(source);
+                let at = self.element_index(window, counter, span);
+                reads.extend([var, at]);
+                let (container, index) = (&self.vars[var.0].ident, &self.vars[at.0].ident);
+                if matches!(source, Source::Container { by_ref: true, .. }) {
+                    quote_spanned!(span=> &&#container[#index])
+                } else {
+                    quote_spanned!(span=> &#container[#index])
+                }
+            }
+            None => {
+                reads.push(counter);
+                let counter = &self.vars[counter.0].ident;
+                quote_spanned!(span=> &#counter)
+            }
         };
         let test = Value::Opaque {
             tokens: quote_spanned!(span=> ::nabla::__private::keeps(#item, #closure)),
@@ -526,12 +535,14 @@ fn adaptor_after_filter(expr: &Expr) -> Option<&syn::ExprMethodCall> {
 }
 
 /// The help of a `filter` that is not tested: what nabla filters, and the way out.
-const FILTER_HELP: &str = "filter the elements of a slice, array or `Vec`, or of a part of one, with a closure of one named parameter, and put the `.filter(..)` last: `w.iter().skip(1).filter(|v| **v > 0.0)`, then `.map(..)`, a sum, product or fold, or a `for` loop; or test each element with an `if` in a loop's body";
+const FILTER_HELP: &str = "filter the elements of a slice, array or `Vec`, of a part of one, or of a range, with a closure of one named parameter, and put the `.filter(..)` last: `w.iter().skip(1).filter(|v| **v > 0.0)`, then `.map(..)`, a sum, product or fold, or a `for` loop; or test each element with an `if` in a loop's body";
 
 /// Whether a `filter` of `source` can be tested as [`Lowerer::filter_test`] tests it: the
-/// elements of one container, tested by a closure whose parameter binds one name.
-pub(super) fn is_filterable(source: &Source, filter: &syn::ExprClosure) -> bool {
-    matches!(source, Source::Container { .. }) && single_binding(&filter.inputs[0]).is_some()
+/// elements of one container (or the counters of a range, `None`), tested by a closure whose
+/// parameter binds one name.
+pub(super) fn is_filterable(source: Option<&Source>, filter: &syn::ExprClosure) -> bool {
+    matches!(source, Some(Source::Container { .. }) | None)
+        && single_binding(&filter.inputs[0]).is_some()
 }
 
 /// The one name a closure parameter binds (`v`, `&v`, `&&v`, `v: &&f64`), `Some(None)` for `_`,

@@ -43,13 +43,11 @@ impl Lowerer<'_> {
             self.element_source(iterated)
         };
         if let Some(f) = filter {
-            if !source
-                .as_ref()
-                .is_some_and(|s| super::iter::is_filterable(s, f))
-            {
-                return Value::Use(
-                    self.unfiltered(e.expr.span(), "filtering the elements of this loop"),
-                );
+            // Over a range the counter is the element: `source` is `None` there.
+            let tested = over_range || source.is_some();
+            if !tested || !super::iter::is_filterable(source.as_ref(), f) {
+                let what = "filtering the elements of this loop";
+                return Value::Use(self.unfiltered(e.expr.span(), what));
             }
         }
         if let Some(error) = self.filter_not_last(iterated) {
@@ -101,7 +99,7 @@ impl Lowerer<'_> {
         self.blocks.push(Vec::new());
         self.loops.push(LoopFrame { go, skip: None });
         let body_span = e.body.brace_token.span.join();
-        let filter = filter.zip(source.as_ref());
+        let filter = filter.map(|f| (f, source.as_ref()));
         if let Some(go) = go {
             // After a `break`, the remaining iterations do nothing, not even a filter's test.
             self.blocks.push(Vec::new());
@@ -140,7 +138,7 @@ impl Lowerer<'_> {
     /// comes first, and an element it drops runs nothing.
     fn lower_filtered_body(
         &mut self,
-        filter: Option<(&syn::ExprClosure, &Source)>,
+        filter: Option<(&syn::ExprClosure, Option<&Source>)>,
         source: &Option<Source>,
         pat: &Pat,
         counter: VarId,

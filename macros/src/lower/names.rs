@@ -37,8 +37,8 @@ impl Lowerer<'_> {
     /// Renames variables in the tokens of a closure that runs as written, leaving `except`
     /// (its own parameter) alone. A loop element the user holds by reference (of `xs.iter()`),
     /// which the generated code holds by value, is borrowed: in the closure it has the user's
-    /// type (`*x`). Elsewhere a value kept as written flows on as the value it is
-    /// (`stop_gradient(x)`).
+    /// type. Elsewhere it is borrowed only where it is dereferenced (`stop_gradient(*x)`), and
+    /// a value kept as written flows on as the value it is (`stop_gradient(x)`).
     pub(super) fn rename_closure(
         &mut self,
         tokens: TokenStream,
@@ -56,7 +56,7 @@ impl Lowerer<'_> {
         let mut reads = Vec::new();
         let mut captured = Vec::new();
         let outer = &self.outer;
-        let renamed = rename_tokens(tokens, &mut |ident: &Ident| {
+        let renamed = rename_tokens(tokens, &mut |ident: &Ident, dereferenced: bool| {
             let name = ident.to_string();
             if except == Some(name.as_str()) {
                 return None;
@@ -76,7 +76,7 @@ impl Lowerer<'_> {
                 deref.set_span(ident.span());
                 return Some(TokenTree::Group(deref));
             }
-            if closure && var.user_ref && !var.place {
+            if (closure || dereferenced) && var.user_ref && !var.place {
                 let mut borrow = Group::new(Delimiter::Parenthesis, quote::quote!(&#renamed));
                 borrow.set_span(ident.span());
                 return Some(TokenTree::Group(borrow));

@@ -111,6 +111,7 @@ impl Lowerer<'_> {
         };
         // `.filter(|v| ..)` before the map (or the reduction): a test of each element, which
         // carries no gradient and decides whether the element counts.
+        let filtered_source = source_expr;
         let (source_expr, filter) = peel_filter(source_expr)?;
         if let Some(error) = self.filter_not_last(source_expr) {
             return Some(Value::Use(error));
@@ -132,13 +133,19 @@ impl Lowerer<'_> {
         }
         // `(0..n).map(|i| ..).sum()`, `(a..=b).rev().fold(..)`: the counter is the element.
         if crate::parts::is_parts_source(source_expr) || is_range_source(source_expr) {
-            if let Some(f) = filter {
-                let at = f.inputs[0].span();
-                return Some(Value::Use(
-                    self.unfiltered(at, "filtering a range or windows"),
-                ));
-            }
-            return self.reduce_parts(source_expr, init, step, map);
+            return match filter {
+                // `(0..n).filter(|i| ..)`: the `for` loop over the filtered range.
+                Some(_) if is_range_source(source_expr) => {
+                    self.reduce_parts(filtered_source, init, step, map)
+                }
+                Some(f) => {
+                    let at = f.inputs[0].span();
+                    Some(Value::Use(
+                        self.unfiltered(at, "filtering windows or chunks"),
+                    ))
+                }
+                None => self.reduce_parts(source_expr, init, step, map),
+            };
         }
         if !matches!(
             source_expr,
@@ -157,7 +164,7 @@ impl Lowerer<'_> {
         };
         // A filtered element is tested as the container holds it; the elements of `enumerate`
         // and `zip` are tuples the container does not hold.
-        if let Some(f) = filter.filter(|f| !is_filterable(&source, f)) {
+        if let Some(f) = filter.filter(|f| !is_filterable(Some(&source), f)) {
             let at = f.inputs[0].span();
             return Some(Value::Use(self.unfiltered(at, "filtering these elements")));
         }
@@ -193,7 +200,7 @@ impl Lowerer<'_> {
         let counter = self.new_temp();
         self.blocks.push(Vec::new());
         self.scopes.push(HashMap::new());
-        let kept = filter.map(|f| self.filter_test(f, &source, counter, span));
+        let kept = filter.map(|f| self.filter_test(f, Some(&source), counter, span));
         if kept.is_some() {
             self.blocks.push(Vec::new());
         }
