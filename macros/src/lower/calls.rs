@@ -99,28 +99,8 @@ impl Lowerer<'_> {
         if let Some(qualifier) =
             qualifier.filter(|_| by_value && methods::is_float_method_name(&last))
         {
-            let receiver = self.lower_expr(&call.args[0]);
-            let args: Vec<Operand> = call
-                .args
-                .iter()
-                .skip(1)
-                .map(|a| self.lower_expr(a))
-                .collect();
-            let method = func
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.clone())
-                .unwrap_or_else(|| Ident::new("exp", span));
-            let kind = method_kind(&last, args.len());
-            return Value::Method {
-                receiver,
-                method,
-                turbofish: None,
-                qualified: Some(qualifier),
-                args,
-                kind,
-            };
+            let kind = method_kind(&last, call.args.len() - 1);
+            return self.method_through_path(call, func, qualifier, kind);
         }
         if let Some(rewritten) = crate::from_iterator::rewrite(func, call) {
             return self.lower_rewritten(&rewritten);
@@ -137,24 +117,11 @@ impl Lowerer<'_> {
             let kind = method_kind(&last, call.args.len() - 1);
             let shape_query = methods::SHAPE_QUERIES.contains(&last.as_str());
             if shape_query || (nalgebra && matches!(kind, MethodKind::Trait(_))) {
-                let receiver = self.lower_expr(&call.args[0]);
-                let args: Vec<Operand> = call
-                    .args
-                    .iter()
-                    .skip(1)
-                    .map(|a| self.lower_expr(a))
-                    .collect();
                 let leading = &func.path.leading_colon;
                 let owner = func.path.segments.iter().take(segments.len() - 1);
-                let method = func.path.segments[segments.len() - 1].ident.clone();
-                return Value::Method {
-                    receiver,
-                    method,
-                    turbofish: None,
-                    qualified: Some(quote::quote!(#leading #(#owner)::*)),
-                    args,
-                    kind: if shape_query { MethodKind::Query } else { kind },
-                };
+                let qualifier = quote::quote!(#leading #(#owner)::*);
+                let kind = if shape_query { MethodKind::Query } else { kind };
+                return self.method_through_path(call, func, qualifier, kind);
             }
         }
         let args = call.args.iter().map(|a| self.lower_expr(a)).collect();
@@ -200,31 +167,45 @@ impl Lowerer<'_> {
             let trait_path = trait_path.iter();
             quote::quote!(<#ty as #leading #(#trait_path)::*>)
         };
+        let (name, args) = (method.ident.to_string(), call.args.len() - 1);
+        // A method of a named trait is that trait's, whatever it is called: a user's
+        // `<f64 as Squash>::tanh(x)` is no `tanh` nabla knows. `Clone::clone` is the one known.
+        let kind = match trait_path.last() {
+            None => method_kind(&name, args),
+            Some(t) if t.ident == "Clone" && name == "clone" && args == 0 => MethodKind::Identity,
+            Some(_) => MethodKind::Unknown,
+        };
+        Some(self.method_through_path(call, func, qualifier, kind))
+    }
+
+    /// The method call that `qualifier::method(receiver, args..)` is, written through that path:
+    /// its receiver the first argument, its name the path's last segment.
+    fn method_through_path(
+        &mut self,
+        call: &syn::ExprCall,
+        func: &syn::ExprPath,
+        qualifier: proc_macro2::TokenStream,
+        kind: MethodKind,
+    ) -> Value {
         let receiver = self.lower_expr(&call.args[0]);
-        let args: Vec<Operand> = call
+        let args = call
             .args
             .iter()
             .skip(1)
             .map(|a| self.lower_expr(a))
             .collect();
-        let name = method.ident.to_string();
-        // A method of a named trait is that trait's, whatever it is called: a user's
-        // `<f64 as Squash>::tanh(x)` is no `tanh` nabla knows. `Clone::clone` is the one known.
-        let kind = match trait_path.last() {
-            None => method_kind(&name, args.len()),
-            Some(t) if t.ident == "Clone" && name == "clone" && args.is_empty() => {
-                MethodKind::Identity
-            }
-            Some(_) => MethodKind::Unknown,
+        let method = match func.path.segments.last() {
+            Some(segment) => segment.ident.clone(),
+            None => Ident::new("method", call.span()),
         };
-        Some(Value::Method {
+        Value::Method {
             receiver,
-            method: method.ident.clone(),
+            method,
             turbofish: None,
             qualified: Some(qualifier),
-            kind,
             args,
-        })
+            kind,
+        }
     }
 
     /// nalgebra constructors with a derivative rule: `DVector::from_column_slice(w)`,

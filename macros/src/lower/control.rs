@@ -64,14 +64,7 @@ impl Lowerer<'_> {
                                     },
                                     span: expr.span(),
                                 };
-                                self.push(
-                                    StmtKind::If {
-                                        cond: alive,
-                                        then_block: vec![assign],
-                                        else_block: Vec::new(),
-                                    },
-                                    expr.span(),
-                                );
+                                self.push_when(alive, vec![assign], expr.span());
                                 None
                             }
                             Some(sink) => {
@@ -119,14 +112,7 @@ impl Lowerer<'_> {
                         "assign the value to a variable declared before the block",
                     );
                 }
-                self.push(
-                    StmtKind::If {
-                        cond: alive,
-                        then_block,
-                        else_block: Vec::new(),
-                    },
-                    span,
-                );
+                self.push_when(alive, then_block, span);
                 return None;
             }
         }

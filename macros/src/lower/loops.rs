@@ -106,14 +106,7 @@ impl Lowerer<'_> {
             self.lower_filtered_body(filter, &source, &e.pat, counter, &e.body, continues);
             let then_block = self.blocks.pop().unwrap_or_default();
             let cond = self.condition(Operand::Var(go), body_span);
-            self.push(
-                StmtKind::If {
-                    cond,
-                    then_block,
-                    else_block: Vec::new(),
-                },
-                body_span,
-            );
+            self.push_when(cond, then_block, body_span);
         } else {
             self.lower_filtered_body(filter, &source, &e.pat, counter, &e.body, continues);
         }
@@ -154,14 +147,7 @@ impl Lowerer<'_> {
         self.blocks.push(Vec::new());
         self.lower_loop_body(source, pat, counter, body, continues);
         let then_block = self.blocks.pop().unwrap_or_default();
-        self.push(
-            StmtKind::If {
-                cond,
-                then_block,
-                else_block: Vec::new(),
-            },
-            span,
-        );
+        self.push_when(cond, then_block, span);
     }
 
     /// Whether `expr` is a parameter whose type is an `impl Trait`, or a chain of methods on

@@ -389,4 +389,17 @@ impl Lowerer<'_> {
             span,
         );
     }
+
+    /// `if cond { then_block }`, with no `else`.
+    fn push_when(&mut self, cond: Operand, then_block: Block, span: Span) {
+        let else_block = Vec::new();
+        self.push(
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            },
+            span,
+        );
+    }
 }
