@@ -64,7 +64,7 @@ impl Lowerer<'_> {
                                     },
                                     span: expr.span(),
                                 };
-                                self.push_when(alive, vec![assign], expr.span());
+                                self.push_if(alive, vec![assign], Vec::new(), expr.span());
                                 None
                             }
                             Some(sink) => {
@@ -112,7 +112,7 @@ impl Lowerer<'_> {
                         "assign the value to a variable declared before the block",
                     );
                 }
-                self.push_when(alive, then_block, span);
+                self.push_if(alive, then_block, Vec::new(), span);
                 return None;
             }
         }
@@ -197,14 +197,7 @@ impl Lowerer<'_> {
                 assign(else_value, &mut else_block, else_expr.span());
             }
         }
-        self.push(
-            StmtKind::If {
-                cond,
-                then_block,
-                else_block,
-            },
-            span,
-        );
+        self.push_if(cond, then_block, else_block, span);
         match result {
             Some(r) if !both_unit => Value::Use(Operand::Var(r)),
             _ => Value::Use(Operand::Const(quote_spanned!(span=> ()))),

@@ -106,7 +106,7 @@ impl Lowerer<'_> {
             self.lower_filtered_body(filter, &source, &e.pat, counter, &e.body, continues);
             let then_block = self.blocks.pop().unwrap_or_default();
             let cond = self.condition(Operand::Var(go), body_span);
-            self.push_when(cond, then_block, body_span);
+            self.push_if(cond, then_block, Vec::new(), body_span);
         } else {
             self.lower_filtered_body(filter, &source, &e.pat, counter, &e.body, continues);
         }
@@ -147,7 +147,7 @@ impl Lowerer<'_> {
         self.blocks.push(Vec::new());
         self.lower_loop_body(source, pat, counter, body, continues);
         let then_block = self.blocks.pop().unwrap_or_default();
-        self.push_when(cond, then_block, span);
+        self.push_if(cond, then_block, Vec::new(), span);
     }
 
     /// Whether `expr` is a parameter whose type is an `impl Trait`, or a chain of methods on
@@ -234,14 +234,7 @@ impl Lowerer<'_> {
             },
             span,
         }];
-        self.push(
-            StmtKind::If {
-                cond,
-                then_block,
-                else_block,
-            },
-            span,
-        );
+        self.push_if(cond, then_block, else_block, span);
         self.loops.pop();
         let body = self.blocks.pop().unwrap_or_default();
         self.push(StmtKind::Loop { go, body }, span);

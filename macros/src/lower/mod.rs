@@ -390,9 +390,8 @@ impl Lowerer<'_> {
         );
     }
 
-    /// `if cond { then_block }`, with no `else`.
-    fn push_when(&mut self, cond: Operand, then_block: Block, span: Span) {
-        let else_block = Vec::new();
+    /// `if cond { then_block } else { else_block }`.
+    fn push_if(&mut self, cond: Operand, then_block: Block, else_block: Block, span: Span) {
         self.push(
             StmtKind::If {
                 cond,

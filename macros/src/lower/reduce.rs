@@ -254,7 +254,7 @@ impl Lowerer<'_> {
         );
         if let Some(cond) = kept {
             let then_block = self.blocks.pop().unwrap_or_default();
-            self.push_when(cond, then_block, span);
+            self.push_if(cond, then_block, Vec::new(), span);
         }
         self.scopes.pop();
         let body = self.blocks.pop().unwrap_or_default();
