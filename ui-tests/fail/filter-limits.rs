@@ -22,6 +22,15 @@ fn later_positive(w: &[f64]) -> f64 {
 }
 
 #[differentiable]
+fn after_the_first(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (_, v) in w.iter().enumerate().filter(|(i, _)| *i > 0) {
+        s += v;
+    }
+    s
+}
+
+#[differentiable]
 fn mapped_then_filtered(w: &[f64]) -> f64 {
     w.iter().map(|v| v * 2.0).filter(|v| *v > 0.0).sum::<f64>()
 }

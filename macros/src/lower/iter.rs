@@ -505,9 +505,9 @@ pub(super) fn source_container(source: &Source) -> (VarId, Option<Window>) {
     }
 }
 
-/// `source.filter(|v| ..)` as the source and the closure; the expression itself and `None` for
-/// anything else. `None` (nothing) for a `filter` whose argument is not a closure of one
-/// parameter.
+/// `source.filter(|v| ..)` split into the source and the closure, and any other expression as
+/// itself with no closure. `None` for a `filter` whose argument is not a closure of one
+/// parameter, which is left to the checks.
 pub(super) fn peel_filter(expr: &Expr) -> Option<(&Expr, Option<&syn::ExprClosure>)> {
     match crate::syntax::strip_parens(expr) {
         Expr::MethodCall(m) if m.method == "filter" && m.args.len() == 1 => match &m.args[0] {

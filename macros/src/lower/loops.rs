@@ -47,7 +47,7 @@ impl Lowerer<'_> {
             let tested = over_range || source.is_some();
             if !tested || !super::iter::is_filterable(source.as_ref(), f) {
                 let what = "filtering the elements of this loop";
-                return Value::Use(self.unfiltered(e.expr.span(), what));
+                return Value::Use(self.unfiltered(f.inputs[0].span(), what));
             }
         }
         if let Some(error) = self.filter_not_last(iterated) {
