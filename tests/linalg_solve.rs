@@ -69,3 +69,58 @@ fn inverses_solves_and_determinants() {
         check_gradient(f, &point, &g).assert_below(1e-7);
     }
 }
+
+/// One matrix solved against each of several right-hand sides held in a slice: `&bs[i]` is an
+/// element read by reference.
+#[allow(clippy::needless_range_loop)] // the indexed read is the form under test
+#[differentiable]
+fn solves_against_rows(a: &DMatrix<f64>, #[no_grad] bs: &[DVector<f64>]) -> f64 {
+    let lu = a.clone().lu();
+    let mut s = 0.0;
+    for i in 0..bs.len() {
+        s += lu.solve(&bs[i]).unwrap().norm_squared();
+    }
+    s
+}
+
+/// As [`solves_against_rows`], by Cholesky, each right-hand side an element of the loop.
+#[differentiable]
+fn cholesky_solves_against_rows(a: &DMatrix<f64>, #[no_grad] bs: &[DVector<f64>]) -> f64 {
+    let spd = a * a.transpose() + DMatrix::<f64>::identity(3, 3);
+    let mut s = 0.0;
+    for b in bs {
+        s += spd.clone().cholesky().unwrap().solve(b).sum();
+    }
+    s
+}
+
+#[test]
+fn solves_against_a_slice_of_right_hand_sides() {
+    let a = DMatrix::from_fn(3, 3, |i, j| {
+        if i == j {
+            2.0
+        } else {
+            0.3 * (i + 2 * j) as f64
+        }
+    });
+    let bs: Vec<DVector<f64>> = (0..3)
+        .map(|k| DVector::from_fn(3, |i, _| ((i + k) as f64 * 0.9).sin()))
+        .collect();
+    let at = |p: &[f64]| DMatrix::from_column_slice(3, 3, p);
+
+    let (_, da) = solves_against_rows_grad(&a, &bs);
+    check_gradient(
+        |p| solves_against_rows(&at(p), &bs),
+        a.as_slice(),
+        da.as_slice(),
+    )
+    .assert_below(1e-7);
+
+    let (_, da) = cholesky_solves_against_rows_grad(&a, &bs);
+    check_gradient(
+        |p| cholesky_solves_against_rows(&at(p), &bs),
+        a.as_slice(),
+        da.as_slice(),
+    )
+    .assert_below(1e-7);
+}

@@ -16,7 +16,7 @@
 use core::borrow::Borrow;
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, DimMin, OMatrix, RealField};
+use nalgebra::{DefaultAllocator, Dim, DimMin, OMatrix, RealField, Scalar};
 
 use crate::Real;
 
@@ -24,6 +24,31 @@ pub use super::factor::cholesky_factor;
 
 /// The square matrices the solves take: `SMatrix<T, N, N>` and `DMatrix<T>`.
 pub(super) type Square<T, D> = OMatrix<T, D, D>;
+
+/// A right-hand side as generated code passes it: a matrix, or a reference to one, or to a
+/// reference. An element of a slice of matrices (`lu.solve(&bs[i])`) is read by reference, and
+/// the macro, which does not see types, borrows it once more.
+pub trait RightHandSide<M> {
+    fn matrix(&self) -> &M;
+}
+
+impl<M> RightHandSide<M> for M {
+    fn matrix(&self) -> &M {
+        self
+    }
+}
+
+impl<M> RightHandSide<M> for &M {
+    fn matrix(&self) -> &M {
+        self
+    }
+}
+
+impl<M> RightHandSide<M> for &&M {
+    fn matrix(&self) -> &M {
+        self
+    }
+}
 
 fn singular(what: &str) -> ! {
     panic!("{what}: the matrix is singular (nalgebra returned `None`, which the user's `unwrap` would have panicked on)")
@@ -36,13 +61,13 @@ where
     D: DimMin<D, Output = D>,
     C: Dim,
     A: Borrow<Square<T, D>>,
-    B: Borrow<OMatrix<T, D, C>>,
+    B: RightHandSide<OMatrix<T, D, C>>,
     DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, C>,
 {
     a.borrow()
         .clone()
         .lu()
-        .solve(b.borrow())
+        .solve(b.matrix())
         .unwrap_or_else(|| singular("lu().solve(..)"))
 }
 
@@ -53,13 +78,13 @@ where
     D: DimMin<D, Output = D>,
     C: Dim,
     A: Borrow<Square<T, D>>,
-    B: Borrow<OMatrix<T, D, C>>,
+    B: RightHandSide<OMatrix<T, D, C>>,
     DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, C>,
 {
     a.borrow()
         .clone()
         .qr()
-        .solve(b.borrow())
+        .solve(b.matrix())
         .unwrap_or_else(|| singular("qr().solve(..)"))
 }
 
@@ -70,14 +95,14 @@ where
     D: Dim,
     C: Dim,
     A: Borrow<Square<T, D>>,
-    B: Borrow<OMatrix<T, D, C>>,
+    B: RightHandSide<OMatrix<T, D, C>>,
     DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
 {
     a.borrow()
         .clone()
         .cholesky()
         .unwrap_or_else(|| not_positive_definite())
-        .solve(b.borrow())
+        .solve(b.matrix())
 }
 
 pub(super) fn not_positive_definite() -> ! {
@@ -311,6 +336,36 @@ where
     }
 }
 
+/// A right-hand side read by reference (an element of a slice of matrices): the rule of the
+/// matrix it refers to.
+impl<T, D, C> SolveRule<&OMatrix<T, D, C>> for Square<T, D>
+where
+    Square<T, D>: SolveRule<OMatrix<T, D, C>>,
+    T: Scalar,
+    D: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    type Solution = <Self as SolveRule<OMatrix<T, D, C>>>::Solution;
+    type Tangent = <Self as SolveRule<OMatrix<T, D, C>>>::Tangent;
+    fn solve_adjoint_self(
+        &self,
+        b: &&OMatrix<T, D, C>,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Tangent {
+        SolveRule::<OMatrix<T, D, C>>::solve_adjoint_self(self, *b, x, d)
+    }
+    fn solve_adjoint_other(
+        &self,
+        b: &&OMatrix<T, D, C>,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Solution {
+        SolveRule::<OMatrix<T, D, C>>::solve_adjoint_other(self, *b, x, d)
+    }
+}
+
 /// `x = A⁻¹b` by Cholesky, `A` symmetric positive definite: as [`SolveRule`], with `dA`
 /// folded onto the lower triangle.
 pub trait CholeskySolveRule<B> {
@@ -356,6 +411,35 @@ where
         d: &OMatrix<T, D, C>,
     ) -> OMatrix<T, D, C> {
         solve_by_cholesky(self, d)
+    }
+}
+
+/// A right-hand side read by reference: as for [`SolveRule`].
+impl<T, D, C> CholeskySolveRule<&OMatrix<T, D, C>> for Square<T, D>
+where
+    Square<T, D>: CholeskySolveRule<OMatrix<T, D, C>>,
+    T: Scalar,
+    D: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    type Solution = <Self as CholeskySolveRule<OMatrix<T, D, C>>>::Solution;
+    type Tangent = <Self as CholeskySolveRule<OMatrix<T, D, C>>>::Tangent;
+    fn cholesky_solve_adjoint_self(
+        &self,
+        b: &&OMatrix<T, D, C>,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Tangent {
+        CholeskySolveRule::<OMatrix<T, D, C>>::cholesky_solve_adjoint_self(self, *b, x, d)
+    }
+    fn cholesky_solve_adjoint_other(
+        &self,
+        b: &&OMatrix<T, D, C>,
+        x: &Self::Solution,
+        d: &Self::Solution,
+    ) -> Self::Solution {
+        CholeskySolveRule::<OMatrix<T, D, C>>::cholesky_solve_adjoint_other(self, *b, x, d)
     }
 }
 
