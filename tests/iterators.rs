@@ -468,6 +468,33 @@ fn filtered_reductions() {
     assert_eq!(g[1], 0.0, "an element the filter drops has gradient zero");
 }
 
+fn is_positive(v: &&f64) -> bool {
+    **v > 0.0
+}
+
+fn is_even(i: &usize) -> bool {
+    i % 2 == 0
+}
+
+/// Filters that name their test as a function, in a sum, over a range and in a loop.
+#[differentiable]
+fn filtered_by_functions(w: &[f64]) -> f64 {
+    let squares: f64 = w.iter().filter(is_positive).map(|v| v * v).sum();
+    let even: f64 = (0..w.len()).filter(is_even).map(|i| w[i]).sum();
+    let mut sines = 0.0;
+    for v in w.iter().filter(is_positive) {
+        sines += v.sin();
+    }
+    squares + even * sines
+}
+
+#[test]
+fn filters_by_named_functions() {
+    let (value, g) = filtered_by_functions_grad(&W);
+    assert!((value - filtered_by_functions(&W)).abs() < 1e-12);
+    check(filtered_by_functions, &g, "filtered_by_functions");
+}
+
 /// A loop over the elements a `filter` keeps, with `continue` and `break` in its body.
 #[differentiable]
 fn filtered_loop(w: &[f64], t: f64) -> f64 {

@@ -1,5 +1,5 @@
 //! nalgebra's read-only views, `cross`, `kronecker`, `lp_norm`, `amax`/`amin`, `product`,
-//! symmetric eigenvalues and the Cholesky factor `l()`, in functions as users write them. Every
+//! `fold`, symmetric eigenvalues and the Cholesky factor `l()`, in functions as users write them. Every
 //! gradient against central finite differences, at several points.
 
 use nabla::{check_gradient, differentiable};
@@ -126,6 +126,28 @@ fn norms_and_reductions() {
         assert!((value - reductions(&x)).abs() < 1e-12);
         check_gradient(
             |w| reductions(&Matrix3::from_column_slice(w)),
+            x.as_slice(),
+            g.as_slice(),
+        )
+        .assert_below(1e-6);
+    }
+}
+
+/// nalgebra's own `fold`, which passes each element by value: over a parameter and over a
+/// local product, with the element's type written out.
+#[differentiable]
+fn folded(x: &Matrix3<f64>, #[no_grad] floor: f64) -> f64 {
+    let xx = x * x.transpose();
+    x.fold(0.0, |acc, v| acc + v.max(floor) * v) + xx.fold(1.0, |acc, v: f64| acc * v.cos())
+}
+
+#[test]
+fn matrix_folds() {
+    for x in matrix_points::<3, 3>() {
+        let (value, g) = folded_grad(&x, 0.1);
+        assert!((value - folded(&x, 0.1)).abs() < 1e-12);
+        check_gradient(
+            |w| folded(&Matrix3::from_column_slice(w), 0.1),
             x.as_slice(),
             g.as_slice(),
         )

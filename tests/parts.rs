@@ -63,6 +63,29 @@ fn inclusive_and_full_ranges() {
     }
 }
 
+/// Parts by a range held in a parameter: cloned where it is used (a `Range` is not `Copy`),
+/// and bound to a name of its own.
+#[differentiable]
+fn part_by_range(
+    w: &[f64],
+    #[no_grad] r: std::ops::Range<usize>,
+    #[no_grad] s: &std::ops::RangeInclusive<usize>,
+) -> f64 {
+    let t = s.clone();
+    sum_of_squares(&w[r.clone()]) * w[r.start] + w[t].iter().map(|v| v.sin()).sum::<f64>()
+}
+
+#[test]
+fn parts_by_ranges_held_in_parameters() {
+    for (r, s) in [(0..3, 2..=5), (2..7, 0..=0), (4..5, 1..=6)] {
+        check(
+            |w| part_by_range(w, r.clone(), &s),
+            |w| part_by_range_grad(w, r.clone(), &s),
+            "part by a range parameter",
+        );
+    }
+}
+
 #[differentiable]
 fn split(w: &[f64], #[no_grad] k: usize) -> f64 {
     let (a, b) = w.split_at(k);

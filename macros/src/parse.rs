@@ -349,6 +349,39 @@ pub fn is_model_type(ty: &Type, type_params: &[Ident]) -> bool {
     }
 }
 
+/// Whether a parameter type is a range of indices by its spelling (`Range<usize>`,
+/// `std::ops::RangeInclusive<usize>`, a reference to one): indexing with it reads a part.
+pub fn is_range_type(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => is_range_type(&r.elem),
+        Type::Paren(p) => is_range_type(&p.elem),
+        Type::Group(g) => is_range_type(&g.elem),
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|last| {
+            matches!(
+                last.ident.to_string().as_str(),
+                "Range" | "RangeInclusive" | "RangeFrom" | "RangeTo" | "RangeToInclusive"
+            )
+        }),
+        _ => false,
+    }
+}
+
+/// Whether a parameter type is a nalgebra matrix or vector by its spelling (`DVector<f64>`,
+/// `&nalgebra::Matrix3<f64>`).
+pub fn is_matrix_type(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => is_matrix_type(&r.elem),
+        Type::Paren(p) => is_matrix_type(&p.elem),
+        Type::Group(g) => is_matrix_type(&g.elem),
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| is_nalgebra_type(&last.ident.to_string())),
+        _ => false,
+    }
+}
+
 /// A slice, array or `Vec` of model structs (`&[Layer]`, `Vec<Layer>`, `[Layer; 3]`), whose
 /// elements are read where they lie, as an element of a model's field is.
 pub fn is_container_of_models(ty: &Type, type_params: &[Ident]) -> bool {

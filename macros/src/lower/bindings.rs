@@ -53,8 +53,12 @@ impl Lowerer<'_> {
                             }
                             None => self.lower_expr(&init.expr),
                         };
+                        // Before the binding, which may shadow the range it clones.
+                        let is_range =
+                            matches!(crate::syntax::strip_parens(&init.expr), Expr::Range(_))
+                                || self.is_range_name(&init.expr);
                         self.bind_name(&pi.ident, pi.mutability.is_some(), op, ty, local.span());
-                        if matches!(crate::syntax::strip_parens(&init.expr), Expr::Range(_)) {
+                        if is_range {
                             if let Some(v) = self.lookup(&name) {
                                 self.ranges.insert(v);
                             }

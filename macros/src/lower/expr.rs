@@ -72,9 +72,13 @@ impl Lowerer<'_> {
         }
     }
 
-    /// A name bound to a range of integers (`let r = 1..3;`).
+    /// A name bound to a range of integers (`let r = 1..3;`, a parameter `r: Range<usize>`), or
+    /// a clone of one (`r.clone()`, as a `Range` is not `Copy`).
     pub(super) fn is_range_name(&self, expr: &Expr) -> bool {
         match strip_parens(expr) {
+            Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
+                self.is_range_name(&m.receiver)
+            }
             Expr::Path(p) => p
                 .path
                 .get_ident()

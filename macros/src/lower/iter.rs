@@ -506,12 +506,18 @@ pub(super) fn source_container(source: &Source) -> (VarId, Option<Window>) {
 }
 
 /// `source.filter(|v| ..)` split into the source and the closure, and any other expression as
-/// itself with no closure. `None` for a `filter` whose argument is not a closure of one
-/// parameter, which is left to the checks.
-pub(super) fn peel_filter(expr: &Expr) -> Option<(&Expr, Option<&syn::ExprClosure>)> {
+/// itself with no closure. A function named as the test (`.filter(is_positive)`) is the closure
+/// `|v| is_positive(v)`, as `map(f64::exp)` is. `None` for a `filter` whose argument is neither,
+/// which is left to the checks.
+pub(super) fn peel_filter(expr: &Expr) -> Option<(&Expr, Option<syn::ExprClosure>)> {
     match crate::syntax::strip_parens(expr) {
         Expr::MethodCall(m) if m.method == "filter" && m.args.len() == 1 => match &m.args[0] {
-            Expr::Closure(c) if c.inputs.len() == 1 => Some((&m.receiver, Some(c))),
+            Expr::Closure(c) if c.inputs.len() == 1 => Some((&m.receiver, Some(c.clone()))),
+            Expr::Path(function) => {
+                let v = quote::format_ident!("__nabla_element", span = function.span());
+                let closure = syn::parse_quote_spanned!(function.span()=> |#v| #function(#v));
+                Some((&m.receiver, Some(closure)))
+            }
             _ => None,
         },
         _ => Some((expr, None)),

@@ -42,7 +42,7 @@ impl Lowerer<'_> {
         } else {
             self.element_source(iterated)
         };
-        if let Some(f) = filter {
+        if let Some(f) = &filter {
             // Over a range the counter is the element: `source` is `None` there.
             let tested = over_range || source.is_some();
             if !tested || !super::iter::is_filterable(source.as_ref(), f) {
@@ -99,7 +99,7 @@ impl Lowerer<'_> {
         self.blocks.push(Vec::new());
         self.loops.push(LoopFrame { go, skip: None });
         let body_span = e.body.brace_token.span.join();
-        let filter = filter.map(|f| (f, source.as_ref()));
+        let filter = filter.as_ref().map(|f| (f, source.as_ref()));
         if let Some(go) = go {
             // After a `break`, the remaining iterations do nothing, not even a filter's test.
             self.blocks.push(Vec::new());

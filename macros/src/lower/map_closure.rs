@@ -100,6 +100,7 @@ impl Lowerer<'_> {
             writes: HashMap::new(),
             reused: HashSet::new(),
             ranges: HashSet::new(),
+            matrix_params: HashSet::new(),
             // The pullback of the closure reads the enclosing function's variables by their
             // names: its own take a suffix of their own (`__t2_c0` beside the enclosing `__t2`).
             ident_suffix: format!("{}_c{}", self.ident_suffix, self.closures.len()),

@@ -63,10 +63,15 @@ impl Lowerer<'_> {
                     None => self.lower_method(m),
                 }
             }
-            m if m.method == "fold" && m.args.len() == 2 => match self.lower_fold(m) {
-                Some(value) => value,
-                None => self.lower_method(m),
-            },
+            m if m.method == "fold" && m.args.len() == 2 => {
+                if let Some(rewritten) = self.matrix_fold(m) {
+                    return self.lower_value(&rewritten);
+                }
+                match self.lower_fold(m) {
+                    Some(value) => value,
+                    None => self.lower_method(m),
+                }
+            }
             m if m.method == "push" && m.args.len() == 1 => {
                 let base = match &*m.receiver {
                     Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
@@ -161,10 +166,9 @@ fn end_element(option: &Expr) -> Option<Expr> {
     }
 }
 
-/// No turbofish, or `::<f32>`/`::<f64>`: a float reduction (`counts.iter().product::<u64>()`
-/// is integer arithmetic, left as written).
 impl Lowerer<'_> {
-    /// No turbofish, or one naming a float type (`::<f64>`, `::<T>` with `T: Real`).
+    /// No turbofish, or one naming a float type (`::<f64>`, `::<T>` with `T: Real`): a float
+    /// reduction (`counts.iter().product::<u64>()` is integer arithmetic, left as written).
     fn float_turbofish(&self, turbofish: &Option<syn::AngleBracketedGenericArguments>) -> bool {
         let names_float = |t: &syn::Type| {
             crate::parse::is_float(t)
@@ -178,6 +182,46 @@ impl Lowerer<'_> {
                 .iter()
                 .all(|a| matches!(a, syn::GenericArgument::Type(t) if names_float(t))),
         }
+    }
+
+    /// nalgebra's `m.fold(init, |acc, x| ..)`, which passes each element by value, as the fold
+    /// over its elements by reference that nabla differentiates:
+    /// `m.iter().fold(init, |acc, &x| ..)`. Only for a matrix parameter or a local: a data
+    /// struct's own `fold` is left as it is.
+    fn matrix_fold(&self, m: &ExprMethodCall) -> Option<Expr> {
+        if m.method != "fold" || m.args.len() != 2 {
+            return None;
+        }
+        let Expr::Path(receiver) = strip_parens(&m.receiver) else {
+            return None;
+        };
+        let var = self.lookup(&receiver.path.get_ident()?.to_string())?;
+        let is_matrix = self.matrix_params.contains(&var)
+            || (!matches!(self.vars[var.0].origin, crate::ir::Origin::Param(_))
+                && !self.model_values.contains(&var));
+        let Expr::Closure(closure) = &m.args[1] else {
+            return None;
+        };
+        if !is_matrix || closure.inputs.len() != 2 {
+            return None;
+        }
+        // A plain name: `&mut x` would be a pattern of another meaning.
+        let plain = |p: &syn::Pat| {
+            matches!(p, syn::Pat::Ident(x)
+                if x.by_ref.is_none() && x.mutability.is_none() && x.subpat.is_none())
+        };
+        let element = match &closure.inputs[1] {
+            x if plain(x) => quote!(&#x),
+            syn::Pat::Type(t) if plain(&t.pat) => {
+                let (x, ty) = (&t.pat, &t.ty);
+                quote!(&#x: &#ty)
+            }
+            _ => return None,
+        };
+        let (acc, body, init) = (&closure.inputs[0], &closure.body, &m.args[0]);
+        let span = m.method.span();
+        let receiver = &m.receiver;
+        Some(syn::parse_quote_spanned!(span=> #receiver.iter().fold(#init, |#acc, #element| #body)))
     }
 }
 

@@ -72,6 +72,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         writes: HashMap::new(),
         reused: HashSet::new(),
         ranges: HashSet::new(),
+        matrix_params: HashSet::new(),
         ident_suffix: String::new(),
         float_type_names: item
             .sig
@@ -105,6 +106,12 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         }
         if crate::parse::is_container_of_models(&param.ty, &type_params) {
             lowerer.model_containers.insert(id);
+        }
+        if crate::parse::is_range_type(&param.ty) {
+            lowerer.ranges.insert(id);
+        }
+        if crate::parse::is_matrix_type(&param.ty) {
+            lowerer.matrix_params.insert(id);
         }
         lowerer.bind(&param.ident.to_string(), id);
         if lowerer.locations.contains(&param.ident.to_string()) {
@@ -212,6 +219,8 @@ struct Lowerer<'e> {
     /// Variables bound to a range of integers (`let r = 1..3;`): `w[r]` is a part of `w`, and
     /// `for i in r` a loop over the range.
     ranges: HashSet<VarId>,
+    /// Parameters whose type is a nalgebra matrix or vector by its spelling.
+    matrix_params: HashSet<VarId>,
     /// Put after the names of this body's variables: empty for the function, `_c0` and so on
     /// for the closures of `map`, whose pullbacks also read the function's variables. (The
     /// function's names end in the variable's number, so no closure's name is one of them.)

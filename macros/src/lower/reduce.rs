@@ -153,7 +153,7 @@ impl Lowerer<'_> {
         ) {
             return None;
         }
-        let source = match (self.element_source(source_expr), filter) {
+        let source = match (self.element_source(source_expr), &filter) {
             (Some(source), _) => source,
             // `w.iter().map(..).filter(..)`, `.filter(a).filter(b)`: no container's elements.
             (None, Some(f)) => {
@@ -164,7 +164,7 @@ impl Lowerer<'_> {
         };
         // A filtered element is tested as the container holds it; the elements of `enumerate`
         // and `zip` are tuples the container does not hold.
-        if let Some(f) = filter.filter(|f| !is_filterable(Some(&source), f)) {
+        if let Some(f) = filter.as_ref().filter(|f| !is_filterable(Some(&source), f)) {
             let at = f.inputs[0].span();
             return Some(Value::Use(self.unfiltered(at, "filtering these elements")));
         }
@@ -200,7 +200,9 @@ impl Lowerer<'_> {
         let counter = self.new_temp();
         self.blocks.push(Vec::new());
         self.scopes.push(HashMap::new());
-        let kept = filter.map(|f| self.filter_test(f, Some(&source), counter, span));
+        let kept = filter
+            .as_ref()
+            .map(|f| self.filter_test(f, Some(&source), counter, span));
         if kept.is_some() {
             self.blocks.push(Vec::new());
         }
