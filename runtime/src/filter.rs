@@ -2,9 +2,10 @@
 
 /// Runs a `filter` closure on one item as `Iterator::filter` does, by reference. Taking the
 /// item first fixes the closure's parameter type, which a closure called where it is written
-/// (`(|v| **v > 0.0)(&&x)`) leaves to inference, too late for `**v`.
+/// (`(|v| **v > 0.0)(&&x)`) leaves to inference, too late for `**v`. The test is `Fn`: it
+/// decides and changes nothing it captures (the macro refuses one that assigns a variable).
 #[inline(always)]
-pub fn keeps<T: ?Sized, F: FnOnce(&T) -> bool>(item: &T, test: F) -> bool {
+pub fn keeps<T: ?Sized, F: Fn(&T) -> bool>(item: &T, test: F) -> bool {
     test(item)
 }
 

@@ -1,5 +1,6 @@
 // `stop_gradient(..)` stops the gradient of the value it returns, not of a change it makes to a
-// buffer that carries gradient: the rest of the function reads the changed buffer.
+// buffer that carries gradient: the rest of the function reads the changed buffer. Nor does it
+// hide an assignment to a variable of the function, there or in a filter's test.
 use nabla::{differentiable, stop_gradient};
 
 #[differentiable]
@@ -23,6 +24,42 @@ fn stack(x: &[f64]) -> f64 {
         }
     }
     s
+}
+
+/// A count whose closure doubles `c` on the way: `c` then depends on `w[0]` as `2ⁿ·w[0]`, which
+/// the reverse sweep would not know.
+#[differentiable]
+fn doubled(w: &[f64]) -> f64 {
+    let mut c = w[0];
+    let n = stop_gradient(w.iter().map(|v| { c *= 2.0; *v }).count());
+    c * n as f64
+}
+
+#[differentiable]
+fn tested(w: &[f64]) -> f64 {
+    let mut c = w[0];
+    let mut seen = [0.0; 1];
+    let s: f64 = w.iter().filter(|v| { c = c * 2.0; **v > 0.0 }).map(|v| v * v).sum();
+    let k = stop_gradient({ seen[0] = 1.0; s.abs() });
+    s * c * k + seen[0]
+}
+
+/// What a block kept as written binds itself, it may change; a macro's named argument
+/// (`{w:?}`, passed as `w = w`) assigns nothing.
+#[differentiable]
+fn own_names(w: &[f64]) -> f64 {
+    let total = stop_gradient({
+        let mut t = 0.0;
+        for v in w {
+            t += v;
+        }
+        t
+    });
+    let checked = stop_gradient({
+        assert!(total.is_finite(), "not finite: {total} of {w:?}");
+        total
+    });
+    checked * w[0]
 }
 
 fn main() {}

@@ -1,9 +1,10 @@
-//! Code kept as written (`stop_gradient(..)`) that changes a buffer carrying gradient in place:
-//! `stop_gradient` stops the gradient of the value it returns, but the rest of the function
-//! reads the changed buffer, whose change the reverse sweep would not know of
-//! (`stop_gradient(v.remove(0))` moves every later element down by one).
+//! Code kept as written (`stop_gradient(..)`, a filter's test) that changes a variable of the
+//! function: a buffer carrying gradient changed in place, or any variable assigned. The code's
+//! own value carries no gradient, but the rest of the function reads the changed variable, whose
+//! change the reverse sweep would not know of (`stop_gradient(v.remove(0))` moves every later
+//! element down by one; `.filter(|v| { c *= 2.0; .. })` doubles `c` unseen).
 
-use proc_macro2::{Delimiter, Ident, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Ident, Spacing, Span, TokenStream, TokenTree};
 
 use super::messages::params_names;
 use super::report::Checker;
@@ -36,8 +37,10 @@ const CHANGING: &[&str] = &[
 ];
 
 impl Checker<'_, '_> {
-    /// Reports each buffer that carries gradient and that `tokens`, kept as written, change.
+    /// Reports each variable of the function that `tokens`, kept as written, change: assigned,
+    /// borrowed mutably, or a buffer that carries gradient changed in place.
     pub(super) fn kept_changes(&mut self, tokens: &TokenStream, reads: &[VarId]) {
+        self.kept_assignments(tokens, reads);
         for &v in reads {
             let var = self.flow.body.var(v);
             if !var.is_location || !self.flow.activity.varied.contains(&v) {
@@ -73,6 +76,103 @@ impl Checker<'_, '_> {
             );
         }
     }
+}
+
+impl Checker<'_, '_> {
+    /// Reports each variable that `tokens` assign (`c = ..`, `c += ..`, `c[i] = ..`) or borrow
+    /// mutably (`&mut c`). Whether or not it carries gradient: the analyses take a variable to
+    /// change only where the function's own statements change it.
+    fn kept_assignments(&mut self, tokens: &TokenStream, reads: &[VarId]) {
+        for &v in reads {
+            let var = self.flow.body.var(v);
+            let Some(at) = assignment_of(tokens, &var.ident) else {
+                continue;
+            };
+            let name = var
+                .user_name
+                .clone()
+                .unwrap_or_else(|| var.ident.to_string());
+            let params = self.flow.deps_of(&[&Operand::Var(v)]);
+            self.blame(&params);
+            self.errors.push(
+                at,
+                format!("`{name}` is changed inside code kept as written (`stop_gradient(..)`, a filter's test), which nabla neither differentiates nor follows: the reverse sweep would not know of the change, and the gradient of what reads `{name}` afterwards would be wrong"),
+                format!("change `{name}` outside that code: compute the new value there and assign it after (`{name} = stop_gradient(..);`), or write the loop out with the change in its body"),
+            );
+        }
+    }
+}
+
+/// Where `tokens` assign `ident` or borrow it mutably: the `ident` of `ident = ..`,
+/// `ident += ..` (any compound assignment), `ident[..] = ..`, `ident.field = ..` or
+/// `&mut ident`. Read, as [`changing_call`], only up to a binding of the same name.
+fn assignment_of(tokens: &TokenStream, ident: &Ident) -> Option<Span> {
+    assignment_in(tokens, ident, false)
+}
+
+/// [`assignment_of`] in `tokens`, which are the arguments of a macro call when `in_macro`: there
+/// `name = value` after a comma is a named argument (`panic!("{t}", t = ..)`), not an assignment.
+fn assignment_in(tokens: &TokenStream, ident: &Ident, in_macro: bool) -> Option<Span> {
+    let mut trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    if let Some(rebound) = first_binding_of(&trees, ident) {
+        trees.truncate(rebound);
+    }
+    let punct = |i: usize, c: char| matches!(&trees[i], TokenTree::Punct(p) if p.as_char() == c);
+    for (i, tree) in trees.iter().enumerate() {
+        let TokenTree::Ident(name) = tree else {
+            continue;
+        };
+        if name != ident {
+            continue;
+        }
+        // The name is the generated code's own (renamed where the code was kept), so the span
+        // is that of a token of the user's around it: the `&` or the operator.
+        if i >= 2 && matches!(&trees[i - 1], TokenTree::Ident(m) if m == "mut") && punct(i - 2, '&')
+        {
+            return Some(trees[i - 2].span());
+        }
+        let named_argument = in_macro && (i == 0 || punct(i - 1, ','));
+        match assignment_after(&trees[i + 1..]) {
+            Some((operator, plain)) if !(named_argument && plain) => return Some(operator),
+            _ => {}
+        }
+    }
+    trees.iter().enumerate().find_map(|(i, t)| match t {
+        TokenTree::Group(g) => assignment_in(&g.stream(), ident, i >= 1 && punct(i - 1, '!')),
+        _ => None,
+    })
+}
+
+/// The span of the assignment operator when `rest`, what follows a name, assigns to it (any
+/// indexing, `[..]`, and field accesses, `.x`, `.0`, then `=` or a compound assignment operator,
+/// not `==`, `<=`, `>=`, `!=` or `=>`), and whether it is a plain `=` to the name itself.
+fn assignment_after(rest: &[TokenTree]) -> Option<(Span, bool)> {
+    let mut i = 0;
+    loop {
+        match rest.get(i) {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => i += 1,
+            Some(TokenTree::Punct(p)) if p.as_char() == '.' && p.spacing() == Spacing::Alone => {
+                match rest.get(i + 1) {
+                    Some(TokenTree::Ident(_) | TokenTree::Literal(_)) => i += 2,
+                    _ => return None,
+                }
+            }
+            _ => break,
+        }
+    }
+    let mut operator = String::new();
+    for tree in &rest[i..] {
+        let TokenTree::Punct(p) = tree else { break };
+        operator.push(p.as_char());
+        if p.spacing() == Spacing::Alone {
+            break;
+        }
+    }
+    let assigns = matches!(
+        operator.as_str(),
+        "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "^=" | "&=" | "|=" | "<<=" | ">>="
+    );
+    assigns.then(|| (rest[i].span(), i == 0 && operator == "="))
 }
 
 /// The method of the first call `ident.method(..)` in `tokens` that may change `ident`, and
@@ -124,4 +224,46 @@ fn first_binding_of(trees: &[TokenTree], ident: &Ident) -> Option<usize> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assignment_of;
+    use proc_macro2::{Ident, Span, TokenStream};
+
+    fn assigns(code: &str) -> bool {
+        let tokens: TokenStream = code.parse().unwrap();
+        assignment_of(&tokens, &Ident::new("c", Span::call_site())).is_some()
+    }
+
+    #[test]
+    fn assignments_and_mutable_borrows() {
+        for code in [
+            "c = 1.0",
+            "{ c *= 2.0; x }",
+            "c[i] += 1.0",
+            "c.x = 0.0",
+            "c.0 <<= 1",
+            "f(&mut c)",
+            "w.iter().map(|v| { c -= *v; *v })",
+        ] {
+            assert!(assigns(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn comparisons_arms_named_arguments_and_own_bindings() {
+        for code in [
+            "c == 1.0",
+            "c <= d && c >= e && c != f",
+            "match c { c => 1 }",
+            "panic!(\"{c}\", c = c)",
+            "{ let mut c = 0.0; c += 1.0; c }",
+            "|c| { c = 2.0; c }",
+            "&c",
+            "d = c",
+        ] {
+            assert!(!assigns(code), "{code}");
+        }
+    }
 }
