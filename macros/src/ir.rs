@@ -153,14 +153,57 @@ pub enum Value {
         path: syn::Path,
         fields: Vec<(Member, Operand)>,
     },
-    /// User tokens evaluated as written (with variables renamed): `stop_gradient(..)` contents and
-    /// expressions that only compute with values that carry no gradient.
+    /// Tokens evaluated as written (the user's with variables renamed, or the lowering's own):
+    /// `stop_gradient(..)` contents, tests and guards the lowering wrote, and expressions that
+    /// only compute with values that carry no gradient.
     Opaque {
         tokens: TokenStream,
         reads: Vec<VarId>,
-        /// `stop_gradient(..)`: exempt from the checks, never carries gradient.
-        stopped: bool,
+        /// What the tokens are, as the lowering made them: the checks never tell from their shape.
+        kept: Kept,
     },
+}
+
+/// What the tokens of a [`Value::Opaque`] stand for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kept {
+    /// The argument of the user's `stop_gradient(..)`: exempt from the checks, never carries
+    /// gradient.
+    StopGradient,
+    /// Data by construction, never carrying gradient: a range of indices the lowering wrote
+    /// (`0..len`), a range the user indexes or iterates with, a shape constructor
+    /// (`DMatrix::zeros(n, n)`), a float made from an integer (`T::from_usize(n)`), an `Option`
+    /// field's method, a zero or default value.
+    Data,
+    /// The lowering's `matches!(scrutinee, pattern)` test of a `match` arm.
+    MatchTest,
+    /// The lowering's guard after `break`, `continue` or `return`: its flags joined by `&&`.
+    Guard,
+    /// A filter's test of one element (`keeps(&item, |v| ..)`).
+    FilterTest,
+    /// The user's code kept as written, which the checks refuse if values that carry gradient
+    /// flow in.
+    Checked(Written),
+}
+
+/// The user's code that [`Kept::Checked`] keeps as written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Written {
+    /// `vec![x; n]`, `vec![a, b]` where they are not a buffer of their own.
+    Vec,
+    /// A range (`a..b`): its ends have no derivative.
+    Range,
+    /// An array repeat, `[x; 4]`.
+    Repeat,
+    /// A `map` over a range of indices or over windows that is not summed as floats.
+    MapOverIndices,
+}
+
+impl Kept {
+    /// Exempt from the checks and never carrying gradient: everything but [`Kept::Checked`].
+    pub fn is_stopped(self) -> bool {
+        !matches!(self, Kept::Checked(_))
+    }
 }
 
 impl Value {

@@ -86,11 +86,9 @@ impl Cheap<'_> {
             // Indices `(i, j)` and ranges; never code kept as written that may change something
             // (`stop_gradient(q.remove(0))`), which must run once.
             Value::Tuple(_) => !self.activity.varied.contains(&var),
-            Value::Opaque {
-                stopped: true,
-                tokens,
-                ..
-            } => !self.activity.varied.contains(&var) && !may_have_effects(tokens),
+            Value::Opaque { kept, tokens, .. } if kept.is_stopped() => {
+                !self.activity.varied.contains(&var) && !may_have_effects(tokens)
+            }
             Value::Method {
                 kind: MethodKind::Query,
                 ..

@@ -6,10 +6,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use syn::Type;
 
 use super::kinds::{kind_of_const, kind_of_type, Kind};
-use super::origins::{is_stop_gradient, StepOrigin};
+use super::origins::StepOrigin;
 use crate::analysis::activity::{differentiable_operands, Activity};
 use crate::gating::Gates;
-use crate::ir::{Block, Body, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Body, Kept, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
 use crate::methods::POSITION_VALUE_METHODS;
 use crate::parse::Signature;
 
@@ -346,11 +346,12 @@ impl<'a> Flow<'a> {
         let origin = match self.new_origin(stmt, value) {
             Some(o) => Some(o),
             None => match value {
+                // A test or guard the lowering wrote decides as its reads do.
                 Value::Opaque {
-                    tokens,
                     reads,
-                    stopped: true,
-                } if !is_stop_gradient(tokens) => reads.iter().find_map(|v| self.taint[v.0]),
+                    kept: Kept::MatchTest | Kept::Guard | Kept::FilterTest,
+                    ..
+                } => reads.iter().find_map(|v| self.taint[v.0]),
                 Value::Opaque { .. } => None,
                 other => self
                     .carrying(other)

@@ -8,7 +8,7 @@ use super::render::tokens_text;
 use super::report::Checker;
 use super::{foreign_callee, Callee};
 use crate::errors::Place;
-use crate::ir::{Block, Body, MethodKind, Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Body, Kept, MethodKind, Operand, Stmt, StmtKind, Value, VarId, Written};
 use crate::methods::{GATING_STEP_METHODS, ORDERING_METHODS};
 
 impl Checker<'_, '_> {
@@ -179,7 +179,7 @@ impl Checker<'_, '_> {
             Value::Opaque {
                 tokens,
                 reads,
-                stopped: false,
+                kept: Kept::Checked(written),
             } => {
                 // `2..w.len()` reads only `w`'s length, which carries no gradient.
                 let varied: Vec<Operand> = reads
@@ -188,51 +188,45 @@ impl Checker<'_, '_> {
                     .filter(|v| read_beyond_shape(tokens, &self.flow.body.var(**v).ident))
                     .map(|v| Operand::Var(*v))
                     .collect();
-                if !varied.is_empty() {
-                    let params = self.flow.deps_of(&varied.iter().collect::<Vec<_>>());
-                    let from = params_names(self.sig(), &params);
-                    let is_vec = matches!(tokens.clone().into_iter().next(),
-                        Some(proc_macro2::TokenTree::Ident(i)) if i == "vec");
-                    if is_vec {
-                        self.errors.push(
-                            span,
-                            format!("`vec![x; n]` of a value that carries gradient (from {from}) is not supported in #[differentiable] functions"),
-                            "list the elements (`vec![x, x, x]`), or create the buffer with `vec![0.0; n]` and assign its elements",
-                        );
-                    } else {
-                        // The lowering wraps the user's expression in parentheses.
-                        let trees: Vec<proc_macro2::TokenTree> =
-                            tokens.clone().into_iter().collect();
-                        let text = match trees.as_slice() {
-                            [proc_macro2::TokenTree::Group(g)]
-                                if g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
-                            {
-                                tokens_text(&self.flow.user_names(&g.stream()))
-                            }
-                            _ => tokens_text(&self.flow.user_names(tokens)),
-                        };
-                        if text.contains(".map(") {
-                            // Its text names the lowering's temporaries: not quoted.
-                            self.errors.push(
-                                span,
-                                format!("a `map` over a range of indices or over windows reads values that carry gradient (from {from}), and is differentiated only as a sum or product whose type is written"),
-                                "write `.sum::<f64>()` or `.product::<f64>()` (the elements are integers or slices, so the sum's type cannot be told from them), or write the loop out",
-                            );
-                        } else {
-                            let help = if text.starts_with('[') {
-                                "write the array's elements out (`[x, x, x]`), or start from `[0.0; N]` and assign them"
-                            } else {
-                                "a range's ends carry no gradient: take them as data (`stop_gradient(a)..stop_gradient(b)`)"
-                            };
-                            self.errors.push(
-                                span,
-                                format!("`{text}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it"),
-                                help,
-                            );
-                        }
-                    }
-                    self.blame(&params);
+                if varied.is_empty() {
+                    return;
                 }
+                let params = self.flow.deps_of(&varied.iter().collect::<Vec<_>>());
+                let from = params_names(self.sig(), &params);
+                // The lowering wraps the user's expression in parentheses.
+                let trees: Vec<proc_macro2::TokenTree> = tokens.clone().into_iter().collect();
+                let text = match trees.as_slice() {
+                    [proc_macro2::TokenTree::Group(g)]
+                        if g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
+                    {
+                        tokens_text(&self.flow.user_names(&g.stream()))
+                    }
+                    _ => tokens_text(&self.flow.user_names(tokens)),
+                };
+                match written {
+                    Written::Vec => self.errors.push(
+                        span,
+                        format!("`vec![x; n]` of a value that carries gradient (from {from}) is not supported in #[differentiable] functions"),
+                        "list the elements (`vec![x, x, x]`), or create the buffer with `vec![0.0; n]` and assign its elements",
+                    ),
+                    // Its text names the lowering's temporaries: not quoted.
+                    Written::MapOverIndices => self.errors.push(
+                        span,
+                        format!("a `map` over a range of indices or over windows reads values that carry gradient (from {from}), and is differentiated only as a sum or product whose type is written"),
+                        "write `.sum::<f64>()` or `.product::<f64>()` (the elements are integers or slices, so the sum's type cannot be told from them), or write the loop out",
+                    ),
+                    Written::Repeat => self.errors.push(
+                        span,
+                        format!("`{text}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it"),
+                        "write the array's elements out (`[x, x, x]`), or start from `[0.0; N]` and assign them",
+                    ),
+                    Written::Range => self.errors.push(
+                        span,
+                        format!("`{text}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it"),
+                        "a range's ends carry no gradient: take them as data (`stop_gradient(a)..stop_gradient(b)`)",
+                    ),
+                }
+                self.blame(&params);
             }
             // A tuple the function returns (`-> (f64, f64)`): its cotangent is split among the
             // items (see `reverse/rules.rs`).

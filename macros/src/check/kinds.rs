@@ -5,7 +5,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::{BinOp, Type};
 
 use super::flow::Flow;
-use crate::ir::{MethodKind, Value};
+use crate::ir::{Kept, MethodKind, Value, Written};
 use crate::methods::{ORDERING_METHODS, POSITION_METHODS, POSITION_VALUE_METHODS, VALUE_TESTS};
 use crate::parse::float_bearing;
 
@@ -196,7 +196,7 @@ impl Flow<'_> {
             Value::Array(_) => Kind::Unknown,
             Value::Opaque {
                 tokens,
-                stopped: false,
+                kept: Kept::Checked(Written::Vec),
                 ..
             } => {
                 // `vec![0.0; n]`: the kind of its elements.

@@ -3,12 +3,10 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
-
 use super::flow::{stmt_key, Flow};
 use super::kinds::{is_comparison, kind_of_type, Kind};
 use crate::errors::Place;
-use crate::ir::{Block, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Kept, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
 use crate::methods::{ORDERING_METHODS, POSITION_METHODS, VALUE_TESTS};
 
 /// Why a value is a step function of a value that carries gradient.
@@ -94,10 +92,10 @@ impl<'a> Flow<'a> {
                 (cause, Place::at(method.span()), ops)
             }
             Value::Opaque {
-                tokens,
                 reads,
-                stopped: true,
-            } if !is_stop_gradient(tokens) && is_match_test(tokens) => {
+                kept: Kept::MatchTest,
+                ..
+            } => {
                 let varied: Vec<Operand> = reads
                     .iter()
                     .filter(|v| self.activity.varied.contains(v))
@@ -185,7 +183,13 @@ impl<'a> Flow<'a> {
             let declared = self.defs.get(&var).map(|s| s.span).unwrap_or(stmt.span);
             // A `match` is lowered to `if`s testing `matches!(scrutinee, pattern)`.
             let from_match = cond.var().and_then(|c| self.def_value(c)).is_some_and(|v| {
-                matches!(v, Value::Opaque { tokens, stopped: true, .. } if is_match_test(tokens))
+                matches!(
+                    v,
+                    Value::Opaque {
+                        kept: Kept::MatchTest,
+                        ..
+                    }
+                )
             });
             let keyword = if from_match { "match" } else { "if" };
             let place = if self.is_value_branch(var) {
@@ -235,10 +239,8 @@ impl<'a> Flow<'a> {
         match self.def_value(c) {
             // The guard after `break`/`continue`/`return`: `!returned && go && !skip`.
             Some(Value::Opaque {
-                tokens,
-                stopped: true,
-                ..
-            }) if is_guard(tokens) => Control::Loop,
+                kept: Kept::Guard, ..
+            }) => Control::Loop,
             // A snapshot of a loop flag.
             Some(Value::Use(Operand::Var(f))) if self.flags.contains(f) => Control::Loop,
             _ => Control::User,
@@ -298,30 +300,4 @@ fn assigned_in(block: &Block, out: &mut Vec<VarId>) {
             _ => {}
         }
     }
-}
-
-/// `stop_gradient(..)` contents are kept as one parenthesized group.
-pub(super) fn is_stop_gradient(tokens: &TokenStream) -> bool {
-    let mut trees = tokens.clone().into_iter();
-    matches!(
-        (trees.next(), trees.next()),
-        (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::Parenthesis
-    )
-}
-
-/// The lowering's `matches!(scrutinee, pattern)` test of a `match` arm.
-fn is_match_test(tokens: &TokenStream) -> bool {
-    tokens
-        .clone()
-        .into_iter()
-        .any(|t| matches!(t, TokenTree::Ident(i) if i == "matches"))
-}
-
-/// The lowering's guard after `break`/`continue`/`return`: flags joined by `!` and `&&`.
-fn is_guard(tokens: &TokenStream) -> bool {
-    tokens.clone().into_iter().all(|t| match t {
-        TokenTree::Ident(_) => true,
-        TokenTree::Punct(p) => matches!(p.as_char(), '!' | '&'),
-        _ => false,
-    })
 }

@@ -2,9 +2,8 @@
 //! instead.
 
 use super::flow::Flow;
-use super::origins::is_stop_gradient;
 use super::report::Checker;
-use crate::ir::{Block, Origin, StmtKind, Value, VarId};
+use crate::ir::{Block, Kept, Origin, StmtKind, Value, VarId};
 
 impl Checker<'_, '_> {
     /// Active parameters that never reach the result.
@@ -80,12 +79,12 @@ impl Flow<'_> {
             match &stmt.kind {
                 StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => {
                     if let Value::Opaque {
-                        tokens,
                         reads,
-                        stopped: true,
+                        kept: Kept::StopGradient,
+                        ..
                     } = value
                     {
-                        if is_stop_gradient(tokens) && reads.iter().any(touches) {
+                        if reads.iter().any(touches) {
                             *in_stop = true;
                         }
                     }

@@ -4,8 +4,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::ToTokens;
 
 use super::flow::Flow;
-use super::origins::is_stop_gradient;
-use crate::ir::{Operand, UnOp, Value, VarId};
+use crate::ir::{Kept, Operand, UnOp, Value, VarId};
 
 impl Flow<'_> {
     pub(super) fn render_operand(&self, op: &Operand, depth: usize) -> String {
@@ -131,7 +130,11 @@ impl Flow<'_> {
                     fields.join(", ")
                 )
             }
-            Value::Opaque { tokens, .. } if is_stop_gradient(tokens) => {
+            Value::Opaque {
+                tokens,
+                kept: Kept::StopGradient,
+                ..
+            } => {
                 format!("stop_gradient{}", tokens_text(&self.user_names(tokens)))
             }
             Value::Opaque { tokens, .. } => tokens_text(&self.user_names(tokens)),

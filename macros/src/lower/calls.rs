@@ -7,7 +7,7 @@ use syn::Expr;
 
 use super::Lowerer;
 use crate::in_place;
-use crate::ir::{MethodKind, Operand, Value};
+use crate::ir::{Kept, MethodKind, Operand, Value};
 use crate::methods;
 
 impl Lowerer<'_> {
@@ -67,7 +67,7 @@ impl Lowerer<'_> {
             return Value::Opaque {
                 tokens: quote_spanned!(span=> (#tokens)),
                 reads,
-                stopped: true,
+                kept: Kept::StopGradient,
             };
         }
         // `T::from_usize(n)`, `f64::from_i32(k)`: a float made from an integer, which carries no
@@ -81,7 +81,7 @@ impl Lowerer<'_> {
             return Value::Opaque {
                 tokens: quote_spanned!(span=> (#tokens)),
                 reads,
-                stopped: true,
+                kept: Kept::Data,
             };
         }
         // `f64::exp(x)` is `x.exp()`, and so is `T::exp(x)` with `T: Real`. A float method takes
@@ -264,7 +264,7 @@ impl Lowerer<'_> {
             return Some(Value::Opaque {
                 tokens: quote_spanned!(span=> (#tokens)),
                 reads,
-                stopped: true,
+                kept: Kept::Data,
             });
         }
         if methods::ELEMENT_CONSTRUCTORS.contains(&name.as_str()) && !call.args.is_empty() {
@@ -276,7 +276,7 @@ impl Lowerer<'_> {
                 Value::Opaque {
                     tokens: quote_spanned!(span=> (#owner::#ident(#shape ::core::default::Default::default()))),
                     reads,
-                    stopped: true,
+                    kept: Kept::Data,
                 },
                 span,
             );
@@ -325,7 +325,7 @@ impl Lowerer<'_> {
             return Value::Opaque {
                 tokens: quote_spanned!(m.span()=> (#tokens)),
                 reads,
-                stopped: true,
+                kept: Kept::Data,
             };
         }
         let receiver = self.lower_expr(&m.receiver);

@@ -9,7 +9,7 @@ use syn::{Expr, Pat, Stmt as SynStmt};
 
 use super::jumps::{jumps, JumpScope};
 use super::Lowerer;
-use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Kept, Operand, Stmt, StmtKind, Value, VarId};
 
 impl Lowerer<'_> {
     /// Lowers the statements of `block` into the current IR block, in a new name scope, and
@@ -293,7 +293,7 @@ impl Lowerer<'_> {
         let cond = Value::Opaque {
             tokens: quote_spanned!(pat.span()=> ::core::matches!(#ident, #pat #guard)),
             reads,
-            stopped: true,
+            kept: Kept::MatchTest,
         };
         let cond = self.operand_of(cond, pat.span());
         let then_block = lower_body(self);

@@ -10,7 +10,7 @@ use super::calls::method_kind;
 use super::names::respan;
 use super::Lowerer;
 use crate::in_place;
-use crate::ir::{Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId};
+use crate::ir::{Kept, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId, Written};
 use crate::spans::expr_span;
 use crate::syntax::strip_parens;
 
@@ -251,7 +251,7 @@ impl Lowerer<'_> {
                     Value::Opaque {
                         tokens: quote_spanned!(span=> (#tokens)),
                         reads,
-                        stopped: true,
+                        kept: Kept::Data,
                     },
                     span,
                 );
@@ -392,7 +392,7 @@ impl Lowerer<'_> {
                 Value::Opaque {
                     tokens: quote_spanned!(span=> (#tokens)),
                     reads,
-                    stopped: false,
+                    kept: Kept::Checked(Written::Range),
                 }
             }
             Expr::Array(a) => Value::Array(a.elems.iter().map(|e| self.lower_expr(e)).collect()),
@@ -402,7 +402,7 @@ impl Lowerer<'_> {
                 Value::Opaque {
                     tokens: quote_spanned!(span=> (#tokens)),
                     reads,
-                    stopped: false,
+                    kept: Kept::Checked(Written::Repeat),
                 }
             }
             Expr::Let(_) => Value::Use(self.unsupported(

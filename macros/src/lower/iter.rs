@@ -7,7 +7,7 @@ use syn::{Expr, Pat};
 
 use super::windows::{as_range, Window};
 use super::Lowerer;
-use crate::ir::{Operand, Value, VarId};
+use crate::ir::{Kept, Operand, Value, VarId};
 
 /// Where the elements of an element loop come from.
 pub(super) enum Source {
@@ -455,7 +455,7 @@ impl Lowerer<'_> {
         let test = Value::Opaque {
             tokens: quote_spanned!(span=> ::nabla::__private::keeps(#item, #closure)),
             reads,
-            stopped: true,
+            kept: Kept::FilterTest,
         };
         self.operand_of(test, span)
     }

@@ -7,7 +7,7 @@ use syn::visit::Visit;
 use syn::Stmt as SynStmt;
 
 use super::Lowerer;
-use crate::ir::{Operand, StmtKind, Value, VarId};
+use crate::ir::{Kept, Operand, StmtKind, Value, VarId};
 
 /// The flags through which `break` and `continue` leave a loop: the IR has no jumps, so a jump
 /// sets a flag and the statements after it run only while the flags allow.
@@ -73,7 +73,7 @@ impl Lowerer<'_> {
         let value = Value::Opaque {
             tokens: quote!(#(#terms)&&*),
             reads,
-            stopped: true,
+            kept: Kept::Guard,
         };
         self.operand_of(value, span)
     }

@@ -10,7 +10,7 @@ use syn::{Expr, Pat};
 use super::iter::Source;
 use super::jumps::{loop_jumps, LoopFrame};
 use super::Lowerer;
-use crate::ir::{Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Kept, Operand, Stmt, StmtKind, Value, VarId};
 
 impl Lowerer<'_> {
     /// `for` over a range, or over the elements of slices, arrays, `Vec`s and nalgebra storage.
@@ -62,7 +62,7 @@ impl Lowerer<'_> {
                 Value::Opaque {
                     tokens: quote_spanned!(e.expr.span()=> (#tokens)),
                     reads,
-                    stopped: true,
+                    kept: Kept::Data,
                 }
             }
             Some(source) => {
@@ -70,7 +70,7 @@ impl Lowerer<'_> {
                 Value::Opaque {
                     tokens: quote_spanned!(e.expr.span()=> (0..#len)),
                     reads,
-                    stopped: true,
+                    kept: Kept::Data,
                 }
             }
         };

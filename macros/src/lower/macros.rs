@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::Expr;
 
 use super::Lowerer;
-use crate::ir::{StmtKind, Value};
+use crate::ir::{Kept, StmtKind, Value, Written};
 
 impl Lowerer<'_> {
     pub(super) fn lower_statement_macro(&mut self, mac: &syn::Macro) {
@@ -128,7 +128,7 @@ impl Lowerer<'_> {
         Value::Opaque {
             tokens,
             reads,
-            stopped: false,
+            kept: Kept::Checked(Written::Vec),
         }
     }
 }

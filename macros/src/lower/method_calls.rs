@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprMethodCall};
 
 use super::Lowerer;
-use crate::ir::{MethodKind, Operand, StmtKind, Value};
+use crate::ir::{Kept, MethodKind, Operand, StmtKind, Value, Written};
 use crate::parts;
 use crate::syntax::strip_parens;
 
@@ -96,7 +96,7 @@ impl Lowerer<'_> {
                 Value::Opaque {
                     tokens: quote_spanned!(span=> (#tokens)),
                     reads,
-                    stopped: false,
+                    kept: Kept::Checked(Written::MapOverIndices),
                 }
             }
             // `m.map(f64::exp)`: the closure `|x| f64::exp(x)`.

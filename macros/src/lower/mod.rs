@@ -31,7 +31,7 @@ use syn::visit::Visit;
 
 use crate::errors::Errors;
 use crate::ir::{
-    Block, Body, Closure, MethodKind, Operand, Origin, Stmt, StmtKind, Value, Var, VarId,
+    Block, Body, Closure, Kept, MethodKind, Operand, Origin, Stmt, StmtKind, Value, Var, VarId,
 };
 use crate::parse::Signature;
 
@@ -152,7 +152,7 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
                 value: Value::Opaque {
                     tokens: quote_spanned!(span=> ::core::default::Default::default()),
                     reads: Vec::new(),
-                    stopped: true,
+                    kept: Kept::Data,
                 },
             },
             span,

@@ -9,7 +9,7 @@ use syn::{BinOp, Expr, Pat};
 
 use super::iter::{is_filterable, peel_filter, source_container, Source};
 use super::Lowerer;
-use crate::ir::{Operand, StmtKind, Value, VarId};
+use crate::ir::{Kept, Operand, StmtKind, Value, VarId};
 
 /// A reduction's starting value: a constant, or the user's expression (`fold(init, ..)`),
 /// lowered once the source is known to be one nabla reads.
@@ -191,7 +191,7 @@ impl Lowerer<'_> {
         let range = Value::Opaque {
             tokens: quote_spanned!(span=> (0..#len)),
             reads,
-            stopped: true,
+            kept: Kept::Data,
         };
         let range_var = self.operand_of(range, span);
         let acc = self.new_temp();

@@ -11,7 +11,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
 use super::Lowerer;
-use crate::ir::{Operand, Value, VarId};
+use crate::ir::{Kept, Operand, Value, VarId};
 
 /// The progression of indices a source visits (see the module documentation).
 #[derive(Clone, Copy)]
@@ -33,7 +33,7 @@ impl Lowerer<'_> {
             Value::Opaque {
                 tokens: quote_spanned!(span=> (#tokens)),
                 reads,
-                stopped: true,
+                kept: Kept::Data,
             },
             span,
         );
