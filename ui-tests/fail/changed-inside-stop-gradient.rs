@@ -26,6 +26,14 @@ fn stack(x: &[f64]) -> f64 {
     s
 }
 
+/// Writes through a mutable iterator, as any method that lends the buffer mutably may.
+#[differentiable]
+fn zeroed(w: &[f64]) -> f64 {
+    let mut u = w.to_vec();
+    stop_gradient(u.iter_mut().for_each(|x| *x = 0.0));
+    u[0] * w[1]
+}
+
 /// A count whose closure doubles `c` on the way: `c` then depends on `w[0]` as `2ⁿ·w[0]`, which
 /// the reverse sweep would not know.
 #[differentiable]

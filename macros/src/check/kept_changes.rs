@@ -63,7 +63,9 @@ impl Checker<'_, '_> {
             } else {
                 call.clone()
             };
-            let fix = if CHANGING.contains(&method.to_string().as_str()) {
+            let fix = if method == "iter_mut" {
+                format!("write through `{name}.iter_mut()` in a `for` loop outside `stop_gradient(..)`: nabla differentiates those writes")
+            } else if CHANGING.contains(&method.to_string().as_str()) {
                 format!("call `{name}.{outside}` outside `stop_gradient(..)`: nabla differentiates it in place")
             } else {
                 format!("nabla has no rule for `{method}` in place: build a new buffer of the elements to keep (`let rest = {name}[1..].to_vec();`), or change a copy (`let mut kept = stop_gradient({name}.clone()); kept.{call};`)")
@@ -175,6 +177,15 @@ fn assignment_after(rest: &[TokenTree]) -> Option<(Span, bool)> {
     assigns.then(|| (rest[i].span(), i == 0 && operator == "="))
 }
 
+/// Whether a method may change its receiver: one of the standard collections' or nalgebra's
+/// that do, or one that lends it mutably (`iter_mut`, `as_mut_slice`, `column_mut`, `as_mut`).
+fn may_change(name: &str) -> bool {
+    MUTATING_METHODS.contains(&name)
+        || CHANGING.contains(&name)
+        || name.ends_with("_mut")
+        || name == "as_mut"
+}
+
 /// The method of the first call `ident.method(..)` in `tokens` that may change `ident`, and
 /// whether the call has arguments. A level of the tokens is read only up to a binding of the
 /// same name there (`let mut v = v.clone();`, `|v|`, `for v in`): what follows refers to that
@@ -192,7 +203,7 @@ fn changing_call(tokens: &TokenStream, ident: &Ident) -> Option<(Ident, bool)> {
             if receiver == ident
                 && dot.as_char() == '.'
                 && args.delimiter() == Delimiter::Parenthesis
-                && (MUTATING_METHODS.contains(&name.as_str()) || CHANGING.contains(&name.as_str()))
+                && may_change(&name)
             {
                 return Some((method.clone(), !args.stream().is_empty()));
             }
