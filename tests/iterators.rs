@@ -495,6 +495,36 @@ fn filters_by_named_functions() {
     check(filtered_by_functions, &g, "filtered_by_functions");
 }
 
+/// Tests of the elements by a closure, which decide: `any` and `all` in conditions, and the
+/// `position` of an element that is then read.
+#[differentiable]
+fn decided_by_tests(w: &[f64], t: f64) -> f64 {
+    let big = w.iter().any(|&v| v > 10.0 * t);
+    let first = w.iter().position(|v| *v < 0.0).unwrap_or(0);
+    let s: f64 = if big {
+        0.0
+    } else {
+        w.iter().map(|v| v * v).sum()
+    };
+    if w.iter().all(|v| v.abs() < 5.0) {
+        s * t + w[first]
+    } else {
+        s
+    }
+}
+
+#[test]
+fn closure_tests_decide() {
+    for t in [0.05, 0.5, 1.5] {
+        let (value, (g, dt)) = decided_by_tests_grad(&W, t);
+        assert!((value - decided_by_tests(&W, t)).abs() < 1e-12);
+        check(|w| decided_by_tests(w, t), &g, "decided_by_tests");
+        let h = 1e-6;
+        let fd = (decided_by_tests(&W, t + h) - decided_by_tests(&W, t - h)) / (2.0 * h);
+        assert!((dt - fd).abs() < 1e-6, "d/dt {dt} vs {fd}");
+    }
+}
+
 /// A loop over the elements a `filter` keeps, with `continue` and `break` in its body.
 #[differentiable]
 fn filtered_loop(w: &[f64], t: f64) -> f64 {

@@ -181,6 +181,9 @@ pub enum Kept {
     Guard,
     /// A filter's test of one element (`keeps(&item, |v| ..)`).
     FilterTest,
+    /// The user's test of elements by a closure, `w.iter().any(|&v| v > t)` (see
+    /// `methods::CLOSURE_TESTS`): a bool, or a position where `position` is set.
+    ClosureTest { position: bool },
     /// The user's code kept as written, which the checks refuse if values that carry gradient
     /// flow in.
     Checked(Written),

@@ -281,6 +281,24 @@ pub const POSITION_METHODS: &[&str] = &[
     "rposition",
 ];
 
+/// Tests of elements by a closure (`w.iter().any(|&v| v > t)`): a bool or a position, which
+/// decides and carries no gradient; kept as written with the closure, a step value where it is
+/// turned into a number. The second entry says whether it is a position.
+pub const CLOSURE_TESTS: &[(&str, bool)] = &[
+    ("any", false),
+    ("all", false),
+    ("position", true),
+    ("rposition", true),
+];
+
+/// Whether a method is one of [`CLOSURE_TESTS`], and if so whether it is a position.
+pub fn closure_test(name: &str) -> Option<bool> {
+    CLOSURE_TESTS
+        .iter()
+        .find(|(test, _)| *test == name)
+        .map(|&(_, position)| position)
+}
+
 /// Positions returned together with the value: `(index, value)`.
 pub const POSITION_VALUE_METHODS: &[&str] = &["argmax", "argmin"];
 

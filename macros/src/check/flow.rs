@@ -349,7 +349,8 @@ impl<'a> Flow<'a> {
                 // A test or guard the lowering wrote decides as its reads do.
                 Value::Opaque {
                     reads,
-                    kept: Kept::MatchTest | Kept::Guard | Kept::FilterTest,
+                    kept:
+                        Kept::MatchTest | Kept::Guard | Kept::FilterTest | Kept::ClosureTest { .. },
                     ..
                 } => reads.iter().find_map(|v| self.taint[v.0]),
                 Value::Opaque { .. } => None,

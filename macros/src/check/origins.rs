@@ -115,6 +115,29 @@ impl<'a> Flow<'a> {
                     params,
                 ));
             }
+            Value::Opaque {
+                reads,
+                kept: Kept::ClosureTest { position },
+                ..
+            } => {
+                let varied: Vec<Operand> = reads
+                    .iter()
+                    .filter(|v| self.activity.varied.contains(v))
+                    .map(|v| Operand::Var(*v))
+                    .collect();
+                if varied.is_empty() {
+                    return None;
+                }
+                let params = self.deps_of(&varied.iter().collect::<Vec<_>>());
+                let cause = if *position {
+                    Cause::Position
+                } else {
+                    Cause::Test
+                };
+                let text = self.render_value(value, 3);
+                let key = (stmt_key(stmt), usize::MAX);
+                return Some(self.intern(key, cause, Place::at(stmt.span), text, params));
+            }
             _ => return None,
         };
         let params = self.deps_of(&ops);

@@ -137,6 +137,21 @@ impl Flow<'_> {
             } => {
                 format!("stop_gradient{}", tokens_text(&self.user_names(tokens)))
             }
+            // `(w.iter().any(|&v| v > t))`: the call without the lowering's parentheses, its
+            // closure as `|..| ..`.
+            Value::Opaque {
+                tokens,
+                kept: Kept::ClosureTest { .. },
+                ..
+            } => {
+                let mut trees: Vec<TokenTree> = match tokens.clone().into_iter().next() {
+                    Some(TokenTree::Group(g)) => g.stream().into_iter().collect(),
+                    _ => tokens.clone().into_iter().collect(),
+                };
+                trees.pop(); // the arguments: the closure alone
+                let call: TokenStream = trees.into_iter().collect();
+                format!("{}(|..| ..)", tokens_text(&self.user_names(&call)))
+            }
             Value::Opaque { tokens, .. } => tokens_text(&self.user_names(tokens)),
         }
     }

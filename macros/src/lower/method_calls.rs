@@ -99,6 +99,20 @@ impl Lowerer<'_> {
                     kept: Kept::Checked(Written::MapOverIndices),
                 }
             }
+            // `w.iter().any(|&v| v > t)`, `.position(..)`: a decision, kept as written with its
+            // closure (which the checks forbid to change the function's variables).
+            m if m.args.len() == 1
+                && matches!(&m.args[0], Expr::Closure(_))
+                && crate::methods::closure_test(&m.method.to_string()).is_some() =>
+            {
+                let position = crate::methods::closure_test(&m.method.to_string()) == Some(true);
+                let (tokens, reads) = self.rename(m.to_token_stream());
+                Value::Opaque {
+                    tokens: quote_spanned!(span=> (#tokens)),
+                    reads,
+                    kept: Kept::ClosureTest { position },
+                }
+            }
             // `m.map(f64::exp)`: the closure `|x| f64::exp(x)`.
             m if m.method == "map" && m.args.len() == 1 && matches!(&m.args[0], Expr::Path(_)) => {
                 let (receiver, function) = (&m.receiver, &m.args[0]);
