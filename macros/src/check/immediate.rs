@@ -215,15 +215,14 @@ impl Checker<'_, '_> {
                         format!("a `map` over a range of indices or over windows reads values that carry gradient (from {from}), and is differentiated only as a sum or product whose type is written"),
                         "write `.sum::<f64>()` or `.product::<f64>()` (the elements are integers or slices, so the sum's type cannot be told from them), or write the loop out",
                     ),
-                    Written::Repeat => self.errors.push(
+                    Written::Repeat | Written::Range => self.errors.push(
                         span,
                         format!("`{text}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it"),
-                        "write the array's elements out (`[x, x, x]`), or start from `[0.0; N]` and assign them",
-                    ),
-                    Written::Range => self.errors.push(
-                        span,
-                        format!("`{text}` is built from values that carry gradient (from {from}), and nabla cannot differentiate through it"),
-                        "a range's ends carry no gradient: take them as data (`stop_gradient(a)..stop_gradient(b)`)",
+                        if *written == Written::Repeat {
+                            "write the array's elements out (`[x, x, x]`), or start from `[0.0; N]` and assign them"
+                        } else {
+                            "a range's ends carry no gradient: take them as data (`stop_gradient(a)..stop_gradient(b)`)"
+                        },
                     ),
                 }
                 self.blame(&params);

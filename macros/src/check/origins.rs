@@ -91,9 +91,10 @@ impl<'a> Flow<'a> {
                 };
                 (cause, Place::at(method.span()), ops)
             }
+            // A test kept as written: a step where what it reads carries gradient.
             Value::Opaque {
                 reads,
-                kept: Kept::MatchTest,
+                kept: kept @ (Kept::MatchTest | Kept::ClosureTest { .. }),
                 ..
             } => {
                 let varied: Vec<Operand> = reads
@@ -105,36 +106,18 @@ impl<'a> Flow<'a> {
                     return None;
                 }
                 let params = self.deps_of(&varied.iter().collect::<Vec<_>>());
-                let text = format!("match on {}", self.render_operand(&varied[0], 2));
-                let key = (stmt_key(stmt), usize::MAX);
-                return Some(self.intern(
-                    key,
-                    Cause::Comparison,
-                    Place::at(stmt.span),
-                    text,
-                    params,
-                ));
-            }
-            Value::Opaque {
-                reads,
-                kept: Kept::ClosureTest { position },
-                ..
-            } => {
-                let varied: Vec<Operand> = reads
-                    .iter()
-                    .filter(|v| self.activity.varied.contains(v))
-                    .map(|v| Operand::Var(*v))
-                    .collect();
-                if varied.is_empty() {
-                    return None;
-                }
-                let params = self.deps_of(&varied.iter().collect::<Vec<_>>());
-                let cause = if *position {
-                    Cause::Position
-                } else {
-                    Cause::Test
+                let (cause, text) = match kept {
+                    Kept::ClosureTest { position: true } => {
+                        (Cause::Position, self.render_value(value, 3))
+                    }
+                    Kept::ClosureTest { position: false } => {
+                        (Cause::Test, self.render_value(value, 3))
+                    }
+                    _ => (
+                        Cause::Comparison,
+                        format!("match on {}", self.render_operand(&varied[0], 2)),
+                    ),
                 };
-                let text = self.render_value(value, 3);
                 let key = (stmt_key(stmt), usize::MAX);
                 return Some(self.intern(key, cause, Place::at(stmt.span), text, params));
             }
