@@ -349,37 +349,33 @@ pub fn is_model_type(ty: &Type, type_params: &[Ident]) -> bool {
     }
 }
 
+/// The last segment's name of a path type, through references and parentheses
+/// (`&std::ops::Range<usize>` gives `Range`).
+fn path_type_name(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Reference(r) => path_type_name(&r.elem),
+        Type::Paren(p) => path_type_name(&p.elem),
+        Type::Group(g) => path_type_name(&g.elem),
+        Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().map(|last| last.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
 /// Whether a parameter type is a range of indices by its spelling (`Range<usize>`,
 /// `std::ops::RangeInclusive<usize>`, a reference to one): indexing with it reads a part.
 pub fn is_range_type(ty: &Type) -> bool {
-    match ty {
-        Type::Reference(r) => is_range_type(&r.elem),
-        Type::Paren(p) => is_range_type(&p.elem),
-        Type::Group(g) => is_range_type(&g.elem),
-        Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|last| {
-            matches!(
-                last.ident.to_string().as_str(),
-                "Range" | "RangeInclusive" | "RangeFrom" | "RangeTo" | "RangeToInclusive"
-            )
-        }),
-        _ => false,
-    }
+    matches!(
+        path_type_name(ty).as_deref(),
+        Some("Range" | "RangeInclusive" | "RangeFrom" | "RangeTo" | "RangeToInclusive")
+    )
 }
 
 /// Whether a parameter type is a nalgebra matrix or vector by its spelling (`DVector<f64>`,
 /// `&nalgebra::Matrix3<f64>`).
 pub fn is_matrix_type(ty: &Type) -> bool {
-    match ty {
-        Type::Reference(r) => is_matrix_type(&r.elem),
-        Type::Paren(p) => is_matrix_type(&p.elem),
-        Type::Group(g) => is_matrix_type(&g.elem),
-        Type::Path(p) if p.qself.is_none() => p
-            .path
-            .segments
-            .last()
-            .is_some_and(|last| is_nalgebra_type(&last.ident.to_string())),
-        _ => false,
-    }
+    path_type_name(ty).is_some_and(|name| is_nalgebra_type(&name))
 }
 
 /// A slice, array or `Vec` of model structs (`&[Layer]`, `Vec<Layer>`, `[Layer; 3]`), whose
