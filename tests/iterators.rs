@@ -677,3 +677,63 @@ fn filtered_ranges_of_indices() {
     assert!((value - skipping_horner(&W)).abs() < 1e-12);
     check(skipping_horner, &g, "skipping_horner");
 }
+
+/// Chained maps, as a user writes them: each closure one step, over a slice, over a range of
+/// indices, collected, and folded; a function path among them. A closure that names a variable
+/// outside (`c`) which the first closure's parameter also names is not merged with it.
+#[differentiable]
+fn chained_maps(w: &[f64]) -> f64 {
+    let n = w.len();
+    let c = 0.5;
+    let a: f64 = w.iter().map(|x| x * 2.0).map(|t| t.sin()).sum();
+    let b = (1..n)
+        .map(|i| w[i] * w[i - 1])
+        .map(|t| t * 2.0)
+        .sum::<f64>();
+    let squares: Vec<f64> = w
+        .iter()
+        .map(|x| x * x)
+        .map(f64::exp)
+        .map(|e| e - 1.0)
+        .collect();
+    let folded = w
+        .iter()
+        .map(|c| c * 3.0)
+        .map(|t| t * t + c)
+        .fold(0.0, |acc, t| acc + t.sqrt());
+    a + b + squares.iter().sum::<f64>() * 0.1 + squares[1] + folded
+}
+
+#[test]
+fn chained_maps_run_as_one() {
+    let (value, g) = chained_maps_grad(&W);
+    let n = W.len();
+    let a: f64 = W.iter().map(|x| (x * 2.0).sin()).sum();
+    let b: f64 = (1..n).map(|i| 2.0 * W[i] * W[i - 1]).sum();
+    let squares: Vec<f64> = W.iter().map(|x| (x * x).exp() - 1.0).collect();
+    let folded: f64 = W.iter().map(|x| ((3.0 * x) * (3.0 * x) + 0.5).sqrt()).sum();
+    let want = a + b + squares.iter().sum::<f64>() * 0.1 + squares[1] + folded;
+    assert!((value - want).abs() < 1e-12, "{value} vs {want}");
+    check(chained_maps, &g, "chained_maps");
+}
+
+/// The largest and the smallest element as the folds the error for `reduce` and `max_by`
+/// suggests: over copied elements with `f64::max`, and over references with a closure.
+#[differentiable]
+fn extremes(w: &[f64]) -> f64 {
+    let largest = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let smallest = w.iter().fold(f64::INFINITY, |m, &x| m.min(x));
+    largest * 2.0 - smallest * smallest
+}
+
+#[test]
+fn extremes_as_folds() {
+    let (value, g) = extremes_grad(&W);
+    assert!((value - (2.0 * 2.1 - 1.2 * 1.2)).abs() < 1e-12);
+    check(extremes, &g, "extremes");
+    // W's largest element is W[3] = 2.1, its smallest W[1] = -1.2.
+    let mut want = [0.0; 7];
+    want[3] = 2.0;
+    want[1] = 2.4;
+    assert_eq!(g, want);
+}

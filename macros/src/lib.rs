@@ -21,6 +21,7 @@ mod gating;
 mod in_place;
 mod ir;
 mod lower;
+mod map_fusion;
 mod methods;
 mod parse;
 mod parts;
@@ -117,7 +118,8 @@ fn expand_here(
                 );
             }
             // `const` items at the top of the body stand before the sweeps, which read them.
-            let (lowered, consts) = hoist_consts(&func);
+            let (mut lowered, consts) = hoist_consts(&func);
+            map_fusion::fuse_maps(&mut lowered.block);
             let body = lower::lower(&lowered, &sig, &mut errors);
             let activity = analysis::activity::analyze(&body, &sig);
             let callees = check::check(&body, &sig, &activity, &mut errors);

@@ -299,6 +299,29 @@ pub fn closure_test(name: &str) -> Option<bool> {
         .map(|&(_, position)| position)
 }
 
+/// Methods that only make an iterator or a view of their receiver's elements, in the same
+/// values (`w.iter().copied()`). Where one feeds a method nabla has no rule for, the error
+/// names that method, where the derivative is lost, not the adaptor before it.
+pub const ELEMENT_ADAPTORS: &[&str] = &[
+    "iter",
+    "into_iter",
+    "copied",
+    "cloned",
+    "rev",
+    "skip",
+    "take",
+    "step_by",
+    "enumerate",
+    "zip",
+    "chain",
+    "peekable",
+    "by_ref",
+    "fuse",
+    "as_slice",
+    "windows",
+    "chunks",
+];
+
 /// Positions returned together with the value: `(index, value)`.
 pub const POSITION_VALUE_METHODS: &[&str] = &["argmax", "argmin"];
 

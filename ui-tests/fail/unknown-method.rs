@@ -22,4 +22,16 @@ fn volume(v: &SVector<f64, 3>) -> f64 {
     v.variance()
 }
 
+// A reduction to one element: the error names `reduce`, where the derivative is lost, not the
+// adaptors before it or the `unwrap` after it, and gives the fold that is differentiated.
+#[differentiable]
+fn largest(w: &[f64]) -> f64 {
+    w.iter().copied().reduce(f64::max).unwrap()
+}
+
+#[differentiable]
+fn smallest(w: &[f64]) -> f64 {
+    *w.iter().min_by(|a, b| a.total_cmp(b)).unwrap()
+}
+
 fn main() {}

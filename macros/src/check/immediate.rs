@@ -9,7 +9,7 @@ use super::report::Checker;
 use super::{foreign_callee, Callee};
 use crate::errors::Place;
 use crate::ir::{Block, Body, Kept, MethodKind, Operand, Stmt, StmtKind, Value, VarId, Written};
-use crate::methods::{GATING_STEP_METHODS, ORDERING_METHODS};
+use crate::methods::{ELEMENT_ADAPTORS, GATING_STEP_METHODS, ORDERING_METHODS};
 
 impl Checker<'_, '_> {
     /// Constructs that lose gradient wherever they meet a value that carries it.
@@ -34,6 +34,10 @@ impl Checker<'_, '_> {
                 let text = self.flow.render_value(value, 3);
                 let from = params_names(self.sig(), &params);
                 let place = Place::at(method.span());
+                let unknown = matches!(kind, MethodKind::Unknown | MethodKind::User);
+                let reported_before = unknown && self.downstream_of_rejected(&varied, dst);
+                let adaptor_in_chain = ELEMENT_ADAPTORS.contains(&name.as_str())
+                    && self.flow.feeds_unknown.contains(&dst);
                 match kind {
                     // `x.signum() * x`, `if .. { r.signum() } else { r }`: the step only scales or
                     // selects a value that carries gradient.
@@ -62,8 +66,12 @@ impl Checker<'_, '_> {
                     // value that carries gradient even where its result is never used.
                     // A model's own method whose result is unused, on a local the body may change:
                     // it may change that local in place, as an unknown method may.
+                    // In a chain of such methods the first one past the element adaptors is
+                    // named (`reduce` in `w.iter().copied().reduce(f64::max).unwrap()`): there
+                    // the derivative is lost, and what follows it is not reported again.
                     MethodKind::Unknown | MethodKind::User
-                        if !self.flow.feeds_unknown.contains(&dst)
+                        if !adaptor_in_chain
+                            && !reported_before
                             && (kind == &MethodKind::Unknown
                                 || (!self.useful(dst)
                                     && receiver
@@ -71,9 +79,14 @@ impl Checker<'_, '_> {
                                         .is_some_and(|r| self.flow.body.var(r).is_location))) =>
                     {
                         let (message, help) = if self.useful(dst) {
+                            let stop = format!("if no gradient is meant to flow through it, write `stop_gradient({text})`");
+                            let help = match extremum_fold(&name, &self.flow.render_operand(receiver, 3)) {
+                                Some(fold) => format!("{fold}; {stop}"),
+                                None => format!("compute it with differentiable operations or call a #[differentiable] or #[custom_gradient] function; {stop}"),
+                            };
                             (
                                 format!("no derivative is known for `{text}`: `{name}` is not a method nabla differentiates, and gradient would flow into it from {from}"),
-                                format!("compute it with differentiable operations or call a #[differentiable] or #[custom_gradient] function; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
+                                help,
                             )
                         } else {
                             let dots = if args.is_empty() { "" } else { ".." };
@@ -381,4 +394,36 @@ fn uses_of(tokens: &proc_macro2::TokenStream, ident: &proc_macro2::Ident) -> (bo
         }
     }
     (named, beyond)
+}
+
+impl Checker<'_, '_> {
+    /// Whether an operand of the value `dst` is one already reported, which then counts as
+    /// reported too: one error for `w.iter().cycle().next().unwrap()`, at `cycle`.
+    fn downstream_of_rejected(&mut self, operands: &[&Operand], dst: VarId) -> bool {
+        let downstream = operands
+            .iter()
+            .any(|op| op.var().is_some_and(|v| self.rejected_values.contains(&v)));
+        if downstream {
+            self.rejected_values.insert(dst);
+        }
+        downstream
+    }
+}
+
+/// For a reduction to one element (`reduce`, `max_by`, ..) of the elements `elements`, the
+/// folds nabla differentiates that give the largest and the smallest.
+fn extremum_fold(method: &str, elements: &str) -> Option<String> {
+    const REDUCTIONS: &[&str] = &["reduce", "max_by", "min_by", "max_by_key", "min_by_key"];
+    if !REDUCTIONS.contains(&method) {
+        return None;
+    }
+    // Over `.iter()` the elements are references, which the closure's pattern takes apart.
+    let (largest, smallest) = if elements.ends_with(".iter()") {
+        ("|m, &x| m.max(x)", "|m, &x| m.min(x)")
+    } else {
+        ("f64::max", "f64::min")
+    };
+    Some(format!(
+        "the largest element is the fold `{elements}.fold(f64::NEG_INFINITY, {largest})`, the smallest `{elements}.fold(f64::INFINITY, {smallest})`; write other reductions as a `fold` with a closure or as a loop"
+    ))
 }
