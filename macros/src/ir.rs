@@ -200,6 +200,10 @@ pub enum Written {
     Repeat,
     /// A `map` over a range of indices or over windows that is not summed as floats.
     MapOverIndices,
+    /// A call or a method with no rule that takes a closure (`DMatrix::from_fn(n, n, |i, j|
+    /// ..)`, `xs.iter().copied().max_by(|a, b| ..)`): fine on data, kept whole so that rustc
+    /// infers the closure's types from the call.
+    WithClosure,
 }
 
 impl Kept {

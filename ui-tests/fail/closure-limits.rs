@@ -42,4 +42,19 @@ fn through_a_variable(w: f64) -> f64 {
     sq(w)
 }
 
+// A closure passed to a function or method nabla has no rule for is kept as written on data;
+// reading a value that carries gradient, it is one error at the call.
+#[differentiable]
+fn kernel(w: &DVector<f64>, ell: f64, #[no_grad] x: &[f64]) -> f64 {
+    let n = x.len();
+    let k = nalgebra::DMatrix::from_fn(n, n, |i, j| (-(x[i] - x[j]).powi(2) / ell).exp());
+    w.dot(&(&k * w))
+}
+
+#[differentiable]
+fn moments(w: &[f64]) -> f64 {
+    let (s, p) = w.iter().fold((0.0, 1.0), |(s, p), x| (s + x, p * x));
+    s + p
+}
+
 fn main() {}

@@ -84,7 +84,7 @@ impl Checker<'_, '_> {
     /// Reports each variable that `tokens` assign (`c = ..`, `c += ..`, `c[i] = ..`) or borrow
     /// mutably (`&mut c`). Whether or not it carries gradient: the analyses take a variable to
     /// change only where the function's own statements change it.
-    fn kept_assignments(&mut self, tokens: &TokenStream, reads: &[VarId]) {
+    pub(super) fn kept_assignments(&mut self, tokens: &TokenStream, reads: &[VarId]) {
         for &v in reads {
             let var = self.flow.body.var(v);
             let Some(at) = assignment_of(tokens, &var.ident) else {
@@ -98,7 +98,7 @@ impl Checker<'_, '_> {
             self.blame(&params);
             self.errors.push(
                 at,
-                format!("`{name}` is changed inside code kept as written (`stop_gradient(..)`, a filter's test), which nabla neither differentiates nor follows: the reverse sweep would not know of the change, and the gradient of what reads `{name}` afterwards would be wrong"),
+                format!("`{name}` is changed inside code kept as written (`stop_gradient(..)`, a filter's test, a closure passed to a call), which nabla neither differentiates nor follows: the reverse sweep would not know of the change, and the gradient of what reads `{name}` afterwards would be wrong"),
                 format!("change `{name}` outside that code: compute the new value there and assign it after (`{name} = stop_gradient(..);`), or write the loop out with the change in its body"),
             );
         }

@@ -7,7 +7,7 @@ use syn::Type;
 
 use super::flow::Flow;
 use crate::errors::Errors;
-use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Kept, Operand, Stmt, StmtKind, Value, VarId, Written};
 use crate::parse::Signature;
 
 // ----- reporting ------------------------------------------------------------------------------
@@ -78,8 +78,16 @@ impl Checker<'_, '_> {
     }
 
     fn value(&mut self, stmt: &Stmt, dst: VarId, value: &Value, ty: Option<&Type>) {
-        if let Value::Opaque { tokens, reads, .. } = value {
-            self.kept_changes(tokens, reads);
+        match value {
+            // A call with a closure is refused whole where gradient flows in, a buffer that
+            // carries gradient changed in place among it: only its assignments are left.
+            Value::Opaque {
+                tokens,
+                reads,
+                kept: Kept::Checked(Written::WithClosure),
+            } => self.kept_assignments(tokens, reads),
+            Value::Opaque { tokens, reads, .. } => self.kept_changes(tokens, reads),
+            _ => {}
         }
         self.immediate(stmt, dst, value);
         self.entry(stmt, dst, value, ty);

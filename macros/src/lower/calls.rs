@@ -7,7 +7,7 @@ use syn::Expr;
 
 use super::Lowerer;
 use crate::in_place;
-use crate::ir::{Kept, MethodKind, Operand, Value};
+use crate::ir::{Kept, MethodKind, Operand, Value, Written};
 use crate::methods;
 
 impl Lowerer<'_> {
@@ -53,6 +53,9 @@ impl Lowerer<'_> {
             .map(|s| s.ident.to_string())
             .collect();
         let last = segments.last().cloned().unwrap_or_default();
+        if call.args.iter().any(is_closure) && last != "stop_gradient" {
+            return self.kept_with_closure(call.to_token_stream(), span);
+        }
         if last == "stop_gradient"
             && call.args.len() == 1
             && func
@@ -328,9 +331,16 @@ impl Lowerer<'_> {
                 kept: Kept::Data,
             };
         }
+        let name = m.method.to_string();
+        // A method with no rule that takes a closure (`order.sort_by(|&a, &b| ..)` on data).
+        if m.args.iter().any(is_closure)
+            && method_kind(&name, m.args.len()) == MethodKind::Unknown
+            && !self.is_model_receiver(&m.receiver)
+        {
+            return self.kept_with_closure(m.to_token_stream(), m.span());
+        }
         let receiver = self.lower_expr(&m.receiver);
         let args: Vec<Operand> = m.args.iter().map(|a| self.lower_expr(a)).collect();
-        let name = m.method.to_string();
         let mut kind = self
             .factor_method(&receiver, &name, args.len())
             .unwrap_or_else(|| method_kind(&name, args.len()));
@@ -351,6 +361,34 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A call that takes a closure, kept whole as written (see [`Written::WithClosure`]): the
+    /// checks refuse it where a value that carries gradient flows in, and forbid it to change
+    /// the function's variables.
+    fn kept_with_closure(
+        &mut self,
+        tokens: proc_macro2::TokenStream,
+        span: proc_macro2::Span,
+    ) -> Value {
+        let (tokens, reads) = self.rename(tokens);
+        Value::Opaque {
+            tokens: quote_spanned!(span=> (#tokens)),
+            reads,
+            kept: Kept::Checked(Written::WithClosure),
+        }
+    }
+
+    /// Whether a method's receiver is a model value, whose own methods are differentiated.
+    fn is_model_receiver(&self, receiver: &Expr) -> bool {
+        match crate::syntax::strip_parens(receiver) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| self.lookup(&i.to_string()))
+                .is_some_and(|v| self.model_values.contains(&v)),
+            _ => false,
+        }
+    }
+
     /// An in-place method on a local buffer, as the element writes it performs (see
     /// `in_place.rs`).
     pub(super) fn in_place_rewrite(&self, m: &syn::ExprMethodCall) -> Option<Expr> {
@@ -361,6 +399,10 @@ impl Lowerer<'_> {
         }
         in_place::rewrite(m)
     }
+}
+
+fn is_closure(arg: &Expr) -> bool {
+    matches!(crate::syntax::strip_parens(arg), Expr::Closure(_))
 }
 
 pub(super) fn method_kind(name: &str, args: usize) -> MethodKind {

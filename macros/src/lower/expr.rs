@@ -365,7 +365,7 @@ impl Lowerer<'_> {
             Expr::Closure(_) => Value::Use(self.unsupported(
                 span,
                 "a closure",
-                "closures are understood as the argument of an element-wise `map`, of `fold` (with one accumulator), of `.map(..).sum()`, of `filter` over the elements of a slice, array or `Vec`, of the tests `any`, `all`, `position` and `rposition`, and of `zip_map`; write other closures as loops",
+                "closures are understood as the argument of a call: differentiated in an element-wise `map`, a `fold` (with one accumulator), `.map(..).sum()`, a `filter` over the elements of a slice, array or `Vec`, and `zip_map`, and kept as written on data in any other call (`DMatrix::from_fn(n, n, |i, j| ..)`); write the work of a closure held in a variable where it is called, or as a loop",
             )),
             Expr::Async(_) | Expr::Await(_) => Value::Use(self.unsupported(
                 span,

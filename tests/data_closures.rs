@@ -1,0 +1,82 @@
+//! Calls and methods nabla has no rule for that take a closure, on data: kept as written, while
+//! values that carry gradient go on around them. Every gradient against central finite
+//! differences.
+
+use nabla::{check_gradient, differentiable};
+use nalgebra::{DMatrix, DVector};
+
+/// A kernel matrix of data points built by `from_fn`, in a quadratic form of the weights.
+#[differentiable]
+fn kernel_energy(w: &DVector<f64>, #[no_grad] x: &[f64]) -> f64 {
+    let n = x.len();
+    let k = DMatrix::from_fn(n, n, |i, j| (-(x[i] - x[j]).powi(2)).exp());
+    let kw = &k * w;
+    w.dot(&kw)
+}
+
+#[test]
+fn a_kernel_matrix_of_data() {
+    let x = [0.3, 0.9, -0.2, 1.4];
+    let w = DVector::from_vec(vec![0.5, -1.0, 2.0, 0.25]);
+    let (value, g) = kernel_energy_grad(&w, &x);
+    let k = DMatrix::from_fn(4, 4, |i, j| (-(x[i] - x[j]) * (x[i] - x[j])).exp());
+    assert!((value - w.dot(&(&k * &w))).abs() < 1e-12);
+    // K is symmetric: the gradient of wᵀKw is 2Kw.
+    assert!((&g - 2.0 * &k * &w).norm() < 1e-12);
+    let report = check_gradient(
+        |v: &[f64]| kernel_energy(&DVector::from_column_slice(v), &x),
+        w.as_slice(),
+        g.as_slice(),
+    );
+    assert!(report.passes(1e-8), "{report}");
+}
+
+/// The order of data points by `sort_by`, the largest by `max_by` and the first above a
+/// threshold by `find`, each deciding which weight is read.
+#[differentiable]
+fn ranked(w: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let largest = x.iter().copied().max_by(|a, b| a.total_cmp(b)).unwrap();
+    let first = x.iter().copied().find(|v| *v > 0.5).unwrap_or(0.0);
+    w[order[0]] * w[order[0]] + 2.0 * w[order[1]] + largest * w[3] + first * w[2].sin()
+}
+
+#[test]
+fn decisions_on_data() {
+    let x = [0.3, 0.9, -0.2, 1.4];
+    let w = [0.5, -1.0, 2.0, 0.25];
+    let (value, g) = ranked_grad(&w, &x);
+    // Ascending, x orders the points 2, 0, 1, 3; the largest is 1.4, the first above 0.5 is 0.9.
+    let want = w[2] * w[2] + 2.0 * w[0] + 1.4 * w[3] + 0.9 * w[2].sin();
+    assert!((value - want).abs() < 1e-12);
+    assert_eq!(g, vec![2.0, 0.0, 2.0 * w[2] + 0.9 * w[2].cos(), 1.4]);
+    let report = check_gradient(|v| ranked(v, &x), &w, &g);
+    assert!(report.passes(1e-8), "{report}");
+}
+
+/// A fold of data with an accumulator of two values, which nabla folds only one value at a
+/// time when gradient flows through it, and a closure that writes into the data's own copy.
+#[differentiable]
+fn data_statistics(w: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let (sum, product) = x.iter().fold((0.0, 1.0), |(s, p), v| (s + v, p * v));
+    let mut scaled = x.to_vec();
+    scaled.iter_mut().for_each(|v| *v *= 2.0);
+    w[0] * sum + w[1] * product + w[2] * scaled[1]
+}
+
+#[test]
+fn folds_and_writes_of_data() {
+    let x = [0.3, 0.9, -0.2, 1.4];
+    let w = [0.5, -1.0, 2.0];
+    let (value, g) = data_statistics_grad(&w, &x);
+    let (sum, product) = (2.4, 0.3 * 0.9 * -0.2 * 1.4);
+    assert!((value - (0.5 * sum - product + 2.0 * 1.8)).abs() < 1e-12);
+    let want = [sum, product, 1.8];
+    assert!(
+        g.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),
+        "{g:?}"
+    );
+    let report = check_gradient(|v| data_statistics(v, &x), &w, &g);
+    assert!(report.passes(1e-8), "{report}");
+}
