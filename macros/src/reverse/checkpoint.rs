@@ -28,8 +28,19 @@ impl<'a> Generator<'a> {
             && !fills_outer_buffer(body, counter)
     }
 
-    /// Whether `block` holds a loop that saves something on every iteration (in the first
-    /// generation run, where nothing is known yet, any loop counts).
+    /// As [`Self::checkpointed`] for an outermost loop, in a run where every value counts as
+    /// needed (see `predict.rs`).
+    pub(super) fn checkpointed_saving_everything(&self, stmt: &Stmt) -> bool {
+        let (body, counter) = match &stmt.kind {
+            StmtKind::For { body, var, .. } => (body, Some(*var)),
+            StmtKind::Loop { body, .. } => (body, None),
+            _ => return false,
+        };
+        self.needed.is_none() && self.has_taping_loop(body) && !fills_outer_buffer(body, counter)
+    }
+
+    /// Whether `block` holds a loop that saves something on every iteration (where nothing is
+    /// known yet, in the prediction and in a first run of two, any loop counts).
     fn has_taping_loop(&self, block: &Block) -> bool {
         block.iter().any(|s| match &s.kind {
             StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => self.saves_in(body),
@@ -73,7 +84,7 @@ impl<'a> Generator<'a> {
     ///
     /// (A loop that fills a buffer from outside it part by part is not checkpointed; see
     /// [`fills_outer_buffer`].)
-    fn checkpoint_vars(&self, body: &Block) -> Vec<VarId> {
+    pub(super) fn checkpoint_vars(&self, body: &Block) -> Vec<VarId> {
         let mut written = HashSet::new();
         collect_written(body, &mut written);
         // Only locations change (what `collect_written` counts of other variables, the reads of

@@ -21,9 +21,19 @@ pub(super) struct Fused {
 }
 
 impl Fused {
+    /// The variables from outside the loop whose adjoints its reverse touches.
+    pub(super) fn outer(&self) -> impl Iterator<Item = VarId> + '_ {
+        self.outer.iter().copied()
+    }
+
+    /// The sum the loop accumulates.
+    pub(super) fn sum(&self) -> VarId {
+        self.sum
+    }
+
     /// What the loop reads from outside without changing it: its gradients are the loop's
     /// own gradients scaled.
-    fn read_only(&self) -> impl Iterator<Item = VarId> + '_ {
+    pub(super) fn read_only(&self) -> impl Iterator<Item = VarId> + '_ {
         self.outer
             .iter()
             .copied()

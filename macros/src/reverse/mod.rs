@@ -1,9 +1,10 @@
 //! Code generation: the forward sweep (the primal computation, saving what will be overwritten)
 //! and the reverse sweep (adjoints accumulated in reverse order).
 //!
-//! Generation runs twice. The first run records which primal values the reverse sweep reads; the
-//! second saves exactly those (and only where they are overwritten or go out of scope), so the
-//! tape holds nothing the reverse sweep does not need.
+//! Generation runs once, saving what the reverse sweep reads as `predict.rs` predicts it (and
+//! only where it is overwritten or goes out of scope), so the tape holds nothing the reverse
+//! sweep does not need. Where the run reads more than predicted, two runs replace it: the first
+//! records what the reverse sweep reads, the second saves exactly that.
 
 mod adjoint;
 mod checkpoint;
@@ -11,6 +12,7 @@ mod forward;
 mod fused;
 mod hoist;
 mod operands;
+mod predict;
 mod rules;
 mod slots;
 mod tape;
@@ -59,32 +61,57 @@ fn generate_with_result(
     cotangent: &Ident,
     given: Option<(VarId, Ident)>,
 ) -> Sweeps {
+    let pullbacks = Rc::default();
+    predicted_run(body, sig, activity, cotangent, given.clone(), &pullbacks)
+        .unwrap_or_else(|| two_runs(body, sig, activity, cotangent, given, &pullbacks))
+}
+
+/// The sweeps of one run that saves what the reverse sweep reads as `predict.rs` predicts it;
+/// `None` where the run read more than that.
+fn predicted_run(
+    body: &Body,
+    sig: &Signature,
+    activity: &Activity,
+    cotangent: &Ident,
+    given: Option<(VarId, Ident)>,
+    pullbacks: &ClosurePullbacks,
+) -> Option<Sweeps> {
+    let mut run = Generator::new(body, sig, activity, None);
+    run.closure_pullbacks = Rc::clone(pullbacks);
+    run.given_result = given;
+    let predicted = run.predicted_reads();
+    let (needed, in_scope) = run.needed_sets(&predicted.values, &predicted.shapes);
+    run.needed = Some(needed.clone());
+    run.needed_in_scope = Some(in_scope.clone());
+    let sweeps = run.run(cotangent);
+    let (read, read_in_scope) = run.needed_sets(&run.reads, &run.scope_reads);
+    (read.is_subset(&needed) && read_in_scope.is_subset(&in_scope)).then_some(sweeps)
+}
+
+/// The sweeps of two runs: the first counts every value as needed and records what the reverse
+/// sweep reads; the second saves exactly that.
+fn two_runs(
+    body: &Body,
+    sig: &Signature,
+    activity: &Activity,
+    cotangent: &Ident,
+    given: Option<(VarId, Ident)>,
+    pullbacks: &ClosurePullbacks,
+) -> Sweeps {
     let mut first = Generator::new(body, sig, activity, None);
+    first.closure_pullbacks = Rc::clone(pullbacks);
     first.given_result = given.clone();
     first.run(cotangent);
-    // A recomputed value read only for its shape is computed again all the same, from inputs
-    // that must then have their values there: they are needed too.
-    let mut reads = first.reads.clone();
-    reads.extend(
-        first
-            .scope_reads
-            .iter()
-            .filter(|v| first.recomputed.contains_key(v))
-            .copied(),
-    );
-    let needed = first.with_recomputation_inputs(reads);
-    // What a recomputed value in scope reads must be in scope too.
-    let in_scope =
-        first.with_recomputation_inputs(needed.union(&first.scope_reads).copied().collect());
+    let (needed, in_scope) = first.needed_sets(&first.reads, &first.scope_reads);
     let mut second = Generator::new(body, sig, activity, Some(needed));
-    second.closure_pullbacks = Rc::clone(&first.closure_pullbacks);
+    second.closure_pullbacks = Rc::clone(pullbacks);
     second.needed_in_scope = Some(in_scope);
-    // The second run saves to a subset of the first run's tapes, from the same loops: a loop
-    // that the first run did not checkpoint, the second does not either.
-    second.reserved_tapes = Some(first.framed_tapes.clone());
     second.given_result = given;
     second.run(cotangent)
 }
+
+/// The pullbacks of a body's `map` closures, by index: see `Generator::closure_pullbacks`.
+type ClosurePullbacks = Rc<RefCell<HashMap<usize, (TokenStream, bool)>>>;
 
 /// The runtime's generated-code API, by the name the sweeps import it under (see
 /// [`Generator::run`]): one token in place of six, in code that names it hundreds of times, so
@@ -125,7 +152,8 @@ struct Generator<'a> {
     body: &'a Body,
     sig: &'a Signature,
     activity: &'a Activity,
-    /// Values the reverse sweep reads; `None` in the first run, where everything counts as read.
+    /// Values the reverse sweep reads; `None` in a first run of two, where everything counts as
+    /// read.
     needed: Option<HashSet<VarId>>,
     reads: HashSet<VarId>,
     /// Variables whose adjoint has been declared in the reverse sweep so far.
@@ -145,11 +173,6 @@ struct Generator<'a> {
     loop_frames: Vec<LoopFrame>,
     /// How many branches of `if`s the forward sweep being generated is inside.
     branch_depth: usize,
-    /// The tapes of every loop frame of this run.
-    framed_tapes: HashSet<String>,
-    /// The tapes of the first run's loop frames, which this run saves to with
-    /// `push_reserved`; `None` in the first run.
-    reserved_tapes: Option<HashSet<String>>,
     /// Locations declared without a value and assigned at most once on any path (`let v = if ..`):
     /// their one assignment overwrites nothing, so nothing is saved.
     assigned_once: HashSet<VarId>,
@@ -179,7 +202,7 @@ struct Generator<'a> {
     /// Variables the reverse sweep reads for their shape only.
     scope_reads: HashSet<VarId>,
     /// Variables the reverse sweep needs in scope (for their value or their shape); `None` in
-    /// the first run.
+    /// a first run of two.
     needed_in_scope: Option<HashSet<VarId>>,
     /// Generating the forward sweep of a checkpointed loop: the primal only, nothing saved.
     primal_only: bool,
@@ -197,10 +220,10 @@ struct Generator<'a> {
     /// The sum of the fused loop being generated, which its iterations do not restore (see
     /// `fused.rs`).
     fused_sum: Option<VarId>,
-    /// The pullbacks of the body's `map` closures by index, made once for both runs of
-    /// [`generate_with_result`]: a closure's pullback depends on the closure and on which values
+    /// The pullbacks of the body's `map` closures by index, made once for the prediction and
+    /// every run of [`generate_with_result`]: a closure's pullback depends on the closure and on which values
     /// carry gradient, not on what the run saves.
-    closure_pullbacks: Rc<RefCell<HashMap<usize, (TokenStream, bool)>>>,
+    closure_pullbacks: ClosurePullbacks,
     /// Variables of a primitive number type as syntax tells (see
     /// `analysis::numbers::primitive_numbers`): `Copy`, so the forward sweep passes them as
     /// they are.
@@ -231,8 +254,6 @@ impl<'a> Generator<'a> {
             given_result: None,
             loop_frames: Vec::new(),
             branch_depth: 0,
-            framed_tapes: HashSet::new(),
-            reserved_tapes: None,
             assigned_once: {
                 let mut once = HashSet::new();
                 assigned_once(&body.block, &mut once);
@@ -386,6 +407,28 @@ impl<'a> Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
+    /// What a run that reads `reads` (values) and `scope_reads` (shapes) must save, and what it
+    /// must keep in scope.
+    fn needed_sets(
+        &self,
+        reads: &HashSet<VarId>,
+        scope_reads: &HashSet<VarId>,
+    ) -> (HashSet<VarId>, HashSet<VarId>) {
+        // A recomputed value read only for its shape is computed again all the same, from
+        // inputs that must then have their values there: they are needed too.
+        let mut values = reads.clone();
+        values.extend(
+            scope_reads
+                .iter()
+                .filter(|v| self.recomputed.contains_key(v))
+                .copied(),
+        );
+        let needed = self.with_recomputation_inputs(values);
+        // What a recomputed value in scope reads must be in scope too.
+        let in_scope = self.with_recomputation_inputs(needed.union(scope_reads).copied().collect());
+        (needed, in_scope)
+    }
+
     /// `needed` plus, transitively, what recomputing the needed recomputable values reads.
     pub(super) fn with_recomputation_inputs(&self, mut needed: HashSet<VarId>) -> HashSet<VarId> {
         let mut pending: Vec<VarId> = needed.iter().copied().collect();

@@ -208,24 +208,8 @@ impl<'a> Generator<'a> {
                         .filter(|(_, v)| activity.is_active(**v))
                         .map(|(k, v)| (k + 1, *v))
                         .collect();
-                    let accumulators: Vec<Ident> = active_captures
-                        .iter()
-                        .map(|(k, _)| format_ident!("__captured{}", k, span = Span::mixed_site()))
-                        .collect();
-                    // Both runs of the generator ask for it; it is made once.
-                    let made = self.closure_pullbacks.borrow().get(index).cloned();
-                    let (pullback, reads_element) = match made {
-                        Some(made) => made,
-                        None => {
-                            let made = closure_pullback(
-                                closure,
-                                &|v| activity.is_active(v),
-                                &accumulators,
-                            );
-                            self.closure_pullbacks.borrow_mut().insert(*index, made.clone());
-                            made
-                        }
-                    };
+                    let accumulators = capture_accumulators(&active_captures);
+                    let (pullback, reads_element) = self.map_pullback(*index);
                     let mut out = TokenStream::new();
                     // Each captured value's gradient is summed over the elements.
                     for ((_, v), acc) in active_captures.iter().zip(&accumulators) {
@@ -439,6 +423,29 @@ impl<'a> Generator<'a> {
 }
 
 impl Generator<'_> {
+    /// The pullback of the body's `map` closure `index`, and whether it reads the element: made
+    /// once, for the prediction of what the sweeps read and for every generation run.
+    pub(super) fn map_pullback(&self, index: usize) -> (TokenStream, bool) {
+        if let Some(made) = self.closure_pullbacks.borrow().get(&index) {
+            return made.clone();
+        }
+        let closure = &self.body.closures[index];
+        let activity = self.activity;
+        let active_captures: Vec<(usize, VarId)> = closure
+            .capture_params
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| activity.is_active(**v))
+            .map(|(k, v)| (k + 1, *v))
+            .collect();
+        let accumulators = capture_accumulators(&active_captures);
+        let made = closure_pullback(closure, &|v| activity.is_active(v), &accumulators);
+        self.closure_pullbacks
+            .borrow_mut()
+            .insert(index, made.clone());
+        made
+    }
+
     /// The arguments of a call as the user passed them (a reference stays one), for the
     /// callee's pullback.
     fn call_arguments(&mut self, args: &[Operand]) -> Vec<TokenStream> {
@@ -562,6 +569,15 @@ fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
         proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), ident),
         _ => false,
     })
+}
+
+/// The variables a `map` pullback adds the gradients of its active captures into, by capture
+/// position.
+fn capture_accumulators(active_captures: &[(usize, VarId)]) -> Vec<Ident> {
+    active_captures
+        .iter()
+        .map(|(k, _)| format_ident!("__captured{}", k, span = Span::mixed_site()))
+        .collect()
 }
 
 /// The scalar pullback of a `map` closure, `|x, y, dy| dx`, from the closure body's own sweeps.

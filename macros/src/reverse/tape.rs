@@ -67,7 +67,6 @@ impl<'a> Generator<'a> {
                 && !frame.tapes.contains(&ident)
             {
                 frame.tapes.push(ident.clone());
-                self.framed_tapes.insert(name.clone());
             }
         }
         self.tapes.insert(name, decl);
@@ -82,11 +81,7 @@ impl<'a> Generator<'a> {
                 && frame.branch_depth == self.branch_depth
                 && frame.tapes.contains(tape)
         });
-        let reserved = self
-            .reserved_tapes
-            .as_ref()
-            .is_some_and(|r| r.contains(&tape.to_string()));
-        if framed && reserved {
+        if framed {
             quote!(#tape.push_reserved)
         } else {
             quote!(#tape.push)
