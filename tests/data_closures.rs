@@ -80,3 +80,31 @@ fn folds_and_writes_of_data() {
     let report = check_gradient(|v| data_statistics(v, &x), &w, &g);
     assert!(report.passes(1e-8), "{report}");
 }
+
+/// In-place methods that take a closure, on copies of data read before they change: nalgebra's
+/// `apply`, a partial sort and a sort by a cached key.
+#[differentiable]
+fn reordered(w: f64, #[no_grad] m: &DMatrix<f64>, #[no_grad] x: &[f64]) -> f64 {
+    let mut k = m.clone();
+    let before = k[(0, 0)];
+    k.apply(|e| *e *= 3.0);
+    let mut z = x.to_vec();
+    z.select_nth_unstable_by(0, |p, q| p.total_cmp(q));
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by_cached_key(|&i| (x[i] * 100.0) as i64);
+    (w * before).sin() + w * k[(0, 0)] + w * w * z[0] + w * x[idx[0]]
+}
+
+#[test]
+fn in_place_closures_on_data() {
+    let m = DMatrix::from_row_slice(2, 2, &[0.7, 1.0, 2.0, 3.0]);
+    let x = [0.3, 0.9, -0.2, 1.4];
+    let w = 0.8;
+    let (value, g) = reordered_grad(w, &m, &x);
+    let want = (w * 0.7f64).sin() + w * 2.1 + w * w * -0.2 + w * -0.2;
+    assert!((value - want).abs() < 1e-12, "{value} vs {want}");
+    let h = 1e-6;
+    let fd = (reordered(w + h, &m, &x) - reordered(w - h, &m, &x)) / (2.0 * h);
+    assert!((g - fd).abs() < 1e-8, "{g} vs {fd}");
+    assert!((g - (0.7 * (w * 0.7f64).cos() + 2.1 - 2.0 * w * 0.2 - 0.2)).abs() < 1e-12);
+}

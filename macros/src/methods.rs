@@ -370,4 +370,27 @@ pub const MUTATING_METHODS: &[&str] = &[
     "fill_with",
     "extend",
     "push_str",
+    "sort_by_cached_key",
+    "select_nth_unstable",
+    "select_nth_unstable_by",
+    "select_nth_unstable_by_key",
+    "swap_with_slice",
+    "clone_from_slice",
+    "shuffle",
+    "apply",
+];
+
+/// Iterator adaptors that take a closure and give an iterator, which the rest of a chain reads
+/// lazily: kept as written, they would hand a later `map` or sum an iterator nabla cannot
+/// differentiate through, so they stay refused as closures are.
+pub const LAZY_CLOSURE_ADAPTORS: &[&str] = &[
+    "skip_while",
+    "take_while",
+    "map_while",
+    "filter_map",
+    "flat_map",
+    "scan",
+    "inspect",
+    "filter",
+    "chunk_by",
 ];

@@ -390,11 +390,14 @@ fn uses_of(tokens: &proc_macro2::TokenStream, ident: &proc_macro2::Ident) -> (bo
             }
             TokenTree::Ident(i) if i == ident => {
                 named = true;
+                // A call, `w.len()`: a field of that name (`s.len` of a spring) is a value.
                 let shape_query = matches!(
-                    (trees.get(k + 1), trees.get(k + 2)),
-                    (Some(TokenTree::Punct(dot)), Some(TokenTree::Ident(query)))
+                    (trees.get(k + 1), trees.get(k + 2), trees.get(k + 3)),
+                    (Some(TokenTree::Punct(dot)), Some(TokenTree::Ident(query)), Some(TokenTree::Group(args)))
                         if dot.as_char() == '.'
                             && crate::methods::SHAPE_QUERIES.contains(&query.to_string().as_str())
+                            && args.delimiter() == proc_macro2::Delimiter::Parenthesis
+                            && args.stream().is_empty()
                 );
                 beyond |= !shape_query;
             }
@@ -469,8 +472,8 @@ fn with_closure_message(user: &proc_macro2::TokenStream, from: &str) -> (Place, 
             if crate::methods::MUTATING_METHODS.contains(&name.as_str()) {
                 return (
                     Place::at(m.method.span()),
-                    format!("`{name}` is not a method nabla differentiates, and `{text}` is called on a value that carries gradient from {from}: if it changes that value in place, the gradient would silently be wrong"),
-                    "write the change with element reads and writes (`v[i] = ..`) or with the in-place methods nabla differentiates (see the error catalogue); if no gradient is meant to flow through it, call it on `stop_gradient(..)` of the value".to_string(),
+                    format!("`{name}` is not a method nabla differentiates, and `{text}` reads values that carry gradient from {from}: if it changes a value that carries gradient in place, or orders data by one, the gradient would silently be wrong"),
+                    "write a change of a value that carries gradient with element reads and writes (`v[i] = ..`) or with the in-place methods nabla differentiates (see the error catalogue); to order data by values that carry gradient (an argsort), order it by a copy that carries none: `let key = stop_gradient(w.to_vec());`, then `key[a]` in the closure".to_string(),
                 );
             }
             let stop = format!(

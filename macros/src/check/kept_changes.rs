@@ -85,9 +85,22 @@ impl Checker<'_, '_> {
     /// mutably (`&mut c`). Whether or not it carries gradient: the analyses take a variable to
     /// change only where the function's own statements change it.
     pub(super) fn kept_assignments(&mut self, tokens: &TokenStream, reads: &[VarId]) {
+        let idents: Vec<Ident> = reads
+            .iter()
+            .map(|v| self.flow.body.var(*v).ident.clone())
+            .collect();
+        // From the syntax tree where the code is an expression, else from its tokens.
+        let found = super::kept_assignments::assigned(tokens, &idents);
         for &v in reads {
             let var = self.flow.body.var(v);
-            let Some(at) = assignment_of(tokens, &var.ident) else {
+            let at = match &found {
+                Some(found) => found
+                    .iter()
+                    .find(|(i, _)| *i == var.ident)
+                    .map(|(_, at)| *at),
+                None => assignment_of(tokens, &var.ident),
+            };
+            let Some(at) = at else {
                 continue;
             };
             let name = var
@@ -110,6 +123,11 @@ impl Checker<'_, '_> {
 /// `&mut ident`. Read, as [`changing_call`], only up to a binding of the same name.
 fn assignment_of(tokens: &TokenStream, ident: &Ident) -> Option<Span> {
     assignment_in(tokens, ident, false)
+}
+
+/// [`assignment_of`] in the arguments of a macro call.
+pub(super) fn assignment_in_macro(tokens: &TokenStream, ident: &Ident) -> Option<Span> {
+    assignment_in(tokens, ident, true)
 }
 
 /// [`assignment_of`] in `tokens`, which are the arguments of a macro call when `in_macro`: there

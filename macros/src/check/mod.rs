@@ -24,6 +24,7 @@
 
 mod flow;
 mod immediate;
+mod kept_assignments;
 mod kept_changes;
 mod kinds;
 mod messages;

@@ -335,6 +335,7 @@ impl Lowerer<'_> {
         // A method with no rule that takes a closure (`order.sort_by(|&a, &b| ..)` on data).
         if m.args.iter().any(is_closure)
             && method_kind(&name, m.args.len()) == MethodKind::Unknown
+            && !methods::LAZY_CLOSURE_ADAPTORS.contains(&name.as_str())
             && !self.is_model_receiver(&m.receiver)
         {
             return self.kept_with_closure(m.to_token_stream(), m.span());

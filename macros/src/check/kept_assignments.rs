@@ -1,0 +1,244 @@
+//! The assignments of code kept as written, read from its syntax tree: which variables of the
+//! function it assigns (`c = ..`, `c += ..`, `(a, b) = ..`, `[a, b] = ..`, `(c) += ..`,
+//! `c[i] = ..`, `c.x = ..`, `*c = ..`) or borrows mutably (`&mut c`), where no binding of the
+//! code's own (a closure's parameter, a `let`, a `for` or `match` pattern) hides the name.
+//!
+//! Inside a macro's arguments, which have no syntax tree, the token scan of `kept_changes.rs`
+//! reads them.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{BinOp, Expr, Pat};
+
+/// For each of `names` that `tokens` assign or borrow mutably, the span of the first place;
+/// `None` where `tokens` are no expression.
+pub(super) fn assigned(tokens: &TokenStream, names: &[Ident]) -> Option<Vec<(Ident, Span)>> {
+    let expr: Expr = syn::parse2(tokens.clone()).ok()?;
+    let mut scan = Scan {
+        names,
+        scopes: vec![HashSet::new()],
+        found: Vec::new(),
+    };
+    scan.visit_expr(&expr);
+    Some(scan.found)
+}
+
+struct Scan<'n> {
+    names: &'n [Ident],
+    /// The names the code binds itself, innermost scope last.
+    scopes: Vec<HashSet<String>>,
+    found: Vec<(Ident, Span)>,
+}
+
+impl Scan<'_> {
+    fn bound(&self, name: &str) -> bool {
+        self.scopes.iter().any(|s| s.contains(name))
+    }
+
+    /// Records the variables of the function that the place `target` names, at `at`.
+    fn target(&mut self, target: &Expr, at: Span) {
+        match target {
+            Expr::Paren(p) => self.target(&p.expr, at),
+            Expr::Group(g) => self.target(&g.expr, at),
+            Expr::Tuple(t) => t.elems.iter().for_each(|e| self.target(e, at)),
+            Expr::Array(a) => a.elems.iter().for_each(|e| self.target(e, at)),
+            Expr::Field(f) => self.target(&f.base, at),
+            Expr::Index(i) => self.target(&i.expr, at),
+            Expr::Unary(u) => self.target(&u.expr, at),
+            Expr::Path(p) => {
+                let Some(ident) = p.path.get_ident() else {
+                    return;
+                };
+                let name = ident.to_string();
+                if self.bound(&name) {
+                    return;
+                }
+                if let Some(var) = self.names.iter().find(|n| **n == name) {
+                    if !self.found.iter().any(|(f, _)| f == var) {
+                        self.found.push((var.clone(), at));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn bind(&mut self, pat: &Pat) {
+        let names = pattern_names(pat);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.extend(names);
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Scan<'_> {
+    fn visit_expr_assign(&mut self, node: &'ast syn::ExprAssign) {
+        self.target(&node.left, node.eq_token.span);
+        syn::visit::visit_expr_assign(self, node);
+    }
+
+    fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
+        let compound = matches!(
+            node.op,
+            BinOp::AddAssign(_)
+                | BinOp::SubAssign(_)
+                | BinOp::MulAssign(_)
+                | BinOp::DivAssign(_)
+                | BinOp::RemAssign(_)
+                | BinOp::BitXorAssign(_)
+                | BinOp::BitAndAssign(_)
+                | BinOp::BitOrAssign(_)
+                | BinOp::ShlAssign(_)
+                | BinOp::ShrAssign(_)
+        );
+        if compound {
+            self.target(&node.left, node.op.span());
+        }
+        syn::visit::visit_expr_binary(self, node);
+    }
+
+    fn visit_expr_reference(&mut self, node: &'ast syn::ExprReference) {
+        if node.mutability.is_some() {
+            self.target(&node.expr, node.and_token.span);
+        }
+        syn::visit::visit_expr_reference(self, node);
+    }
+
+    fn visit_expr_closure(&mut self, node: &'ast syn::ExprClosure) {
+        self.scopes.push(HashSet::new());
+        for input in &node.inputs {
+            self.bind(input);
+        }
+        self.visit_expr(&node.body);
+        self.scopes.pop();
+    }
+
+    fn visit_block(&mut self, node: &'ast syn::Block) {
+        self.scopes.push(HashSet::new());
+        for stmt in &node.stmts {
+            match stmt {
+                // The initializer reads the names as they were; the pattern binds after it.
+                syn::Stmt::Local(local) => {
+                    if let Some(init) = &local.init {
+                        self.visit_expr(&init.expr);
+                        if let Some((_, diverge)) = &init.diverge {
+                            self.visit_expr(diverge);
+                        }
+                    }
+                    self.bind(&local.pat);
+                }
+                other => self.visit_stmt(other),
+            }
+        }
+        self.scopes.pop();
+    }
+
+    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        self.visit_expr(&node.expr);
+        self.scopes.push(HashSet::new());
+        self.bind(&node.pat);
+        self.visit_block(&node.body);
+        self.scopes.pop();
+    }
+
+    fn visit_arm(&mut self, node: &'ast syn::Arm) {
+        self.scopes.push(HashSet::new());
+        self.bind(&node.pat);
+        // A guard, which is part of the pattern.
+        self.visit_pat(&node.pat);
+        self.visit_expr(&node.body);
+        self.scopes.pop();
+    }
+
+    fn visit_macro(&mut self, node: &'ast syn::Macro) {
+        for var in self.names {
+            if self.bound(&var.to_string()) || self.found.iter().any(|(f, _)| f == var) {
+                continue;
+            }
+            if let Some(at) = super::kept_changes::assignment_in_macro(&node.tokens, var) {
+                self.found.push((var.clone(), at));
+            }
+        }
+    }
+}
+
+/// The names a pattern binds.
+fn pattern_names(pat: &Pat) -> Vec<String> {
+    struct Names(Vec<String>);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.push(p.ident.to_string());
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    let mut names = Names(Vec::new());
+    names.visit_pat(pat);
+    names.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assigned;
+    use proc_macro2::{Ident, Span};
+
+    fn names_assigned(code: &str) -> Vec<String> {
+        let names: Vec<Ident> = ["c", "a", "b", "total"]
+            .iter()
+            .map(|n| Ident::new(n, Span::call_site()))
+            .collect();
+        let tokens = code.parse().expect("test code lexes");
+        let mut found: Vec<String> = assigned(&tokens, &names)
+            .expect("test code parses")
+            .into_iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_form_of_assignment() {
+        assert_eq!(
+            names_assigned("x.iter().for_each(|_| { let n = a + b; (a, b) = (b, n); })"),
+            ["a", "b"]
+        );
+        assert_eq!(
+            names_assigned("x.iter().for_each(|v| (total) += v)"),
+            ["total"]
+        );
+        assert_eq!(
+            names_assigned("x.iter().for_each(|v| { let m = k | 1; total += v * m as f64; })"),
+            ["total"]
+        );
+        assert_eq!(
+            names_assigned("x.iter().for_each(|v| [a, b] = [b, a])"),
+            ["a", "b"]
+        );
+        assert_eq!(names_assigned("f(&mut c)"), ["c"]);
+        assert_eq!(
+            names_assigned("x.iter().map(|v| { c[0] = *v; c.y = 1.0; *v })"),
+            ["c"]
+        );
+        assert_eq!(
+            names_assigned("x.iter().for_each(|v| println!(\"{}\", { c = 1.0; c }))"),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn the_code_may_change_what_it_binds() {
+        assert!(names_assigned("x.iter().map(|c| { let mut t = c; t += 1.0; t })").is_empty());
+        assert!(names_assigned("{ let mut c = c.clone(); c += 1.0; c }").is_empty());
+        assert!(names_assigned("x.iter().for_each(|total| *total += 1.0)").is_empty());
+        assert!(
+            names_assigned("{ for c in 0..3 { let _ = c; } let mut a = 0.0; a += 1.0; a }")
+                .is_empty()
+        );
+        assert!(names_assigned("format!(\"{c}\", c = c)").is_empty());
+        // Read before a binding of the same name, the variable outside is the one assigned.
+        assert_eq!(names_assigned("{ c += 1.0; let c = 2.0; c }"), ["c"]);
+    }
+}
