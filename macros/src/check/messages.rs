@@ -3,8 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use quote::ToTokens;
+
 use super::flow::Flow;
 use super::origins::Cause;
+use super::render::tokens_text;
+use crate::errors::Place;
 use crate::ir::Operand;
 use crate::parse::Signature;
 
@@ -187,5 +191,103 @@ pub(super) fn step_method_message(
             format!("`{text}` has no derivative rule in nabla, so no gradient would flow back to {from} through it"),
             format!("compute on the float itself, or write `stop_gradient({text})` if no gradient is meant to flow"),
         ),
+    }
+}
+
+/// For a reduction to one element (`reduce`, `max_by`, ..) of the elements `elements`, the
+/// folds nabla differentiates that give the largest and the smallest.
+pub(super) fn extremum_fold(method: &str, elements: &str) -> Option<String> {
+    const REDUCTIONS: &[&str] = &["reduce", "max_by", "min_by", "max_by_key", "min_by_key"];
+    if !REDUCTIONS.contains(&method) {
+        return None;
+    }
+    // Over `.iter()` the elements are references, which the closure's pattern takes apart.
+    let (largest, smallest) = if elements.ends_with(".iter()") {
+        ("|m, &x| m.max(x)", "|m, &x| m.min(x)")
+    } else {
+        ("f64::max", "f64::min")
+    };
+    Some(format!(
+        "the largest element is the fold `{elements}.fold(f64::NEG_INFINITY, {largest})`, the smallest `{elements}.fold(f64::INFINITY, {smallest})`; write other reductions as a `fold` with a closure or as a loop"
+    ))
+}
+
+/// The error for a call or method with no rule that takes a closure, on values that carry
+/// gradient (see [`Written::WithClosure`]); `user` is the call in the user's names.
+pub(super) fn with_closure_message(
+    user: &proc_macro2::TokenStream,
+    from: &str,
+) -> (Place, String, String) {
+    let span = user
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    let Ok(expr) = syn::parse2::<syn::Expr>(user.clone()) else {
+        let text = tokens_text(user);
+        return (
+            Place::at(span),
+            format!("`{text}` takes a closure and reads values that carry gradient (from {from}): nabla differentiates no closure there"),
+            format!("write the computation as a loop; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
+        );
+    };
+    let shown = |args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>| {
+        args.iter()
+            .map(|a| match crate::syntax::strip_parens(a) {
+                syn::Expr::Closure(_) => "|..| ..".to_string(),
+                other => tokens_text(&other.to_token_stream()),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match expr {
+        syn::Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            let elements = tokens_text(&m.receiver.to_token_stream());
+            let text = format!("{elements}.{name}({})", shown(&m.args));
+            if crate::methods::MUTATING_METHODS.contains(&name.as_str()) {
+                return (
+                    Place::at(m.method.span()),
+                    format!("`{name}` is not a method nabla differentiates, and `{text}` reads values that carry gradient from {from}: if it changes a value that carries gradient in place, or orders data by one, the gradient would silently be wrong"),
+                    "write a change of a value that carries gradient with element reads and writes (`v[i] = ..`) or with the in-place methods nabla differentiates (see the error catalogue); to order data by values that carry gradient (an argsort), order it by a copy that carries none: `let key = stop_gradient(w.to_vec());`, then `key[a]` in the closure".to_string(),
+                );
+            }
+            let stop = format!(
+                "if no gradient is meant to flow through it, write `stop_gradient({text})`"
+            );
+            let help = match extremum_fold(&name, &elements) {
+                Some(fold) => format!("{fold}; {stop}"),
+                None if name == "fold" => format!("a fold is differentiated over the elements of a slice, array, `Vec`, part of one or range, with a closure of two parameters whose accumulator is one name (`|acc, x| ..`): fold one value at a time, or write the loop out; {stop}"),
+                None if elements.ends_with(".iter_mut()") => format!("write through `{elements}` in a `for` loop: nabla differentiates those writes"),
+                None => format!("compute it with differentiable operations, or with a loop; {stop}"),
+            };
+            (
+                Place::at(m.method.span()),
+                if name == "fold" {
+                    format!("`{text}` is not a fold nabla differentiates, and gradient would flow into it from {from}")
+                } else {
+                    format!("no derivative is known for `{text}`: `{name}` is not a method nabla differentiates, and gradient would flow into it from {from}")
+                },
+                help,
+            )
+        }
+        syn::Expr::Call(c) => {
+            let path = tokens_text(&c.func.to_token_stream());
+            let text = format!("{path}({})", shown(&c.args));
+            let last = user.clone().into_iter().last().map_or(span, |t| t.span());
+            (
+                Place::range(span, last),
+                format!("`{text}` takes a closure that reads values carrying gradient (from {from}), and nabla differentiates no closure passed to a function"),
+                format!("build the value with a loop and element writes (`m[(i, j)] = ..`, `v[i] = ..`) into a buffer of zeros; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
+            )
+        }
+        other => {
+            let text = tokens_text(&other.to_token_stream());
+            (
+                Place::at(span),
+                format!("`{text}` takes a closure and reads values that carry gradient (from {from}): nabla differentiates no closure there"),
+                format!("write the computation as a loop; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
+            )
+        }
     }
 }

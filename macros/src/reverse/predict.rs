@@ -472,9 +472,8 @@ impl Walk<'_, '_> {
                 if !operands.iter().any(|a| self.g.activity.operand_active(a)) {
                     return;
                 }
-                self.read(operands[0]);
+                // The receiver is read to call the pullback on, and its gradient comes first.
                 self.call(operands);
-                // The receiver is no argument of the pullback's call; its own read is above.
             }
             MethodKind::Step | MethodKind::Unknown | MethodKind::Query => {}
         }
