@@ -61,8 +61,8 @@ fn fused(expr: &Expr) -> Option<Expr> {
     }
     let [first_input] = single(&first)?;
     let [second_input] = single(&second)?;
-    let first_names = bound_names(first_input);
-    let second_names = bound_names(second_input);
+    let first_names = crate::syntax::pattern_names(first_input);
+    let second_names = crate::syntax::pattern_names(second_input);
     let captured = mentioned(&quote::ToTokens::to_token_stream(&*second.body))
         .into_iter()
         .any(|name| first_names.contains(&name) && !second_names.contains(&name));
@@ -159,20 +159,6 @@ fn leaves_early(body: &Expr) -> bool {
     let mut finder = Finder(false);
     finder.visit_expr(body);
     finder.0
-}
-
-/// The names a parameter pattern binds.
-fn bound_names(pat: &Pat) -> Vec<String> {
-    struct Names(Vec<String>);
-    impl<'ast> Visit<'ast> for Names {
-        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-            self.0.push(p.ident.to_string());
-            syn::visit::visit_pat_ident(self, p);
-        }
-    }
-    let mut names = Names(Vec::new());
-    names.visit_pat(pat);
-    names.0
 }
 
 /// Every identifier in `tokens`, macro arguments included.

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use proc_macro2::{Ident, Span, TokenStream};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::{BinOp, Expr, Pat};
+use syn::{Expr, Pat};
 
 /// For each of `names` that `tokens` assign or borrow mutably, the span of the first place;
 /// `None` where `tokens` are no expression.
@@ -67,7 +67,7 @@ impl Scan<'_> {
     }
 
     fn bind(&mut self, pat: &Pat) {
-        let names = pattern_names(pat);
+        let names = crate::syntax::pattern_names(pat);
         if let Some(scope) = self.scopes.last_mut() {
             scope.extend(names);
         }
@@ -81,19 +81,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
     }
 
     fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
-        let compound = matches!(
-            node.op,
-            BinOp::AddAssign(_)
-                | BinOp::SubAssign(_)
-                | BinOp::MulAssign(_)
-                | BinOp::DivAssign(_)
-                | BinOp::RemAssign(_)
-                | BinOp::BitXorAssign(_)
-                | BinOp::BitAndAssign(_)
-                | BinOp::BitOrAssign(_)
-                | BinOp::ShlAssign(_)
-                | BinOp::ShrAssign(_)
-        );
+        let compound = crate::syntax::is_compound(&node.op);
         if compound {
             self.target(&node.left, node.op.span());
         }
@@ -163,20 +151,6 @@ impl<'ast> Visit<'ast> for Scan<'_> {
             }
         }
     }
-}
-
-/// The names a pattern binds.
-fn pattern_names(pat: &Pat) -> Vec<String> {
-    struct Names(Vec<String>);
-    impl<'ast> Visit<'ast> for Names {
-        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-            self.0.push(p.ident.to_string());
-            syn::visit::visit_pat_ident(self, p);
-        }
-    }
-    let mut names = Names(Vec::new());
-    names.visit_pat(pat);
-    names.0
 }
 
 #[cfg(test)]

@@ -269,22 +269,6 @@ impl Lowerer<'_> {
     }
 }
 
-pub(super) fn is_compound(op: &BinOp) -> bool {
-    matches!(
-        op,
-        BinOp::AddAssign(_)
-            | BinOp::SubAssign(_)
-            | BinOp::MulAssign(_)
-            | BinOp::DivAssign(_)
-            | BinOp::RemAssign(_)
-            | BinOp::BitXorAssign(_)
-            | BinOp::BitAndAssign(_)
-            | BinOp::BitOrAssign(_)
-            | BinOp::ShlAssign(_)
-            | BinOp::ShrAssign(_)
-    )
-}
-
 /// The plain operator of a compound assignment (`+=` → `+`).
 pub(super) fn plain_op(op: &BinOp) -> BinOp {
     match *op {

@@ -5,13 +5,14 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr};
 
-use super::assign::{is_compound, plain_op};
+use super::assign::plain_op;
 use super::calls::method_kind;
 use super::names::respan;
 use super::Lowerer;
 use crate::in_place;
 use crate::ir::{Kept, Operand, Origin, Stmt, StmtKind, UnOp, Value, VarId, Written};
 use crate::spans::expr_span;
+use crate::syntax::is_compound;
 use crate::syntax::strip_parens;
 
 /// Stack left when lowering grows a new stack segment, and the size of each segment.

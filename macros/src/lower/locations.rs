@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use syn::visit::Visit;
 use syn::Expr;
 
-use super::assign::is_compound;
 use crate::in_place;
+use crate::syntax::is_compound;
 
 /// Finds the variables that need a location: those assigned inside a branch (so straight-line
 /// renaming cannot track them) and buffers written element by element.

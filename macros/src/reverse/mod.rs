@@ -61,24 +61,40 @@ fn generate_with_result(
     cotangent: &Ident,
     given: Option<(VarId, Ident)>,
 ) -> Sweeps {
-    let pullbacks = Rc::default();
-    predicted_run(body, sig, activity, cotangent, given.clone(), &pullbacks)
-        .unwrap_or_else(|| two_runs(body, sig, activity, cotangent, given, &pullbacks))
+    let inputs = Inputs {
+        body,
+        sig,
+        activity,
+        given,
+        pullbacks: Rc::default(),
+    };
+    predicted_run(&inputs, cotangent).unwrap_or_else(|| two_runs(&inputs, cotangent))
+}
+
+/// What every generation run of one body starts from.
+struct Inputs<'a> {
+    body: &'a Body,
+    sig: &'a Signature,
+    activity: &'a Activity,
+    /// See [`generate_with_result`].
+    given: Option<(VarId, Ident)>,
+    /// Shared by the runs: see `Generator::closure_pullbacks`.
+    pullbacks: ClosurePullbacks,
+}
+
+impl<'a> Inputs<'a> {
+    fn generator(&self, needed: Option<HashSet<VarId>>) -> Generator<'a> {
+        let mut generator = Generator::new(self.body, self.sig, self.activity, needed);
+        generator.closure_pullbacks = Rc::clone(&self.pullbacks);
+        generator.given_result = self.given.clone();
+        generator
+    }
 }
 
 /// The sweeps of one run that saves what the reverse sweep reads as `predict.rs` predicts it;
 /// `None` where the run read more than that.
-fn predicted_run(
-    body: &Body,
-    sig: &Signature,
-    activity: &Activity,
-    cotangent: &Ident,
-    given: Option<(VarId, Ident)>,
-    pullbacks: &ClosurePullbacks,
-) -> Option<Sweeps> {
-    let mut run = Generator::new(body, sig, activity, None);
-    run.closure_pullbacks = Rc::clone(pullbacks);
-    run.given_result = given;
+fn predicted_run(inputs: &Inputs<'_>, cotangent: &Ident) -> Option<Sweeps> {
+    let mut run = inputs.generator(None);
     let predicted = run.predicted_reads();
     let (needed, in_scope) = run.needed_sets(&predicted.values, &predicted.shapes);
     run.needed = Some(needed.clone());
@@ -90,23 +106,12 @@ fn predicted_run(
 
 /// The sweeps of two runs: the first counts every value as needed and records what the reverse
 /// sweep reads; the second saves exactly that.
-fn two_runs(
-    body: &Body,
-    sig: &Signature,
-    activity: &Activity,
-    cotangent: &Ident,
-    given: Option<(VarId, Ident)>,
-    pullbacks: &ClosurePullbacks,
-) -> Sweeps {
-    let mut first = Generator::new(body, sig, activity, None);
-    first.closure_pullbacks = Rc::clone(pullbacks);
-    first.given_result = given.clone();
+fn two_runs(inputs: &Inputs<'_>, cotangent: &Ident) -> Sweeps {
+    let mut first = inputs.generator(None);
     first.run(cotangent);
     let (needed, in_scope) = first.needed_sets(&first.reads, &first.scope_reads);
-    let mut second = Generator::new(body, sig, activity, Some(needed));
-    second.closure_pullbacks = Rc::clone(pullbacks);
+    let mut second = inputs.generator(Some(needed));
     second.needed_in_scope = Some(in_scope);
-    second.given_result = given;
     second.run(cotangent)
 }
 

@@ -569,22 +569,15 @@ mod tests {
         );
 
         // So the one run writes what the two runs do, token for token.
-        let one = super::super::predicted_run(
-            &body,
-            &sig,
-            &activity,
-            &cotangent,
-            None,
-            &Default::default(),
-        );
-        let two = super::super::two_runs(
-            &body,
-            &sig,
-            &activity,
-            &cotangent,
-            None,
-            &Default::default(),
-        );
+        let inputs = super::super::Inputs {
+            body: &body,
+            sig: &sig,
+            activity: &activity,
+            given: None,
+            pullbacks: Default::default(),
+        };
+        let one = super::super::predicted_run(&inputs, &cotangent);
+        let two = super::super::two_runs(&inputs, &cotangent);
         let one = one.expect("the run reads what was predicted");
         assert_eq!(
             one.body.to_string(),

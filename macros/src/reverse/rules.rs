@@ -200,14 +200,7 @@ impl<'a> Generator<'a> {
                     for (v, _) in &closure.captures {
                         self.reads.insert(*v);
                     }
-                    let activity = self.activity;
-                    let active_captures: Vec<(usize, VarId)> = closure
-                        .capture_params
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, v)| activity.is_active(**v))
-                        .map(|(k, v)| (k + 1, *v))
-                        .collect();
+                    let active_captures = active_captures(closure, self.activity);
                     let accumulators = capture_accumulators(&active_captures);
                     let (pullback, reads_element) = self.map_pullback(*index);
                     let mut out = TokenStream::new();
@@ -431,14 +424,7 @@ impl Generator<'_> {
         }
         let closure = &self.body.closures[index];
         let activity = self.activity;
-        let active_captures: Vec<(usize, VarId)> = closure
-            .capture_params
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| activity.is_active(**v))
-            .map(|(k, v)| (k + 1, *v))
-            .collect();
-        let accumulators = capture_accumulators(&active_captures);
+        let accumulators = capture_accumulators(&active_captures(closure, activity));
         let made = closure_pullback(closure, &|v| activity.is_active(v), &accumulators);
         self.closure_pullbacks
             .borrow_mut()
@@ -569,6 +555,21 @@ fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
         proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), ident),
         _ => false,
     })
+}
+
+/// The captured values of a `map` closure that carry gradient, by their position among the
+/// pullback's parameters (the element is position 0).
+fn active_captures(
+    closure: &crate::ir::Closure,
+    activity: &crate::analysis::activity::Activity,
+) -> Vec<(usize, VarId)> {
+    closure
+        .capture_params
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| activity.is_active(**v))
+        .map(|(k, v)| (k + 1, *v))
+        .collect()
 }
 
 /// The variables a `map` pullback adds the gradients of its active captures into, by capture
