@@ -2,7 +2,9 @@
 //! values that carry gradient go on around them. Every gradient against central finite
 //! differences.
 
-use nabla::{check_gradient, differentiable};
+use std::cell::Cell;
+
+use nabla::{check_gradient, differentiable, stop_gradient};
 use nalgebra::{DMatrix, DVector};
 
 /// A kernel matrix of data points built by `from_fn`, in a quadratic form of the weights.
@@ -107,4 +109,31 @@ fn in_place_closures_on_data() {
     let fd = (reordered(w + h, &m, &x) - reordered(w - h, &m, &x)) / (2.0 * h);
     assert!((g - fd).abs() < 1e-8, "{g} vs {fd}");
     assert!((g - (0.7 * (w * 0.7f64).cos() + 2.1 - 2.0 * w * 0.2 - 0.2)).abs() < 1e-12);
+}
+
+/// Code kept as written with an effect, in a loop that has a loop of its own: the loop is not
+/// checkpointed, whose reverse sweep would run the effect again and read what it changed.
+#[differentiable]
+#[allow(clippy::unit_arg)] // `stop_gradient` of the cell's `set`, as a user may write it.
+fn counted_by_a_cell(w: f64, #[no_grad] c: &Cell<f64>) -> f64 {
+    let mut acc = 0.0;
+    for _ in 0..3 {
+        for _ in 0..2 {
+            acc += w * w * stop_gradient(c.get());
+        }
+        stop_gradient(c.set(c.get() + 1.0));
+    }
+    acc
+}
+
+#[test]
+fn effects_run_once() {
+    let w = 0.7;
+    let (value, g) = counted_by_a_cell_grad(w, &Cell::new(1.0));
+    // The cell holds 1, 2 and 3 in the three iterations: acc = 2 w² (1 + 2 + 3).
+    assert!((value - 12.0 * w * w).abs() < 1e-12);
+    assert!((g - 24.0 * w).abs() < 1e-12, "{g}");
+    let cell = Cell::new(1.0);
+    let _ = counted_by_a_cell_grad(w, &cell);
+    assert_eq!(cell.get(), 4.0);
 }

@@ -70,4 +70,24 @@ fn own_names(w: &[f64]) -> f64 {
     checked * w[0]
 }
 
+// A buffer that carries gradient changed in place however the call is written: on a part of
+// it, through parentheses, by a method of no list, or after a `|` at the same level.
+#[differentiable]
+fn changed_in_place(w: &[f64], #[no_grad] k: usize) -> f64 {
+    let mut v = vec![0.0; 4];
+    for i in 0..4 {
+        v[i] = w[i] * w[i];
+    }
+    stop_gradient(v[..].reverse());
+    stop_gradient((v).rotate_left(1));
+    let mut m = nalgebra::DMatrix::from_element(2, 2, 0.0);
+    m[(0, 0)] = w[0] * w[1];
+    stop_gradient(m.fill_diagonal(1.0));
+    stop_gradient(match k {
+        1 | 2 => v.swap(0, 1),
+        _ => (),
+    });
+    v[0] * 3.0 + v[1] + m.sum()
+}
+
 fn main() {}

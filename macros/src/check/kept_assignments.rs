@@ -3,6 +3,10 @@
 //! `c[i] = ..`, `c.x = ..`, `*c = ..`) or borrows mutably (`&mut c`), where no binding of the
 //! code's own (a closure's parameter, a `let`, a `for` or `match` pattern) hides the name.
 //!
+//! Also the methods it calls on those variables, directly or on a part of them (`v.sort()`,
+//! `v[1..].fill(0.0)`, `(v).reverse()`, `p.v.reverse()`): where a variable carries gradient,
+//! any method but one that only reads changes it unseen (see [`reads_only`]).
+//!
 //! Inside a macro's arguments, which have no syntax tree, the token scan of `kept_changes.rs`
 //! reads them.
 
@@ -16,14 +20,28 @@ use syn::{Expr, Pat};
 /// For each of `names` that `tokens` assign or borrow mutably, the span of the first place;
 /// `None` where `tokens` are no expression.
 pub(super) fn assigned(tokens: &TokenStream, names: &[Ident]) -> Option<Vec<(Ident, Span)>> {
+    Some(scan(tokens, names)?.found)
+}
+
+/// For each of `names` on which `tokens` call a method that may change it, the method and
+/// whether it has arguments; `None` where `tokens` are no expression.
+pub(super) fn changed_by_methods(
+    tokens: &TokenStream,
+    names: &[Ident],
+) -> Option<Vec<(Ident, Ident, bool)>> {
+    Some(scan(tokens, names)?.methods)
+}
+
+fn scan<'n>(tokens: &TokenStream, names: &'n [Ident]) -> Option<Scan<'n>> {
     let expr: Expr = syn::parse2(tokens.clone()).ok()?;
     let mut scan = Scan {
         names,
         scopes: vec![HashSet::new()],
         found: Vec::new(),
+        methods: Vec::new(),
     };
     scan.visit_expr(&expr);
-    Some(scan.found)
+    Some(scan)
 }
 
 struct Scan<'n> {
@@ -31,6 +49,8 @@ struct Scan<'n> {
     /// The names the code binds itself, innermost scope last.
     scopes: Vec<HashSet<String>>,
     found: Vec<(Ident, Span)>,
+    /// Variables, each with the first method called on it that may change it.
+    methods: Vec<(Ident, Ident, bool)>,
 }
 
 impl Scan<'_> {
@@ -66,6 +86,26 @@ impl Scan<'_> {
         }
     }
 
+    /// The variable of the function that the place `receiver` is, or is a part of.
+    fn root(&self, receiver: &Expr) -> Option<Ident> {
+        match receiver {
+            Expr::Paren(p) => self.root(&p.expr),
+            Expr::Group(g) => self.root(&g.expr),
+            Expr::Field(f) => self.root(&f.base),
+            Expr::Index(i) => self.root(&i.expr),
+            Expr::Unary(u) => self.root(&u.expr),
+            Expr::Reference(r) => self.root(&r.expr),
+            Expr::Path(p) => {
+                let name = p.path.get_ident()?.to_string();
+                if self.bound(&name) {
+                    return None;
+                }
+                self.names.iter().find(|n| **n == name).cloned()
+            }
+            _ => None,
+        }
+    }
+
     fn bind(&mut self, pat: &Pat) {
         let names = crate::syntax::pattern_names(pat);
         if let Some(scope) = self.scopes.last_mut() {
@@ -93,6 +133,19 @@ impl<'ast> Visit<'ast> for Scan<'_> {
             self.target(&node.expr, node.and_token.span);
         }
         syn::visit::visit_expr_reference(self, node);
+    }
+
+    fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        let method = node.method.to_string();
+        if !reads_only(&method) {
+            if let Some(var) = self.root(&node.receiver) {
+                if !self.methods.iter().any(|(v, _, _)| *v == var) {
+                    self.methods
+                        .push((var, node.method.clone(), !node.args.is_empty()));
+                }
+            }
+        }
+        syn::visit::visit_expr_method_call(self, node);
     }
 
     fn visit_expr_closure(&mut self, node: &'ast syn::ExprClosure) {
@@ -143,14 +196,88 @@ impl<'ast> Visit<'ast> for Scan<'_> {
 
     fn visit_macro(&mut self, node: &'ast syn::Macro) {
         for var in self.names {
-            if self.bound(&var.to_string()) || self.found.iter().any(|(f, _)| f == var) {
+            if self.bound(&var.to_string()) {
                 continue;
             }
-            if let Some(at) = super::kept_changes::assignment_in_macro(&node.tokens, var) {
-                self.found.push((var.clone(), at));
+            if !self.found.iter().any(|(f, _)| f == var) {
+                if let Some(at) = super::kept_changes::assignment_in_macro(&node.tokens, var) {
+                    self.found.push((var.clone(), at));
+                }
+            }
+            if !self.methods.iter().any(|(v, _, _)| v == var) {
+                if let Some((method, args)) = super::kept_changes::changing_call(&node.tokens, var)
+                {
+                    self.methods.push((var.clone(), method, args));
+                }
             }
         }
     }
+}
+
+/// Whether a method only reads its receiver: a float method or rule of nabla's tables, a test,
+/// a shape query, a copy, a view, or an iterator over it. Any other may change it in place.
+fn reads_only(name: &str) -> bool {
+    const READING: &[&str] = &[
+        "iter",
+        "into_iter",
+        "as_slice",
+        "get",
+        "first",
+        "last",
+        "contains",
+        "windows",
+        "chunks",
+        "rows",
+        "columns",
+        "row",
+        "column",
+        "view",
+        "fixed_view",
+        "fixed_rows",
+        "fixed_columns",
+        "row_iter",
+        "column_iter",
+        "transpose",
+        "to_string",
+        "partial_cmp",
+        "total_cmp",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "starts_with",
+        "ends_with",
+        "binary_search",
+        "split_at",
+        "split_first",
+        "split_last",
+        "as_ref",
+        "borrow",
+        "sum",
+        "product",
+        "mean",
+        "max",
+        "min",
+        "copied",
+        "cloned",
+        "enumerate",
+        "zip",
+        "rev",
+        "skip",
+        "step_by",
+        "chain",
+    ];
+    use crate::methods;
+    READING.contains(&name)
+        || methods::FLOAT_METHODS.iter().any(|m| m.name == name)
+        || methods::TRAIT_METHODS.iter().any(|m| m.name == name)
+        || methods::is_step(name)
+        || methods::IDENTITY_METHODS.contains(&name)
+        || methods::is_query(name)
+        || methods::POSITION_VALUE_METHODS.contains(&name)
+        || methods::closure_test(name).is_some()
 }
 
 #[cfg(test)]
@@ -200,6 +327,49 @@ mod tests {
             names_assigned("x.iter().for_each(|v| println!(\"{}\", { c = 1.0; c }))"),
             ["c"]
         );
+    }
+
+    #[test]
+    fn every_method_that_may_change_a_variable() {
+        let names = [
+            Ident::new("v", Span::call_site()),
+            Ident::new("p", Span::call_site()),
+        ];
+        let changed = |code: &str| -> Vec<String> {
+            let tokens = code.parse().expect("test code lexes");
+            super::changed_by_methods(&tokens, &names)
+                .expect("test code parses")
+                .into_iter()
+                .map(|(v, m, _)| format!("{v}.{m}"))
+                .collect()
+        };
+        assert_eq!(changed("v[..].reverse()"), ["v.reverse"]);
+        assert_eq!(changed("(v).reverse()"), ["v.reverse"]);
+        assert_eq!(changed("v[1..].fill(0.0)"), ["v.fill"]);
+        assert_eq!(changed("v.axpy(1.0, &ones, 2.0)"), ["v.axpy"]);
+        assert_eq!(changed("p.v.reverse()"), ["p.reverse"]);
+        assert_eq!(
+            changed("{ let m = 1usize | 2usize; v.reverse(); m }"),
+            ["v.reverse"]
+        );
+        assert_eq!(
+            changed("match k { 1 | 2 => v.reverse(), _ => () }"),
+            ["v.reverse"]
+        );
+        assert_eq!(
+            changed("{ let g = |v: f64| v + 1.0; v.reverse(); g(1.0) }"),
+            ["v.reverse"]
+        );
+        assert_eq!(
+            changed("{ for v in 0..1 { let _ = v; } v.reverse(); }"),
+            ["v.reverse"]
+        );
+        assert_eq!(changed("println!(\"{:?}\", v.pop())"), ["v.pop"]);
+        assert!(
+            changed("v.iter().map(|x| x * 2.0).sum::<f64>() + v.len() as f64 + v[0].sin()")
+                .is_empty()
+        );
+        assert!(changed("{ let mut v = v.clone(); v.reverse(); v }").is_empty());
     }
 
     #[test]

@@ -41,12 +41,25 @@ impl Checker<'_, '_> {
     /// borrowed mutably, or a buffer that carries gradient changed in place.
     pub(super) fn kept_changes(&mut self, tokens: &TokenStream, reads: &[VarId]) {
         self.kept_assignments(tokens, reads);
+        let idents: Vec<Ident> = reads
+            .iter()
+            .map(|v| self.flow.body.var(*v).ident.clone())
+            .collect();
+        // From the syntax tree where the code is an expression, else from its tokens.
+        let found = super::kept_assignments::changed_by_methods(tokens, &idents);
         for &v in reads {
             let var = self.flow.body.var(v);
             if !var.is_location || !self.flow.activity.varied.contains(&v) {
                 continue;
             }
-            let Some((method, has_args)) = changing_call(tokens, &var.ident) else {
+            let change = match &found {
+                Some(found) => found
+                    .iter()
+                    .find(|(i, _, _)| *i == var.ident)
+                    .map(|(_, method, args)| (method.clone(), *args)),
+                None => changing_call(tokens, &var.ident),
+            };
+            let Some((method, has_args)) = change else {
                 continue;
             };
             let name = var.user_name.clone().unwrap_or_else(|| "the buffer".into());
@@ -208,7 +221,7 @@ fn may_change(name: &str) -> bool {
 /// whether the call has arguments. A level of the tokens is read only up to a binding of the
 /// same name there (`let mut v = v.clone();`, `|v|`, `for v in`): what follows refers to that
 /// binding, and a copy may be changed freely.
-fn changing_call(tokens: &TokenStream, ident: &Ident) -> Option<(Ident, bool)> {
+pub(super) fn changing_call(tokens: &TokenStream, ident: &Ident) -> Option<(Ident, bool)> {
     let mut trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
     if let Some(rebound) = first_binding_of(&trees, ident) {
         trees.truncate(rebound);

@@ -53,7 +53,10 @@ impl Lowerer<'_> {
             .map(|s| s.ident.to_string())
             .collect();
         let last = segments.last().cloned().unwrap_or_default();
-        if call.args.iter().any(is_closure) && last != "stop_gradient" {
+        if call.args.iter().any(is_closure)
+            && last != "stop_gradient"
+            && !calls_a_macro(&call.to_token_stream())
+        {
             return self.kept_with_closure(call.to_token_stream(), span);
         }
         if last == "stop_gradient"
@@ -336,6 +339,7 @@ impl Lowerer<'_> {
         if m.args.iter().any(is_closure)
             && method_kind(&name, m.args.len()) == MethodKind::Unknown
             && !methods::LAZY_CLOSURE_ADAPTORS.contains(&name.as_str())
+            && !calls_a_macro(&m.to_token_stream())
             && !self.is_model_receiver(&m.receiver)
         {
             return self.kept_with_closure(m.to_token_stream(), m.span());
@@ -400,6 +404,16 @@ impl Lowerer<'_> {
         }
         in_place::rewrite(m)
     }
+}
+
+/// Whether `tokens` call a macro: a format string names variables the lowering does not see
+/// (`format!("{w}")`), so code with one is not kept as written.
+fn calls_a_macro(tokens: &proc_macro2::TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees.windows(3).any(|w| {
+        matches!(w, [TokenTree::Ident(_), TokenTree::Punct(bang), TokenTree::Group(_)] if bang.as_char() == '!')
+    }) || trees.iter().any(|t| matches!(t, TokenTree::Group(g) if calls_a_macro(&g.stream())))
 }
 
 fn is_closure(arg: &Expr) -> bool {

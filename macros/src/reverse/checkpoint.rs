@@ -6,7 +6,9 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::{rt, Generator};
-use crate::analysis::walk::{collect_primal_reads, collect_written, defines};
+use crate::analysis::walk::{
+    all_stmts, collect_primal_reads, collect_written, defines, may_have_effects,
+};
 use crate::ir::{Block, Operand, Stmt, StmtKind, Value, VarId};
 
 impl<'a> Generator<'a> {
@@ -26,6 +28,7 @@ impl<'a> Generator<'a> {
             && self.scope_depth == 0
             && self.has_taping_loop(body)
             && !fills_outer_buffer(body, counter)
+            && !keeps_effects(body)
     }
 
     /// As [`Self::checkpointed`] for an outermost loop, in a run where every value counts as
@@ -36,7 +39,10 @@ impl<'a> Generator<'a> {
             StmtKind::Loop { body, .. } => (body, None),
             _ => return false,
         };
-        self.needed.is_none() && self.has_taping_loop(body) && !fills_outer_buffer(body, counter)
+        self.needed.is_none()
+            && self.has_taping_loop(body)
+            && !fills_outer_buffer(body, counter)
+            && !keeps_effects(body)
     }
 
     /// Whether `block` holds a loop that saves something on every iteration (where nothing is
@@ -150,6 +156,24 @@ impl<'a> Generator<'a> {
         self.loop_depth -= 1;
         quote!(#restore #forward #reverse)
     }
+}
+
+/// Whether `body` holds code kept as written that may have effects (`stop_gradient(c.set(..))`
+/// of a `Cell`, a counter of calls): the reverse sweep of a checkpointed loop runs each
+/// iteration again, and would run the effects again and read what they changed.
+fn keeps_effects(body: &Block) -> bool {
+    all_stmts(body).into_iter().any(|stmt| match &stmt.kind {
+        StmtKind::Opaque { tokens, .. } => may_have_effects(tokens),
+        StmtKind::Let {
+            value: Value::Opaque { tokens, .. },
+            ..
+        }
+        | StmtKind::Assign {
+            value: Value::Opaque { tokens, .. },
+            ..
+        } => may_have_effects(tokens),
+        _ => false,
+    })
 }
 
 /// Whether the loop body `body` fills a buffer from outside it one part per iteration
