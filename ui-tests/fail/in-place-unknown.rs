@@ -42,3 +42,12 @@ fn renormalized(net: &Net) -> f64 {
     u.normalize_mut();
     u[0]
 }
+
+// Writes through `iter_mut()` in a closure, on a buffer that carries gradient: the error says
+// to write them in a `for` loop, where nabla differentiates them.
+#[differentiable]
+fn doubled(w: &[f64]) -> f64 {
+    let mut u = w.to_vec();
+    u.iter_mut().for_each(|x| *x *= 2.0);
+    u[0]
+}
