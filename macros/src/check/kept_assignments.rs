@@ -218,6 +218,43 @@ impl<'ast> Visit<'ast> for Scan<'_> {
 /// a shape query, a copy, a view, or an iterator over it. Any other may change it in place.
 fn reads_only(name: &str) -> bool {
     const READING: &[&str] = &[
+        "map",
+        "zip_map",
+        "fold",
+        "chunks_exact",
+        "split",
+        "concat",
+        "join",
+        "is_sorted",
+        "binary_search_by",
+        "binary_search_by_key",
+        "repeat",
+        "diagonal",
+        "upper_triangle",
+        "lower_triangle",
+        "rows_range",
+        "columns_range",
+        "view_range",
+        "cast",
+        "adjoint",
+        "lu",
+        "qr",
+        "cholesky",
+        "svd",
+        "symmetric_eigen",
+        "symmetric_eigenvalues",
+        "try_inverse",
+        "determinant",
+        "solve",
+        "pseudo_inverse",
+        "iamax",
+        "iamin",
+        "imax",
+        "imin",
+        "argmax",
+        "argmin",
+        "variance",
+        "into_owned",
         "iter",
         "into_iter",
         "as_slice",
@@ -370,6 +407,16 @@ mod tests {
                 .is_empty()
         );
         assert!(changed("{ let mut v = v.clone(); v.reverse(); v }").is_empty());
+        for reading in [
+            "v.map(|x| x.max(0.0))",
+            "v.rows_range(0..2).sum()",
+            "v.is_sorted()",
+            "v.norm() + v.transpose()[0] + v.max()",
+            "v.argmax().0",
+            "v.iter().copied().fold(0.0, f64::max)",
+        ] {
+            assert!(changed(reading).is_empty(), "{reading}");
+        }
     }
 
     #[test]
