@@ -76,6 +76,17 @@ impl Checker<'_, '_> {
             } else {
                 call.clone()
             };
+            let method_name = method.to_string();
+            if !may_change(&method_name) {
+                // A method of no list: it may well only read, but nabla cannot tell.
+                self.blame(&params);
+                self.errors.push(
+                    method.span(),
+                    format!("`{name}.{call}` inside `stop_gradient(..)` may change `{name}`, which carries gradient from {from}: nabla does not know whether `{method}` only reads its receiver, and a change the reverse sweep did not know of would give a wrong gradient"),
+                    format!("if it only reads, call it on a copy (`{name}.clone().{call}`) or on a binding that is not `mut`; if it changes `{name}`, write the change outside `stop_gradient(..)` with element reads and writes"),
+                );
+                continue;
+            }
             let fix = if method == "iter_mut" {
                 format!("write through `{name}.iter_mut()` in a `for` loop outside `stop_gradient(..)`: nabla differentiates those writes")
             } else if CHANGING.contains(&method.to_string().as_str()) {
