@@ -5,7 +5,7 @@
 //!
 //! Also the methods it calls on those variables, directly or on a part of them (`v.sort()`,
 //! `v[1..].fill(0.0)`, `(v).reverse()`, `p.v.reverse()`): where a variable carries gradient,
-//! any method but one that only reads changes it unseen (see [`reads_only`]).
+//! any method but one that only reads changes it unseen (see `methods::reads_only`).
 //!
 //! Inside a macro's arguments, which have no syntax tree, the token scan of `kept_changes.rs`
 //! reads them.
@@ -137,7 +137,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
         let method = node.method.to_string();
-        if !reads_only(&method) {
+        if !crate::methods::reads_only(&method) {
             if let Some(var) = self.root(&node.receiver) {
                 if !self.methods.iter().any(|(v, _, _)| *v == var) {
                     self.methods
@@ -212,153 +212,6 @@ impl<'ast> Visit<'ast> for Scan<'_> {
             }
         }
     }
-}
-
-/// Whether a method only reads its receiver: a float method or rule of nabla's tables, a test,
-/// a shape query, a copy, a view, or an iterator over it. Any other may change it in place.
-fn reads_only(name: &str) -> bool {
-    const READING: &[&str] = &[
-        "sin_cos",
-        "magnitude",
-        "magnitude_squared",
-        "scale",
-        "unscale",
-        "row_sum",
-        "column_sum",
-        "row_mean",
-        "column_mean",
-        "row_variance",
-        "column_variance",
-        "row_product",
-        "column_product",
-        "tr_mul",
-        "tr_dot",
-        "ad_mul",
-        "metric_distance",
-        "is_square",
-        "is_invertible",
-        "is_identity",
-        "is_orthogonal",
-        "singular_values",
-        "rank",
-        "select_rows",
-        "select_columns",
-        "angle",
-        "xy",
-        "xyz",
-        "xyzw",
-        "inf",
-        "sup",
-        "inf_sup",
-        "as_vec",
-        "rchunks",
-        "is_sorted_by",
-        "is_sorted_by_key",
-        "partition_point",
-        "each_ref",
-        "full_piv_lu",
-        "eigenvalues",
-        "try_normalize",
-        "camax",
-        "camin",
-        "icamax",
-        "map",
-        "zip_map",
-        "fold",
-        "chunks_exact",
-        "split",
-        "concat",
-        "join",
-        "is_sorted",
-        "binary_search_by",
-        "binary_search_by_key",
-        "repeat",
-        "diagonal",
-        "upper_triangle",
-        "lower_triangle",
-        "rows_range",
-        "columns_range",
-        "view_range",
-        "cast",
-        "adjoint",
-        "lu",
-        "qr",
-        "cholesky",
-        "svd",
-        "symmetric_eigen",
-        "symmetric_eigenvalues",
-        "try_inverse",
-        "determinant",
-        "solve",
-        "pseudo_inverse",
-        "iamax",
-        "iamin",
-        "imax",
-        "imin",
-        "argmax",
-        "argmin",
-        "variance",
-        "into_owned",
-        "iter",
-        "into_iter",
-        "as_slice",
-        "get",
-        "first",
-        "last",
-        "contains",
-        "windows",
-        "chunks",
-        "rows",
-        "columns",
-        "row",
-        "column",
-        "view",
-        "fixed_view",
-        "fixed_rows",
-        "fixed_columns",
-        "row_iter",
-        "column_iter",
-        "transpose",
-        "to_string",
-        "partial_cmp",
-        "total_cmp",
-        "eq",
-        "ne",
-        "lt",
-        "le",
-        "gt",
-        "ge",
-        "starts_with",
-        "ends_with",
-        "binary_search",
-        "split_at",
-        "split_first",
-        "split_last",
-        "as_ref",
-        "borrow",
-        "sum",
-        "product",
-        "mean",
-        "max",
-        "min",
-        "copied",
-        "cloned",
-        "enumerate",
-        "zip",
-        "rev",
-        "skip",
-        "step_by",
-        "chain",
-    ];
-    use crate::methods;
-    READING.contains(&name)
-        || methods::FLOAT_METHODS.iter().any(|m| m.name == name)
-        || methods::TRAIT_METHODS.iter().any(|m| m.name == name)
-        || methods::is_step(name)
-        || methods::IDENTITY_METHODS.contains(&name)
-        || methods::is_query(name)
-        || methods::POSITION_VALUE_METHODS.contains(&name)
-        || methods::closure_test(name).is_some()
 }
 
 #[cfg(test)]

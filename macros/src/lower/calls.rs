@@ -384,14 +384,8 @@ impl Lowerer<'_> {
 
     /// Whether a method's receiver is a model value, whose own methods are differentiated.
     fn is_model_receiver(&self, receiver: &Expr) -> bool {
-        match crate::syntax::strip_parens(receiver) {
-            Expr::Path(p) => p
-                .path
-                .get_ident()
-                .and_then(|i| self.lookup(&i.to_string()))
-                .is_some_and(|v| self.model_values.contains(&v)),
-            _ => false,
-        }
+        self.variable_of(receiver)
+            .is_some_and(|v| self.model_values.contains(&v))
     }
 
     /// An in-place method on a local buffer, as the element writes it performs (see

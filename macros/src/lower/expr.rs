@@ -80,12 +80,9 @@ impl Lowerer<'_> {
             Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
                 self.is_range_name(&m.receiver)
             }
-            Expr::Path(p) => p
-                .path
-                .get_ident()
-                .and_then(|i| self.lookup(&i.to_string()))
+            other => self
+                .variable_of(other)
                 .is_some_and(|v| self.ranges.contains(&v)),
-            _ => false,
         }
     }
 

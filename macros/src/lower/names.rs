@@ -29,6 +29,14 @@ impl Lowerer<'_> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
 
+    /// The variable an expression names, inside any parentheses (`w`, `(w)`).
+    pub(super) fn variable_of(&self, expr: &syn::Expr) -> Option<VarId> {
+        match crate::syntax::strip_parens(expr) {
+            syn::Expr::Path(p) => self.lookup(&p.path.get_ident()?.to_string()),
+            _ => None,
+        }
+    }
+
     /// Renames variables in user tokens kept as written; returns the variables read.
     pub(super) fn rename(&mut self, tokens: TokenStream) -> (TokenStream, Vec<VarId>) {
         self.rename_in(tokens, None, false)
