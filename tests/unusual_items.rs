@@ -151,6 +151,44 @@ fn format_strings_read_variables_by_name() {
     }
 }
 
+/// Strings made with `format!` from values that carry gradient, inside a loop the reverse sweep
+/// reruns and in a closure, beside the macros of literals: data, which changes no gradient.
+#[differentiable]
+fn labelled(w: &[f64], #[no_grad] names: &[&str]) -> f64 {
+    let mut log: Vec<String> = Vec::new();
+    let mut s = 0.0;
+    for k in 0..3 {
+        let mut t = 0.0;
+        for x in w {
+            t += (x * k as f64).sin();
+        }
+        s += t * t;
+        log.push(format!("{k}: {t:.3} {}", s));
+    }
+    let tags: Vec<String> = names.iter().map(|n| format!("{n}-{}", log.len())).collect();
+    let at = format!("{}:{} {}", file!(), line!(), stringify!(s));
+    assert!(
+        tags.len() == names.len() && !at.is_empty(),
+        "{}",
+        log.join("; ")
+    );
+    s
+}
+
+#[test]
+fn strings_made_from_values_change_no_gradient() {
+    for w in [[0.3, 0.7], [-1.2, 0.4]] {
+        let (value, dw) = labelled_grad(&w, &["a", "b"]);
+        assert_eq!(value, labelled(&w, &["a", "b"]));
+        check_fd(
+            |[a, b]| labelled(&[a, b], &["a"]),
+            w,
+            [dw[0], dw[1]],
+            "format!",
+        );
+    }
+}
+
 /// Calls through a qualified type path, `<f64>::sin(x)`, as through `f64::sin(x)`.
 // The buffer is built by `push` to call `<Vec<f64>>::new()`.
 #[differentiable]

@@ -173,7 +173,7 @@ pub enum Kept {
     /// Data by construction, never carrying gradient: a range of indices the lowering wrote
     /// (`0..len`), a range the user indexes or iterates with, a shape constructor
     /// (`DMatrix::zeros(n, n)`), a float made from an integer (`T::from_usize(n)`), an `Option`
-    /// field's method, a zero or default value.
+    /// field's method, a zero or default value, a string a macro makes (`format!("{x}")`).
     Data,
     /// The lowering's `matches!(scrutinee, pattern)` test of a `match` arm.
     MatchTest,

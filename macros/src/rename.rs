@@ -4,25 +4,41 @@
 use proc_macro2::{Group, Ident, TokenStream, TokenTree};
 
 /// Replaces every identifier that `lookup` maps, except where it is a field or method name
-/// (after `.`) or part of a path (next to `::`). `lookup` also learns whether the name is
+/// (after `.`) or part of a path (next to `::`), or a closure's parameter within that closure
+/// (`xs.iter().find(|w| **w > t)` reads no outer `w`). `lookup` also learns whether the name is
 /// dereferenced (`*x`), which a value the user holds by reference must allow.
 pub fn rename_tokens(
     tokens: TokenStream,
     lookup: &mut dyn FnMut(&Ident, bool) -> Option<TokenTree>,
 ) -> TokenStream {
-    rename_in(tokens, false, lookup)
+    rename_in(tokens, false, &[], lookup)
 }
 
 /// `fields`: the tokens are the braces of a struct literal (`Opt { steps, rate: r }`), where a
 /// field given by its variable alone keeps its name: `steps` becomes `steps: __t1`.
+/// `shadowed`: the parameters of the closures the tokens are in, kept as written.
 fn rename_in(
     tokens: TokenStream,
     fields: bool,
+    shadowed: &[String],
     lookup: &mut dyn FnMut(&Ident, bool) -> Option<TokenTree>,
 ) -> TokenStream {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out = Vec::with_capacity(trees.len());
+    let mut closure_ends = 0;
     for (i, tree) in trees.iter().enumerate() {
+        if i < closure_ends {
+            continue;
+        }
+        if let Some((close, end, names)) = closure_at(&trees, i) {
+            let inner: Vec<String> = shadowed.iter().cloned().chain(names).collect();
+            // The parameters as written; the body with them kept.
+            out.extend(trees[i..close].iter().cloned());
+            let body = trees[close..end].iter().cloned().collect();
+            out.extend(rename_in(body, false, &inner, lookup));
+            closure_ends = end;
+            continue;
+        }
         if let (true, TokenTree::Ident(ident)) = (fields, tree) {
             let starts = i == 0 || is_punct(&trees[i - 1], ',');
             let ends = i + 1 == trees.len() || is_punct(&trees[i + 1], ',');
@@ -50,7 +66,12 @@ fn rename_in(
                     && is_punct(&trees[i + 1], ':')
                     && is_punct(&trees[i + 2], ':');
                 let before_bang = i + 1 < trees.len() && is_punct(&trees[i + 1], '!');
-                let renamed = if after_dot || after_path || before_path || before_bang {
+                let renamed = if after_dot
+                    || after_path
+                    || before_path
+                    || before_bang
+                    || shadowed.iter().any(|name| ident == name)
+                {
                     None
                 } else {
                     lookup(ident, is_dereferenced(&trees, i))
@@ -65,7 +86,7 @@ fn rename_in(
                         if name.to_string().starts_with(|c: char| c.is_ascii_uppercase()));
                 let mut inner = Group::new(
                     group.delimiter(),
-                    rename_in(group.stream(), literal, lookup),
+                    rename_in(group.stream(), literal, shadowed, lookup),
                 );
                 inner.set_span(group.span());
                 out.push(TokenTree::Group(inner));
@@ -74,6 +95,38 @@ fn rename_in(
         }
     }
     out.into_iter().collect()
+}
+
+/// A closure that starts at `i` (`|a, (b, c)| body`, `move |x: f64| ..`, after the start, `,`
+/// `=` or `move`): where its body starts and ends (at the next `,` or `;` outside groups), and
+/// the names its parameters bind. `||` binds none, and an `|` after an operand is the operator.
+fn closure_at(trees: &[TokenTree], i: usize) -> Option<(usize, usize, Vec<String>)> {
+    if !is_punct(&trees[i], '|') {
+        return None;
+    }
+    let starts = match i.checked_sub(1).map(|j| &trees[j]) {
+        None => true,
+        Some(TokenTree::Punct(p)) => matches!(p.as_char(), ',' | '=' | ';'),
+        Some(TokenTree::Ident(word)) => word == "move",
+        _ => false,
+    };
+    if !starts {
+        return None;
+    }
+    let close = i + 1 + trees[i + 1..].iter().position(|t| is_punct(t, '|'))?;
+    let end = close
+        + trees[close..]
+            .iter()
+            .position(|t| is_punct(t, ',') || is_punct(t, ';'))
+            .unwrap_or(trees.len() - close);
+    let head: TokenStream = trees[i..=close].iter().cloned().collect();
+    let closure: syn::ExprClosure = syn::parse2(quote::quote!(#head ())).ok()?;
+    let names = closure
+        .inputs
+        .iter()
+        .flat_map(crate::syntax::pattern_names)
+        .collect();
+    Some((close + 1, end, names))
 }
 
 /// Whether the token at `i` follows a unary `*`: one at the start, or after anything but an
@@ -113,6 +166,37 @@ mod tests {
             None
         });
         found
+    }
+
+    /// The names `lookup` is asked about.
+    fn looked_up(source: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let tokens: TokenStream = source.parse().unwrap();
+        rename_tokens(tokens, &mut |ident, _| {
+            found.push(ident.to_string());
+            None
+        });
+        found
+    }
+
+    #[test]
+    fn keeps_a_closure_parameter_within_its_closure() {
+        assert_eq!(looked_up("xs.iter().find(|w| **w > t)"), ["xs", "t"]);
+        assert_eq!(
+            looked_up("f(|(a, b): (f64, f64)| a + c, a)"),
+            ["f", "c", "a"]
+        );
+        assert_eq!(
+            looked_up("v.sort_by(move |&i, &j| w[i].total_cmp(&w[j]))"),
+            ["v", "move", "w", "w"]
+        );
+        assert_eq!(
+            looked_up("g(|x| { let y = x; y | k }, x)"),
+            ["g", "let", "y", "y", "k", "x"]
+        );
+        // An `|` after an operand is the operator, and `||` binds nothing.
+        assert_eq!(looked_up("a | b"), ["a", "b"]);
+        assert_eq!(looked_up("h(|| w)"), ["h", "w"]);
     }
 
     #[test]

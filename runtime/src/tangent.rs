@@ -20,8 +20,8 @@ use crate::Real;
 /// A value that can carry a gradient; `Tangent` is the owned type its gradient has.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot carry a gradient",
-    label = "gradients flow only through f32, f64, arrays, slices, `Vec`s and nalgebra matrices of them",
-    note = "mark the parameter `#[no_grad]`, or wrap the value in `stop_gradient(..)`, if no gradient is meant to flow here"
+    label = "gradients flow only through f32, f64, arrays, slices, `Vec`s and nalgebra matrices of them, and structs deriving `nabla::Parameters`",
+    note = "derive `nabla::Parameters` for a struct whose fields carry gradient; mark the parameter `#[no_grad]`, or wrap the value in `stop_gradient(..)`, if no gradient is meant to flow here"
 )]
 pub trait Tangent {
     /// The owned type of this value's gradient.

@@ -1,11 +1,17 @@
 // Constructs the macro does not differentiate: each is named, none panics.
 use nabla::differentiable;
 
+macro_rules! twice {
+    ($e:expr) => {
+        $e * 2.0
+    };
+}
+
 #[differentiable]
 fn syntax(x: f64) -> f64 {
     let a = unsafe { x * 2.0 };
     let f = |t: f64| t * x;
-    let s = format!("{x}");
+    let s = twice!(x);
     let p = &x as *const f64;
     a + f(1.0)
 }

@@ -344,6 +344,18 @@ impl Lowerer<'_> {
         {
             return self.kept_with_closure(m.to_token_stream(), m.span());
         }
+        // `xs.iter().filter(|&&x| x > t).count()`: a method with no rule that ends a chain of
+        // adaptors with a closure, kept whole like a call with a closure. A method that gives
+        // an iterator again is not an end: what follows it may be differentiated.
+        if method_kind(&name, m.args.len()) == MethodKind::Unknown
+            && !methods::ELEMENT_ADAPTORS.contains(&name.as_str())
+            && !methods::LAZY_CLOSURE_ADAPTORS.contains(&name.as_str())
+            && lazy_closure_chain(&m.receiver)
+            && !calls_a_macro(&m.to_token_stream())
+            && !self.is_model_receiver(&m.receiver)
+        {
+            return self.kept_with_closure(m.to_token_stream(), m.span());
+        }
         let receiver = self.lower_expr(&m.receiver);
         let args: Vec<Operand> = m.args.iter().map(|a| self.lower_expr(a)).collect();
         let mut kind = self
@@ -408,6 +420,24 @@ fn calls_a_macro(tokens: &proc_macro2::TokenStream) -> bool {
     trees.windows(3).any(|w| {
         matches!(w, [TokenTree::Ident(_), TokenTree::Punct(bang), TokenTree::Group(_)] if bang.as_char() == '!')
     }) || trees.iter().any(|t| matches!(t, TokenTree::Group(g) if calls_a_macro(&g.stream())))
+}
+
+/// Whether `receiver` is a chain of iterator adaptors with an adaptor that takes a closure
+/// (`xs.iter().filter(|&&x| x > t)`, `.skip_while(..).copied()`, `.map(|x| x * 2.0)`).
+fn lazy_closure_chain(receiver: &Expr) -> bool {
+    let mut at = crate::syntax::strip_parens(receiver);
+    while let Expr::MethodCall(m) = at {
+        let name = m.method.to_string();
+        let lazy = name == "map" || methods::LAZY_CLOSURE_ADAPTORS.contains(&name.as_str());
+        if lazy && m.args.iter().any(is_closure) {
+            return true;
+        }
+        if !methods::ELEMENT_ADAPTORS.contains(&name.as_str()) {
+            return false;
+        }
+        at = crate::syntax::strip_parens(&m.receiver);
+    }
+    false
 }
 
 fn is_closure(arg: &Expr) -> bool {

@@ -341,7 +341,9 @@ impl Lowerer<'_> {
             // a value is refused.
             Expr::Macro(m) => match super::macros::matches_as_match(&m.mac) {
                 Some(rewritten) => self.lower_value(&rewritten),
-                None => Value::Use(self.unsupported(
+                None => match self.lower_text_macro(&m.mac, span) {
+                    Some(text) => text,
+                    None => Value::Use(self.unsupported(
                     span,
                     &format!(
                         "the macro `{}!` in expression position",
@@ -352,8 +354,9 @@ impl Lowerer<'_> {
                             .map(|s| s.ident.to_string())
                             .unwrap_or_default()
                     ),
-                    "compute the value with plain expressions",
-                )),
+                    "nabla cannot see what a macro computes: write out the expression it stands for, or call a `#[differentiable]` function; of the macros that give a value, `vec!`, `matches!` and `format!` are understood",
+                    )),
+                },
             },
             Expr::Unsafe(_) => Value::Use(self.unsupported(
                 span,

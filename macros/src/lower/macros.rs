@@ -1,7 +1,7 @@
-//! Macros: `vec![..]` as a buffer, and statement macros such as `assert!` and `println!`,
-//! kept as written.
+//! Macros: `vec![..]` as a buffer, and statement macros such as `assert!` and `println!` and
+//! macros that make a string (`format!`), kept as written.
 
-use quote::{quote, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::Expr;
 
@@ -37,6 +37,59 @@ impl Lowerer<'_> {
             self.unsupported(mac.span(), &format!("the macro `{name}!`"), "only `vec![..]` and statement macros such as `assert!` are understood; compute the value with plain expressions");
             return;
         }
+        let (tokens, reads) = self.kept_macro(mac, &name);
+        self.push(
+            StmtKind::Opaque {
+                tokens: quote!(#tokens;),
+                reads,
+            },
+            mac.span(),
+        );
+    }
+
+    /// `format!("{x:.3}")`, and `stringify!(..)`, `concat!(..)`, `line!()` and the other macros
+    /// of literals: a string or a location, kept as written. It never carries gradient, so it is
+    /// data whatever it reads; `None` for any other macro.
+    pub(super) fn lower_text_macro(
+        &mut self,
+        mac: &syn::Macro,
+        span: proc_macro2::Span,
+    ) -> Option<Value> {
+        // Macros of tokens and literals, which read no variable: `stringify!(x)` is "x".
+        const LITERAL_MACROS: &[&str] = &[
+            "stringify",
+            "concat",
+            "line",
+            "column",
+            "file",
+            "module_path",
+            "env",
+            "option_env",
+            "include_str",
+            "include_bytes",
+        ];
+        let name = mac.path.segments.last()?.ident.to_string();
+        let (tokens, reads) = if name == "format" {
+            self.kept_macro(mac, &name)
+        } else if LITERAL_MACROS.contains(&name.as_str()) {
+            (mac.to_token_stream(), Vec::new())
+        } else {
+            return None;
+        };
+        Some(Value::Opaque {
+            tokens: quote_spanned!(span=> (#tokens)),
+            reads,
+            kept: Kept::Data,
+        })
+    }
+
+    /// A macro call kept as written, with the function's variables renamed in its arguments and
+    /// in its format string, and the variables it reads.
+    fn kept_macro(
+        &mut self,
+        mac: &syn::Macro,
+        name: &str,
+    ) -> (proc_macro2::TokenStream, Vec<crate::ir::VarId>) {
         let (mut inner, mut reads) = self.rename_macro_arguments(&mac.tokens);
         // A name captured by the format string (`println!("{y}")`) is renamed with the others
         // when passed as a named argument, which the string then reads: `y = __y_4`.
@@ -45,7 +98,7 @@ impl Lowerer<'_> {
             Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ','
         );
         let mut first = !ends_in_comma && !mac.tokens.is_empty();
-        for ident in format_captures(&name, &mac.tokens) {
+        for ident in format_captures(name, &mac.tokens) {
             if self.lookup(&ident.to_string()).is_none() {
                 continue;
             }
@@ -63,13 +116,7 @@ impl Lowerer<'_> {
         };
         let mut group = proc_macro2::Group::new(delimiter, inner);
         group.set_span(mac.delimiter.span().join());
-        self.push(
-            StmtKind::Opaque {
-                tokens: quote!(#path #bang #group;),
-                reads,
-            },
-            mac.span(),
-        );
+        (quote!(#path #bang #group), reads)
     }
 
     /// A macro's arguments with the function's variables renamed, except the names of named

@@ -26,7 +26,7 @@ use quote::{format_ident, quote};
 use syn::ext::IdentExt;
 
 use crate::analysis::activity::Activity;
-use crate::ir::{Body, Operand, Origin, Value, VarId};
+use crate::ir::{Body, Operand, Origin, StmtKind, Value, VarId};
 use crate::parse::Signature;
 
 use crate::analysis::buffers::{assigned_once, maybe_unassigned, reassigned_buffers};
@@ -128,6 +128,21 @@ fn rt() -> TokenStream {
 /// Generated tokens located at the user's `span`, so that rustc reports an error in them there
 /// (a buffer whose elements cannot carry gradient at its `let`), while their names keep
 /// resolving as the generated code's own.
+/// The values a struct literal makes (`State { x: a, v: b }`), with the literal's span.
+fn struct_literals(body: &Body) -> HashMap<VarId, Span> {
+    crate::analysis::walk::all_stmts(&body.block)
+        .into_iter()
+        .filter_map(|stmt| match &stmt.kind {
+            StmtKind::Let {
+                var,
+                value: Value::Struct { .. },
+                ..
+            } => Some((*var, stmt.span)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
@@ -233,6 +248,9 @@ struct Generator<'a> {
     /// `analysis::numbers::primitive_numbers`): `Copy`, so the forward sweep passes them as
     /// they are.
     primitive: HashSet<VarId>,
+    /// Values made by a struct literal, with the literal's span: where rustc reports a struct
+    /// that cannot carry a gradient (see `Generator::zero_adjoint`).
+    struct_literals: HashMap<VarId, Span>,
 }
 
 impl<'a> Generator<'a> {
@@ -290,6 +308,7 @@ impl<'a> Generator<'a> {
             fused_sum: None,
             primitive: primitive_numbers(body, sig),
             closure_pullbacks: Rc::default(),
+            struct_literals: struct_literals(body),
         }
     }
 

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
-use super::{rt, Generator};
+use super::{located_at, rt, Generator};
 use crate::analysis::activity::Activity;
 use crate::ir::{Block, Body, Operand, Origin, StmtKind, Value, VarId};
 use crate::parse::parameter_referent;
@@ -342,6 +342,12 @@ impl Generator<'_> {
                 let (at, reference) = parameter_referent(&self.sig.params[i]);
                 quote_spanned!(at=> ::nabla::__private::Tangent::zero_tangent(#reference))
             }
+            // At the user's literal, where rustc reports a struct that does not derive
+            // `Parameters`.
+            _ if self.struct_literals.contains_key(&v) => located_at(
+                quote!(::nabla::__private::Tangent::zero_tangent(#reference)),
+                self.struct_literals[&v],
+            ),
             _ => {
                 let rt = rt();
                 quote!(#rt::Tangent::zero_tangent(#reference))
