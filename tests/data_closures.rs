@@ -137,3 +137,34 @@ fn effects_run_once() {
     let _ = counted_by_a_cell_grad(w, &cell);
     assert_eq!(cell.get(), 4.0);
 }
+
+/// Chains of adaptors with a closure that end in a method of no rule, on data, with closure
+/// parameters named like the weights (`|w|`), which within their closures are the closures'.
+// `last` rather than `next_back` is the point: a method with no rule at the chain's end.
+#[differentiable]
+#[allow(clippy::double_ended_iterator_last)]
+fn counted(w: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let above = x.iter().filter(|&&w| w > 0.2).count() as f64;
+    let first = x.iter().find(|w| **w > 0.5).copied().unwrap_or(0.0);
+    let last_doubled = x
+        .iter()
+        .filter(|&&v| v > 0.0)
+        .map(|w| w * 2.0)
+        .last()
+        .unwrap_or(0.0);
+    let tail: Vec<f64> = x.iter().copied().skip_while(|&w| w < 0.5).collect();
+    above * w[0] + first * w[1] * w[1] + last_doubled * w[2] + tail.len() as f64 * w[3].exp()
+}
+
+#[test]
+fn chains_of_closure_adaptors_on_data() {
+    let x = [0.3, 0.9, -0.2, 1.4];
+    let w = [0.5, -1.0, 2.0, 0.25];
+    let (value, g) = counted_grad(&w, &x);
+    // Three above 0.2; the first above 0.5 is 0.9; the last positive is 1.4; from 0.9 on, three.
+    let want = 3.0 * w[0] + 0.9 * w[1] * w[1] + 2.8 * w[2] + 3.0 * w[3].exp();
+    assert!((value - want).abs() < 1e-12);
+    assert_eq!(g, vec![3.0, 1.8 * w[1], 2.8, 3.0 * w[3].exp()]);
+    let report = check_gradient(|v| counted(v, &x), &w, &g);
+    assert!(report.passes(1e-8), "{report}");
+}

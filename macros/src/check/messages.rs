@@ -214,6 +214,38 @@ pub(super) fn extremum_fold(method: &str, elements: &str) -> Option<String> {
 
 /// The error for a call or method with no rule that takes a closure, on values that carry
 /// gradient (see [`Written::WithClosure`]); `user` is the call in the user's names.
+/// A call's arguments as the messages show them, each closure as `|..| ..`.
+fn closure_arguments_text(args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>) -> String {
+    args.iter()
+        .map(|a| match crate::syntax::strip_parens(a) {
+            syn::Expr::Closure(_) => "|..| ..".to_string(),
+            other => tokens_text(&other.to_token_stream()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A chain of methods as the messages show it, the closures of its calls as `|..| ..`:
+/// `w.iter().filter(|..| ..)`.
+fn chain_text(expr: &syn::Expr) -> String {
+    match expr {
+        syn::Expr::MethodCall(m) => {
+            let turbofish = m
+                .turbofish
+                .as_ref()
+                .map(|t| tokens_text(&t.to_token_stream()))
+                .unwrap_or_default();
+            format!(
+                "{}.{}{turbofish}({})",
+                chain_text(&m.receiver),
+                m.method,
+                closure_arguments_text(&m.args)
+            )
+        }
+        other => tokens_text(&other.to_token_stream()),
+    }
+}
+
 pub(super) fn with_closure_message(
     user: &proc_macro2::TokenStream,
     from: &str,
@@ -231,19 +263,11 @@ pub(super) fn with_closure_message(
             format!("write the computation as a loop; if no gradient is meant to flow through it, write `stop_gradient({text})`"),
         );
     };
-    let shown = |args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>| {
-        args.iter()
-            .map(|a| match crate::syntax::strip_parens(a) {
-                syn::Expr::Closure(_) => "|..| ..".to_string(),
-                other => tokens_text(&other.to_token_stream()),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let shown = closure_arguments_text;
     match expr {
         syn::Expr::MethodCall(m) => {
             let name = m.method.to_string();
-            let elements = tokens_text(&m.receiver.to_token_stream());
+            let elements = chain_text(&m.receiver);
             let text = format!("{elements}.{name}({})", shown(&m.args));
             if crate::methods::MUTATING_METHODS.contains(&name.as_str()) {
                 return (
