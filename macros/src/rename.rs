@@ -97,8 +97,8 @@ fn rename_in(
     out.into_iter().collect()
 }
 
-/// A closure that starts at `i` (`|a, (b, c)| body`, `move |x: f64| ..`, after the start, `,`
-/// `=` or `move`): where its body starts and ends (at the next `,` or `;` outside groups), and
+/// A closure that starts at `i` (`|a, (b, c)| body`, `move |x: f64| ..`, after the start, `,`,
+/// `=`, `=>` or `move`): where its body starts and ends (at the next `,` or `;` outside groups), and
 /// the names its parameters bind. `||` binds none, and an `|` after an operand is the operator.
 fn closure_at(trees: &[TokenTree], i: usize) -> Option<(usize, usize, Vec<String>)> {
     if !is_punct(&trees[i], '|') {
@@ -106,7 +106,10 @@ fn closure_at(trees: &[TokenTree], i: usize) -> Option<(usize, usize, Vec<String
     }
     let starts = match i.checked_sub(1).map(|j| &trees[j]) {
         None => true,
-        Some(TokenTree::Punct(p)) => matches!(p.as_char(), ',' | '=' | ';'),
+        Some(TokenTree::Punct(p)) => {
+            matches!(p.as_char(), ',' | '=' | ';')
+                || (p.as_char() == '>' && i > 1 && is_punct(&trees[i - 2], '='))
+        }
         Some(TokenTree::Ident(word)) => word == "move",
         _ => false,
     };
@@ -197,6 +200,10 @@ mod tests {
         // An `|` after an operand is the operator, and `||` binds nothing.
         assert_eq!(looked_up("a | b"), ["a", "b"]);
         assert_eq!(looked_up("h(|| w)"), ["h", "w"]);
+        assert_eq!(
+            looked_up("match k { 0 => |w| w, _ => f }"),
+            ["match", "k", "_", "f"]
+        );
     }
 
     #[test]

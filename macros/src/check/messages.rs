@@ -212,8 +212,6 @@ pub(super) fn extremum_fold(method: &str, elements: &str) -> Option<String> {
     ))
 }
 
-/// The error for a call or method with no rule that takes a closure, on values that carry
-/// gradient (see [`Written::WithClosure`]); `user` is the call in the user's names.
 /// A call's arguments as the messages show them, each closure as `|..| ..`.
 fn closure_arguments_text(args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>) -> String {
     args.iter()
@@ -246,6 +244,8 @@ fn chain_text(expr: &syn::Expr) -> String {
     }
 }
 
+/// The error for a call or method with no rule that takes a closure, on values that carry
+/// gradient (see [`Written::WithClosure`]); `user` is the call in the user's names.
 pub(super) fn with_closure_message(
     user: &proc_macro2::TokenStream,
     from: &str,

@@ -337,26 +337,13 @@ impl Lowerer<'_> {
                 Value::Use(Operand::Const(quote_spanned!(span=> ())))
             }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => self.lower_vec_macro(m, span),
-            // `matches!(e, P)` is `match e { P => true, _ => false }`; any other macro that gives
-            // a value is refused.
+            // `matches!(e, P)` is `match e { P => true, _ => false }`, `format!(..)` a string;
+            // any other macro that gives a value is refused.
             Expr::Macro(m) => match super::macros::matches_as_match(&m.mac) {
                 Some(rewritten) => self.lower_value(&rewritten),
-                None => match self.lower_text_macro(&m.mac, span) {
-                    Some(text) => text,
-                    None => Value::Use(self.unsupported(
-                    span,
-                    &format!(
-                        "the macro `{}!` in expression position",
-                        m.mac
-                            .path
-                            .segments
-                            .last()
-                            .map(|s| s.ident.to_string())
-                            .unwrap_or_default()
-                    ),
-                    "nabla cannot see what a macro computes: write out the expression it stands for, or call a `#[differentiable]` function; of the macros that give a value, `vec!`, `matches!` and `format!` are understood",
-                    )),
-                },
+                None => self
+                    .lower_text_macro(&m.mac, span)
+                    .unwrap_or_else(|| Value::Use(self.unsupported_macro(&m.mac, span))),
             },
             Expr::Unsafe(_) => Value::Use(self.unsupported(
                 span,

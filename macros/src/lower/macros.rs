@@ -83,6 +83,25 @@ impl Lowerer<'_> {
         })
     }
 
+    /// The error for a macro that gives a value nabla cannot see into (a user's `twice!(x)`).
+    pub(super) fn unsupported_macro(
+        &mut self,
+        mac: &syn::Macro,
+        span: proc_macro2::Span,
+    ) -> crate::ir::Operand {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        self.unsupported(
+            span,
+            &format!("the macro `{name}!` in expression position"),
+            "nabla cannot see what a macro computes: write out the expression it stands for, or call a `#[differentiable]` function; of the macros that give a value, `vec!`, `matches!` and `format!` are understood",
+        )
+    }
+
     /// A macro call kept as written, with the function's variables renamed in its arguments and
     /// in its format string, and the variables it reads.
     fn kept_macro(
