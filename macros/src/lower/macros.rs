@@ -10,12 +10,7 @@ use crate::ir::{Kept, StmtKind, Value, Written};
 
 impl Lowerer<'_> {
     pub(super) fn lower_statement_macro(&mut self, mac: &syn::Macro) {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = macro_name(mac);
         const STATEMENT_MACROS: &[&str] = &[
             "assert",
             "assert_eq",
@@ -68,7 +63,7 @@ impl Lowerer<'_> {
             "include_str",
             "include_bytes",
         ];
-        let name = mac.path.segments.last()?.ident.to_string();
+        let name = macro_name(mac);
         let (tokens, reads) = if name == "format" {
             self.kept_macro(mac, &name)
         } else if LITERAL_MACROS.contains(&name.as_str()) {
@@ -89,12 +84,7 @@ impl Lowerer<'_> {
         mac: &syn::Macro,
         span: proc_macro2::Span,
     ) -> crate::ir::Operand {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = macro_name(mac);
         self.unsupported(
             span,
             &format!("the macro `{name}!` in expression position"),
@@ -197,6 +187,15 @@ impl Lowerer<'_> {
             kept: Kept::Checked(Written::Vec),
         }
     }
+}
+
+/// The name a macro is called by: `println` for `std::println!`.
+fn macro_name(mac: &syn::Macro) -> String {
+    mac.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
 }
 
 /// `matches!(e, P)` and `matches!(e, P if guard)` as the `match` they stand for; `None` for any
