@@ -6,7 +6,7 @@ mod common;
 
 use common::{check_fd, diff, FD_TOL};
 use nabla::differentiable;
-use nalgebra::SVector;
+use nalgebra::{DVector, SVector};
 
 #[differentiable]
 fn configured(x: f64) -> f64 {
@@ -186,6 +186,42 @@ fn strings_made_from_values_change_no_gradient() {
             [dw[0], dw[1]],
             "format!",
         );
+    }
+}
+
+/// A `String` grown by `+=` and `+`, which add to an owned left side only (`&String + &str`
+/// does not exist), in a loop the reverse sweep reruns and in straight-line code; and vectors
+/// whose `+=`, `*=` and `+` move their left side as written, so that the reverse sweep's copy
+/// of an old value is the one it reads.
+#[differentiable]
+fn grown_strings(w: &[f64], v: &DVector<f64>) -> f64 {
+    let mut log = String::new();
+    let mut total = 0.0;
+    let mut acc = DVector::zeros(v.len());
+    for x in w {
+        log += &format!("[{x:.2}]");
+        log += "|";
+        acc += v * *x;
+        acc *= 0.5;
+        total += x * acc.sum();
+    }
+    let line = log + "!";
+    let mut shifted = v.clone();
+    shifted -= &acc;
+    shifted *= 3.0;
+    let both = shifted + &acc;
+    assert!(line.ends_with("|!"));
+    total + both.dot(&acc) + both.norm_squared()
+}
+
+#[test]
+fn strings_grow_by_plus_and_vectors_move_their_left_side() {
+    for p in [[0.5, -1.0, 0.25, 2.0, -0.5], [1.5, 0.2, -0.7, 0.3, 1.1]] {
+        let (w, v) = (&p[..2], DVector::from_column_slice(&p[2..]));
+        let (value, (dw, dv)) = grown_strings_grad(w, &v);
+        assert_eq!(value, grown_strings(w, &v));
+        let f = |q: [f64; 5]| grown_strings(&q[..2], &DVector::from_column_slice(&q[2..]));
+        check_fd(f, p, [dw[0], dw[1], dv[0], dv[1], dv[2]], "String +=");
     }
 }
 

@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::BinOp;
 
 use super::{rt, Generator};
-use crate::ir::{MethodKind, Operand, UnOp, Value, VarId};
+use crate::ir::{MethodKind, Operand, Origin, UnOp, Value, VarId};
 
 impl Generator<'_> {
     /// An operand passed by value: a variable the reverse sweep still reads is cloned (free for
@@ -35,9 +35,7 @@ impl Generator<'_> {
                 let ident = &var.ident;
                 // The reverse sweep still reads it, for its value or its shape (`u = next;`
                 // moves `next`, whose adjoint is then shaped like it): copy instead of moving.
-                let read_later = self.is_needed(*v)
-                    || self.needed_in_scope.as_ref().is_none_or(|n| n.contains(v));
-                if !var.is_ref && read_later {
+                if !var.is_ref && self.read_later(*v) {
                     quote!(::core::clone::Clone::clone(&#ident))
                 } else {
                     quote!(#ident)
@@ -80,6 +78,36 @@ impl Generator<'_> {
             }
             Operand::Const(c) => quote!((#c)),
         }
+    }
+
+    /// Whether the reverse sweep still reads `v`, for its value or its shape.
+    fn read_later(&self, v: VarId) -> bool {
+        self.is_needed(v) || self.needed_in_scope.as_ref().is_none_or(|n| n.contains(&v))
+    }
+
+    /// The left operand of an arithmetic operator. A variable the user named and nothing reads
+    /// again is moved, as the user's `s + "!"` moves `s`: a `String` adds only by value, and the
+    /// user's code reads `s` again only if it is `Copy`. Anything else is borrowed as
+    /// [`Self::forward_operand_borrowed`] says (no clone of a matrix the reverse sweep reads).
+    fn forward_left_operand(&self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v) if self.moved_as_written(*v) && !self.read_later(*v) => {
+                let ident = self.ident(*v);
+                quote!(#ident)
+            }
+            _ => self.forward_operand_borrowed(op),
+        }
+    }
+
+    /// A variable the user's code holds by value and names, whose value the user's `v + ..`
+    /// moves (or copies).
+    fn moved_as_written(&self, v: VarId) -> bool {
+        let var = self.body.var(v);
+        matches!(var.origin, Origin::Local | Origin::Param(_))
+            && var.user_name.is_some()
+            && !var.is_ref
+            && !var.place
+            && !var.user_ref
     }
 
     /// A variable of a primitive number type held by value (see `Generator::primitive`).
@@ -150,7 +178,7 @@ impl Generator<'_> {
                     (self.forward_compared(lhs), self.forward_compared(rhs))
                 } else {
                     (
-                        self.forward_operand_borrowed(lhs),
+                        self.forward_left_operand(lhs),
                         self.forward_operand_borrowed(rhs),
                     )
                 };
