@@ -168,3 +168,41 @@ fn chains_of_closure_adaptors_on_data() {
     let report = check_gradient(|v| counted(v, &x), &w, &g);
     assert!(report.passes(1e-8), "{report}");
 }
+
+/// Closures on data whose bodies bind a name of their own with `let`, `match` or `for` that a
+/// weight also has (`w`): within its scope the name is the closure's, as rustc reads it.
+#[differentiable]
+fn own_names_in_closures(w: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let mut d = x.to_vec();
+    d.sort_by(|a, b| {
+        let w = a - b;
+        w.total_cmp(&0.0)
+    });
+    let m = DMatrix::from_fn(2, 2, |i, j| {
+        let w = (i + 2 * j) as f64;
+        match i {
+            0 => w * 0.5,
+            w => w as f64,
+        }
+    });
+    let counted = x.iter().fold(0.0, |acc, v| {
+        let mut total = acc;
+        for w in 1..3 {
+            total += w as f64 * v;
+        }
+        total
+    });
+    w[0] * w[0] * d[0] + w[1] * m[(0, 1)] + w[2] * m[(1, 0)] + counted * w[3]
+}
+
+#[test]
+fn a_closure_s_own_names_are_its_own() {
+    let x = [0.3, 0.9, -0.2, 1.4];
+    let w = [0.5, -1.0, 2.0, 0.25];
+    let (value, g) = own_names_in_closures_grad(&w, &x);
+    // Ascending d starts at -0.2; m[(0, 1)] = 2 · 0.5, m[(1, 0)] = 1; counted = (1 + 2) · 2.4.
+    let want = -0.2 * w[0] * w[0] + w[1] + w[2] + 7.2 * w[3];
+    assert!((value - want).abs() < 1e-12, "{value} {want}");
+    let report = check_gradient(|v| own_names_in_closures(v, &x), &w, &g);
+    assert!(report.passes(1e-8), "{report}");
+}

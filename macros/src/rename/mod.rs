@@ -1,44 +1,49 @@
 //! Renames the user's variables inside tokens that are kept as written (`stop_gradient(..)`
 //! contents, statement macros such as `assert!`), so they read the generated bindings.
 
+mod binders;
+
 use proc_macro2::{Group, Ident, TokenStream, TokenTree};
 
+use binders::{after_dot, binders, is_punct};
+
 /// Replaces every identifier that `lookup` maps, except where it is a field or method name
-/// (after `.`) or part of a path (next to `::`), or a closure's parameter within that closure
-/// (`xs.iter().find(|w| **w > t)` reads no outer `w`). `lookup` also learns whether the name is
+/// (after `.`) or part of a path (next to `::`), or a name the kept code binds itself, within
+/// its scope: a closure's parameter (`xs.iter().find(|w| **w > t)` reads no outer `w`), a
+/// `let`, `for`, `if let` or `while let` pattern, or a `match` arm's. `lookup` also learns whether the name is
 /// dereferenced (`*x`), which a value the user holds by reference must allow.
 pub fn rename_tokens(
     tokens: TokenStream,
     lookup: &mut dyn FnMut(&Ident, bool) -> Option<TokenTree>,
 ) -> TokenStream {
-    rename_in(tokens, false, &[], lookup)
+    rename_in(tokens, (false, false), &[], lookup)
 }
 
 /// `fields`: the tokens are the braces of a struct literal (`Opt { steps, rate: r }`), where a
 /// field given by its variable alone keeps its name: `steps` becomes `steps: __t1`.
-/// `shadowed`: the parameters of the closures the tokens are in, kept as written.
+/// `arms`: the tokens are the braces of a `match`, whose arms bind names.
+/// `shadowed`: the names the kept code around the tokens binds, kept as written.
 fn rename_in(
     tokens: TokenStream,
-    fields: bool,
+    (fields, arms): (bool, bool),
     shadowed: &[String],
     lookup: &mut dyn FnMut(&Ident, bool) -> Option<TokenTree>,
 ) -> TokenStream {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let (binders, match_bodies) = binders(&trees, arms);
     let mut out = Vec::with_capacity(trees.len());
-    let mut closure_ends = 0;
     for (i, tree) in trees.iter().enumerate() {
-        if i < closure_ends {
+        if binders.iter().any(|b| b.pattern.contains(&i)) {
+            // A pattern binds names; it reads none.
+            out.push(tree.clone());
             continue;
         }
-        if let Some((close, end, names)) = closure_at(&trees, i) {
-            let inner: Vec<String> = shadowed.iter().cloned().chain(names).collect();
-            // The parameters as written; the body with them kept.
-            out.extend(trees[i..close].iter().cloned());
-            let body = trees[close..end].iter().cloned().collect();
-            out.extend(rename_in(body, false, &inner, lookup));
-            closure_ends = end;
-            continue;
-        }
+        let in_scope = binders.iter().filter(|b| b.scope.contains(&i));
+        let shadowed: Vec<String> = shadowed
+            .iter()
+            .cloned()
+            .chain(in_scope.flat_map(|b| b.names.iter().cloned()))
+            .collect();
         if let (true, TokenTree::Ident(ident)) = (fields, tree) {
             let starts = i == 0 || is_punct(&trees[i - 1], ',');
             let ends = i + 1 == trees.len() || is_punct(&trees[i + 1], ',');
@@ -56,17 +61,13 @@ fn rename_in(
         }
         match tree {
             TokenTree::Ident(ident) => {
-                // After `.` is a field or method, but after `..` a range bound.
-                let after_dot = i > 0
-                    && is_punct(&trees[i - 1], '.')
-                    && !(i > 1 && is_punct(&trees[i - 2], '.'));
                 let after_path =
                     i > 1 && is_punct(&trees[i - 1], ':') && is_punct(&trees[i - 2], ':');
                 let before_path = i + 2 < trees.len()
                     && is_punct(&trees[i + 1], ':')
                     && is_punct(&trees[i + 2], ':');
                 let before_bang = i + 1 < trees.len() && is_punct(&trees[i + 1], '!');
-                let renamed = if after_dot
+                let renamed = if after_dot(&trees, i)
                     || after_path
                     || before_path
                     || before_bang
@@ -79,14 +80,16 @@ fn rename_in(
                 out.push(renamed.unwrap_or_else(|| TokenTree::Ident(ident.clone())));
             }
             TokenTree::Group(group) => {
+                let arms = match_bodies.contains(&i);
                 // Braces after a type's name (`Opt { .. }`) hold a struct literal's fields.
-                let literal = group.delimiter() == proc_macro2::Delimiter::Brace
+                let literal = !arms
+                    && group.delimiter() == proc_macro2::Delimiter::Brace
                     && i > 0
                     && matches!(&trees[i - 1], TokenTree::Ident(name)
                         if name.to_string().starts_with(|c: char| c.is_ascii_uppercase()));
                 let mut inner = Group::new(
                     group.delimiter(),
-                    rename_in(group.stream(), literal, shadowed, lookup),
+                    rename_in(group.stream(), (literal, arms), &shadowed, lookup),
                 );
                 inner.set_span(group.span());
                 out.push(TokenTree::Group(inner));
@@ -95,41 +98,6 @@ fn rename_in(
         }
     }
     out.into_iter().collect()
-}
-
-/// A closure that starts at `i` (`|a, (b, c)| body`, `move |x: f64| ..`, after the start, `,`,
-/// `=`, `=>` or `move`): where its body starts and ends (at the next `,` or `;` outside groups), and
-/// the names its parameters bind. `||` binds none, and an `|` after an operand is the operator.
-fn closure_at(trees: &[TokenTree], i: usize) -> Option<(usize, usize, Vec<String>)> {
-    if !is_punct(&trees[i], '|') {
-        return None;
-    }
-    let starts = match i.checked_sub(1).map(|j| &trees[j]) {
-        None => true,
-        Some(TokenTree::Punct(p)) => {
-            matches!(p.as_char(), ',' | '=' | ';')
-                || (p.as_char() == '>' && i > 1 && is_punct(&trees[i - 2], '='))
-        }
-        Some(TokenTree::Ident(word)) => word == "move",
-        _ => false,
-    };
-    if !starts {
-        return None;
-    }
-    let close = i + 1 + trees[i + 1..].iter().position(|t| is_punct(t, '|'))?;
-    let end = close
-        + trees[close..]
-            .iter()
-            .position(|t| is_punct(t, ',') || is_punct(t, ';'))
-            .unwrap_or(trees.len() - close);
-    let head: TokenStream = trees[i..=close].iter().cloned().collect();
-    let closure: syn::ExprClosure = syn::parse2(quote::quote!(#head ())).ok()?;
-    let names = closure
-        .inputs
-        .iter()
-        .flat_map(crate::syntax::pattern_names)
-        .collect();
-    Some((close + 1, end, names))
 }
 
 /// Whether the token at `i` follows a unary `*`: one at the start, or after anything but an
@@ -148,10 +116,6 @@ fn is_dereferenced(trees: &[TokenTree], i: usize) -> bool {
         Some(TokenTree::Group(g)) => g.delimiter() == proc_macro2::Delimiter::Brace,
         Some(TokenTree::Punct(_)) => true,
     }
-}
-
-fn is_punct(tree: &TokenTree, c: char) -> bool {
-    matches!(tree, TokenTree::Punct(p) if p.as_char() == c)
 }
 
 #[cfg(test)]
@@ -195,14 +159,49 @@ mod tests {
         );
         assert_eq!(
             looked_up("g(|x| { let y = x; y | k }, x)"),
-            ["g", "let", "y", "y", "k", "x"]
+            ["g", "let", "k", "x"]
         );
         // An `|` after an operand is the operator, and `||` binds nothing.
         assert_eq!(looked_up("a | b"), ["a", "b"]);
         assert_eq!(looked_up("h(|| w)"), ["h", "w"]);
         assert_eq!(
             looked_up("match k { 0 => |w| w, _ => f }"),
-            ["match", "k", "_", "f"]
+            ["match", "k", "f"]
+        );
+    }
+
+    #[test]
+    fn keeps_a_name_bound_by_let_for_or_match_within_its_scope() {
+        // A `let` shadows from its `;`: its initializer reads the outer name.
+        assert_eq!(
+            looked_up("{ let w = a - w; w.total_cmp(&b) } w"),
+            ["let", "a", "w", "b", "w"]
+        );
+        assert_eq!(
+            looked_up("{ let (w, v): (f64, f64) = (1.0, 2.0); w * v * u }"),
+            ["let", "u"]
+        );
+        assert_eq!(looked_up("{ let w; w = 2; } w"), ["let", "w"]);
+        assert_eq!(
+            looked_up("for w in ws { t += w; } w"),
+            ["for", "in", "ws", "t", "w"]
+        );
+        assert_eq!(
+            looked_up("if let Some(w) = o { w } else { w }"),
+            ["if", "let", "o", "else", "w"]
+        );
+        assert_eq!(
+            looked_up("while let Some(w) = it.next() { s += w }"),
+            ["while", "let", "it", "s"]
+        );
+        assert_eq!(
+            looked_up("match o { Some(w) if w > t => w, None | Some(_) => { w } }"),
+            ["match", "o", "if", "t", "w"]
+        );
+        // `==` and `..=` are not a `let`'s `=`.
+        assert_eq!(
+            looked_up("{ let w = a == b; let c = 1..=n; w }"),
+            ["let", "a", "b", "let", "n"]
         );
     }
 
