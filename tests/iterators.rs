@@ -584,6 +584,73 @@ fn filters_and_sums_that_read_their_surroundings() {
     assert_eq!(value32, 15.0);
 }
 
+/// `filter` of the pairs of `zip` and `enumerate`, with tuple patterns: by a mask of data, by
+/// the position (after a `skip`, which `enumerate` counts from), over copied items, in loops
+/// that read and that write (`iter_mut`), and the kept positions collected as indices.
+#[differentiable]
+fn filtered_pairs(w: &[f64], #[no_grad] mask: &[f64]) -> f64 {
+    let masked: f64 = w
+        .iter()
+        .zip(mask)
+        .filter(|(_, m)| **m > 0.0)
+        .map(|(a, m)| a * m)
+        .sum();
+    let mut later = 0.0;
+    for (_, v) in w.iter().enumerate().filter(|(i, _)| *i > 2) {
+        later += v * v;
+    }
+    let odd: f64 = w
+        .iter()
+        .copied()
+        .enumerate()
+        .skip(1)
+        .filter(|&(i, v)| i % 2 == 1 && v < 1.0)
+        .map(|(i, v)| v * i as f64)
+        .sum();
+    let rising: f64 = w[1..]
+        .iter()
+        .zip(&w[..w.len() - 1])
+        .filter(|(b, a)| b > a)
+        .map(|(b, a)| (b - a).powi(2))
+        .sum();
+    let kept: Vec<usize> = w
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v > 0.5)
+        .map(|(i, _)| i)
+        .collect();
+    let picked: f64 = kept.iter().map(|&i| w[i].sin()).sum();
+    let mut u = w.to_vec();
+    for (i, v) in u
+        .iter_mut()
+        .enumerate()
+        .filter(|(i, v)| *i > 0 && **v > 0.0)
+    {
+        *v *= i as f64;
+    }
+    let written: f64 = u.iter().map(|x| x * x).sum();
+    masked + later + odd + rising + picked + written
+}
+
+#[test]
+fn filtered_pairs_of_zip_and_enumerate() {
+    let mask = [1.0, -1.0, 0.5, 2.0, 0.0, 1.0, -0.3];
+    let (value, g) = filtered_pairs_grad(&W, &mask);
+    let masked = 0.3 + 0.4 + 4.2 + 1.5;
+    let later: f64 = W[3..].iter().map(|v| v * v).sum();
+    let odd = -1.2; // positions 1, 3, 5 hold -1.2, 2.1, 1.5
+    let rising = 2.0f64.powi(2) + 1.3f64.powi(2) + 1.9f64.powi(2);
+    let picked = 0.8f64.sin() + 2.1f64.sin() + 1.5f64.sin() + 0.9f64.sin();
+    let written: f64 = [0.3, -1.2, 1.6, 6.3, -0.4, 7.5, 5.4]
+        .iter()
+        .map(|x| x * x)
+        .sum();
+    let want = masked + later + odd + rising + picked + written;
+    assert!((value - want).abs() < 1e-12, "{value} vs {want}");
+    assert!((value - filtered_pairs(&W, &mask)).abs() < 1e-12);
+    check(|w| filtered_pairs(w, &mask), &g, "filtered_pairs");
+}
+
 /// A `map` over a range of indices that ends the function: summed as the result type, `f64`.
 #[differentiable]
 fn indexed_squares(w: &[f64]) -> f64 {

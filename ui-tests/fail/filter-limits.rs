@@ -1,15 +1,10 @@
-// A `filter` is tested on the elements of one container or a range, as the last adaptor of its
-// chain.
+// A `filter` is tested on the elements of containers or of a range, and the pairs `zip` and
+// `enumerate` make of them, as the last adaptor of its chain.
 use nabla::differentiable;
 
 #[differentiable]
 fn first_two_positive(w: &[f64]) -> f64 {
     w.iter().filter(|v| **v > 0.0).take(2).sum()
-}
-
-#[differentiable]
-fn masked_products(w: &[f64], #[no_grad] mask: &[f64]) -> f64 {
-    w.iter().zip(mask).filter(|(_, m)| **m > 0.0).map(|(a, m)| a * m).sum()
 }
 
 #[differentiable]
@@ -22,10 +17,10 @@ fn later_positive(w: &[f64]) -> f64 {
 }
 
 #[differentiable]
-fn after_the_first(w: &[f64]) -> f64 {
+fn positive_pairs(w: &[f64]) -> f64 {
     let mut s = 0.0;
-    for (_, v) in w.iter().enumerate().filter(|(i, _)| *i > 0) {
-        s += v;
+    for p in w.chunks(2).filter(|p| p[0] > 0.0) {
+        s += p[0] * p[1];
     }
     s
 }

@@ -421,10 +421,10 @@ impl Lowerer<'_> {
     }
 
     /// Whether `filter` keeps the element at position `counter`: the user's closure called as
-    /// `filter` calls it, with a reference to the item (`&&x` for `xs.iter()`), read from the
-    /// container in place (`source`), or to the counter of a range (`None`), through the
-    /// runtime's `keeps`. A test decides and carries no gradient, so its tokens stay as
-    /// written. Only with a closure parameter that binds one name.
+    /// `filter` calls it, with a reference to the item (`&&x` for `xs.iter()`, `&(i, &x)` for
+    /// `xs.iter().enumerate()`), read from the containers in place (`source`), or to the
+    /// counter of a range (`None`), through the runtime's `keeps`. A test decides and carries
+    /// no gradient, so its tokens stay as written.
     pub(super) fn filter_test(
         &mut self,
         filter: &syn::ExprClosure,
@@ -435,29 +435,77 @@ impl Lowerer<'_> {
         let param = single_binding(&filter.inputs[0]).flatten();
         let (closure, mut reads) = self.rename_closure(filter.to_token_stream(), param.as_deref());
         let item = match source {
-            Some(source) => {
-                let (var, window) = source_container(source);
-                let at = self.element_index(window, counter, span);
-                reads.extend([var, at]);
-                let (container, index) = (&self.vars[var.0].ident, &self.vars[at.0].ident);
-                if matches!(source, Source::Container { by_ref: true, .. }) {
-                    quote_spanned!(span=> &&#container[#index])
-                } else {
-                    quote_spanned!(span=> &#container[#index])
-                }
-            }
+            Some(source) => self.filter_item(source, counter, &mut reads, span),
             None => {
                 reads.push(counter);
                 let counter = &self.vars[counter.0].ident;
-                quote_spanned!(span=> &#counter)
+                quote_spanned!(span=> #counter)
             }
         };
         let test = Value::Opaque {
-            tokens: quote_spanned!(span=> ::nabla::__private::keeps(#item, #closure)),
+            tokens: quote_spanned!(span=> ::nabla::__private::keeps(&#item, #closure)),
             reads,
             kept: Kept::FilterTest,
         };
         self.operand_of(test, span)
+    }
+
+    /// The item a source yields at position `counter`, as `filter` sees it: `&xs[i]` for
+    /// `xs.iter()`, `xs[i]` for `.copied()`, a tuple for `enumerate` and `zip`. An item
+    /// yielded by value within a tuple is a clone of the element, since the container keeps
+    /// its own (a float's clone is the float).
+    fn filter_item(
+        &mut self,
+        source: &Source,
+        counter: VarId,
+        reads: &mut Vec<VarId>,
+        span: Span,
+    ) -> TokenStream {
+        match source {
+            Source::Container {
+                var,
+                by_ref,
+                window,
+                ..
+            } => {
+                let at = self.element_index(*window, counter, span);
+                reads.extend([*var, at]);
+                let (container, index) = (&self.vars[var.0].ident, &self.vars[at.0].ident);
+                if *by_ref {
+                    quote_spanned!(span=> &#container[#index])
+                } else {
+                    quote_spanned!(span=> #container[#index])
+                }
+            }
+            Source::Enumerate(inner, positions) => {
+                let position = self.element_index(*positions, counter, span);
+                reads.push(position);
+                let position = self.vars[position.0].ident.clone();
+                let item = self.filter_item_in_tuple(inner, counter, reads, span);
+                quote_spanned!(span=> (#position, #item))
+            }
+            Source::Zip(a, b) => {
+                let a = self.filter_item_in_tuple(a, counter, reads, span);
+                let b = self.filter_item_in_tuple(b, counter, reads, span);
+                quote_spanned!(span=> (#a, #b))
+            }
+        }
+    }
+
+    fn filter_item_in_tuple(
+        &mut self,
+        source: &Source,
+        counter: VarId,
+        reads: &mut Vec<VarId>,
+        span: Span,
+    ) -> TokenStream {
+        let item = self.filter_item(source, counter, reads, span);
+        match source {
+            Source::Container { by_ref: false, .. } => {
+                quote_spanned!(span=> ::core::clone::Clone::clone(&#item))
+            }
+            _ => item,
+        }
     }
 
     /// The error for a `filter` nabla does not test (`what`: "filtering these elements").
@@ -541,14 +589,16 @@ fn adaptor_after_filter(expr: &Expr) -> Option<&syn::ExprMethodCall> {
 }
 
 /// The help of a `filter` that is not tested: what nabla filters, and the way out.
-const FILTER_HELP: &str = "filter the elements of a slice, array or `Vec`, of a part of one, or of a range, with a closure of one named parameter, and put the `.filter(..)` last: `w.iter().skip(1).filter(|v| **v > 0.0)`, then `.map(..)`, a sum, product or fold, or a `for` loop; or test each element with an `if` in a loop's body";
+const FILTER_HELP: &str = "filter the elements of a slice, array or `Vec`, of a part of one or of a range, or the pairs `.zip(..)` and `.enumerate()` make of them, and put the `.filter(..)` last: `w.iter().skip(1).filter(|v| **v > 0.0)`, then `.map(..)`, a sum, product or fold, or a `for` loop; or test each element with an `if` in a loop's body";
 
 /// Whether a `filter` of `source` can be tested as [`Lowerer::filter_test`] tests it: the
-/// elements of one container (or the counters of a range, `None`), tested by a closure whose
-/// parameter binds one name.
+/// elements of one container, or the counters of a range (`None`), tested by a closure whose
+/// parameter binds one name; or the tuples of `enumerate` and `zip`, with any pattern.
 pub(super) fn is_filterable(source: Option<&Source>, filter: &syn::ExprClosure) -> bool {
-    matches!(source, Some(Source::Container { .. }) | None)
-        && single_binding(&filter.inputs[0]).is_some()
+    match source {
+        Some(Source::Container { .. }) | None => single_binding(&filter.inputs[0]).is_some(),
+        Some(Source::Enumerate(..) | Source::Zip(..)) => true,
+    }
 }
 
 /// The one name a closure parameter binds (`v`, `&v`, `&&v`, `v: &&f64`), `Some(None)` for `_`,

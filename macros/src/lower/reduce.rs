@@ -162,8 +162,7 @@ impl Lowerer<'_> {
             }
             (None, None) => return None,
         };
-        // A filtered element is tested as the container holds it; the elements of `enumerate`
-        // and `zip` are tuples the container does not hold.
+        // A filtered element is tested as the iterator yields it (see `is_filterable`).
         if let Some(f) = filter.as_ref().filter(|f| !is_filterable(Some(&source), f)) {
             let at = f.inputs[0].span();
             return Some(Value::Use(self.unfiltered(at, "filtering these elements")));
