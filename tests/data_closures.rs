@@ -206,3 +206,29 @@ fn a_closure_s_own_names_are_its_own() {
     let report = check_gradient(|v| own_names_in_closures(v, &x), &w, &g);
     assert!(report.passes(1e-8), "{report}");
 }
+
+/// Integer sums and products of data, typed on the `let` or by a turbofish: the lengths of
+/// strings made from the weights, counts of a mask. Kept as written; the weights go on around
+/// them.
+#[differentiable]
+fn integer_reductions_of_data(w: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let labels: Vec<String> = w.iter().map(|v| format!("{v:.1}")).collect();
+    let width: usize = labels.iter().map(|s| s.len()).sum();
+    let positive = x.iter().map(|v| usize::from(*v > 0.0)).sum::<usize>();
+    let all_set: u32 = x.iter().map(|v| if *v != 0.0 { 1 } else { 0 }).product();
+    let scaled: i64 = x.iter().map(|v| (*v * 10.0) as i64).sum();
+    w[0] * w[1] * width as f64 + positive as f64 * w[2] + (all_set as f64 + scaled as f64) * w[3]
+}
+
+#[test]
+fn integer_sums_of_data() {
+    let x = [0.3, 0.9, -0.2, 1.4];
+    let w = [0.5, -1.0, 2.0, 0.25];
+    let (value, g) = integer_reductions_of_data_grad(&w, &x);
+    // "0.5", "-1.0", "2.0", "0.2": 13 characters; three positive; none zero; 3 + 9 - 2 + 14.
+    let want = 13.0 * w[0] * w[1] + 3.0 * w[2] + (1.0 + 24.0) * w[3];
+    assert!((value - want).abs() < 1e-12, "{value} vs {want}");
+    assert_eq!(g, vec![13.0 * w[1], 13.0 * w[0], 3.0, 25.0]);
+    let report = check_gradient(|v| integer_reductions_of_data(v, &x), &w, &g);
+    assert!(report.passes(1e-8), "{report}");
+}

@@ -9,10 +9,14 @@ use crate::errors::Errors;
 use crate::ir::{Body, Closure, Origin, VarId};
 use crate::parse::{Param, ResultKind, Signature};
 
-/// The closure seen as a function: its parameter 0, the element, carries gradient, and so does
-/// each enclosing variable it reads that carries gradient in the enclosing function
-/// (`captured_varied`), as parameters `1..`.
-pub fn element_signature(closure: &Closure, captured_varied: &dyn Fn(VarId) -> bool) -> Signature {
+/// The closure seen as a function: its parameter 0, the element, carries gradient when the
+/// mapped values do (`element_varied`), and so does each enclosing variable it reads that
+/// carries gradient in the enclosing function (`captured_varied`), as parameters `1..`.
+pub fn element_signature(
+    closure: &Closure,
+    element_varied: bool,
+    captured_varied: &dyn Fn(VarId) -> bool,
+) -> Signature {
     let param_ident = |index: usize| {
         closure
             .body
@@ -34,7 +38,7 @@ pub fn element_signature(closure: &Closure, captured_varied: &dyn Fn(VarId) -> b
             is_ref: false,
         }
     };
-    let mut params = vec![param(0, true)];
+    let mut params = vec![param(0, element_varied)];
     for (k, &outer) in closure.capture_params.iter().enumerate() {
         params.push(param(k + 1, captured_varied(outer)));
     }
@@ -48,10 +52,13 @@ pub fn element_signature(closure: &Closure, captured_varied: &dyn Fn(VarId) -> b
 
 /// Checks every `map` closure of `body` by the usual rules. The enclosing variables it reads
 /// that carry gradient are parameters of it, so a comparison or rounding of one is reported
-/// there as of any parameter.
+/// there as of any parameter; so is its element, when the mapped values carry gradient (the
+/// lengths of strings, `names.iter().map(|s| s.len())`, are data).
 pub fn check_closures(body: &Body, activity: &Activity, errors: &mut Errors) {
-    for closure in &body.closures {
-        let sig = element_signature(closure, &|v| activity.varied.contains(&v));
+    let varied_elements = activity::closures_of_varied_elements(body, activity);
+    for (index, closure) in body.closures.iter().enumerate() {
+        let element_varied = varied_elements.contains(&index);
+        let sig = element_signature(closure, element_varied, &|v| activity.varied.contains(&v));
         let inner = activity::analyze(&closure.body, &sig);
         check::check(&closure.body, &sig, &inner, errors);
         check_closures(&closure.body, &inner, errors);

@@ -43,7 +43,7 @@ pub fn analyze(body: &Body, sig: &Signature) -> Activity {
         let before = varied.len();
         forward(body, &body.block, &mut varied);
         // A `map` closure's result varies with what it captures, whatever its receiver.
-        for_each_map(&body.block, &mut |dst, index| {
+        for_each_map(&body.block, &mut |dst, _, index| {
             let captured = body
                 .closures
                 .get(index)
@@ -65,7 +65,7 @@ pub fn analyze(body: &Body, sig: &Signature) -> Activity {
         backward(body, &body.block, &mut useful);
         // A `map` closure's result depends on what it captures: those count as reaching the
         // result (whether their gradient can flow is the closure check's to say).
-        for_each_map(&body.block, &mut |dst, index| {
+        for_each_map(&body.block, &mut |dst, _, index| {
             if useful.contains(&dst) {
                 if let Some(closure) = body.closures.get(index) {
                     useful.extend(closure.captures.iter().map(|(v, _)| *v));
@@ -240,14 +240,15 @@ fn backward(ir: &Body, block: &Block, useful: &mut HashSet<VarId>) {
     }
 }
 
-/// Calls `f(result, closure index)` for every element-wise `map` in the block.
-fn for_each_map(block: &Block, f: &mut dyn FnMut(VarId, usize)) {
+/// Calls `f(result, receiver, closure index)` for every element-wise `map` in the block.
+fn for_each_map(block: &Block, f: &mut dyn FnMut(VarId, &Operand, usize)) {
     for stmt in block {
         match &stmt.kind {
             StmtKind::Let {
                 var,
                 value:
                     Value::Method {
+                        receiver,
                         kind: MethodKind::Map(index),
                         ..
                     },
@@ -257,10 +258,11 @@ fn for_each_map(block: &Block, f: &mut dyn FnMut(VarId, usize)) {
                 var,
                 value:
                     Value::Method {
+                        receiver,
                         kind: MethodKind::Map(index),
                         ..
                     },
-            } => f(*var, *index),
+            } => f(*var, receiver, *index),
             StmtKind::If {
                 then_block,
                 else_block,
@@ -273,4 +275,15 @@ fn for_each_map(block: &Block, f: &mut dyn FnMut(VarId, usize)) {
             _ => {}
         }
     }
+}
+
+/// The `map` closures of `body` whose elements carry gradient: those of a receiver that varies.
+pub fn closures_of_varied_elements(body: &Body, activity: &Activity) -> HashSet<usize> {
+    let mut varied = HashSet::new();
+    for_each_map(&body.block, &mut |_, receiver, index| {
+        if receiver.var().is_some_and(|v| activity.varied.contains(&v)) {
+            varied.insert(index);
+        }
+    });
+    varied
 }

@@ -39,11 +39,12 @@ impl Lowerer<'_> {
                                 crate::from_iterator::rewrite_collect(m, true)
                             }
                             // `let total: f64 = src.map(..).sum();` names the sum's type as
-                            // `.sum::<f64>()` does.
+                            // `.sum::<f64>()` does; `let n: usize = ..` an integer sum, kept
+                            // as written.
                             Expr::MethodCall(m) => ty
                                 .as_ref()
-                                .and_then(|ty| self.float_type(ty))
-                                .and_then(|float| typed_reduction(m, float)),
+                                .and_then(|ty| self.reduction_type(ty))
+                                .and_then(|ty| typed_reduction(m, ty)),
                             _ => None,
                         };
                         let op = match collected {
@@ -291,6 +292,14 @@ impl Lowerer<'_> {
         Some(block)
     }
 
+    /// The type a `let` names for a sum or product it binds: a float type (see
+    /// [`Lowerer::float_type`]) or a primitive of data (`usize`, `i64`).
+    fn reduction_type(&self, ty: &'_ Type) -> Option<Type> {
+        let data = matches!(ty, Type::Path(p) if p.qself.is_none()
+            && p.path.get_ident().is_some_and(|i| crate::parse::is_data_primitive(&i.to_string())));
+        (data || self.float_type(ty).is_some()).then(|| ty.clone())
+    }
+
     /// `f64`, `f32` or a float type parameter (`T`), as written.
     pub(super) fn float_type<'t>(&self, ty: &'t syn::Type) -> Option<&'t syn::Ident> {
         match ty {
@@ -303,16 +312,16 @@ impl Lowerer<'_> {
     }
 }
 
-/// `src.sum()` or `src.product()` with the turbofish `::<float>` written in.
+/// `src.sum()` or `src.product()` with the turbofish `::<ty>` written in.
 /// Only over an iterator (`w.iter().map(..)`, `(0..n).map(..)`): `v.sum()` of a matrix, or of a
 /// user's type, takes no turbofish.
-pub(super) fn typed_reduction(m: &syn::ExprMethodCall, float: &syn::Ident) -> Option<Expr> {
+pub(super) fn typed_reduction(m: &syn::ExprMethodCall, ty: impl quote::ToTokens) -> Option<Expr> {
     let reduction = m.method == "sum" || m.method == "product";
     if !reduction || !m.args.is_empty() || m.turbofish.is_some() || !is_iterator(&m.receiver) {
         return None;
     }
     let mut typed = m.clone();
-    typed.turbofish = Some(syn::parse_quote_spanned!(m.method.span()=> ::<#float>));
+    typed.turbofish = Some(syn::parse_quote_spanned!(m.method.span()=> ::<#ty>));
     Some(Expr::MethodCall(typed))
 }
 

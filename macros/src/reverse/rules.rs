@@ -591,7 +591,9 @@ fn closure_pullback(
     captured_varied: &dyn Fn(VarId) -> bool,
     accumulators: &[Ident],
 ) -> (TokenStream, bool) {
-    let sig = crate::closure::element_signature(closure, captured_varied);
+    // The element is taken to carry gradient even where only captures do: its gradient is
+    // then computed and dropped, and the pullback is the same for either.
+    let sig = crate::closure::element_signature(closure, true, captured_varied);
     let activity = crate::analysis::activity::analyze(&closure.body, &sig);
     let cotangent = Ident::new("__element_cotangent", Span::mixed_site());
     let output = Ident::new("__element_value", Span::mixed_site());
