@@ -525,6 +525,36 @@ fn closure_tests_decide() {
     }
 }
 
+/// The count of the elements a test keeps, `filter(..).count()`: a decision, as `position` is,
+/// in a condition and as the divisor of a mean of the kept elements.
+#[differentiable]
+fn counted_above(w: &[f64], #[no_grad] t: f64) -> f64 {
+    let n = w.iter().filter(|&&v| v > t).count();
+    let kept: f64 = w.iter().filter(|&&v| v > t).map(|v| v * v).sum();
+    if n > 2 {
+        kept / n as f64
+    } else {
+        w.iter().filter(|v| v.abs() < 1.0).count() as f64 * w[0]
+    }
+}
+
+#[test]
+fn counts_decide() {
+    for t in [0.5, 1.0] {
+        let (value, g) = counted_above_grad(&W, t);
+        assert!((value - counted_above(&W, t)).abs() < 1e-12);
+        check(|w| counted_above(w, t), &g, "counted_above");
+    }
+    // Above 0.5: 0.8, 2.1, 1.5, 0.9, the mean of their squares.
+    let (value, g) = counted_above_grad(&W, 0.5);
+    assert!((value - (0.64 + 4.41 + 2.25 + 0.81) / 4.0).abs() < 1e-12);
+    assert!((g[3] - 2.0 * 2.1 / 4.0).abs() < 1e-12 && g[0] == 0.0);
+    // Above 1.0 only two: four of the seven lie within (-1, 1), times w[0].
+    let (value, g) = counted_above_grad(&W, 1.0);
+    assert!((value - 4.0 * W[0]).abs() < 1e-12);
+    assert_eq!(g, vec![4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+}
+
 /// A loop over the elements a `filter` keeps, with `continue` and `break` in its body.
 #[differentiable]
 fn filtered_loop(w: &[f64], t: f64) -> f64 {

@@ -182,11 +182,23 @@ pub enum Kept {
     /// A filter's test of one element (`keeps(&item, |v| ..)`).
     FilterTest,
     /// The user's test of elements by a closure, `w.iter().any(|&v| v > t)` (see
-    /// `methods::CLOSURE_TESTS`): a bool, or a position where `position` is set.
-    ClosureTest { position: bool },
+    /// `methods::CLOSURE_TESTS`), or a count of those it keeps,
+    /// `w.iter().filter(|v| ..).count()`.
+    ClosureTest(Decision),
     /// The user's code kept as written, which the checks refuse if values that carry gradient
     /// flow in.
     Checked(Written),
+}
+
+/// What a test of elements by a closure gives: a value that decides and carries no gradient.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Decision {
+    /// `any`, `all`: a bool.
+    Test,
+    /// `position`, `rposition`: the index of an element.
+    Position,
+    /// `filter(..).count()`: how many elements the test keeps.
+    Count,
 }
 
 /// The user's code that [`Kept::Checked`] keeps as written.

@@ -4,6 +4,8 @@
 //! rule function in `nabla_runtime::rules::scalar` for each operand (receiver first). The
 //! derivatives themselves live in the runtime.
 
+use crate::ir::Decision;
+
 /// Which values a one-operand rule reads besides the cotangent. The generated code keeps only
 /// those for the reverse sweep (`exp_adjoint` needs the result, `sin_adjoint` the input). The
 /// rule tests of every method, in straight-line code where both are at hand, pin this down: a
@@ -283,20 +285,20 @@ pub const POSITION_METHODS: &[&str] = &[
 
 /// Tests of elements by a closure (`w.iter().any(|&v| v > t)`): a bool or a position, which
 /// decides and carries no gradient; kept as written with the closure, a step value where it is
-/// turned into a number. The second entry says whether it is a position.
-pub const CLOSURE_TESTS: &[(&str, bool)] = &[
-    ("any", false),
-    ("all", false),
-    ("position", true),
-    ("rposition", true),
+/// turned into a number. The second entry says which it gives.
+pub const CLOSURE_TESTS: &[(&str, Decision)] = &[
+    ("any", Decision::Test),
+    ("all", Decision::Test),
+    ("position", Decision::Position),
+    ("rposition", Decision::Position),
 ];
 
-/// Whether a method is one of [`CLOSURE_TESTS`], and if so whether it is a position.
-pub fn closure_test(name: &str) -> Option<bool> {
+/// What a method of [`CLOSURE_TESTS`] gives, `None` for any other.
+pub fn closure_test(name: &str) -> Option<Decision> {
     CLOSURE_TESTS
         .iter()
         .find(|(test, _)| *test == name)
-        .map(|&(_, position)| position)
+        .map(|&(_, decision)| decision)
 }
 
 /// Methods that only make an iterator or a view of their receiver's elements, in the same

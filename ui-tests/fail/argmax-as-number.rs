@@ -1,5 +1,6 @@
 // The position of the maximum turned into a number (TF: `argmax` in the loss gives `None`
-// gradients), and the value half of `argmax`, which nabla does not differentiate.
+// gradients), and the value half of `argmax`, which nabla does not differentiate; a count of
+// the elements a test keeps, likewise turned into a number.
 use nabla::differentiable;
 use nalgebra::SVector;
 
@@ -18,6 +19,13 @@ fn biggest(v: &SVector<f64, 3>) -> f64 {
 #[differentiable]
 fn position(v: &SVector<f64, 3>) -> f64 {
     v.imax() as f64 + v.sum()
+}
+
+/// The Keras bug with a count: how many predictions pass a threshold, added to the loss.
+#[differentiable]
+fn penalised(pred: &[f64]) -> f64 {
+    let loss: f64 = pred.iter().map(|p| p * p).sum();
+    loss + pred.iter().filter(|p| **p > 0.5).count() as f64
 }
 
 fn main() {}

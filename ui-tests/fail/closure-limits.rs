@@ -57,12 +57,4 @@ fn moments(w: &[f64]) -> f64 {
     s + p
 }
 
-// A count of the weights that pass a test is a step: one error at the method where the
-// derivative is lost.
-#[differentiable]
-fn positives(w: &[f64]) -> f64 {
-    let n = w.iter().filter(|&&v| v > 0.0).count() as f64;
-    n * w[0]
-}
-
 fn main() {}

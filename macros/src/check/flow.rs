@@ -349,8 +349,7 @@ impl<'a> Flow<'a> {
                 // A test or guard the lowering wrote decides as its reads do.
                 Value::Opaque {
                     reads,
-                    kept:
-                        Kept::MatchTest | Kept::Guard | Kept::FilterTest | Kept::ClosureTest { .. },
+                    kept: Kept::MatchTest | Kept::Guard | Kept::FilterTest | Kept::ClosureTest(_),
                     ..
                 } => reads.iter().find_map(|v| self.taint[v.0]),
                 Value::Opaque { .. } => None,

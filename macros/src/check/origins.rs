@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use super::flow::{stmt_key, Flow};
 use super::kinds::{is_comparison, kind_of_type, Kind};
 use crate::errors::Place;
-use crate::ir::{Block, Kept, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Decision, Kept, MethodKind, Operand, Origin, Stmt, StmtKind, Value, VarId};
 use crate::methods::{ORDERING_METHODS, POSITION_METHODS, VALUE_TESTS};
 
 /// Why a value is a step function of a value that carries gradient.
@@ -20,6 +20,8 @@ pub(super) enum Cause {
     IntegerCast,
     /// `v.argmax()`.
     Position,
+    /// `w.iter().filter(|v| ..).count()`.
+    Count,
     /// `x.round()`: reported where it happens.
     Rounding,
     /// A variable that an `if` (or `match`) on a step condition sets only to values without
@@ -94,7 +96,7 @@ impl<'a> Flow<'a> {
             // A test kept as written: a step where what it reads carries gradient.
             Value::Opaque {
                 reads,
-                kept: kept @ (Kept::MatchTest | Kept::ClosureTest { .. }),
+                kept: kept @ (Kept::MatchTest | Kept::ClosureTest(_)),
                 ..
             } => {
                 let varied: Vec<Operand> = reads
@@ -107,11 +109,13 @@ impl<'a> Flow<'a> {
                 }
                 let params = self.deps_of(&varied.iter().collect::<Vec<_>>());
                 let (cause, text) = match kept {
-                    Kept::ClosureTest { position: true } => {
-                        (Cause::Position, self.render_value(value, 3))
-                    }
-                    Kept::ClosureTest { position: false } => {
-                        (Cause::Test, self.render_value(value, 3))
+                    Kept::ClosureTest(decision) => {
+                        let cause = match decision {
+                            Decision::Test => Cause::Test,
+                            Decision::Position => Cause::Position,
+                            Decision::Count => Cause::Count,
+                        };
+                        (cause, self.render_value(value, 3))
                     }
                     _ => (
                         Cause::Comparison,

@@ -4,7 +4,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::ToTokens;
 
 use super::flow::Flow;
-use crate::ir::{Kept, Operand, UnOp, Value, VarId};
+use crate::ir::{Decision, Kept, Operand, UnOp, Value, VarId};
 
 impl Flow<'_> {
     pub(super) fn render_operand(&self, op: &Operand, depth: usize) -> String {
@@ -138,19 +138,24 @@ impl Flow<'_> {
                 format!("stop_gradient{}", tokens_text(&self.user_names(tokens)))
             }
             // `(w.iter().any(|&v| v > t))`: the call without the lowering's parentheses, its
-            // closure as `|..| ..`.
+            // closure as `|..| ..`; `w.iter().filter(|..| ..).count()` likewise.
             Value::Opaque {
                 tokens,
-                kept: Kept::ClosureTest { .. },
+                kept: Kept::ClosureTest(decision),
                 ..
             } => {
                 let mut trees: Vec<TokenTree> = match tokens.clone().into_iter().next() {
                     Some(TokenTree::Group(g)) => g.stream().into_iter().collect(),
                     _ => tokens.clone().into_iter().collect(),
                 };
+                let count = *decision == Decision::Count;
+                if count {
+                    trees.truncate(trees.len().saturating_sub(3)); // `.count()`
+                }
                 trees.pop(); // the arguments: the closure alone
                 let call: TokenStream = trees.into_iter().collect();
-                format!("{}(|..| ..)", tokens_text(&self.user_names(&call)))
+                let tail = if count { ".count()" } else { "" };
+                format!("{}(|..| ..){tail}", tokens_text(&self.user_names(&call)))
             }
             Value::Opaque { tokens, .. } => tokens_text(&self.user_names(tokens)),
         }

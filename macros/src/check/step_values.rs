@@ -226,6 +226,13 @@ impl Checker<'_, '_> {
                 ),
                 "use the index to select an element (`v[i]`), whose gradient flows; if the position itself is meant as a constant number, write `stop_gradient(..)` around it".to_string(),
             ),
+            Cause::Count => (
+                format!(
+                    "{}, but a count carries no gradient, so nothing flows back to {names} through it",
+                    sentence(format!("the count `{}`", o.text), "is")
+                ),
+                "a count of the elements a test keeps is a step function of them: use it as a count (in a condition, as a bound or divisor of data); to weigh the kept elements, sum them instead (`.filter(..).map(|v| ..).sum::<f64>()`); if the count itself is meant as a constant number, write `stop_gradient(..)` around it".to_string(),
+            ),
             Cause::Rounding => (
                 format!(
                     "{}, so no gradient flows back to {names} through it",
@@ -246,6 +253,7 @@ impl Checker<'_, '_> {
                     Cause::Comparison => format!("the comparison `{}`", cond.text),
                     Cause::Test => format!("the {} `{}`", test_word(&cond.text), cond.text),
                     Cause::Position => format!("the index from `{}`", cond.text),
+                    Cause::Count => format!("the count `{}`", cond.text),
                     _ => format!("`{}`", cond.text),
                 };
                 let arms = self.arm_values(*var);

@@ -8,12 +8,18 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprMethodCall};
 
 use super::Lowerer;
-use crate::ir::{Kept, MethodKind, Operand, StmtKind, Value, Written};
+use crate::ir::{Decision, Kept, MethodKind, Operand, StmtKind, Value, Written};
 use crate::parts;
 use crate::syntax::strip_parens;
 
 impl Lowerer<'_> {
     pub(super) fn lower_method_call(&mut self, m: &ExprMethodCall, span: Span) -> Value {
+        // `w.iter().any(|&v| v > t)`, `.position(..)`, `.filter(..).count()`: a decision, kept
+        // as written with its closure (which the checks forbid to change the function's
+        // variables).
+        if let Some(decision) = decision_by_closure(m) {
+            return self.closure_test(m, decision, span);
+        }
         match m {
             m if (m.method == "sum" || m.method == "product")
                 && m.args.is_empty()
@@ -99,20 +105,6 @@ impl Lowerer<'_> {
                     kept: Kept::Checked(Written::MapOverIndices),
                 }
             }
-            // `w.iter().any(|&v| v > t)`, `.position(..)`: a decision, kept as written with its
-            // closure (which the checks forbid to change the function's variables).
-            m if m.args.len() == 1
-                && matches!(&m.args[0], Expr::Closure(_))
-                && crate::methods::closure_test(&m.method.to_string()).is_some() =>
-            {
-                let position = crate::methods::closure_test(&m.method.to_string()) == Some(true);
-                let (tokens, reads) = self.rename(m.to_token_stream());
-                Value::Opaque {
-                    tokens: quote_spanned!(span=> (#tokens)),
-                    reads,
-                    kept: Kept::ClosureTest { position },
-                }
-            }
             // `m.map(f64::exp)`: the closure `|x| f64::exp(x)`.
             m if m.method == "map" && m.args.len() == 1 && matches!(&m.args[0], Expr::Path(_)) => {
                 let (receiver, function) = (&m.receiver, &m.args[0]);
@@ -155,6 +147,31 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+impl Lowerer<'_> {
+    /// A test of elements by a closure, kept as written.
+    fn closure_test(&mut self, m: &ExprMethodCall, decision: Decision, span: Span) -> Value {
+        let (tokens, reads) = self.rename(m.to_token_stream());
+        Value::Opaque {
+            tokens: quote_spanned!(span=> (#tokens)),
+            reads,
+            kept: Kept::ClosureTest(decision),
+        }
+    }
+}
+
+/// What a test of elements by a closure gives: one of `methods::CLOSURE_TESTS`
+/// (`w.iter().any(|&v| v > t)`), or the `count()` of a `filter` by a closure
+/// (`w.iter().filter(|v| ..).count()`); `None` for any other call.
+fn decision_by_closure(m: &ExprMethodCall) -> Option<Decision> {
+    let by_closure =
+        |m: &ExprMethodCall| m.args.len() == 1 && matches!(&m.args[0], Expr::Closure(_));
+    if by_closure(m) {
+        return crate::methods::closure_test(&m.method.to_string());
+    }
+    let counted = matches!(strip_parens(&m.receiver), Expr::MethodCall(f) if f.method == "filter" && by_closure(f));
+    (m.method == "count" && m.args.is_empty() && counted).then_some(Decision::Count)
 }
 
 /// `w.first()` as `w[0]`, `w.last()` as `w[w.len() - 1]`.
