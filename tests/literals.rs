@@ -160,3 +160,45 @@ fn vec_of_values_that_are_not_clone() {
     assert_eq!(value, -3.0);
     assert_eq!(g, vec![0.0, 2.0, -1.5]);
 }
+
+/// Loops over array literals, as written in place: of constants, of values that carry
+/// gradient, by reference, with adaptors, and one inside another.
+#[differentiable]
+fn over_literals(w: f64, v: f64) -> f64 {
+    let mut s = 0.0;
+    for k in [0.1, 0.5, 1.0] {
+        s += (w * k).sin();
+    }
+    for x in [w, v * 2.0, w * v] {
+        s += x * x;
+    }
+    for &k in &[1.0, 2.0] {
+        s += w * k;
+    }
+    for (i, x) in [v, w].iter().enumerate().rev() {
+        s += x * (i as f64 + 1.0);
+    }
+    for x in [v, v] {
+        for k in [3.0, 4.0] {
+            s += x * k * w;
+        }
+    }
+    s
+}
+
+#[test]
+fn loops_over_array_literals() {
+    let f = |[w, v]: [f64; 2]| over_literals(w, v);
+    let (w, v) = (0.7, -1.3);
+    let (value, (dw, dv)) = over_literals_grad(w, v);
+    let want = [0.1, 0.5, 1.0].iter().map(|k| (w * k).sin()).sum::<f64>()
+        + w * w
+        + 4.0 * v * v
+        + w * w * v * v
+        + 3.0 * w
+        + v
+        + 2.0 * w
+        + 14.0 * v * w;
+    assert!((value - want).abs() < 1e-12, "{value} vs {want}");
+    check_fd(f, [w, v], [dw, dv], "over_literals");
+}

@@ -20,6 +20,7 @@ mod from_iterator;
 mod gating;
 mod in_place;
 mod ir;
+mod literal_loops;
 mod lower;
 mod map_fusion;
 mod methods;

@@ -19,6 +19,9 @@ impl Lowerer<'_> {
         if let Some(rewritten) = crate::parts::rewrite_parts_loop(e) {
             return self.lower_value(&rewritten);
         }
+        if let Some(rewritten) = crate::literal_loops::rewrite(e) {
+            return self.lower_rewritten(&rewritten);
+        }
         if e.label.is_some() {
             return self.labeled_loop(span);
         }
