@@ -1,5 +1,6 @@
 //! Code that compiles without `#[differentiable]` compiles with it, and its gradient is right:
-//! configured statements, raw identifiers, `impl Trait` and pattern parameters, type aliases of
+//! configured statements, raw identifiers, `impl Trait` and pattern parameters (of data and
+//! carrying gradient), type aliases of
 //! parameter types, self-assignment. Every gradient against central finite differences.
 
 mod common;
@@ -70,6 +71,61 @@ fn impl_trait_and_pattern_parameters() {
         |[x]| unusual_parameters(x, 'k', (2, 3), [4, 1]),
         [0.5],
         [g],
+        "pattern parameters",
+    );
+}
+
+/// A point that carries gradient, destructured where it is taken.
+#[derive(Clone, Copy, Debug, PartialEq, nabla::Parameters)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, nabla::Parameters)]
+pub struct Pair(pub f64, pub f64);
+
+/// Parameters that carry gradient written as patterns: a tuple, an array, a struct (with a
+/// field renamed and one shorthand) and a tuple struct. Each gradient is of the parameter's
+/// own type.
+#[differentiable]
+fn destructured(
+    (a, b): (f64, f64),
+    [p, q]: [f64; 2],
+    Point { x, y: height }: Point,
+    Pair(u, _): Pair,
+) -> f64 {
+    a * b + p.sin() * q + x * height * height + u.exp()
+}
+
+#[test]
+fn pattern_parameters_that_carry_gradient() {
+    let (ab, pq, pt, pair) = (
+        (0.5, -1.2),
+        [0.3, 2.0],
+        Point { x: 1.5, y: -0.4 },
+        Pair(0.2, 9.0),
+    );
+    let (value, (dab, dpq, dpt, dpair)) = destructured_grad(ab, pq, pt, pair);
+    assert_eq!(value, destructured(ab, pq, pt, pair));
+    assert_eq!(dab, (-1.2, 0.5));
+    assert_eq!(dpq, [0.3f64.cos() * 2.0, 0.3f64.sin()]);
+    assert_eq!(
+        dpt,
+        Point {
+            x: -0.4 * -0.4,
+            y: 2.0 * 1.5 * -0.4
+        }
+    );
+    assert_eq!(dpair, Pair(0.2f64.exp(), 0.0));
+    let f = |[a, b, p, q, x, y, u]: [f64; 7]| {
+        destructured((a, b), [p, q], Point { x, y }, Pair(u, 9.0))
+    };
+    let got = [dab.0, dab.1, dpq[0], dpq[1], dpt.x, dpt.y, dpair.0];
+    check_fd(
+        f,
+        [0.5, -1.2, 0.3, 2.0, 1.5, -0.4, 0.2],
+        got,
         "pattern parameters",
     );
 }

@@ -29,6 +29,18 @@ pub struct Param {
     pub span: Span,
 }
 
+impl Param {
+    /// The parameter as the user wrote it, for messages: its name, or its pattern (`(a, b)`).
+    pub fn shown(&self) -> String {
+        match &self.pattern {
+            Some(pattern) => {
+                crate::check::render::tokens_text(&quote::ToTokens::to_token_stream(pattern))
+            }
+            None => self.ident.to_string(),
+        }
+    }
+}
+
 pub enum ResultKind {
     /// `f32`/`f64`: `NAME_grad` is generated.
     Scalar,
@@ -135,7 +147,11 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                         Some(other.clone()),
                     ),
                 };
-                let underscore = ident.unraw().to_string().starts_with('_');
+                // `_w: f64`, `_: f64`: unused on purpose. A pattern's generated name says nothing.
+                let underscore = match &pattern {
+                    None => ident.unraw().to_string().starts_with('_'),
+                    Some(pattern) => matches!(pattern, Pat::Wild(_)),
+                };
                 let carries_gradient =
                     !carries_no_gradient(&ty) && !is_plain_type_parameter(&ty, &data_generics);
                 if let Type::Reference(r) = &ty {
@@ -147,14 +163,7 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                         );
                     }
                 }
-                let active = carries_gradient && !no_grad && !underscore && pattern.is_none();
-                if carries_gradient && !no_grad && !underscore && pattern.is_some() {
-                    errors.push(
-                        pat_type.pat.span(),
-                        "a parameter that carries gradient must be a plain name",
-                        "bind it to a name and destructure it in the body, or mark it `#[no_grad]`",
-                    );
-                }
+                let active = carries_gradient && !no_grad && !underscore;
                 params.push(Param {
                     tangent: active.then(|| tangent_type(&ty)),
                     pattern,

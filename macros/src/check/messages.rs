@@ -17,7 +17,7 @@ pub(super) fn params_names(sig: &Signature, params: &BTreeSet<usize>) -> String 
     let names: Vec<String> = params
         .iter()
         .filter_map(|i| sig.params.get(*i))
-        .map(|p| format!("`{}`", p.ident))
+        .map(|p| format!("`{}`", p.shown()))
         .collect();
     match names.as_slice() {
         [] => "the parameters".to_string(),
@@ -124,7 +124,7 @@ pub(super) fn first_param(flow: &Flow<'_>, params: &BTreeSet<usize>) -> String {
     params
         .iter()
         .filter_map(|i| flow.sig.params.get(*i))
-        .map(|p| p.ident.to_string())
+        .map(|p| p.shown())
         .next()
         .unwrap_or_else(|| "x".to_string())
 }

@@ -30,7 +30,7 @@ impl Checker<'_, '_> {
             {
                 continue;
             }
-            let name = &param.ident;
+            let name = param.shown();
             let what = if closure {
                 format!("the closure parameter `{name}`")
             } else {
@@ -56,7 +56,7 @@ impl Checker<'_, '_> {
             } else {
                 format!("if `{name}` is data, mark it `#[no_grad] {name}` (or name it `_{name}`); if it should be trained, use it in the computation of the result")
             };
-            reports.push((name.span(), message, help));
+            reports.push((param.ident.span(), message, help));
         }
         for (span, message, help) in reports {
             self.errors.push(span, message, help);

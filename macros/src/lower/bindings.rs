@@ -2,6 +2,7 @@
 
 use proc_macro2::{Ident, Span};
 use quote::quote_spanned;
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, Local, Pat, Type};
 
@@ -153,11 +154,25 @@ impl Lowerer<'_> {
                     self.bind_pattern(p, op, element_ty.clone());
                 }
             }
+            // `let Point { x, y: b, .. } = p;`, `let Pair(a, b) = p;`: each name bound to its
+            // field.
+            Pat::Struct(_) | Pat::TupleStruct(_) => {
+                let Some(init) = &local.init else {
+                    self.unsupported(
+                        local.span(),
+                        "a struct `let` without a value",
+                        "give the struct a value where it is declared",
+                    );
+                    return;
+                };
+                let whole = self.lower_expr(&init.expr);
+                self.bind_pattern(pat, whole, None);
+            }
             other => {
                 self.unsupported(
                     other.span(),
                     "this `let` pattern",
-                    "bind a plain name, `_`, or a tuple or array of names",
+                    "bind a plain name, `_`, or a tuple, array or struct of names",
                 );
             }
         }
@@ -171,26 +186,16 @@ impl Lowerer<'_> {
             Pat::Wild(_) => {}
             Pat::Type(pt) => self.bind_pattern(&pt.pat, op, Some((*pt.ty).clone())),
             // A loop element that is a tuple (`for (i, j) in pairs.iter()`, `for &(i, j) in
-            // pairs`): its fields, held by reference where the element is.
-            Pat::Tuple(tuple) => {
-                let by_ref = matches!(op, Operand::Var(v) if self.vars[v.0].user_ref);
-                for (i, p) in tuple.elems.iter().enumerate() {
-                    let member = syn::Member::Unnamed(syn::Index {
-                        index: i as u32,
-                        span: p.span(),
-                    });
-                    let field = Value::Field {
-                        base: op.clone(),
-                        member,
-                    };
-                    let field = self.operand_of(field, p.span());
-                    if let (true, Operand::Var(f)) = (by_ref, &field) {
-                        self.vars[f.0].user_ref = true;
-                    }
-                    self.bind_pattern(p, field, None);
+            // pairs`) or a struct (`Point { x, y }`, `Pair(a, b)`): its fields, held by
+            // reference where the element is.
+            Pat::Tuple(tuple) => self.bind_positional(&op, &tuple.elems),
+            Pat::TupleStruct(t) => self.bind_positional(&op, &t.elems),
+            Pat::Reference(r) if r.mutability.is_none() => self.bind_pattern(&r.pat, op, ty),
+            Pat::Struct(s) => {
+                for field in &s.fields {
+                    self.bind_field(&op, field.member.clone(), &field.pat);
                 }
             }
-            Pat::Reference(r) if r.mutability.is_none() => self.bind_pattern(&r.pat, op, ty),
             other => {
                 self.unsupported(
                     other.span(),
@@ -199,6 +204,40 @@ impl Lowerer<'_> {
                 );
             }
         }
+    }
+
+    /// The fields of a tuple pattern in order, `(a, b)` as `op.0` and `op.1`; a `..` among them
+    /// is not supported.
+    fn bind_positional(&mut self, op: &Operand, elems: &Punctuated<Pat, syn::Token![,]>) {
+        if let Some(rest) = elems.iter().find(|p| matches!(p, Pat::Rest(_))) {
+            self.unsupported(
+                rest.span(),
+                "`..` in a tuple pattern",
+                "name each field, with `_` for those not read",
+            );
+            return;
+        }
+        for (i, p) in elems.iter().enumerate() {
+            let member = syn::Member::Unnamed(syn::Index {
+                index: i as u32,
+                span: p.span(),
+            });
+            self.bind_field(op, member, p);
+        }
+    }
+
+    /// A field of a pattern (`Point { x, .. }`, `(a, _)`), bound as `op.member`.
+    fn bind_field(&mut self, op: &Operand, member: syn::Member, pat: &Pat) {
+        let by_ref = matches!(op, Operand::Var(v) if self.vars[v.0].user_ref);
+        let field = Value::Field {
+            base: op.clone(),
+            member,
+        };
+        let field = self.operand_of(field, pat.span());
+        if let (true, Operand::Var(f)) = (by_ref, &field) {
+            self.vars[f.0].user_ref = true;
+        }
+        self.bind_pattern(pat, field, None);
     }
 
     /// `let name = op;`: a temporary simply takes the name; anything else gets a variable. The

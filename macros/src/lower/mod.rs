@@ -27,6 +27,7 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span};
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::errors::Errors;
@@ -122,18 +123,23 @@ pub fn lower(item: &syn::ItemFn, sig: &Signature, errors: &mut Errors) -> Body {
         }
     }
     for param in &sig.params {
-        if let Some(pattern) = &param.pattern {
-            // `(a, b): (usize, usize)` is bound as `let (a, b): (usize, usize) = __arg0;`. Such
-            // a parameter carries no gradient (`parse` rejects it otherwise), so its names are
-            // data the lowering passes through as written.
-            let (ident, ty) = (&param.ident, &param.ty);
-            lowerer.push(
+        let Some(pattern) = &param.pattern else {
+            continue;
+        };
+        // `(a, b): (f64, f64)` is bound as `let (a, b): (f64, f64) = __arg0;`: lowered as the
+        // user's own `let` where the parameter carries gradient, passed through as written
+        // where its names are data.
+        let (ident, ty) = (&param.ident, &param.ty);
+        let binding = quote_spanned!(pattern.span()=> let #pattern: #ty = #ident;);
+        match syn::parse2::<syn::Stmt>(binding.clone()) {
+            Ok(syn::Stmt::Local(local)) if param.active => lowerer.lower_let(&local),
+            _ => lowerer.push(
                 StmtKind::Opaque {
-                    tokens: quote_spanned!(param.span=> let #pattern: #ty = #ident;),
+                    tokens: binding,
                     reads: Vec::new(),
                 },
                 param.span,
-            );
+            ),
         }
     }
     // `fn f<T: Real>(w: &[T]) -> T { w.iter().map(..).sum() }`: the result type names the type
