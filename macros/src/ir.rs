@@ -41,6 +41,10 @@ pub struct Var {
     /// of a borrowed struct is never moved. With `user_ref`, the user holds it as a reference
     /// (`for l in &net.layers`) and it is passed on as it is.
     pub place: bool,
+    /// The user's expression a temporary stands for where its definition does not show it: an
+    /// accumulator starts as `0.0` and holds `w.iter().sum::<f64>()` after its loop. For
+    /// messages.
+    pub written: Option<String>,
 }
 
 #[derive(Clone)]

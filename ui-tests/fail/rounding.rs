@@ -13,4 +13,11 @@ fn binned(x: f64, #[no_grad] table: &[f64]) -> f64 {
     table[bin] * x + bin as f64
 }
 
+/// A sum or fold rounded: the message shows the call as written.
+#[differentiable]
+fn rounded_totals(w: &[f64]) -> f64 {
+    let squares = w.iter().fold(0.0, |a, v| a + v * v).round();
+    w.iter().sum::<f64>().floor() + squares + w[0]
+}
+
 fn main() {}

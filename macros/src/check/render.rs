@@ -18,7 +18,7 @@ impl Flow<'_> {
 
     fn render_var(&self, v: VarId, depth: usize) -> String {
         let var = self.body.var(v);
-        if let Some(name) = &var.user_name {
+        if let Some(name) = var.user_name.as_ref().or(var.written.as_ref()) {
             return name.clone();
         }
         match self.def_value(v) {
@@ -220,11 +220,53 @@ fn needs_parens(value: &Value) -> bool {
     matches!(value, Value::Binary { .. } | Value::Cast { .. })
 }
 
-/// Tokens as a user would write them: `f64::consts::PI`, not `f64 :: consts :: PI`.
+/// Tokens as a user would write them: `f64::consts::PI`, not `f64 :: consts :: PI`;
+/// `sum::<f64>()` and `|a, v| a + v` tight, as rustfmt writes them.
 pub(crate) fn tokens_text(tokens: &TokenStream) -> String {
     let mut out = String::new();
     let mut space = false;
+    // Open turbofish brackets (`::<`), and whether a closure's parameters are being written.
+    let mut turbofish = 0usize;
+    let mut closure_params = false;
     for tree in tokens.clone() {
+        if let TokenTree::Punct(p) = &tree {
+            let c = p.as_char();
+            if c == '<' && out.ends_with("::") {
+                out.push('<');
+                turbofish += 1;
+                space = false;
+                continue;
+            }
+            if c == '>' && turbofish > 0 {
+                out.truncate(out.trim_end().len());
+                out.push('>');
+                turbofish -= 1;
+                space = true;
+                continue;
+            }
+            let opens_expression = out.is_empty()
+                || out.ends_with(['(', '[', ','])
+                || out.ends_with(", ")
+                || out.ends_with("= ");
+            if c == '|' && p.spacing() == proc_macro2::Spacing::Alone {
+                if closure_params {
+                    out.truncate(out.trim_end().len());
+                    out.push_str("| ");
+                    closure_params = false;
+                    space = false;
+                    continue;
+                }
+                if opens_expression {
+                    if out.ends_with(',') {
+                        out.push(' ');
+                    }
+                    out.push('|');
+                    closure_params = true;
+                    space = false;
+                    continue;
+                }
+            }
+        }
         match tree {
             TokenTree::Ident(i) => {
                 if space {

@@ -30,7 +30,7 @@ impl Lowerer<'_> {
                     _ => None,
                 });
                 match self.lower_reduction(&m.receiver, m.method == "product", float) {
-                    Some(value) => value,
+                    Some(value) => self.written_as(value, m),
                     None => self.lower_method(m),
                 }
             }
@@ -74,7 +74,7 @@ impl Lowerer<'_> {
                     return self.lower_value(&rewritten);
                 }
                 match self.lower_fold(m) {
-                    Some(value) => value,
+                    Some(value) => self.written_as(value, m),
                     None => self.lower_method(m),
                 }
             }
@@ -150,6 +150,15 @@ impl Lowerer<'_> {
 }
 
 impl Lowerer<'_> {
+    /// A reduction's accumulator, shown in messages as the call the user wrote.
+    fn written_as(&mut self, value: Value, m: &ExprMethodCall) -> Value {
+        if let Value::Use(Operand::Var(acc)) = &value {
+            let text = crate::check::render::tokens_text(&m.to_token_stream());
+            self.vars[acc.0].written = Some(text);
+        }
+        value
+    }
+
     /// A test of elements by a closure, kept as written.
     fn closure_test(&mut self, m: &ExprMethodCall, decision: Decision, span: Span) -> Value {
         let (tokens, reads) = self.rename(m.to_token_stream());

@@ -267,6 +267,7 @@ impl Lowerer<'_> {
             is_location: false,
             user_ref: false,
             place: false,
+            written: None,
         });
         id
     }
