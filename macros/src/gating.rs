@@ -25,6 +25,7 @@ use std::collections::{HashMap, HashSet};
 use syn::BinOp;
 
 use crate::analysis::activity::Activity;
+use crate::check::kinds::is_arithmetic;
 use crate::ir::{Block, Body, Operand, StmtKind, UnOp, Value, VarId};
 
 /// How one statement reads a variable.
@@ -135,6 +136,12 @@ impl Finder<'_> {
                     // is only an exponent (`x.powi(x.floor() as i32)`), and is read otherwise
                     // as an index or a count, which gates nothing.
                     Value::Cast { .. } => true,
+                    // `1.0 + m`, `2.0 * m`: arithmetic with values that carry no gradient is
+                    // a step value again, which gates where its own uses do (`a * (1.0 + m)`).
+                    Value::Binary { op, lhs, rhs } if is_arithmetic(op) => {
+                        let other = if lhs.var() == Some(v) { rhs } else { lhs };
+                        !self.activity.operand_varied(other)
+                    }
                     _ => false,
                 };
                 passes_on

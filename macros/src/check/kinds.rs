@@ -102,7 +102,7 @@ pub(super) fn is_comparison(op: &BinOp) -> bool {
     )
 }
 
-pub(super) fn is_arithmetic(op: &BinOp) -> bool {
+pub(crate) fn is_arithmetic(op: &BinOp) -> bool {
     matches!(
         op,
         BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_) | BinOp::Rem(_)

@@ -26,7 +26,7 @@ mod flow;
 mod immediate;
 mod kept_assignments;
 mod kept_changes;
-mod kinds;
+pub(crate) mod kinds;
 mod messages;
 mod origins;
 mod parameters;

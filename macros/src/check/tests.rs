@@ -60,9 +60,17 @@ fn steps_that_scale_or_select_values_with_gradient_are_fine() {
         "fn f(x: f64) -> f64 { x / -x.signum() }",
         "fn f(r: f64) -> f64 { if r.abs() > 1.0 { r.signum() } else { r } }",
         "fn f(x: f64) -> f64 { x.is_sign_negative() as i32 as f64 * x }",
+        // Arithmetic with constants keeps a step a step, which then scales.
+        "fn f(a: f64, y: f64) -> f64 { let m = if y > 0.5 { 1.0 } else { 0.0 }; a * (1.0 + m) + y * y }",
+        "fn f(x: f64) -> f64 { let s = 0.99 * ((x > 0.0) as i32 as f64) + 0.01; s * x }",
     ] {
         accepted(source);
     }
+    // A step with a constant added is a term of its own all the same.
+    rejected(
+        "fn f(x: f64) -> f64 { let m = (x > 0.5) as i32 as f64; x * x + (1.0 + m) }",
+        "turned into a number",
+    );
     // The step is the only way `x` reaches the result: its gradient would be zero.
     rejected(
         "fn f(x: f64, y: f64) -> f64 { y * x.signum() }",
