@@ -21,4 +21,16 @@ fn only_stopped(w: f64, scale: f64) -> f64 {
     w * stop_gradient(scale)
 }
 
+/// Data that decides a count by which a weight is scaled, left without `#[no_grad]`.
+#[differentiable]
+fn counted_above(x: &[f64], w: f64) -> f64 {
+    let mut n = 0.0;
+    for &v in x {
+        if v > w {
+            n += 1.0;
+        }
+    }
+    n * w + w * w
+}
+
 fn main() {}

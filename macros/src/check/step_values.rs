@@ -34,10 +34,17 @@ impl Checker<'_, '_> {
         };
         // `mask * x`: the step value scales a value that carries gradient.
         let gated = |o: usize| flow.reach_result(&flow.origins[o].params);
-        if tainted
+        let gates = tainted
             .iter()
-            .all(|(o, op)| is_gate(value, op, flow.activity) && gated(*o))
-        {
+            .all(|(_, op)| is_gate(value, op, flow.activity));
+        if gates && tainted.iter().all(|(o, _)| gated(*o)) {
+            return;
+        }
+        if gates {
+            // It scales as a mask does, but a parameter it depends on reaches the result
+            // through nothing else: that parameter's gradient is what is lost.
+            let subject = self.subject(origin, operand);
+            self.unreached_through_step(origin, flow.place(stmt), subject);
             return;
         }
         let ascribed = ty.map(kind_of_type).unwrap_or(Kind::Unknown);
@@ -95,6 +102,35 @@ impl Checker<'_, '_> {
             .flat_map(|v| flow.touch[v.0].iter().copied())
             .collect();
         self.report_step(origin, place, entry, subject, others);
+    }
+
+    /// A step value that scales values carrying gradient, of parameters that reach the result
+    /// through nothing else (`count * w` where `x` only decides `count`): one error per such
+    /// parameter, at the step's use, saying to mark it data or use it.
+    fn unreached_through_step(&mut self, origin: usize, place: Place, subject: Option<String>) {
+        self.reported.insert(origin);
+        let flow = &self.flow;
+        let o = &flow.origins[origin];
+        let step = subject.unwrap_or_else(|| o.text.clone());
+        let unreached: BTreeSet<usize> = o
+            .params
+            .iter()
+            .copied()
+            .filter(|p| !flow.reach_result(&BTreeSet::from([*p])))
+            .collect();
+        let mut reports = Vec::new();
+        for p in &unreached {
+            let name = params_names(flow.sig, &BTreeSet::from([*p]));
+            let bare = name.trim_matches('`');
+            reports.push((
+                format!("`{step}` scales values that carry gradient, but it is a step function of {name}, which reaches the result through nothing else, so the gradient of {name} would always be zero"),
+                format!("if {name} is data, mark it `#[no_grad] {bare}`; if it should be trained, use it in the computed value, not only in the comparisons that decide `{step}`"),
+            ));
+        }
+        for (message, help) in reports {
+            self.errors.push_at(place, message, help);
+        }
+        self.blame(&unreached);
     }
 
     /// What to call a step value in a message: the variable when it has a name, else the origin.
