@@ -1,7 +1,8 @@
 //! Buffers whose length changes: each gradient against central finite differences, where a
 //! buffer's gradient must keep the buffer's length through whole assignments (also of
 //! constants), across calls (a caller's cotangent for a buffer result, a callee's gradient for
-//! a buffer parameter), and through double buffers that shrink.
+//! a buffer parameter), and through double buffers that shrink; a cotangent handed to
+//! `NAME_vjp` must have the result's shape.
 #![allow(clippy::vec_init_then_push, clippy::needless_range_loop)] // written as users write them
 
 use nabla::{check_gradient, differentiable};
@@ -139,4 +140,37 @@ fn shrinking_and_declared_buffers() {
         "shrinking",
     );
     check(declared_then_pushed, declared_then_pushed_grad, "declared");
+}
+
+/// A buffer result of the length of its input, and a vector of it.
+#[differentiable]
+fn doubled(w: &[f64]) -> Vec<f64> {
+    w.iter().map(|v| v * 2.0).collect()
+}
+
+#[differentiable]
+fn doubled_vector(w: &nalgebra::DVector<f64>) -> nalgebra::DVector<f64> {
+    w * 2.0
+}
+
+#[test]
+fn a_cotangent_of_the_result_s_shape_is_taken() {
+    let (value, g) = doubled_vjp(&X, vec![1.0, 0.0, 2.0, 0.0]);
+    assert_eq!(value, vec![0.6, -1.4, 2.2, 1.0]);
+    assert_eq!(g, vec![2.0, 0.0, 4.0, 0.0]);
+}
+
+#[test]
+#[should_panic(
+    expected = "`doubled_vjp`: the cotangent has the shape [1] (buffer lengths, matrix dimensions), but the result of `doubled` has the shape [4]"
+)]
+fn a_shorter_cotangent_is_refused() {
+    let _ = doubled_vjp(&X, vec![1.0]);
+}
+
+#[test]
+#[should_panic(expected = "the cotangent has the shape [2, 1]")]
+fn a_vector_cotangent_of_another_length_is_refused() {
+    let w = nalgebra::DVector::from_column_slice(&X);
+    let _ = doubled_vector_vjp(&w, nalgebra::DVector::from_vec(vec![1.0, 2.0]));
 }

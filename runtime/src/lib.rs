@@ -13,6 +13,7 @@
 
 pub mod checkpoint;
 pub mod coordinates;
+mod cotangent;
 pub mod data_slot;
 pub mod elements;
 pub mod fields;
@@ -47,6 +48,7 @@ pub mod __private {
     pub use crate::coordinates::{
         CoordinateA, CoordinateB, CoordinateW, CoordinateX, CoordinateY, CoordinateZ,
     };
+    pub use crate::cotangent::{check_cotangent_shape, cotangent_shape};
     pub use crate::data_slot::{
         call_into, check_element_call, element_call_gradient, element_slot, slot_accumulate,
         slot_accumulate_held, slot_target, DataSlot,

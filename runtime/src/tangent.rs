@@ -72,6 +72,12 @@ pub trait TangentValue: Sized {
     /// they are.
     #[inline(always)]
     fn fit_length(&mut self, _length: Option<usize>) {}
+
+    /// Pushes the lengths of this value's buffers and the dimensions of its matrices onto
+    /// `dims`, depth first: two values of one type with equal lists have one shape. Floats,
+    /// and structs of them, have none to push.
+    #[inline(always)]
+    fn push_shape(&self, _dims: &mut Vec<usize>) {}
 }
 
 /// `unit` times `by`: a loop whose iterations only add to one sum is differentiated with the
@@ -335,6 +341,10 @@ impl<T: TangentElement, const N: usize> TangentValue for [T; N] {
     fn scale(&mut self, by: f64) {
         self.iter_mut().for_each(|e| e.scale(by));
     }
+    #[inline]
+    fn push_shape(&self, dims: &mut Vec<usize>) {
+        self.iter().for_each(|e| e.push_shape(dims));
+    }
 }
 
 impl<T: TangentElement, const N: usize> TangentElement for [T; N] {}
@@ -355,6 +365,11 @@ impl<T: TangentElement> TangentValue for Vec<T> {
             Some(length) if self.len() < length => T::pad_with_zeros(self, length),
             _ => {}
         }
+    }
+    #[inline]
+    fn push_shape(&self, dims: &mut Vec<usize>) {
+        dims.push(self.len());
+        self.iter().for_each(|e| e.push_shape(dims));
     }
 }
 
@@ -379,6 +394,10 @@ where
                 T::from_f64(e.to_f64() * by)
             };
         }
+    }
+    #[inline]
+    fn push_shape(&self, dims: &mut Vec<usize>) {
+        dims.extend([self.nrows(), self.ncols()]);
     }
 }
 
@@ -496,6 +515,10 @@ macro_rules! impl_tuple {
             #[inline]
             fn scale(&mut self, by: f64) {
                 $(self.$idx.scale(by);)+
+            }
+            #[inline]
+            fn push_shape(&self, dims: &mut Vec<usize>) {
+                $(self.$idx.push_shape(dims);)+
             }
         }
     };
