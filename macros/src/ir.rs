@@ -220,6 +220,8 @@ pub enum Written {
     /// ..)`, `xs.iter().copied().max_by(|a, b| ..)`): fine on data, kept whole so that rustc
     /// infers the closure's types from the call.
     WithClosure,
+    /// A name a `match` arm's pattern binds (`Some(s) => ..`), read out of the scrutinee.
+    MatchBinding,
 }
 
 impl Kept {

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 
 use syn::BinOp;
 
-use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, UnOp, Value, VarId};
+use crate::ir::{
+    Block, Body, Kept, MethodKind, Operand, Origin, StmtKind, UnOp, Value, VarId, Written,
+};
 use crate::methods::{FLOAT_METHODS, TRAIT_METHODS};
 use crate::parse::{is_float, Signature};
 
@@ -163,6 +165,14 @@ pub fn differentiable_operands<'a>(body: &Body, value: &'a Value) -> Vec<&'a Ope
     }
 }
 
+/// A name a `match` arm binds out of a scrutinee that varies (`Some(v) => ..` on a value that
+/// carries gradient): the checks refuse it, and count it as varied so that what the arm
+/// computes from it is not reported a second time as carrying no gradient.
+fn binds_out_of_varied(value: &Value, varied: &HashSet<VarId>) -> bool {
+    matches!(value, Value::Opaque { kept: Kept::Checked(Written::MatchBinding), reads, .. }
+        if reads.iter().any(|v| varied.contains(v)))
+}
+
 fn any_varied(ops: &[&Operand], varied: &HashSet<VarId>) -> bool {
     ops.iter()
         .any(|op| op.var().is_some_and(|v| varied.contains(&v)))
@@ -172,7 +182,9 @@ fn forward(ir: &Body, block: &Block, varied: &mut HashSet<VarId>) {
     for stmt in block {
         match &stmt.kind {
             StmtKind::Let { var, value, .. } | StmtKind::Assign { var, value } => {
-                if any_varied(&differentiable_operands(ir, value), varied) {
+                if any_varied(&differentiable_operands(ir, value), varied)
+                    || binds_out_of_varied(value, varied)
+                {
                     varied.insert(*var);
                 }
             }

@@ -225,6 +225,11 @@ impl Checker<'_, '_> {
                         let (place, message, help) = with_closure_message(&user, &from);
                         self.errors.push_at(place, message, help);
                     }
+                    Written::MatchBinding => self.errors.push(
+                        span,
+                        format!("a `match` pattern that binds names, on a value that carries gradient (from {from}), is not supported in #[differentiable] functions"),
+                        "bind names in patterns on data only; read the values that carry gradient by their own names in the arm (`match k { Some(s) => x * s, None => x }` with `k` data)",
+                    ),
                     Written::Vec => self.errors.push(
                         span,
                         format!("`vec![x; n]` of a value that carries gradient (from {from}) is not supported in #[differentiable] functions"),

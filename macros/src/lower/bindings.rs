@@ -105,12 +105,7 @@ impl Lowerer<'_> {
                 };
                 if let Expr::Tuple(values) = &init_expr {
                     if values.elems.len() == tuple.elems.len() {
-                        let ops: Vec<Operand> =
-                            values.elems.iter().map(|e| self.lower_expr(e)).collect();
-                        for (i, (p, op)) in tuple.elems.iter().zip(ops).enumerate() {
-                            let t = types.as_ref().and_then(|t| t.get(i).cloned());
-                            self.bind_pattern(p, op, t);
-                        }
+                        self.bind_tuple_literal(tuple, values, types);
                         return;
                     }
                 }
@@ -202,6 +197,49 @@ impl Lowerer<'_> {
                     "this pattern",
                     "bind a plain name, `_`, a tuple of names or `&` of one",
                 );
+            }
+        }
+    }
+
+    /// `let ((a, b), c) = ((x, y), z);`: each value bound to its name, tuples within tuples
+    /// destructured as they stand, so that no tuple of values that carry gradient is built.
+    /// All values are evaluated first, in order, as Rust evaluates the tuple.
+    fn bind_tuple_literal(
+        &mut self,
+        pattern: &syn::PatTuple,
+        values: &syn::ExprTuple,
+        types: Option<Vec<Type>>,
+    ) {
+        let mut bindings = Vec::new();
+        self.lower_tuple_literal(pattern, values, types, &mut bindings);
+        for (p, op, t) in bindings {
+            self.bind_pattern(p, op, t);
+        }
+    }
+
+    fn lower_tuple_literal<'p>(
+        &mut self,
+        pattern: &'p syn::PatTuple,
+        values: &syn::ExprTuple,
+        types: Option<Vec<Type>>,
+        bindings: &mut Vec<(&'p Pat, Operand, Option<Type>)>,
+    ) {
+        for (i, (p, e)) in pattern.elems.iter().zip(&values.elems).enumerate() {
+            let t = types.as_ref().and_then(|t| t.get(i).cloned());
+            match (p, crate::syntax::strip_parens(e)) {
+                (Pat::Tuple(inner), Expr::Tuple(inner_values))
+                    if inner.elems.len() == inner_values.elems.len() =>
+                {
+                    let inner_types = match t {
+                        Some(Type::Tuple(t)) => Some(t.elems.into_iter().collect()),
+                        _ => None,
+                    };
+                    self.lower_tuple_literal(inner, inner_values, inner_types, bindings);
+                }
+                _ => {
+                    let op = self.lower_expr(e);
+                    bindings.push((p, op, t));
+                }
             }
         }
     }

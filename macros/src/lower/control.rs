@@ -9,7 +9,7 @@ use syn::{Expr, Pat, Stmt as SynStmt};
 
 use super::jumps::{jumps, JumpScope};
 use super::Lowerer;
-use crate::ir::{Block, Kept, Operand, Stmt, StmtKind, Value, VarId};
+use crate::ir::{Block, Kept, Operand, Stmt, StmtKind, Value, VarId, Written};
 
 impl Lowerer<'_> {
     /// Lowers the statements of `block` into the current IR block, in a new name scope, and
@@ -233,20 +233,14 @@ impl Lowerer<'_> {
         let Some((arm, rest)) = arms.split_first() else {
             return;
         };
-        if pattern_binds(&arm.pat) {
-            self.unsupported(
-                arm.pat.span(),
-                "a `match` pattern that binds variables",
-                "match on plain values (literals, ranges, paths, `_`) and read the data in the arm",
-            );
-            return;
-        }
         // syn keeps a guard in the pattern: `Some(x) if x > 0` is a `Pat::Guard`.
         let (pat, arm_guard) = match &arm.pat {
             Pat::Guard(g) => (&*g.pat, Some(&*g.guard)),
             other => (other, None),
         };
         let ident = self.vars[scrutinee.0].ident.clone();
+        let mut bound = Vec::new();
+        bound_names(pat, &mut bound);
         let guard = match arm_guard {
             Some(g) => {
                 let (tokens, _) = self.rename(g.to_token_stream());
@@ -262,6 +256,26 @@ impl Lowerer<'_> {
         let lower_body = |this: &mut Self| {
             this.blocks.push(Vec::new());
             this.scopes.push(HashMap::new());
+            // `Some(s) => ..`: each name the pattern binds is data, read out of the scrutinee
+            // by the pattern itself (the checks refuse a scrutinee that carries gradient), of
+            // the type the user's binding has: through a scrutinee that is a reference, a
+            // reference; out of one held by value, a clone, where the user's arm moves or
+            // copies it out.
+            let by_ref = this.vars[scrutinee.0].is_ref || this.vars[scrutinee.0].user_ref;
+            for name in &bound {
+                let read = if by_ref {
+                    quote_spanned!(name.span()=> match #ident { #pat => #name, _ => ::core::unreachable!() })
+                } else {
+                    quote_spanned!(name.span()=> match &#ident { #pat => #name.clone(), _ => ::core::unreachable!() })
+                };
+                let value = Value::Opaque {
+                    tokens: quote_spanned!(name.span()=> (#read)),
+                    reads: vec![scrutinee],
+                    kept: Kept::Checked(Written::MatchBinding),
+                };
+                let op = this.operand_of(value, name.span());
+                this.bind_name(name, false, op, None, name.span());
+            }
             // `_ => unreachable!(..)`: kept as written; the arm gives no value.
             let value = match &*arm.body {
                 Expr::Macro(m) if super::jumps::is_diverging_macro(&m.mac) => {
@@ -322,24 +336,30 @@ impl Lowerer<'_> {
     }
 }
 
-/// Whether a `match` pattern binds a variable (an identifier that is not a constant path).
-fn pattern_binds(pat: &Pat) -> bool {
+/// The names a `match` pattern binds (identifiers that are not constant paths), each once.
+fn bound_names(pat: &Pat, names: &mut Vec<proc_macro2::Ident>) {
     match pat {
         Pat::Ident(pi) => {
-            let name = pi.ident.to_string();
             // Upper-case names are constants or unit variants, as rustc's own lint assumes.
-            !name.chars().next().is_some_and(|c| c.is_uppercase()) || pi.subpat.is_some()
+            let name = pi.ident.to_string();
+            let binds = !name.chars().next().is_some_and(|c| c.is_uppercase());
+            if binds && !names.contains(&pi.ident) {
+                names.push(pi.ident.clone());
+            }
+            if let Some((_, sub)) = &pi.subpat {
+                bound_names(sub, names);
+            }
         }
-        Pat::Or(o) => o.cases.iter().any(pattern_binds),
-        Pat::Tuple(t) => t.elems.iter().any(pattern_binds),
-        Pat::TupleStruct(t) => t.elems.iter().any(pattern_binds),
-        Pat::Struct(s) => s.fields.iter().any(|f| pattern_binds(&f.pat)),
-        Pat::Reference(r) => pattern_binds(&r.pat),
-        Pat::Slice(s) => s.elems.iter().any(pattern_binds),
-        Pat::Paren(p) => pattern_binds(&p.pat),
-        Pat::Type(t) => pattern_binds(&t.pat),
-        Pat::Guard(g) => pattern_binds(&g.pat),
-        _ => false,
+        Pat::Or(o) => o.cases.iter().for_each(|p| bound_names(p, names)),
+        Pat::Tuple(t) => t.elems.iter().for_each(|p| bound_names(p, names)),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| bound_names(p, names)),
+        Pat::Struct(s) => s.fields.iter().for_each(|f| bound_names(&f.pat, names)),
+        Pat::Reference(r) => bound_names(&r.pat, names),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| bound_names(p, names)),
+        Pat::Paren(p) => bound_names(&p.pat, names),
+        Pat::Type(t) => bound_names(&t.pat, names),
+        Pat::Guard(g) => bound_names(&g.pat, names),
+        _ => {}
     }
 }
 
