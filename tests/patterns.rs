@@ -1,6 +1,6 @@
 //! Patterns that bind names: `match` arms on data (`Some(s) => ..`, enum variants with data,
-//! guards, `@` bindings), and tuples within tuples in `let`. Every gradient against central
-//! finite differences and closed forms.
+//! guards, `@` bindings), `if let`, and tuples within tuples in `let`. Every gradient against
+//! central finite differences and closed forms.
 
 mod common;
 
@@ -95,4 +95,38 @@ fn tuples_within_tuples_in_let() {
         [dx, dy, dz],
         "nested",
     );
+}
+
+/// `if let` on data, as a statement and as a value, with `else if let` after it.
+#[differentiable]
+fn optional_steps(x: f64, #[no_grad] k: Option<f64>, #[no_grad] j: Option<usize>) -> f64 {
+    let mut y = x;
+    if let Some(s) = k {
+        y *= s;
+    }
+    let z = if let Some(i) = j {
+        y * i as f64
+    } else if let Some(s) = k {
+        y + s
+    } else {
+        y * y
+    };
+    z + y
+}
+
+#[test]
+fn if_let_binds_data() {
+    for (k, j) in [
+        (Some(3.0), Some(2)),
+        (None, None),
+        (Some(3.0), None),
+        (None, Some(4)),
+    ] {
+        let x = 1.7;
+        let (value, dx) = optional_steps_grad(x, k, j);
+        assert_eq!(value, optional_steps(x, k, j));
+        check_fd(|[x]| optional_steps(x, k, j), [x], [dx], "optional_steps");
+    }
+    // k = 3, no j: y = 3x, z = y + 3, so d/dx (z + y) = 6.
+    assert_eq!(optional_steps_grad(1.7, Some(3.0), None).1, 6.0);
 }

@@ -141,12 +141,17 @@ impl Lowerer<'_> {
 
     pub(super) fn lower_if(&mut self, e: &syn::ExprIf) -> Value {
         let span = e.if_token.span;
+        // `if let PAT = x { a } else { b }` is `match x { PAT => { a }, _ => b }`.
         if let Expr::Let(l) = &*e.cond {
-            return Value::Use(self.unsupported(
-                l.span(),
-                "`if let`",
-                "use `match` on values that carry no gradient, or a plain `if`",
-            ));
+            let (pat, scrutinee, then) = (&l.pat, &l.expr, &e.then_branch);
+            let other = match &e.else_branch {
+                Some((_, other)) => quote!(#other),
+                None => quote_spanned!(span=> {}),
+            };
+            let as_match: syn::ExprMatch = syn::parse_quote_spanned! {span=>
+                match #scrutinee { #pat => #then, _ => #other }
+            };
+            return self.lower_match(&as_match);
         }
         let cond = self.lower_expr(&e.cond);
         let cond = self.condition(cond, e.cond.span());
