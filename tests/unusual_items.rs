@@ -130,6 +130,39 @@ fn pattern_parameters_that_carry_gradient() {
     );
 }
 
+/// Variables declared first and given their value later, then changed: the first assignment
+/// is the value a `let` would give.
+#[differentiable]
+#[allow(clippy::needless_late_init)] // written as users write it
+fn declared_then_assigned(x: f64, y: f64) -> f64 {
+    let mut z;
+    z = x + 1.0;
+    z = z * z * y;
+    let w: f64;
+    w = z.sin();
+    let mut total;
+    total = w;
+    total += z;
+    total
+}
+
+#[test]
+fn declarations_given_their_value_later() {
+    let (x, y) = (0.4, -1.3);
+    let (value, (dx, dy)) = declared_then_assigned_grad(x, y);
+    let z = (x + 1.0) * (x + 1.0) * y;
+    assert_eq!(value, z.sin() + z);
+    let dz = z.cos() + 1.0;
+    assert!((dx - dz * 2.0 * (x + 1.0) * y).abs() < 1e-12);
+    assert!((dy - dz * (x + 1.0) * (x + 1.0)).abs() < 1e-12);
+    check_fd(
+        |[x, y]| declared_then_assigned(x, y),
+        [x, y],
+        [dx, dy],
+        "declared",
+    );
+}
+
 type Weights = SVector<f64, 3>;
 type Real = f64;
 

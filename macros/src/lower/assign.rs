@@ -89,13 +89,20 @@ impl Lowerer<'_> {
                 }
                 if self.vars[current.0].is_location {
                     let op = self.operand_of(value, span);
-                    self.push(
-                        StmtKind::Assign {
+                    let kind = match self.take_declaration(current) {
+                        // `let mut z; z = x + 1.0;`: the first value, as `let mut z = x + 1.0;`
+                        // gives it. Nothing is overwritten, so nothing is saved.
+                        Some(ty) => StmtKind::Let {
+                            var: current,
+                            ty,
+                            value: Value::Use(op),
+                        },
+                        None => StmtKind::Assign {
                             var: current,
                             value: Value::Use(op),
                         },
-                        span,
-                    );
+                    };
+                    self.push(kind, span);
                 } else {
                     // Straight-line reassignment: a new version of the variable, holding a
                     // reference where the new value is one. (A copy of a field, `let mut s =
@@ -257,6 +264,25 @@ fn definitely_written(block: &[crate::ir::Stmt], out: &mut std::collections::Has
 }
 
 impl Lowerer<'_> {
+    /// The type of `let x;` (or `let x: T;`), removed, when `var` is declared so in the block
+    /// being lowered and nothing after the declaration has assigned it: the assignment being
+    /// lowered then gives its first value, in the block the declaration stands in.
+    fn take_declaration(&mut self, var: VarId) -> Option<Option<syn::Type>> {
+        let block = self.blocks.last_mut()?;
+        let at = block
+            .iter()
+            .position(|s| matches!(s.kind, StmtKind::Declare { var: v, .. } if v == var))?;
+        let mut written = std::collections::HashSet::new();
+        definitely_written(&block[at + 1..], &mut written);
+        if written.contains(&var) {
+            return None;
+        }
+        match block.remove(at).kind {
+            StmtKind::Declare { ty, .. } => Some(ty),
+            _ => None,
+        }
+    }
+
     /// An assignment whose right side changes the place it assigns to: which place, and which
     /// old value, depends on Rust's order of evaluation, which differs between operators on
     /// numbers and overloaded ones. Denied rather than guessed.
