@@ -165,7 +165,7 @@ impl Checker<'_, '_> {
                 );
                 self.errors.push_at(
                     self.flow.place(stmt),
-                    format!("`{l} % {r}` has no derivative rule in nabla, so no gradient would flow back to {}", params_names(self.sig(), &params)),
+                    format!("`{l} % {r}` has no derivative rule in nabla: its derivative in `{l}` is 1 between its jumps, but written so, no gradient would flow back to {}", params_names(self.sig(), &params)),
                     format!("write `{l} - stop_gradient(({l} / {r}).trunc()) * {r}`: the same value, with derivative 1 in `{l}`"),
                 );
                 self.blame(&params);

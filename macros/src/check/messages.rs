@@ -176,7 +176,7 @@ pub(super) fn step_method_message(
             format!("write `{x}.abs() * stop_gradient({arg}.signum())`, which differentiates in `{x}`"),
         ),
         "rem_euclid" => (
-            format!("`{text}` has no derivative rule in nabla, so no gradient would flow back to {from}"),
+            format!("`{text}` has no derivative rule in nabla: its derivative in `{x}` is 1 between its jumps, but written so, no gradient would flow back to {from}"),
             format!("write `{x} - stop_gradient(({x} / {arg}).floor()) * {arg}`: the same value, with derivative 1 in `{x}`"),
         ),
         "div_euclid" => (
