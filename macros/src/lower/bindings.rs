@@ -79,12 +79,7 @@ impl Lowerer<'_> {
                 }
             }
             Pat::Tuple(tuple) => {
-                let Some(init) = &local.init else {
-                    self.unsupported(
-                        local.span(),
-                        "a tuple `let` without a value",
-                        "give the tuple a value where it is declared",
-                    );
+                let Some(init) = self.initializer(local, "tuple") else {
                     return;
                 };
                 let types: Option<Vec<Type>> = match &ty {
@@ -129,12 +124,7 @@ impl Lowerer<'_> {
             // `let [a, b] = w;` of an array: each name is bound to its element. (The original
             // function type-checks the array's length.)
             Pat::Slice(slice) if !slice.elems.iter().any(|p| matches!(p, Pat::Rest(_))) => {
-                let Some(init) = &local.init else {
-                    self.unsupported(
-                        local.span(),
-                        "an array `let` without a value",
-                        "give the array a value where it is declared",
-                    );
+                let Some(init) = self.initializer(local, "array") else {
                     return;
                 };
                 let element_ty = match &ty {
@@ -152,12 +142,7 @@ impl Lowerer<'_> {
             // `let Point { x, y: b, .. } = p;`, `let Pair(a, b) = p;`: each name bound to its
             // field.
             Pat::Struct(_) | Pat::TupleStruct(_) => {
-                let Some(init) = &local.init else {
-                    self.unsupported(
-                        local.span(),
-                        "a struct `let` without a value",
-                        "give the struct a value where it is declared",
-                    );
+                let Some(init) = self.initializer(local, "struct") else {
                     return;
                 };
                 let whole = self.lower_expr(&init.expr);
@@ -171,6 +156,20 @@ impl Lowerer<'_> {
                 );
             }
         }
+    }
+
+    /// The value of a destructuring `let` (of a "tuple", "array" or "struct"), which must have
+    /// one: the pattern's names are bound to its parts where it is declared.
+    fn initializer<'l>(&mut self, local: &'l Local, what: &str) -> Option<&'l syn::LocalInit> {
+        if local.init.is_none() {
+            let article = if what.starts_with('a') { "an" } else { "a" };
+            self.unsupported(
+                local.span(),
+                &format!("{article} {what} `let` without a value"),
+                &format!("give the {what} a value where it is declared"),
+            );
+        }
+        local.init.as_ref()
     }
 
     pub(super) fn bind_pattern(&mut self, pat: &Pat, op: Operand, ty: Option<Type>) {
