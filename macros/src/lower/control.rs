@@ -273,6 +273,12 @@ impl Lowerer<'_> {
                 } else {
                     quote_spanned!(name.span()=> match &#ident { #pat => #name.clone(), _ => ::core::unreachable!() })
                 };
+                // The `_` arm is unreachable where the pattern is irrefutable (`m => ..`).
+                let read = quote_spanned!(name.span()=> {
+                    #[allow(unreachable_patterns, clippy::all)]
+                    let __nabla_bound = #read;
+                    __nabla_bound
+                });
                 let value = Value::Opaque {
                     tokens: quote_spanned!(name.span()=> (#read)),
                     reads: vec![scrutinee],
