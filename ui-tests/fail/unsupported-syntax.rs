@@ -79,4 +79,15 @@ fn field_assignment(p: nalgebra::Vector2<f64>, v: f64) -> f64 {
     q.x * q.y
 }
 
+#[derive(Clone, Copy, nabla::Parameters)]
+pub struct Pair(pub f64, pub f64);
+
+// A `..` among a tuple struct's fields, and a struct pattern declared without a value.
+#[differentiable]
+fn partly_named(p: Pair) -> f64 {
+    let Pair(a, ..) = p;
+    let Pair { 0: _b, 1: _c };
+    a * 2.0
+}
+
 fn main() {}
