@@ -1,12 +1,13 @@
 //! nalgebra constructs beyond tests/linalg.rs: `map` with a closure that captures a scalar,
 //! vectors and matrices built with `new` from active scalars, and a scalar *variable* times and
 //! dividing a matrix (`s * m`, `m * s`, `m / s`) and times a dynamic vector, and functions with
-//! vector results (a dense layer called from a scalar loss, through `NAME_vjp`). Each gradient is
+//! vector results (a dense layer called from a scalar loss, through `NAME_vjp`), and views of a
+//! local matrix that is written after them. Each gradient is
 //! checked against a closed form and central finite differences, and each value against the
 //! primal.
 
 use nabla::differentiable;
-use nalgebra::{DVector, Matrix2, SVector};
+use nalgebra::{DMatrix, DVector, Matrix2, Matrix3, SVector, VectorView3};
 
 /// ADBench's relative error: `|a - b| / max(1, |a| + |b|)`.
 fn rel_err(a: f64, b: f64) -> f64 {
@@ -502,4 +503,107 @@ fn views_iterated_where_they_are_made() {
     assert_close("closed form", &got, &want, EXACT_TOL);
     let x: Vec<f64> = m.iter().chain(&v).copied().collect();
     assert_close("finite differences", &got, &fd(f, &x), FD_TOL);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views of a local matrix, then a write to it
+// ---------------------------------------------------------------------------------------------
+
+#[differentiable]
+fn column_then_write(a0: &DMatrix<f64>) -> f64 {
+    let mut a = a0.clone();
+    let s = a.column(1).sum();
+    a[(0, 0)] = s;
+    a.sum()
+}
+
+#[differentiable]
+fn head_then_write(v0: &DVector<f64>) -> f64 {
+    let mut v = v0.clone();
+    let head = v.rows(0, 2).norm_squared();
+    v[2] = head * v[1];
+    v.sum()
+}
+
+#[differentiable]
+fn columns_written_in_a_loop(a0: &DMatrix<f64>) -> f64 {
+    let mut a = a0.clone();
+    let mut t = 0.0;
+    for k in 0..2 {
+        let c = a.column(k);
+        let s = c.dot(&c);
+        t += s;
+        a[(0, k + 1)] = s * 0.5;
+    }
+    t + a.sum()
+}
+
+#[differentiable]
+fn annotated_view_then_write(m0: &Matrix3<f64>) -> f64 {
+    let mut m = *m0;
+    let col: VectorView3<f64> = m.fixed_view::<3, 1>(0, 0);
+    let s = col.sum();
+    m[(1, 1)] = s * s;
+    let r = m.row(1).sum();
+    m[(2, 2)] = r;
+    m.norm_squared()
+}
+
+#[differentiable]
+fn view_in_a_branch_then_write(a0: &DMatrix<f64>, c: f64) -> f64 {
+    let mut a = a0.clone();
+    let mut s = 0.0;
+    if c > 0.0 {
+        let v = a.row(0);
+        s = v.sum() * c;
+    }
+    a[(1, 0)] = s;
+    a.sum() * c
+}
+
+#[test]
+fn views_of_a_matrix_written_after_them() {
+    // a = [[1, 2], [3, 4]]: the write replaces a00 by a01 + a11.
+    let a = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+    let (value, g) = column_then_write_grad(&a);
+    assert_eq!(value, 15.0);
+    assert_close("column", g.as_slice(), &[0.0, 1.0, 2.0, 2.0], EXACT_TOL);
+
+    let v = DVector::from_vec(vec![1.0, 2.0, 3.0]);
+    let (_, g) = head_then_write_grad(&v);
+    let want = fd(
+        |x| head_then_write(&DVector::from_column_slice(x)),
+        v.as_slice(),
+    );
+    assert_close("rows", g.as_slice(), &want, FD_TOL);
+
+    let a = DMatrix::from_fn(2, 3, |i, j| (i + 2 * j) as f64 * 0.3 + 0.1);
+    let (_, g) = columns_written_in_a_loop_grad(&a);
+    let want = fd(
+        |x| columns_written_in_a_loop(&DMatrix::from_column_slice(2, 3, x)),
+        a.as_slice(),
+    );
+    assert_close("loop", g.as_slice(), &want, FD_TOL);
+
+    let m = Matrix3::from_fn(|i, j| (i * 3 + j) as f64 * 0.1 + 0.2);
+    let (_, g) = annotated_view_then_write_grad(&m);
+    let want = fd(
+        |x| annotated_view_then_write(&Matrix3::from_column_slice(x)),
+        m.as_slice(),
+    );
+    assert_close("annotated", g.as_slice(), &want, FD_TOL);
+
+    let b = DMatrix::from_fn(2, 2, |i, j| (i + 2 * j) as f64 * 0.3 + 0.1);
+    for c in [0.8, -0.6] {
+        let (_, (ga, gc)) = view_in_a_branch_then_write_grad(&b, c);
+        let mut x = b.as_slice().to_vec();
+        x.push(c);
+        let want = fd(
+            |x| view_in_a_branch_then_write(&DMatrix::from_column_slice(2, 2, &x[..4]), x[4]),
+            &x,
+        );
+        let mut got = ga.as_slice().to_vec();
+        got.push(gc);
+        assert_close("branch", &got, &want, FD_TOL);
+    }
 }

@@ -163,6 +163,45 @@ fn declarations_given_their_value_later() {
     );
 }
 
+/// A variable declared first, given its value in both branches of an `if`, then changed:
+/// neither branch overwrites anything, the later assignments do.
+#[differentiable]
+#[allow(clippy::assign_op_pattern)] // written as users write it
+fn declared_in_branches(x: f64, y: f64) -> f64 {
+    let mut z;
+    if x > 0.5 {
+        z = x;
+    } else {
+        z = 2.0 * x * y;
+    }
+    for _ in 0..2 {
+        z = z * y;
+    }
+    z = z.sin() + x;
+    z
+}
+
+#[test]
+fn declarations_given_their_value_in_branches() {
+    for (x, y) in [(0.7, 1.1), (0.3, -0.8)] {
+        let (value, (dx, dy)) = declared_in_branches_grad(x, y);
+        let (z, dz_dx, dz_dy) = if x > 0.5 {
+            (x * y * y, y * y, 2.0 * x * y)
+        } else {
+            (2.0 * x * y * y * y, 2.0 * y * y * y, 6.0 * x * y * y)
+        };
+        assert_eq!(value, z.sin() + x);
+        assert!((dx - (z.cos() * dz_dx + 1.0)).abs() < 1e-12);
+        assert!((dy - z.cos() * dz_dy).abs() < 1e-12);
+        check_fd(
+            |[x, y]| declared_in_branches(x, y),
+            [x, y],
+            [dx, dy],
+            "declared in branches",
+        );
+    }
+}
+
 type Weights = SVector<f64, 3>;
 type Real = f64;
 

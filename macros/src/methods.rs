@@ -324,6 +324,20 @@ pub const ELEMENT_ADAPTORS: &[&str] = &[
     "chunks",
 ];
 
+/// The methods of the rule table that give a view borrowing their receiver (`a.column(1)`), not
+/// a matrix of their own: the reverse sweep takes such a view again where it reads it, rather
+/// than holding the forward sweep's borrow across later writes to the receiver.
+pub const BORROWING_VIEWS: &[&str] = &[
+    "column",
+    "row",
+    "rows",
+    "columns",
+    "fixed_rows",
+    "fixed_columns",
+    "view",
+    "fixed_view",
+];
+
 /// Positions returned together with the value: `(index, value)`.
 pub const POSITION_VALUE_METHODS: &[&str] = &["argmax", "argmin"];
 

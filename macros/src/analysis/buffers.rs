@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::numbers::is_number_literal;
-use super::walk::all_blocks;
+use super::walk::{all_blocks, written_as_kept};
 use crate::ir::{Block, Body, Operand, Stmt, StmtKind, Value, VarId};
 
 /// The variables some statement assigns as a whole with a value that may be a buffer (a `Vec`,
@@ -133,4 +133,59 @@ fn definitely_assigned(stmts: &[Stmt], v: VarId) -> bool {
         } => definitely_assigned(then_block, v) && definitely_assigned(else_block, v),
         _ => false,
     })
+}
+
+/// The assignments that give a location declared without a value its first value on every path
+/// that reaches them (`let mut z; if c { z = x } else { z = 2.0 * x } z = z * z;`: the two in
+/// the branches), keyed by the statement's address. They overwrite nothing, so nothing is saved
+/// or restored for them; the later `z = z * z` is an ordinary assignment. An assignment inside
+/// a loop may run a second time and is never a first one, and a location that code kept as
+/// written may change has none.
+pub(crate) fn first_assignments(body: &Body) -> HashSet<usize> {
+    let kept = written_as_kept(body);
+    let mut out = HashSet::new();
+    for block in all_blocks(body) {
+        for (i, stmt) in block.iter().enumerate() {
+            if let StmtKind::Declare { var, .. } = &stmt.kind {
+                if !kept.contains(var) {
+                    first_on_each_path(&block[i + 1..], *var, false, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Walks `stmts` with `assigned` telling whether some path so far may have assigned `v`,
+/// collecting the assignments that find it unassigned; gives whether `v` may be assigned after.
+fn first_on_each_path(
+    stmts: &[Stmt],
+    v: VarId,
+    mut assigned: bool,
+    out: &mut HashSet<usize>,
+) -> bool {
+    for stmt in stmts {
+        match &stmt.kind {
+            StmtKind::Assign { var, .. } if *var == v => {
+                if !assigned {
+                    out.insert(stmt as *const Stmt as usize);
+                }
+                assigned = true;
+            }
+            StmtKind::If {
+                then_block,
+                else_block,
+                ..
+            } => {
+                let then_assigns = first_on_each_path(then_block, v, assigned, out);
+                let else_assigns = first_on_each_path(else_block, v, assigned, out);
+                assigned = then_assigns || else_assigns;
+            }
+            StmtKind::For { body, .. } | StmtKind::Loop { body, .. } => {
+                assigned = assigned || assignments_on_a_path(body, v) > 0;
+            }
+            _ => {}
+        }
+    }
+    assigned
 }

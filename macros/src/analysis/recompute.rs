@@ -12,6 +12,7 @@ use super::walk::{
     value_inputs, written_as_kept,
 };
 use crate::ir::{Block, Body, MethodKind, Operand, Origin, StmtKind, Value, VarId};
+use crate::methods::BORROWING_VIEWS;
 use crate::parse::Signature;
 
 /// Values defined inside branches and loops that the reverse sweep can compute again rather than
@@ -107,8 +108,37 @@ fn walk_recomputable<'b>(
     nested: bool,
 ) {
     let mut fixed = fixed.clone();
+    // The views taken again, each with the chain of values that takes it (itself last).
+    let mut views: HashMap<VarId, Vec<VarId>> = HashMap::new();
     for (position, stmt) in block.iter().enumerate() {
         match &stmt.kind {
+            StmtKind::Let { var, value, .. }
+                if views_a_written_location(body, value) || copies_a_view(value, &views) =>
+            {
+                // Taken again right before its last use's reverse, where the receiver has its
+                // value of here again: the forward sweep's view would borrow the receiver
+                // across the reverse sweep's restores of later writes. A copy of such a view
+                // (`let col: VectorView3<f64> = m.fixed_view(..)`) takes the view again there
+                // first. (The receiver cannot change while a view of it lives.)
+                let inputs = value_inputs(value);
+                if let Some(last) = last_use_if_unchanged(body, block, position, *var, &inputs) {
+                    let mut chain = match value {
+                        Value::Use(Operand::Var(of)) => views.remove(of).unwrap_or_default(),
+                        _ => Vec::new(),
+                    };
+                    for values in out.before.values_mut() {
+                        values.retain(|v| !chain.contains(v));
+                    }
+                    chain.push(*var);
+                    out.values.insert(*var, value);
+                    let at = &block[last] as *const _ as usize;
+                    out.before
+                        .entry(at)
+                        .or_default()
+                        .extend(chain.iter().copied());
+                    views.insert(*var, chain);
+                }
+            }
             StmtKind::Let { var, value, .. } if nested && !body.var(*var).is_location => {
                 let inputs = value_inputs(value);
                 let inputs_fixed = inputs.iter().all(|v| fixed.contains(v));
@@ -152,6 +182,35 @@ fn walk_recomputable<'b>(
             _ => {}
         }
     }
+}
+
+/// Whether `value` is a view (`a.column(1)`, see [`BORROWING_VIEWS`]) of a local location that
+/// the function writes somewhere.
+fn views_a_written_location(body: &Body, value: &Value) -> bool {
+    let Value::Method {
+        receiver: Operand::Var(of) | Operand::Ref(of, ..),
+        method,
+        kind: MethodKind::Trait(_),
+        ..
+    } = value
+    else {
+        return false;
+    };
+    let var = body.var(*of);
+    if !var.is_location || matches!(var.origin, Origin::Param(_)) {
+        return false;
+    }
+    if !BORROWING_VIEWS.iter().any(|name| method == name) {
+        return false;
+    }
+    let mut written = HashSet::new();
+    collect_written(&body.block, &mut written);
+    written.contains(of)
+}
+
+/// Whether `value` is a copy of a view that is taken again (`let col: View = t;`).
+fn copies_a_view(value: &Value, views: &HashMap<VarId, Vec<VarId>>) -> bool {
+    matches!(value, Value::Use(Operand::Var(of)) if views.contains_key(of))
 }
 
 /// The position of the last statement of `block` after `position` that reads `var`, when none

@@ -29,7 +29,9 @@ use crate::analysis::activity::Activity;
 use crate::ir::{Body, Operand, Origin, StmtKind, Value, VarId};
 use crate::parse::Signature;
 
-use crate::analysis::buffers::{assigned_once, maybe_unassigned, reassigned_buffers};
+use crate::analysis::buffers::{
+    assigned_once, first_assignments, maybe_unassigned, reassigned_buffers,
+};
 use crate::analysis::fusion::{fused_loops, FusedLoop};
 use crate::analysis::increments::{element_increments, Increment};
 use crate::analysis::numbers::primitive_numbers;
@@ -196,6 +198,9 @@ struct Generator<'a> {
     /// Locations declared without a value and assigned at most once on any path (`let v = if ..`):
     /// their one assignment overwrites nothing, so nothing is saved.
     assigned_once: HashSet<VarId>,
+    /// Assignments that give a location declared without a value its first value on every
+    /// path, by statement address: they overwrite nothing (see `analysis::buffers`).
+    first_assignments: HashSet<usize>,
     /// Assignments that step an integer location by a literal (`idx += 1`), by statement
     /// address, with the operation that undoes each (see `analysis::steps`).
     integer_steps: HashMap<usize, TokenStream>,
@@ -282,6 +287,7 @@ impl<'a> Generator<'a> {
                 assigned_once(&body.block, &mut once);
                 once
             },
+            first_assignments: first_assignments(body),
             reassigned: reassigned_buffers(body),
             maybe_unassigned: {
                 let mut out = HashSet::new();

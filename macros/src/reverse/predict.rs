@@ -131,7 +131,8 @@ impl Walk<'_, '_> {
                 }
                 // An assignment restores the value it overwrote, unless there was none.
                 let restores = matches!(stmt.kind, StmtKind::Assign { .. })
-                    && !self.g.assigned_once.contains(var);
+                    && !self.g.assigned_once.contains(var)
+                    && !self.g.is_first_assignment(stmt);
                 restores || (self.active(*var) && self.declared.contains(var))
             }
             StmtKind::Declare { .. } | StmtKind::Opaque { .. } => false,

@@ -23,13 +23,19 @@ impl<'a> Generator<'a> {
     /// How the reverse sweep restores the value an assignment overwrites: from a tape, by undoing
     /// an integer step (`idx += 1` is undone by `idx -= 1`, and saves nothing), or not at all.
     pub(super) fn restore_of(&self, stmt: &Stmt, v: VarId) -> Restore {
-        if !self.saves_on_assign(v) || self.fused_sum == Some(v) {
+        if !self.saves_on_assign(v) || self.fused_sum == Some(v) || self.is_first_assignment(stmt) {
             Restore::Nothing
         } else if let Some(undo) = self.integer_steps.get(&(stmt as *const Stmt as usize)) {
             Restore::Undo(undo.clone())
         } else {
             Restore::Tape
         }
+    }
+
+    /// Whether `stmt` gives a location declared without a value its first value on every path.
+    pub(super) fn is_first_assignment(&self, stmt: &Stmt) -> bool {
+        self.first_assignments
+            .contains(&(stmt as *const Stmt as usize))
     }
 
     /// Whether a buffer's adjoint may have another length than the buffer at some point of the
