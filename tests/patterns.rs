@@ -1,5 +1,6 @@
 //! Patterns that bind names: `match` arms on data (`Some(s) => ..`, enum variants with data,
-//! guards, `@` bindings, a binding catch-all), `if let`, and tuples within tuples in `let`.
+//! guards, `@` bindings, a binding catch-all), `if let`, tuples within tuples in `let`, and a
+//! `match` of one arm that takes values apart.
 //! Every gradient against central finite differences and closed forms.
 
 mod common;
@@ -129,4 +130,53 @@ fn if_let_binds_data() {
     }
     // k = 3, no j: y = 3x, z = y + 3, so d/dx (z + y) = 6.
     assert_eq!(optional_steps_grad(1.7, Some(3.0), None).1, 6.0);
+}
+
+#[derive(Clone, Copy)]
+pub struct Pair {
+    a: f64,
+    b: f64,
+}
+
+/// A `match` with one arm that only takes its value apart is the `let` it stands for: its
+/// names may carry gradient.
+#[differentiable]
+#[allow(clippy::match_single_binding)] // written as users write it
+fn single_arm_destructuring(w: [f64; 2], #[no_grad] p: Pair) -> f64 {
+    let s = match w {
+        [x, y] => x * y,
+    };
+    let t = match (w[0], s) {
+        (u, v) => {
+            let z = u + v;
+            z * u
+        }
+    };
+    let q = match p {
+        Pair { a, b } => a * b,
+    };
+    match t {
+        m => m * s * q,
+    }
+}
+
+#[test]
+fn single_arm_matches_take_values_apart() {
+    let p = Pair { a: 2.0, b: 0.5 };
+    let w = [0.7, -1.3];
+    let (value, g) = single_arm_destructuring_grad(w, p);
+    let [x, y] = w;
+    let s = x * y;
+    let t = (x + s) * x;
+    assert!((value - t * s).abs() < 1e-12);
+    // d(t s)/dx with t = (x + xy) x = x² (1 + y), s = xy: t s = x³ y (1 + y).
+    let dx = 3.0 * x * x * y * (1.0 + y);
+    let dy = x * x * x * (1.0 + 2.0 * y);
+    assert!((g[0] - dx).abs() < 1e-12 && (g[1] - dy).abs() < 1e-12);
+    check_fd(
+        |w| single_arm_destructuring(w, p),
+        w,
+        g,
+        "single-arm match",
+    );
 }

@@ -212,6 +212,16 @@ impl Lowerer<'_> {
     /// `match` on a value that carries no gradient, lowered to `if`/`else if` on `matches!`.
     pub(super) fn lower_match(&mut self, m: &syn::ExprMatch) -> Value {
         let span = m.match_token.span;
+        if let [arm] = m.arms.as_slice() {
+            if destructures_only(&arm.pat) {
+                // `match w { [x, y] => x * y }`: the `let` it stands for, whose pattern may bind
+                // values that carry gradient.
+                let (pat, scrutinee, body) = (&arm.pat, &m.expr, &arm.body);
+                let block: syn::Expr =
+                    syn::parse_quote_spanned!(span=> { let #pat = #scrutinee; #body });
+                return Value::Use(self.lower_expr(&block));
+            }
+        }
         let scrutinee = self.lower_expr(&m.expr);
         let Operand::Var(scrutinee) = scrutinee else {
             return Value::Use(self.unsupported(
@@ -395,4 +405,20 @@ fn gives_value(e: &syn::ExprIf) -> bool {
 
 fn is_unit(op: &Operand) -> bool {
     matches!(op, Operand::Const(c) if c.to_string().replace(' ', "") == "()")
+}
+
+/// Whether a pattern only takes its value apart, and always matches: a name, or a tuple,
+/// array, struct or tuple struct of such patterns (`[x, y]`, `Point { x, y }`, `(a, _)`).
+/// (A tuple struct's name could be an enum's variant, which a lone arm must cover too.)
+fn destructures_only(pat: &Pat) -> bool {
+    match pat {
+        Pat::Ident(p) => p.subpat.is_none(),
+        Pat::Wild(_) | Pat::Rest(_) => true,
+        Pat::Tuple(t) => t.elems.iter().all(destructures_only),
+        Pat::Slice(s) => s.elems.iter().all(destructures_only),
+        Pat::TupleStruct(t) => t.elems.iter().all(destructures_only),
+        Pat::Struct(s) => s.fields.iter().all(|f| destructures_only(&f.pat)),
+        Pat::Paren(p) => destructures_only(&p.pat),
+        _ => false,
+    }
 }
