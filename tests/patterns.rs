@@ -173,10 +173,5 @@ fn single_arm_matches_take_values_apart() {
     let dx = 3.0 * x * x * y * (1.0 + y);
     let dy = x * x * x * (1.0 + 2.0 * y);
     assert!((g[0] - dx).abs() < 1e-12 && (g[1] - dy).abs() < 1e-12);
-    check_fd(
-        |w| single_arm_destructuring(w, p),
-        w,
-        g,
-        "single-arm match",
-    );
+    check_fd(|w| single_arm_destructuring(w, p), w, g, "single-arm match");
 }

@@ -26,6 +26,7 @@ mod map_fusion;
 mod methods;
 mod parse;
 mod parts;
+mod quiet_spans;
 mod rename;
 mod reverse;
 mod spans;
@@ -131,7 +132,7 @@ fn expand_here(
             let sweeps = reverse::generate(&body, &sig, &activity, &emit::internal_cotangent());
             let value = &sweeps.value;
             let gradients = &sweeps.gradients;
-            let sweep_body = &sweeps.body;
+            let sweep_body = &quiet_spans::quiet_runtime_paths(sweeps.body);
             // `NABLA_DEBUG_EXPAND=1 cargo build` shows what each function becomes.
             if std::env::var_os("NABLA_DEBUG_EXPAND").is_some() {
                 eprintln!("// #[differentiable] {}:\n{}\n", func.sig.ident, sweep_body);
