@@ -75,8 +75,21 @@ fn let_else(w: &[f64]) -> f64 {
 #[differentiable]
 fn field_assignment(p: nalgebra::Vector2<f64>, v: f64) -> f64 {
     let mut q = p;
-    q.x += v;
+    q.y *= v;
     q.x * q.y
+}
+
+#[derive(Clone, Copy, nabla::Parameters)]
+struct Body {
+    pos: f64,
+    vel: f64,
+}
+
+#[differentiable]
+fn struct_field_assignment(b: Body, dt: f64) -> f64 {
+    let mut s = b;
+    s.pos += dt * s.vel;
+    s.pos
 }
 
 #[derive(Clone, Copy, nabla::Parameters)]

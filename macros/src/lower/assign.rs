@@ -213,10 +213,20 @@ impl Lowerer<'_> {
                 let base = crate::check::render::tokens_text(&quote::ToTokens::to_token_stream(
                     &field.base,
                 ));
+                // A nalgebra vector's coordinate (`p.y`) is an element, which can be written.
+                let coordinate = match &field.member {
+                    syn::Member::Named(name) => ["x", "y", "z", "w", "a", "b"]
+                        .iter()
+                        .position(|c| name == c),
+                    syn::Member::Unnamed(_) => None,
+                };
+                let element = coordinate.map_or(String::new(), |k| {
+                    format!("; if `{base}` is a nalgebra vector, `{place}` is its element `{base}[{k}]`, which can be written")
+                });
                 self.unsupported(
                     left.span(),
                     &format!("assigning to the field `{place}`"),
-                    &format!("build the whole value again (`{base} = State {{ .. }}`), or keep the field in a local variable of its own; a nalgebra vector's coordinate is an element: `{base}[0] += ..` for `{base}.x`"),
+                    &format!("build the whole value again with its struct literal (`{base} = Name {{ .. }}`), or keep the field in a local variable of its own{element}"),
                 );
             }
             _ => {
