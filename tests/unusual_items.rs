@@ -225,6 +225,24 @@ fn aliases_of_parameter_types_carry_gradient() {
     common::assert_close(db, fd, FD_TOL, "db");
 }
 
+/// The result type is an alias of `f64`: `NAME_grad` exists all the same.
+#[differentiable]
+fn aliased_result(x: Real, y: Real) -> Real {
+    x * y + x.sin()
+}
+
+#[test]
+fn an_aliased_float_result_has_a_gradient_function() {
+    let (value, (dx, dy)) = aliased_result_grad(0.5, 2.0);
+    assert_eq!(value, aliased_result(0.5, 2.0));
+    common::assert_close(dx, 2.0 + 0.5f64.cos(), common::EXACT_TOL, "dx");
+    common::assert_close(dy, 0.5, common::EXACT_TOL, "dy");
+    common::assert_close(dx, diff(|x| aliased_result(x, 2.0), 0.5), FD_TOL, "fd dx");
+    let (vjp_value, (vx, _)) = aliased_result_vjp(0.5, 2.0, 3.0);
+    assert_eq!(vjp_value, value);
+    common::assert_close(vx, 3.0 * dx, common::EXACT_TOL, "vjp dx");
+}
+
 // `t = t` is the point of the test; rustc reports it under `dead_code`.
 #[differentiable]
 #[allow(dead_code, clippy::self_assignment)]

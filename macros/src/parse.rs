@@ -46,6 +46,9 @@ pub enum ResultKind {
     Scalar,
     /// A vector, matrix or array of floats: only `NAME_vjp`.
     Tensor,
+    /// A type whose name does not tell (an alias `type Scalar = f64`, a struct): `NAME_vjp`, and
+    /// a `NAME_grad` that requires the result to be a float (the runtime's `FloatResult`).
+    Untold,
 }
 
 pub struct Signature {
@@ -224,7 +227,12 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
                 || float_tuple(ty, &real_generics))
                 && !matches!(**ty, Type::Reference(_)) =>
         {
-            ((**ty).clone(), ResultKind::Tensor)
+            let kind = if is_model_type(ty, &all_generics) {
+                ResultKind::Untold
+            } else {
+                ResultKind::Tensor
+            };
+            ((**ty).clone(), kind)
         }
         ReturnType::Type(_, ty) => {
             errors.push(

@@ -58,7 +58,7 @@ pub mod __private {
     pub use crate::filter::keeps;
     pub use crate::operand::{ByCopy, ByRef, Operand};
     pub use crate::parameters::{BlockVisitor, Parameters};
-    pub use crate::real::ScalarResult;
+    pub use crate::real::{FloatResult, ScalarResult};
     pub use crate::rules;
     pub use crate::rules::linalg::solve as linalg;
     pub use crate::rules::part::{chunk_count, exact_chunk_count, window_count};

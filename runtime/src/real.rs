@@ -169,3 +169,16 @@ pub trait ScalarResult: Copy {
 impl<T: Real> ScalarResult for T {
     const ONE: Self = T::ONE;
 }
+
+/// The result of a `NAME_grad` whose function's result type the macro cannot tell from its
+/// name: an alias (`type Scalar = f64`) or a struct. Such a `NAME_grad` is generated requiring
+/// this of the result, and can be called where the result is a float.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a float, and a `_grad` function exists for float results only",
+    label = "this function's result is not a float",
+    note = "call the function's `_vjp` with a cotangent shaped like its result instead"
+)]
+pub trait FloatResult: ScalarResult {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Real> FloatResult for T {}
