@@ -235,13 +235,20 @@ pub fn signature(item: &ItemFn, errors: &mut Errors) -> Signature {
             ((**ty).clone(), kind)
         }
         ReturnType::Type(_, ty) => {
+            // `-> T` with `T: RealField` or `T: Float`: a float type parameter, bounded by
+            // another crate's trait.
+            let help = if is_plain_type_parameter(ty, &all_generics) {
+                format!("bound `{0}` by nabla's float trait, `{0}: nabla::Real` (nabla's rules are written for it; `nalgebra::RealField` may stand beside it), or return `f32` or `f64`", type_text(ty))
+            } else {
+                "return `f32` or `f64` (or a float array, `Vec`, nalgebra matrix, or a tuple of these); compute other results in a separate function".to_string()
+            };
             errors.push(
                 ty.span(),
                 format!(
                     "the result type `{}` of a #[differentiable] function cannot carry a gradient",
                     type_text(ty)
                 ),
-                "return `f32` or `f64` (or a float array, `Vec`, nalgebra matrix, or a tuple of these); compute other results in a separate function",
+                help,
             );
             // The generated items keep their signatures for the callers' sake; an opaque result
             // type cannot be named there.
