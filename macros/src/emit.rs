@@ -172,11 +172,11 @@ impl Expansion<'_> {
         };
         let uses_original = (!self.sig.params.iter().any(|p| has_impl_trait(&p.ty)))
             .then(|| quote!(let _ = #own_path #turbofish;));
-        // A parameter in rows of growable rows has nabla's own error (`parse::row_container`).
+        // A parameter in rows of growable rows has nabla's own error (`row_types::row_container`).
         let carries_gradient = self
             .sig
             .active_params()
-            .filter(|(_, p)| crate::parse::row_container(&p.ty).is_none())
+            .filter(|(_, p)| crate::row_types::row_container(&p.ty).is_none())
             .map(|(_, p)| {
                 let (at, value) = crate::parse::parameter_referent(p);
                 quote_spanned!(at=> ::nabla::__private::parameter_carries_gradient(#value);)

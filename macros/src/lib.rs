@@ -29,6 +29,7 @@ mod parts;
 mod quiet_spans;
 mod rename;
 mod reverse;
+mod row_types;
 mod spans;
 mod syntax;
 mod zip_map;

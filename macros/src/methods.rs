@@ -326,7 +326,8 @@ pub const ELEMENT_ADAPTORS: &[&str] = &[
 
 /// The methods of the rule table that give a view borrowing their receiver (`a.column(1)`), not
 /// a matrix of their own: the reverse sweep takes such a view again where it reads it, rather
-/// than holding the forward sweep's borrow across later writes to the receiver.
+/// than holding the forward sweep's borrow across later writes to the receiver. A loop over one
+/// (`m.column(0).iter()`) iterates the container it shows.
 pub const BORROWING_VIEWS: &[&str] = &[
     "column",
     "row",

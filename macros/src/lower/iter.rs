@@ -163,25 +163,15 @@ impl Lowerer<'_> {
     /// variable holding it would be. Only these methods: another's value need not be one whose
     /// elements are read by position (`map.clone().iter()` of a `HashMap`).
     fn value_source(&mut self, receiver: &Expr) -> Option<Source> {
-        const CONTAINERS: &[&str] = &[
-            "column",
-            "row",
-            "rows",
-            "columns",
-            "fixed_rows",
-            "fixed_columns",
-            "view",
-            "fixed_view",
-            "transpose",
-            "clone",
-            "to_vec",
-            "to_owned",
-            "abs",
-        ];
+        // Besides the views, copies of the whole container.
+        const COPIES: &[&str] = &["transpose", "clone", "to_vec", "to_owned", "abs"];
         let Expr::MethodCall(m) = receiver else {
             return None;
         };
-        if !CONTAINERS.contains(&m.method.to_string().as_str()) {
+        let method = m.method.to_string();
+        if !crate::methods::BORROWING_VIEWS.contains(&method.as_str())
+            && !COPIES.contains(&method.as_str())
+        {
             return None;
         }
         let var = self.lower_expr(receiver).var()?;
