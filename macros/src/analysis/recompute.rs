@@ -1,6 +1,7 @@
 //! What the reverse sweep computes again instead of saving: cheap values whose inputs do not
 //! change, at the start of their block's reverse, and element reads of restored buffers or by
-//! stepped indices, right before their last use.
+//! stepped indices, and views of a local matrix that the function writes, right before their
+//! last use.
 
 use std::collections::{HashMap, HashSet};
 
